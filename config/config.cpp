@@ -1,0 +1,310 @@
+// Reads TOML with toml++ and copies it into plain structs. The walker below checks every key
+// against what it knows, so that a misspelt key is an error with file:line rather than a
+// setting that silently does nothing.
+#include "config/config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace iotmap::embedded {
+extern const std::string_view default_config;
+}
+
+namespace iotmap::config {
+namespace {
+
+[[noreturn]] void fail(const std::string& origin, const toml::node& node, const std::string& key,
+                       const std::string& msg) {
+  std::ostringstream os;
+  os << origin << ":" << node.source().begin.line << ": " << key << ": " << msg;
+  throw ConfigError(os.str());
+}
+
+// One table's keys, each with a setter that checks the value's type and range.
+class Table {
+ public:
+  Table(const std::string& origin, const toml::table& t, std::string path)
+      : origin_(origin), t_(t), path_(std::move(path)) {}
+
+  using Setter = std::function<void(const toml::node&, const std::string& key)>;
+  Table& on(const std::string& key, Setter s) {
+    setters_[key] = std::move(s);
+    return *this;
+  }
+  void apply() const {
+    for (const auto& [k, v] : t_) {
+      std::string key = path_.empty() ? std::string(k.str()) : path_ + "." + std::string(k.str());
+      auto it = setters_.find(std::string(k.str()));
+      if (it == setters_.end()) fail(origin_, v, key, "unknown key");
+      it->second(v, key);
+    }
+  }
+
+  // Typed setters.
+  Setter str(std::string& out) const {
+    return [this, &out](const toml::node& n, const std::string& key) {
+      auto v = n.value<std::string>();
+      if (!n.is_string() || !v) fail(origin_, n, key, "expected a string");
+      out = *v;
+    };
+  }
+  Setter boolean(bool& out) const {
+    return [this, &out](const toml::node& n, const std::string& key) {
+      if (!n.is_boolean()) fail(origin_, n, key, "expected true or false");
+      out = *n.value<bool>();
+    };
+  }
+  template <typename T>
+  Setter number(T& out, double lo, double hi) const {
+    return [this, &out, lo, hi](const toml::node& n, const std::string& key) {
+      if (!n.is_number()) fail(origin_, n, key, "expected a number");
+      double d = *n.value<double>();
+      if (d < lo || d > hi) {
+        std::ostringstream os;
+        os << "must be between " << lo << " and " << hi;
+        fail(origin_, n, key, os.str());
+      }
+      if constexpr (std::is_integral_v<T>) {
+        if (!n.is_integer()) fail(origin_, n, key, "expected an integer");
+        out = static_cast<T>(*n.value<int64_t>());
+      } else {
+        out = static_cast<T>(d);
+      }
+    };
+  }
+  Setter strings(std::vector<std::string>& out) const {
+    return [this, &out](const toml::node& n, const std::string& key) {
+      const auto* arr = n.as_array();
+      if (arr == nullptr) fail(origin_, n, key, "expected an array of strings");
+      out.clear();
+      for (const auto& e : *arr) {
+        if (!e.is_string()) fail(origin_, e, key, "expected an array of strings");
+        out.push_back(*e.value<std::string>());
+      }
+    };
+  }
+
+ private:
+  const std::string& origin_;
+  const toml::table& t_;
+  std::string path_;
+  std::map<std::string, Setter> setters_;
+};
+
+std::optional<ResolverEndpoint> parse_endpoint(const std::string& text) {
+  // "1.2.3.4", "1.2.3.4:53", "[2001:db8::1]:53", "2001:db8::1"
+  ResolverEndpoint ep;
+  std::string host = text;
+  std::string port;
+  if (!text.empty() && text[0] == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return std::nullopt;
+      port = text.substr(close + 2);
+    }
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    host = text.substr(0, text.find(':'));
+    port = text.substr(text.find(':') + 1);
+  }
+  auto ip = IpAddress::parse(host);
+  if (!ip) return std::nullopt;
+  ep.address = *ip;
+  if (!port.empty()) {
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    int p = std::stoi(port);
+    if (p < 1 || p > 65535) return std::nullopt;
+    ep.port = static_cast<uint16_t>(p);
+  }
+  return ep;
+}
+
+void apply_vantage_points(const std::string& origin, const toml::node& n, Config& c) {
+  const auto* arr = n.as_array();
+  if (arr == nullptr || !arr->is_array_of_tables())
+    fail(origin, n, "vantage_point", "expected [[vantage_point]] tables");
+  // A file that lists vantage points replaces the default set rather than adding to it.
+  c.vantage_points.clear();
+  for (const auto& e : *arr) {
+    const auto& t = *e.as_table();
+    VantagePoint vp;
+    std::vector<std::string> resolvers;
+    std::string subnet;
+    Table tab(origin, t, "vantage_point");
+    tab.on("name", tab.str(vp.name))
+        .on("location", tab.str(vp.location))
+        .on("resolvers", tab.strings(resolvers))
+        .on("client_subnet", tab.str(subnet))
+        .apply();
+    if (vp.name.empty()) fail(origin, t, "vantage_point.name", "missing or empty");
+    for (const auto& other : c.vantage_points)
+      if (other.name == vp.name) fail(origin, t, "vantage_point.name", "duplicate " + vp.name);
+    if (resolvers.empty())
+      fail(origin, t, "vantage_point.resolvers", "vantage point " + vp.name + " has no resolver");
+    for (const auto& r : resolvers) {
+      auto ep = parse_endpoint(r);
+      if (!ep)
+        fail(origin, *t.get("resolvers"), "vantage_point.resolvers",
+             "'" + r + "' is not ADDRESS, ADDRESS:PORT or [IPv6]:PORT");
+      vp.resolvers.push_back(*ep);
+    }
+    if (!subnet.empty()) {
+      vp.client_subnet = Prefix::parse(subnet);
+      if (!vp.client_subnet)
+        fail(origin, *t.get("client_subnet"), "vantage_point.client_subnet",
+             "'" + subnet + "' is not a CIDR prefix");
+    }
+    c.vantage_points.push_back(std::move(vp));
+  }
+}
+
+void apply(const std::string& origin, const toml::table& root, Config& c) {
+  std::vector<uint16_t>& ports = c.scan.ports;
+  Table top(origin, root, "");
+  auto section = [&](const char* name, const std::function<void(Table&)>& fill) {
+    return [&, name, fill](const toml::node& n, const std::string& key) {
+      if (!n.is_table()) fail(origin, n, key, "expected a [" + std::string(name) + "] table");
+      Table t(origin, *n.as_table(), name);
+      fill(t);
+      t.apply();
+    };
+  };
+  top.on("database", section("database", [&](Table& t) { t.on("path", t.str(c.db_path)); }))
+      .on("catalogue",
+          section("catalogue", [&](Table& t) { t.on("file", t.str(c.catalogue_file)); }))
+      .on("vantage_point",
+          [&](const toml::node& n, const std::string&) { apply_vantage_points(origin, n, c); })
+      .on("resolver", section("resolver",
+                              [&](Table& t) {
+                                auto& r = c.resolver;
+                                t.on("max_in_flight", t.number(r.max_in_flight, 1, 1e6))
+                                    .on("qps", t.number(r.qps, 0.1, 1e7))
+                                    .on("timeout_ms", t.number(r.timeout_ms, 10, 600000))
+                                    .on("retries", t.number(r.retries, 0, 20))
+                                    .on("max_cname_chain", t.number(r.max_cname_chain, 1, 64));
+                              }))
+      .on("scan",
+          section("scan",
+                  [&](Table& t) {
+                    auto& s = c.scan;
+                    t.on("ports",
+                         [&](const toml::node& n, const std::string& key) {
+                           const auto* arr = n.as_array();
+                           if (arr == nullptr) fail(origin, n, key, "expected an array of ports");
+                           ports.clear();
+                           for (const auto& e : *arr) {
+                             auto v = e.value<int64_t>();
+                             if (!e.is_integer() || !v || *v < 1 || *v > 65535)
+                               fail(origin, e, key, "ports are integers from 1 to 65535");
+                             ports.push_back(static_cast<uint16_t>(*v));
+                           }
+                         })
+                        .on("rate", t.number(s.rate, 0.01, 1e7))
+                        .on("max_in_flight", t.number(s.max_in_flight, 1, 1e6))
+                        .on("timeout_ms", t.number(s.timeout_ms, 10, 600000))
+                        .on("per_ip_spacing_ms", t.number(s.per_ip_spacing_ms, 0, 3600000))
+                        .on("per_prefix_spacing_ms", t.number(s.per_prefix_spacing_ms, 0, 3600000))
+                        .on("max_bytes", t.number(s.max_bytes, 1024, 1e9))
+                        .on("cidr_cap", t.number(s.cidr_cap, 1, 1e12))
+                        .on("seed", t.number(s.seed, 0, 9.2e18))
+                        .on("probe_without_sni", t.boolean(s.probe_without_sni))
+                        .on("probe_with_names", t.boolean(s.probe_with_names))
+                        .on("workers", t.number(s.workers, 0, 1024));
+                  }))
+      .on("ethics", section("ethics",
+                            [&](Table& t) {
+                              auto& e = c.ethics;
+                              t.on("blocklist_file", t.str(e.blocklist_file))
+                                  .on("optout_file", t.str(e.optout_file))
+                                  .on("contact", t.str(e.contact))
+                                  .on("default_blocklist", t.boolean(e.default_blocklist))
+                                  .on("max_rate", t.number(e.max_rate, 0.01, 1e7));
+                            }))
+      .on("sources", section("sources",
+                             [&](Table& t) {
+                               auto& s = c.sources;
+                               t.on("data_dir", t.str(s.data_dir))
+                                   .on("passive_dns", t.strings(s.passive_dns))
+                                   .on("pfx2as", t.str(s.pfx2as))
+                                   .on("pfx2as_extra", t.strings(s.pfx2as_extra))
+                                   .on("as2org", t.str(s.as2org))
+                                   .on("geoip", t.str(s.geoip))
+                                   .on("published_ranges", t.strings(s.published_ranges))
+                                   .on("blocklist_overlap", t.str(s.blocklist_overlap))
+                                   .on("ipv6_hitlists", t.strings(s.ipv6_hitlists));
+                             }))
+      .on("classify", section("classify", [&](Table& t) {
+        auto& k = c.classify;
+        t.on("window_days", t.number(k.window_days, 1, 366))
+            .on("shared_threshold", t.number(k.shared_threshold, 0, 1e6))
+            .on("hitlist_rule", [&](const toml::node& n, const std::string& key) {
+              t.str(k.hitlist_rule)(n, key);
+              if (k.hitlist_rule != "exclusive" && k.hitlist_rule != "threshold")
+                fail(origin, n, key, "must be \"exclusive\" or \"threshold\"");
+            });
+      }));
+  top.apply();
+}
+
+void parse_into(const std::string& text, const std::string& origin, Config& c) {
+  try {
+    auto root = toml::parse(text, origin);
+    apply(origin, root, c);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << origin << ":" << e.source().begin.line << ": " << e.description();
+    throw ConfigError(os.str());
+  }
+  c.loaded_from.push_back(origin);
+}
+
+void finish(Config& c) {
+  if (c.vantage_points.empty()) throw ConfigError("configuration has no vantage point");
+  if (c.db_path.empty()) c.db_path = default_db_path();
+  if (c.scan.rate > c.ethics.max_rate)
+    throw ConfigError("scan.rate " + std::to_string(c.scan.rate) + " exceeds ethics.max_rate " +
+                      std::to_string(c.ethics.max_rate));
+}
+
+}  // namespace
+
+std::string ResolverEndpoint::str() const {
+  return (address.v6 ? "[" + address.str() + "]" : address.str()) + ":" + std::to_string(port);
+}
+
+std::string default_db_path() {
+  if (const char* env = std::getenv("IOTMAP_DB"); env != nullptr && *env != '\0') return env;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0')
+    return std::string(xdg) + "/iotmap/iotmap.db";
+  return "iotmap.db";
+}
+
+Config load_text(const std::string& text, const std::string& origin) {
+  Config c;
+  parse_into(std::string(embedded::default_config), "<embedded default>", c);
+  parse_into(text, origin, c);
+  finish(c);
+  return c;
+}
+
+Config load(const std::optional<std::string>& file) {
+  Config c;
+  parse_into(std::string(embedded::default_config), "<embedded default>", c);
+  if (file) {
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) throw ConfigError(*file + ": cannot open configuration file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    parse_into(text.str(), *file, c);
+  }
+  finish(c);
+  return c;
+}
+
+}  // namespace iotmap::config

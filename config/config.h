@@ -1,0 +1,103 @@
+// The run configuration: an embedded default (config/default.toml) overlaid by an optional
+// user file. Every key is validated at start; an error names the file, line and key.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "lib/net.h"
+
+namespace iotmap::config {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ResolverEndpoint {
+  IpAddress address;
+  uint16_t port = 53;
+  std::string str() const;  // "192.0.2.1:53" or "[2001:db8::1]:53"
+};
+
+// A named set of recursive resolvers that stands for one place in the network.
+struct VantagePoint {
+  std::string name;
+  std::string location;
+  std::vector<ResolverEndpoint> resolvers;
+  std::optional<Prefix> client_subnet;  // sent as EDNS client subnet when set
+};
+
+struct ResolverSettings {
+  int max_in_flight = 1000;  // per resolver
+  double qps = 2000;         // per resolver
+  int timeout_ms = 2000;
+  int retries = 2;
+  int max_cname_chain = 16;
+};
+
+struct ScanSettings {
+  std::vector<uint16_t> ports;  // empty: the catalogue's ports per provider
+  double rate = 100;            // new connections per second, all workers together
+  int max_in_flight = 1000;
+  int timeout_ms = 8000;        // deadline for one whole exchange
+  int per_ip_spacing_ms = 1000;
+  int per_prefix_spacing_ms = 100;  // per IPv4 /24 or IPv6 /48
+  uint64_t max_bytes = 256 * 1024;
+  uint64_t cidr_cap = 65536;    // largest prefix expansion accepted
+  uint64_t seed = 0;            // 0: a new random seed per scan (recorded in the run)
+  bool probe_without_sni = true;
+  bool probe_with_names = true;
+  int workers = 0;              // 0: one per core
+};
+
+struct EthicsSettings {
+  std::string blocklist_file;    // CIDRs never probed; a scan refuses to start without it
+  std::string optout_file;       // CIDRs of operators who asked to be left out
+  std::string contact;           // e-mail or URL shown on the info page; required to scan
+  bool default_blocklist = true; // also block IANA special-purpose ranges
+  double max_rate = 10000;       // hard cap on scan.rate, whatever the configuration says
+};
+
+struct Sources {
+  std::string data_dir;                 // where fetched sources are kept
+  std::vector<std::string> passive_dns; // DNSDB JSON-lines files
+  std::string pfx2as;                   // CAIDA RouteViews prefix-to-AS (v4 and v6 files)
+  std::vector<std::string> pfx2as_extra;
+  std::string as2org;
+  std::string geoip;                    // MaxMind-format database
+  std::vector<std::string> published_ranges;  // Azure service tags / AWS ip-ranges.json
+  std::string blocklist_overlap;        // FireHOL netset
+  std::vector<std::string> ipv6_hitlists;
+};
+
+struct ClassifySettings {
+  int window_days = 7;
+  int shared_threshold = 0;     // non-matching names tolerated on a dedicated IP
+  std::string hitlist_rule = "exclusive";  // "exclusive" (one registrable domain) or "threshold"
+};
+
+struct Config {
+  std::string db_path;
+  std::string catalogue_file;  // empty: the embedded catalogue
+  std::vector<VantagePoint> vantage_points;
+  ResolverSettings resolver;
+  ScanSettings scan;
+  EthicsSettings ethics;
+  Sources sources;
+  ClassifySettings classify;
+  std::vector<std::string> loaded_from;  // "<embedded default>", then the user file
+};
+
+// Loads the embedded default, then `file` on top of it. Throws ConfigError.
+Config load(const std::optional<std::string>& file);
+// Same, from text (tests); `origin` names the text in errors.
+Config load_text(const std::string& text, const std::string& origin);
+
+// The default database path: $IOTMAP_DB, else $XDG_DATA_HOME/iotmap/iotmap.db when
+// XDG_DATA_HOME is set, else ./iotmap.db.
+std::string default_db_path();
+
+}  // namespace iotmap::config

@@ -1,0 +1,21 @@
+// RAII ownership for C library handles (sqlite3*, SSL*, event_base*, ares_channel, ...).
+// Every C handle in iotmap is held by one of these so that no code path can leak it.
+#pragma once
+
+#include <memory>
+
+namespace iotmap {
+
+template <auto Free>
+struct CFree {
+  template <typename T>
+  void operator()(T* p) const noexcept {
+    if (p != nullptr) Free(p);
+  }
+};
+
+// Handle<sqlite3, sqlite3_close> owns a sqlite3* and closes it once.
+template <typename T, auto Free>
+using Handle = std::unique_ptr<T, CFree<Free>>;
+
+}  // namespace iotmap

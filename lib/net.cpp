@@ -1,0 +1,71 @@
+#include "lib/net.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace iotmap {
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+  if (text.empty() || text.size() > INET6_ADDRSTRLEN) return std::nullopt;
+  std::string s(text);  // inet_pton needs a terminated string
+  IpAddress ip;
+  if (s.find(':') != std::string::npos) {
+    if (inet_pton(AF_INET6, s.c_str(), ip.bytes.data()) != 1) return std::nullopt;
+    ip.v6 = true;
+    return ip;
+  }
+  if (inet_pton(AF_INET, s.c_str(), ip.bytes.data()) != 1) return std::nullopt;
+  return ip;
+}
+
+IpAddress IpAddress::from_v4(uint32_t value) {
+  IpAddress ip;
+  ip.bytes[0] = static_cast<uint8_t>(value >> 24);
+  ip.bytes[1] = static_cast<uint8_t>(value >> 16);
+  ip.bytes[2] = static_cast<uint8_t>(value >> 8);
+  ip.bytes[3] = static_cast<uint8_t>(value);
+  return ip;
+}
+
+std::string IpAddress::str() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf);
+  return buf;
+}
+
+IpAddress mask(const IpAddress& ip, int length) {
+  IpAddress out = ip;
+  for (int i = 0; i < 16; ++i) {
+    int keep = length - i * 8;
+    if (keep >= 8) continue;
+    out.bytes[i] = keep <= 0 ? 0 : static_cast<uint8_t>(out.bytes[i] & (0xFF << (8 - keep)));
+  }
+  return out;
+}
+
+bool Prefix::contains(const IpAddress& ip) const {
+  return ip.v6 == base.v6 && mask(ip, length) == base;
+}
+
+std::string Prefix::str() const { return base.str() + "/" + std::to_string(length); }
+
+std::optional<Prefix> Prefix::parse(std::string_view text) {
+  auto slash = text.find('/');
+  auto ip = IpAddress::parse(text.substr(0, slash));
+  if (!ip) return std::nullopt;
+  int length = ip->bits();
+  if (slash != std::string_view::npos) {
+    auto digits = text.substr(slash + 1);
+    if (digits.empty() || digits.size() > 3) return std::nullopt;
+    length = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      length = length * 10 + (c - '0');
+    }
+    if (length > ip->bits()) return std::nullopt;
+  }
+  return Prefix{mask(*ip, length), length};
+}
+
+}  // namespace iotmap

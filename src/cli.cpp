@@ -1,0 +1,72 @@
+#include "src/cli.h"
+
+#include <cstdio>
+
+namespace iotmap::cli {
+
+bool Args::flag(const std::string& name) {
+  for (auto it = argv_.begin(); it != argv_.end(); ++it) {
+    if (*it == "--") break;
+    if (*it == name) {
+      argv_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::string> Args::option(const std::string& name) {
+  auto all = options(name);
+  if (all.size() > 1) throw UsageError(name + " given more than once");
+  if (all.empty()) return std::nullopt;
+  return all.front();
+}
+
+std::vector<std::string> Args::options(const std::string& name) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < argv_.size();) {
+    const std::string& a = argv_[i];
+    if (a == "--") break;
+    if (a == name) {
+      if (i + 1 >= argv_.size()) throw UsageError(name + " needs a value");
+      out.push_back(argv_[i + 1]);
+      argv_.erase(argv_.begin() + static_cast<long>(i), argv_.begin() + static_cast<long>(i) + 2);
+    } else if (a.rfind(name + "=", 0) == 0) {
+      out.push_back(a.substr(name.size() + 1));
+      argv_.erase(argv_.begin() + static_cast<long>(i));
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Args::positionals() {
+  std::vector<std::string> out;
+  bool rest = false;
+  for (const auto& a : argv_) {
+    if (!rest && a == "--") {
+      rest = true;
+    } else if (!rest && a.size() > 1 && a[0] == '-') {
+      throw UsageError("unknown option " + a);
+    } else {
+      out.push_back(a);
+    }
+  }
+  argv_.clear();
+  return out;
+}
+
+const config::Config& Context::config() {
+  if (!config_) config_ = config::load(config_file);
+  return *config_;
+}
+
+std::string Context::db_path() { return db_file ? *db_file : config().db_path; }
+
+int not_built(const char* command, const char* what) {
+  std::fprintf(stderr, "iotmap %s: %s is not built yet; nothing was done\n", command, what);
+  return kNotBuilt;
+}
+
+}  // namespace iotmap::cli

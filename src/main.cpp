@@ -1,0 +1,127 @@
+// iotmap's entry point: global options, then dispatch to one command.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "src/commands.h"
+
+namespace iotmap::cli {
+namespace {
+
+const Command kCommands[] = {
+    {"daily", "the daily job: resolve, scan, classify, export, report",
+     "usage: iotmap daily [--date YYYY-MM-DD]\n"
+     "Runs every stage for the date (default: today, UTC) and prints a one-screen summary.\n"
+     "Stages that are not built yet are reported as such and make the exit code 4.\n",
+     run_daily},
+    {"hourly", "the hourly job: resolve every candidate name once",
+     "usage: iotmap hourly\nSame as `iotmap resolve --once`.\n", run_hourly},
+    {"resolve", "resolve candidate names from every vantage point",
+     "usage: iotmap resolve [--once] [--vantage NAME] [NAME...]\n", run_resolve},
+    {"scan", "grab TLS certificates and probe MQTT/AMQP/HTTPS",
+     "usage: iotmap scan [TARGET-FILE...] [--ports P,...] [--shard I/N] [--output jsonl]\n",
+     run_scan},
+    {"classify", "classify server IPs as dedicated or shared",
+     "usage: iotmap classify --date YYYY-MM-DD [--window DAYS]\n", run_classify},
+    {"export", "export resolutions or the daily hitlist",
+     "usage: iotmap export resolutions|hitlist [--date D|--hour H] [--format F]\n", run_export},
+    {"report", "write the provider footprint report",
+     "usage: iotmap report footprint --date D --format md|html|json\n", run_report},
+    {"providers", "list the provider catalogue",
+     "usage: iotmap providers [--json]\n", run_providers},
+    {"match", "print the provider and region of each name",
+     "usage: iotmap match [NAME...]   (reads names from stdin, one per line, when none given)\n",
+     run_match},
+    {"merge", "merge vantage-point or shard databases",
+     "usage: iotmap merge A.db B.db ... --into MAIN.db\n", run_merge},
+    {"fetch", "download data sources", "usage: iotmap fetch SOURCE...|--all\n", run_fetch},
+    {"db", "database maintenance", "usage: iotmap db check|migrate\n", run_db},
+    {"optout", "manage the opt-out list",
+     "usage: iotmap optout add CIDR --reason TEXT | list\n", run_optout},
+    {"config", "print the effective configuration",
+     "usage: iotmap config [--check]\nPrints the configuration after --config is applied.\n",
+     run_config},
+};
+
+void print_help() {
+  std::printf(
+      "usage: iotmap [--config FILE] [--db FILE] <command> [options]\n\n"
+      "iotmap finds the servers of IoT backend providers by DNS and TLS and maps them.\n\n"
+      "commands:\n");
+  for (const auto& c : kCommands) std::printf("  %-10s %s\n", c.name, c.summary);
+  std::printf(
+      "\nexit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not built yet, 5 locked,\n"
+      "            6 refused (ethics precondition), 7 partial (bad input lines or skipped stages)\n"
+      "Run `iotmap <command> --help` for a command's options.\n");
+}
+
+int dispatch(int argc, char** argv) {
+  Context ctx;
+  std::vector<std::string> rest;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name) -> std::string {
+      if (a.size() > std::strlen(name) && a[std::strlen(name)] == '=')
+        return a.substr(std::strlen(name) + 1);
+      if (i + 1 >= argc) throw UsageError(std::string(name) + " needs a value");
+      return argv[++i];
+    };
+    if (!rest.empty()) {
+      rest.push_back(a);
+    } else if (a == "--help" || a == "-h") {
+      print_help();
+      return kOk;
+    } else if (a == "--version") {
+      std::printf("iotmap 0.1.0\n");
+      return kOk;
+    } else if (a.rfind("--config", 0) == 0) {
+      ctx.config_file = value("--config");
+    } else if (a.rfind("--db", 0) == 0) {
+      ctx.db_file = value("--db");
+    } else if (a[0] == '-') {
+      throw UsageError("unknown global option " + a);
+    } else {
+      rest.push_back(a);
+    }
+  }
+  if (rest.empty()) {
+    print_help();
+    return kUsage;
+  }
+  for (const auto& c : kCommands) {
+    if (rest[0] != c.name) continue;
+    Args args(std::vector<std::string>(rest.begin() + 1, rest.end()));
+    if (args.flag("--help") || args.flag("-h")) {
+      std::printf("%s", c.usage);
+      return kOk;
+    }
+    try {
+      return c.run(ctx, args);
+    } catch (const UsageError& e) {
+      std::fprintf(stderr, "iotmap %s: %s\n%s", c.name, e.what(), c.usage);
+      return kUsage;
+    }
+  }
+  throw UsageError("unknown command " + rest[0]);
+}
+
+}  // namespace
+}  // namespace iotmap::cli
+
+int main(int argc, char** argv) {
+  using namespace iotmap::cli;
+  try {
+    return dispatch(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "iotmap: %s (see iotmap --help)\n", e.what());
+    return kUsage;
+  } catch (const iotmap::config::ConfigError& e) {
+    std::fprintf(stderr, "iotmap: configuration error: %s\n", e.what());
+    return kConfig;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "iotmap: %s\n", e.what());
+    return kFailure;
+  }
+}

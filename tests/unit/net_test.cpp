@@ -1,0 +1,37 @@
+#include <catch2/catch.hpp>
+
+#include "lib/net.h"
+
+using iotmap::IpAddress;
+using iotmap::Prefix;
+
+TEST_CASE("IP addresses parse in both families and reject junk", "[net]") {
+  auto v4 = IpAddress::parse("192.0.2.7");
+  REQUIRE(v4);
+  CHECK_FALSE(v4->v6);
+  CHECK(v4->str() == "192.0.2.7");
+  CHECK(v4->v4_value() == 0xC0000207u);
+  auto v6 = IpAddress::parse("2001:db8::1");
+  REQUIRE(v6);
+  CHECK(v6->v6);
+  CHECK(v6->str() == "2001:db8::1");
+  for (const char* bad : {"", "192.0.2", "192.0.2.256", "example.com", "2001:db8:::1", "1.2.3.4 "})
+    CHECK_FALSE(IpAddress::parse(bad));
+}
+
+TEST_CASE("prefixes clear host bits and contain only their family", "[net]") {
+  auto p = Prefix::parse("198.51.100.77/24");
+  REQUIRE(p);
+  CHECK(p->str() == "198.51.100.0/24");
+  CHECK(p->contains(*IpAddress::parse("198.51.100.1")));
+  CHECK_FALSE(p->contains(*IpAddress::parse("198.51.101.1")));
+  auto p6 = Prefix::parse("2001:db8:1::/48");
+  REQUIRE(p6);
+  CHECK(p6->contains(*IpAddress::parse("2001:db8:1:ffff::1")));
+  CHECK_FALSE(p6->contains(*IpAddress::parse("2001:db8:2::1")));
+  CHECK_FALSE(p6->contains(*IpAddress::parse("198.51.100.1")));
+  CHECK(Prefix::parse("0.0.0.0/0")->contains(*IpAddress::parse("203.0.113.9")));
+  CHECK(Prefix::parse("203.0.113.9")->length == 32);
+  for (const char* bad : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/a", "::/129", "x/8"})
+    CHECK_FALSE(Prefix::parse(bad));
+}
