@@ -1,0 +1,52 @@
+#include "ethics/optout.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <stdexcept>
+
+
+namespace iotmap::ethics {
+
+void add_optout(const std::string& path, const Prefix& prefix, const std::string& reason,
+                const std::string& date) {
+  std::string clean = reason;
+  for (char& ch : clean)
+    if (ch == '\n' || ch == '\r') ch = ' ';
+  std::string line = prefix.str() + "  # " + clean + "; added " + date + "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(path + ": cannot open opt-out list for writing");
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error(path + ": writing the opt-out entry failed (disk full?)");
+}
+
+std::vector<OptOut> read_optouts(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return {};
+  std::vector<OptOut> out;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    std::string comment;
+    if (auto hash = line.find('#'); hash != std::string::npos) {
+      comment = line.substr(line.find_first_not_of(" #", hash) == std::string::npos
+                                ? line.size()
+                                : line.find_first_not_of(" #", hash));
+      line.erase(hash);
+    }
+    auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos) continue;
+    auto e = line.find_last_not_of(" \t\r");
+    std::string cidr = line.substr(b, e - b + 1);
+    auto p = Prefix::parse(cidr);
+    if (!p)
+      throw std::runtime_error(path + ":" + std::to_string(n) + ": '" + cidr +
+                               "' is not an address or CIDR prefix");
+    out.push_back({*p, comment});
+  }
+  return out;
+}
+
+}  // namespace iotmap::ethics
