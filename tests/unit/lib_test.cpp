@@ -35,3 +35,25 @@ TEST_CASE("prefixes clear host bits and contain only their family", "[net]") {
   for (const char* bad : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/a", "::/129", "x/8"})
     CHECK_FALSE(Prefix::parse(bad));
 }
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/lockfile.h"
+
+TEST_CASE("a lock file admits one holder and frees on exit", "[lib]") {
+  std::string path = "/tmp/iotmap-lock-test-" + std::to_string(getpid());
+  {
+    auto first = iotmap::LockFile::try_acquire(path);
+    REQUIRE(first);
+    // flock locks belong to the open file description, so a second open in another process
+    // must fail while the first is held.
+    pid_t child = fork();
+    if (child == 0) _exit(iotmap::LockFile::try_acquire(path) ? 1 : 0);
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  CHECK(iotmap::LockFile::try_acquire(path));
+  unlink(path.c_str());
+}
