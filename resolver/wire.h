@@ -1,0 +1,72 @@
+// DNS wire format for the resolver: building queries (EDNS0, client subnet) and parsing replies,
+// both with ldns. parse_reply is a pure function from bytes to a plain structure, so it can be
+// fuzzed (resolver/fuzz_reply.cpp) and tested without a network.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/net.h"
+
+namespace iotmap::resolver {
+
+constexpr uint16_t kTypeA = 1;
+constexpr uint16_t kTypeCname = 5;
+constexpr uint16_t kTypeAaaa = 28;
+constexpr uint16_t kTypeDname = 39;
+constexpr uint16_t kEdnsUdpSize = 1232;  // the DNS flag day 2020 size: no IP fragmentation
+
+// "A", "AAAA", "CNAME", ... or "TYPE<n>".
+std::string type_name(uint16_t type);
+// Inverse of type_name for the types iotmap handles (case-insensitive); nullopt otherwise.
+std::optional<uint16_t> type_from_name(std::string_view name);
+// "NOERROR", "SERVFAIL", ... or "RCODE<n>".
+std::string rcode_name(int rcode);
+
+// Lower-cases, drops one trailing dot, and checks RFC 1035 lengths (labels 1..63 bytes, whole
+// name at most 253 characters). Returns nullopt for names that cannot be queried.
+std::optional<std::string> normalize_name(std::string_view name);
+
+// Builds a recursive (RD) query with EDNS0 (UDP size kEdnsUdpSize) and, when `client_subnet` is
+// set, an RFC 7871 client-subnet option with its prefix. Returns nullopt when `name` is not a
+// valid domain name.
+std::optional<std::vector<uint8_t>> build_query(std::string_view name, uint16_t qtype,
+                                                uint16_t id,
+                                                const std::optional<Prefix>& client_subnet);
+
+struct ParsedRecord {
+  std::string owner;  // normalized (lower case, no trailing dot)
+  uint16_t type = 0;
+  uint16_t rclass = 0;
+  uint32_t ttl = 0;
+  std::optional<IpAddress> address;  // A and AAAA
+  std::string target;                // CNAME and DNAME, normalized
+};
+
+struct ParsedReply {
+  uint16_t id = 0;
+  int rcode = 0;  // including the EDNS extended bits
+  bool qr = false, aa = false, tc = false, rd = false, ra = false;
+  std::string qname;  // normalized; empty when the reply has no question
+  uint16_t qtype = 0;
+  std::vector<ParsedRecord> answers;  // the answer section, in order
+  bool has_soa_in_authority = false;  // negative answers carry the zone's SOA
+  bool edns = false;
+  // RFC 7871: the client-subnet option echoed by the server, with its scope prefix length.
+  std::optional<Prefix> ecs_source;
+  int ecs_scope = -1;
+};
+
+struct ParseOutcome {
+  std::optional<ParsedReply> reply;  // set on success
+  std::string error;                 // why the bytes are not a DNS reply, on failure
+};
+
+// Parses a reply. Never throws and never reads outside `wire`; any input is accepted.
+ParseOutcome parse_reply(std::span<const uint8_t> wire);
+
+}  // namespace iotmap::resolver
