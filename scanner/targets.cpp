@@ -1,0 +1,219 @@
+#include "scanner/targets.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <tuple>
+
+#include "lib/handle.h"
+
+namespace iotmap::scanner {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// Splits at commas and blanks; empty fields vanish.
+std::vector<std::string_view> fields(std::string_view line) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= line.size(); ++i) {
+    if (i == line.size() || line[i] == ',' || line[i] == ' ' || line[i] == '\t') {
+      if (i > start) out.push_back(line.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string normalize_name(std::string_view text) {
+  if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+  if (text.empty() || text.size() > 253) return {};
+  std::string out;
+  out.reserve(text.size());
+  size_t label = 0;
+  for (char c : text) {
+    if (c == '.') {
+      if (label == 0) return {};
+      label = 0;
+      out += c;
+      continue;
+    }
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+      ok = true;
+    }
+    if (!ok || ++label > 63) return {};
+    out += c;
+  }
+  if (label == 0) return {};
+  return out;
+}
+
+void TargetList::add(const IpAddress& ip, std::vector<std::string> names) {
+  targets.push_back({ip, std::move(names)});
+}
+
+void TargetList::add_line(std::string_view line, const std::string& where, uint64_t cidr_cap) {
+  auto hash = line.find('#');
+  if (hash != std::string_view::npos) line = line.substr(0, hash);
+  line = trim(line);
+  if (line.empty()) return;
+  ++lines;
+  auto parts = fields(line);
+  auto error = [&](std::string message) { errors.push_back({where, std::move(message)}); };
+  auto prefix = Prefix::parse(parts[0]);
+  if (!prefix) return error("not an IP address or prefix: '" + printable(parts[0]) + "'");
+  std::vector<std::string> names;
+  for (size_t i = 1; i < parts.size(); ++i) {
+    auto n = normalize_name(parts[i]);
+    if (n.empty()) return error("not a host name: '" + printable(parts[i]) + "'");
+    names.push_back(std::move(n));
+  }
+  int host_bits = prefix->base.bits() - prefix->length;
+  if (host_bits >= 63 || (uint64_t{1} << host_bits) > cidr_cap) {
+    return error("prefix " + prefix->str() + " has more addresses than the cap of " +
+                 std::to_string(cidr_cap) + " (scan.cidr_cap)");
+  }
+  uint64_t count = uint64_t{1} << host_bits;
+  IpAddress ip = prefix->base;
+  for (uint64_t i = 0; i < count; ++i) {
+    // The host part counts up in the last bytes; carry across bytes.
+    IpAddress cur = ip;
+    uint64_t v = i;
+    for (int b = (ip.v6 ? 15 : 3); b >= 0 && v != 0; --b) {
+      uint64_t sum = cur.bytes[b] + (v & 0xFF);
+      cur.bytes[b] = static_cast<uint8_t>(sum);
+      v = (v >> 8) + (sum >> 8);
+    }
+    add(cur, names);
+  }
+}
+
+void TargetList::add_text(std::string_view text, const std::string& origin, uint64_t cidr_cap) {
+  uint64_t number = 0;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    ++number;
+    add_line(text.substr(0, nl), origin + ":" + std::to_string(number), cidr_cap);
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+}
+
+void TargetList::add_file(const std::string& path, uint64_t cidr_cap) {
+  std::ifstream in(path);
+  if (!in) {
+    errors.push_back({path, "cannot read the file"});
+    return;
+  }
+  std::string line;
+  uint64_t number = 0;
+  while (std::getline(in, line)) add_line(line, path + ":" + std::to_string(++number), cidr_cap);
+}
+
+void TargetList::normalize() {
+  std::sort(targets.begin(), targets.end(),
+            [](const Target& a, const Target& b) {  // IPv4 first, then IPv6
+              return std::tie(a.ip.v6, a.ip.bytes) < std::tie(b.ip.v6, b.ip.bytes);
+            });
+  std::vector<Target> merged;
+  for (auto& t : targets) {
+    if (!merged.empty() && merged.back().ip == t.ip) {
+      auto& names = merged.back().names;
+      names.insert(names.end(), t.names.begin(), t.names.end());
+    } else {
+      merged.push_back(std::move(t));
+    }
+  }
+  for (auto& t : merged) {
+    std::sort(t.names.begin(), t.names.end());
+    t.names.erase(std::unique(t.names.begin(), t.names.end()), t.names.end());
+  }
+  targets = std::move(merged);
+}
+
+PortPlan default_port_plan(uint16_t port) {
+  switch (port) {
+    case 1883: return {port, AppProtocol::kMqtt, false, {}};
+    case 8883: return {port, AppProtocol::kMqtt, true, {}};
+    case 5672: return {port, AppProtocol::kAmqp, false, {}};
+    case 5671: return {port, AppProtocol::kAmqp, true, {}};
+    case 80: return {port, AppProtocol::kHttp, false, {}};
+    case 443:
+    case 8443:
+    case 8943: return {port, AppProtocol::kHttp, true, {"http/1.1"}};
+    default: return {port, AppProtocol::kNone, true, {}};
+  }
+}
+
+std::string_view TaskSet::sni(const Task& t) const {
+  if (t.name < 0) return {};
+  return targets[t.target].names[static_cast<size_t>(t.name)];
+}
+
+std::string TaskSet::digest() const {
+  Handle<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::ostringstream text;
+  auto flush = [&] {
+    auto s = text.str();
+    EVP_DigestUpdate(ctx.get(), s.data(), s.size());
+    text.str({});
+  };
+  for (const auto& p : plans) {
+    text << "plan " << p.port << ' ' << to_string(p.protocol) << ' ' << p.tls;
+    for (const auto& a : p.alpn) text << ' ' << a;
+    text << '\n';
+  }
+  flush();
+  for (const auto& t : tasks) {
+    text << ip(t).str() << ' ' << t.plan << ' ' << sni(t) << '\n';
+    if (text.tellp() > 65536) flush();
+  }
+  flush();
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+TaskSet build_tasks(std::vector<Target> targets,
+                    const std::function<std::vector<PortPlan>(const Target&)>& ports_for,
+                    const TaskOptions& options) {
+  TaskSet set;
+  set.targets = std::move(targets);
+  for (size_t i = 0; i < set.targets.size(); ++i) {
+    const auto& target = set.targets[i];
+    for (const auto& plan : ports_for(target)) {
+      auto found = std::find(set.plans.begin(), set.plans.end(), plan);
+      auto plan_index = static_cast<uint16_t>(found - set.plans.begin());
+      if (found == set.plans.end()) set.plans.push_back(plan);
+      Task task{static_cast<uint32_t>(i), plan_index, -1};
+      bool names = plan.tls && options.with_names && !target.names.empty();
+      if (!plan.tls || options.without_sni || !names) set.tasks.push_back(task);
+      if (!names) continue;
+      for (size_t n = 0; n < target.names.size(); ++n) {
+        task.name = static_cast<int32_t>(n);
+        set.tasks.push_back(task);
+      }
+    }
+  }
+  return set;
+}
+
+}  // namespace iotmap::scanner

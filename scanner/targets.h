@@ -1,0 +1,96 @@
+// What a scan probes. Targets come from files or the command line: IPv4 and IPv6 addresses,
+// CIDR prefixes (expanded, up to a cap), IPv6 hitlists (one address per line, '#' comments),
+// and `ip,name[,name...]` lines whose names are sent as SNI. A malformed line is reported with
+// file:line and skipped; the rest is read.
+//
+// A target with its ports and names becomes tasks: one (ip, port, SNI) connection each.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/net.h"
+#include "scanner/probe.h"
+
+namespace iotmap::scanner {
+
+struct Target {
+  IpAddress ip;
+  std::vector<std::string> names;  // lowercase, no trailing dot, sorted, unique
+};
+
+struct TargetError {
+  std::string where;    // "file:line", or the file alone when it cannot be read
+  std::string message;
+};
+
+struct TargetList {
+  std::vector<Target> targets;
+  std::vector<TargetError> errors;
+  uint64_t lines = 0;  // lines read that held a target or an error
+
+  // Reads one line; `where` is "file:line" for errors.
+  void add_line(std::string_view line, const std::string& where, uint64_t cidr_cap);
+  // Reads every line of `text`; errors name origin:line.
+  void add_text(std::string_view text, const std::string& origin, uint64_t cidr_cap);
+  // Reads a file; an unreadable file is an error naming it.
+  void add_file(const std::string& path, uint64_t cidr_cap);
+  void add(const IpAddress& ip, std::vector<std::string> names = {});
+  // Sorts by address and merges duplicates (their names are united). Call once after reading.
+  void normalize();
+};
+
+// A host name as SNI wants it: lowercase, trailing dot removed, letters, digits, '-' and '_'
+// in labels of 1-63 characters, at most 253 in all. Empty when `text` is not such a name.
+std::string normalize_name(std::string_view text);
+
+// How to probe one port: the application protocol, whether TLS comes first, the ALPN
+// protocols to offer (e.g. "x-amzn-mqtt-ca" for MQTT on 443).
+struct PortPlan {
+  uint16_t port = 0;
+  AppProtocol protocol = AppProtocol::kNone;
+  bool tls = true;
+  std::vector<std::string> alpn;
+
+  auto operator<=>(const PortPlan&) const = default;
+};
+
+// The usual protocol of a well-known IoT port, for `--ports` without a catalogue entry:
+// 1883 MQTT, 8883 MQTT over TLS, 5672 AMQP, 5671 AMQP over TLS, 80 HTTP, 443/8443/8943 HTTPS;
+// any other port is a TLS certificate grab without an application probe.
+PortPlan default_port_plan(uint16_t port);
+
+struct Task {
+  uint32_t target = 0;  // index into TaskSet::targets
+  uint16_t plan = 0;    // index into TaskSet::plans
+  int32_t name = -1;    // index into the target's names, or -1: no SNI
+};
+
+struct TaskSet {
+  std::vector<Target> targets;
+  std::vector<PortPlan> plans;
+  std::vector<Task> tasks;
+
+  const IpAddress& ip(const Task& t) const { return targets[t.target].ip; }
+  const PortPlan& plan(const Task& t) const { return plans[t.plan]; }
+  // "" when the task sends no SNI.
+  std::string_view sni(const Task& t) const;
+  // A digest of every task, so a checkpoint is only resumed over the same work.
+  std::string digest() const;
+};
+
+struct TaskOptions {
+  bool without_sni = true;  // one connection without SNI per TLS port
+  bool with_names = true;   // one connection per known name per TLS port
+};
+
+// Tasks for every target on each of the ports `ports_for` gives it: on TLS ports one without
+// SNI and one per name (as the options say; at least one per port), on plain ports one.
+TaskSet build_tasks(std::vector<Target> targets,
+                    const std::function<std::vector<PortPlan>(const Target&)>& ports_for,
+                    const TaskOptions& options);
+
+}  // namespace iotmap::scanner
