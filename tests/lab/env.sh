@@ -20,7 +20,7 @@ in_lab() { ip netns exec "$LAB_NS" "$@"; }
 # lab_is_up: true when the namespace exists and its knot answers.
 lab_is_up() {
   grep -qx -- "$LAB_NS" <<<"$(ip netns list 2>/dev/null | awk '{print $1}')" &&
-    grep -q 'status: NOERROR' <<<"$(in_lab dig +time=1 +tries=1 +norec @192.0.2.53 . SOA 2>/dev/null)"
+    grep -q 'status: NOERROR' <<<"$(in_lab dig +time=1 +tries=1 +norec @"$(lab_json 'd["authoritative"][0]["address"]')" . SOA 2>/dev/null)"
 }
 
 # lab_json EXPR: print a value from lab.json, e.g. lab_json 'd["authoritative"][0]["address"]'

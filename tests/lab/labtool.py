@@ -556,8 +556,14 @@ def check(lab):
         differ = differ or len(seen) > 1
     if not differ:
         errs.append("vp-a and vp-b never differ")
-    if len(all_certificates(lab)[lab["cdn"]["certificate"]["id"]]["sans"]) < 10:
+    cdn = lab["cdn"]
+    if len(all_certificates(lab)[cdn["certificate"]["id"]]["sans"]) < 10:
         errs.append("the CDN certificate has fewer than 10 SANs")
+    if cdn["sans"] != cdn["certificate"]["sans"] or cdn["address"] not in cdn["addresses"]:
+        errs.append("cdn.sans / cdn.address disagree with cdn.certificate / cdn.addresses")
+    for site in cdn["sites"]:
+        if not any(name_matches(site, p) for p in cdn["sans"]):
+            errs.append("CDN site %s is not in the CDN certificate" % site)
     for a in all_addresses(lab):
         ip = ipaddress.ip_address(a)
         ok = any(ip in ipaddress.ip_network(n) for n in
