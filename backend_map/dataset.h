@@ -1,0 +1,135 @@
+// The backend map's input: what the resolver, passive DNS and the scanner saw, as plain data.
+// Names and addresses are interned as small integer ids so that ten million observations fit
+// in flat vectors of 16-byte rows; everything downstream (classification, footprint, hitlist)
+// works on ids and sorts instead of maps of strings. No I/O here: the commands fill a Dataset
+// from the store and hand it to the pure functions of classify.h and footprint.h.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "lib/net.h"
+
+namespace iotmap::backend_map {
+
+// Days since 1970-01-01 (UTC).
+using Day = int32_t;
+std::optional<Day> parse_day(std::string_view yyyy_mm_dd);
+std::string day_str(Day day);
+// The day a Unix time (seconds) falls on.
+Day day_of(int64_t unix_seconds);
+
+// Where an (ip, name) link was learned; a bit set, since one link can come from several.
+enum Source : uint8_t { kActiveDns = 1, kPassiveDns = 2, kCertificate = 4 };
+constexpr uint8_t kDnsSources = kActiveDns | kPassiveDns;
+// "active_dns", "pdns", "cert", joined with '+' in that order; "" for 0.
+std::string sources_str(uint8_t mask);
+std::optional<Source> parse_source(std::string_view text);  // active_dns|pdns|cert
+
+using NameId = uint32_t;
+using IpId = uint32_t;
+constexpr uint32_t kNone = UINT32_MAX;
+
+// Interns strings; ids are dense from 0. Views stay valid for the interner's lifetime.
+class StringTable {
+ public:
+  StringTable() = default;
+  StringTable(const StringTable&) = delete;
+  StringTable& operator=(const StringTable&) = delete;
+  StringTable(StringTable&&) = default;
+  StringTable& operator=(StringTable&&) = default;
+
+  uint32_t intern(std::string_view s);
+  uint32_t find(std::string_view s) const;  // kNone when absent
+  std::string_view operator[](uint32_t id) const { return views_[id]; }
+  // NUL-terminated, for C libraries.
+  const char* c_str(uint32_t id) const { return views_[id].data(); }
+  size_t size() const { return views_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t block_used_ = 0, block_size_ = 0;
+  std::vector<std::string_view> views_;
+  std::unordered_map<std::string_view, uint32_t> index_;
+};
+
+// Lowercase, without a trailing dot: the form every name has inside the backend map.
+std::string normalize_name(std::string_view name);
+
+struct Observation {
+  Day day = 0;
+  IpId ip = 0;
+  NameId name = 0;
+  uint8_t sources = 0;  // Source bits
+};
+
+// `name` is an alias (CNAME owner) of `target` on `day`.
+struct CnameEdge {
+  Day day = 0;
+  NameId name = 0;
+  NameId target = 0;
+};
+
+struct Certificate {
+  std::string fingerprint;     // sha256 hex
+  std::vector<NameId> names;   // CN and DNS SANs, deduplicated, sorted by id
+};
+
+// An IP presented certificate `cert` on `port` on `day` (a TLS scan result).
+struct CertSighting {
+  Day day = 0;
+  IpId ip = 0;
+  uint32_t cert = 0;
+  uint16_t port = 0;
+};
+
+// A TLS / protocol probe result on an IP and port.
+struct ServiceSighting {
+  Day day = 0;
+  IpId ip = 0;
+  uint16_t port = 0;
+  uint8_t protocol = 0;  // index into Dataset::protocols
+  bool ok = false;       // the service answered (handshake or protocol reply)
+};
+
+// Everything the classifier and the footprint read. Fill it with the add_* calls; they
+// normalise names and deduplicate nothing (the classifier merges duplicates by sorting).
+struct Dataset {
+  StringTable names;
+  std::vector<IpAddress> ips;
+  std::vector<Observation> observations;
+  std::vector<CnameEdge> cnames;
+  std::vector<Certificate> certs;
+  std::vector<CertSighting> cert_sightings;
+  std::vector<ServiceSighting> services;
+  std::vector<std::string> protocols;  // "mqtt", "https", ...
+  std::vector<NameId> domains;         // candidate names known without observations
+
+  NameId name(std::string_view text) { return names.intern(normalize_name(text)); }
+  NameId find_name(std::string_view text) const { return names.find(normalize_name(text)); }
+  IpId ip(const IpAddress& address);
+  IpId find_ip(const IpAddress& address) const;
+
+  void observe(Day day, const IpAddress& ip, std::string_view name, Source source);
+  void cname(Day day, std::string_view name, std::string_view target);
+  // Records a certificate (once per fingerprint) and its sighting. Its names also become
+  // observations of source kCertificate on that IP and day.
+  void certificate(Day day, const IpAddress& ip, uint16_t port, std::string_view fingerprint,
+                   const std::vector<std::string>& cert_names);
+  void service(Day day, const IpAddress& ip, uint16_t port, std::string_view protocol, bool ok);
+  void domain(std::string_view name) { domains.push_back(this->name(name)); }
+
+ private:
+  struct IpHash {
+    size_t operator()(const IpAddress& ip) const noexcept;
+  };
+  std::unordered_map<IpAddress, IpId, IpHash> ip_index_;
+  std::unordered_map<std::string, uint32_t> cert_index_;
+};
+
+}  // namespace iotmap::backend_map

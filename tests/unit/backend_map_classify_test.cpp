@@ -1,0 +1,344 @@
+// Dedicated vs shared: the papers' own cases (002 section 4.2, 003 section 7.2.4).
+#include <catch2/catch.hpp>
+
+#include "backend_map/classify.h"
+
+using namespace iotmap;
+using namespace iotmap::backend_map;
+
+namespace {
+
+IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+
+// Provider 0: AWS IoT names (*.iot.<region>.amazonaws.com); provider 1: Azure IoT Hub.
+NameMatch lookup(std::string_view name) {
+  if (name.ends_with(".amazonaws.com") && name.find(".iot.") != std::string_view::npos &&
+      !name.starts_with("iot."))
+    return {0, name.find("us-east-1") != std::string_view::npos ? 0 : 1};
+  if (name.ends_with(".azure-devices.net") && !name.starts_with("*.")) return {1, -1};
+  return {};
+}
+
+const Day kDay = *parse_day("2022-02-28");
+
+Classification run(const Dataset& d, int threshold = 0, int days = 1) {
+  ClassifyOptions o;
+  o.shared_threshold = threshold;
+  return classify(d, lookup, kDay, kDay + days - 1, o);
+}
+
+const DomainVerdict& verdict_of(const Classification& c, const Dataset& d, const char* name) {
+  const DomainVerdict* v = c.domain(d.find_name(name));
+  REQUIRE(v != nullptr);
+  return *v;
+}
+
+}  // namespace
+
+TEST_CASE("dates and sources", "[backend_map]") {
+  REQUIRE(parse_day("1970-01-01") == 0);
+  REQUIRE(day_str(*parse_day("2022-03-07")) == "2022-03-07");
+  REQUIRE(*parse_day("2022-03-01") - *parse_day("2022-02-28") == 1);
+  REQUIRE_FALSE(parse_day("2022-02-30"));
+  REQUIRE_FALSE(parse_day("2022-2-3"));
+  REQUIRE(day_of(86400 * 3 + 5) == 3);
+  REQUIRE(sources_str(kActiveDns | kCertificate) == "active_dns+cert");
+  REQUIRE(parse_source("pdns") == kPassiveDns);
+  REQUIRE(normalize_name("Mqtt.Example.COM.") == "mqtt.example.com");
+}
+
+TEST_CASE("a provider name CNAMEd to a cloud VM whose IP serves nothing else is dedicated",
+          "[backend_map]") {
+  Dataset d;
+  // 002 section 4.2.1: devA.com -> devA-VM.ec2compute.amazonaws.com -> a.b.c.d; here the provider
+  // name is an AWS IoT name and the VM name is in another second-level domain.
+  d.observe(kDay, ip("198.51.100.20"), "x9y8-ats.iot.ap-northeast-1.amazonaws.com", kActiveDns);
+  d.cname(kDay, "x9y8-ats.iot.ap-northeast-1.amazonaws.com", "vm-7.compute.example-cloud.net");
+  // Passive DNS knows the VM name on the IP too.
+  d.observe(kDay, ip("198.51.100.20"), "vm-7.compute.example-cloud.net", kPassiveDns);
+  auto c = run(d);
+
+  const IpDay* r = c.find(d.find_ip(ip("198.51.100.20")), kDay);
+  REQUIRE(r != nullptr);
+  CHECK(r->names_total == 2);
+  CHECK(r->registrable_domains == 1);
+  CHECK(r->exclusive == Verdict::kDedicated);
+  // The list decides where the registrable domain ends (amazonaws.com or deeper).
+  CHECK(c.registrable[r->domain] ==
+        Psl::system().registrable("x9y8-ats.iot.ap-northeast-1.amazonaws.com"));
+  REQUIRE(r->providers_end - r->providers_begin == 1);
+  const IpProvider& p = c.ip_providers[r->providers_begin];
+  CHECK(p.provider == 0);
+  CHECK(p.not_matching == 0);  // the VM name is downstream of the provider name
+  CHECK(p.threshold == Verdict::kDedicated);
+  CHECK(p.sources == (kActiveDns | kPassiveDns));
+
+  const auto& v = verdict_of(c, d, "x9y8-ats.iot.ap-northeast-1.amazonaws.com");
+  CHECK(v.exclusive == Verdict::kDedicated);
+  CHECK(v.threshold == Verdict::kDedicated);
+  CHECK(v.ips_total == 1);
+  CHECK(v.ips_exclusive == 1);
+  CHECK(c.domain_reason(d, v, Rule::kExclusive) == "all 1 IPs exclusive on every day seen");
+  // The VM name is no provider domain.
+  CHECK(c.domain(d.find_name("vm-7.compute.example-cloud.net")) == nullptr);
+}
+
+TEST_CASE("Azure hub CNAMEd to a cloudapp name known only from passive DNS is dedicated",
+          "[backend_map]") {
+  Dataset d;
+  d.cname(kDay, "iotlab-hub.azure-devices.net", "ihsu-prod-am-001.cloudapp.net");
+  d.cname(kDay, "other-hub.azure-devices.net", "ihsu-prod-am-001.cloudapp.net");
+  d.observe(kDay, ip("198.51.100.70"), "ihsu-prod-am-001.cloudapp.net", kPassiveDns);
+  auto c = run(d);
+  const IpDay* r = c.find(d.find_ip(ip("198.51.100.70")), kDay);
+  REQUIRE(r != nullptr);
+  CHECK(r->names_total == 3);
+  CHECK(r->exclusive == Verdict::kDedicated);
+  CHECK(c.ip_providers[r->providers_begin].matching == 2);
+  CHECK(verdict_of(c, d, "iotlab-hub.azure-devices.net").exclusive == Verdict::kDedicated);
+  CHECK(verdict_of(c, d, "other-hub.azure-devices.net").threshold == Verdict::kDedicated);
+}
+
+TEST_CASE("a name CNAMEd into a CDN whose IP serves many sites is shared", "[backend_map]") {
+  Dataset d;
+  // 002 section 4.2.1: devB.com -> devB.com.akadns.net -> a.b.c.d, and many other sites map
+  // to the same address through the same CDN.
+  const char* edge = "203.0.113.200";
+  d.observe(kDay, ip(edge), "d3cdnabc-ats.iot.eu-west-1.amazonaws.com", kActiveDns);
+  d.cname(kDay, "d3cdnabc-ats.iot.eu-west-1.amazonaws.com", "edge.cdn.example");
+  for (const char* site : {"www.shop-alpha.test", "www.news-bravo.test", "api.weather-charlie.test"})
+    d.cname(kDay, site, "edge.cdn.example");
+  d.observe(kDay, ip(edge), "edge.cdn.example", kPassiveDns);
+  d.observe(kDay, ip(edge), "music-kilo.test", kPassiveDns);  // an apex A record on the edge
+  auto c = run(d, 0);
+
+  const IpDay* r = c.find(d.find_ip(ip(edge)), kDay);
+  REQUIRE(r != nullptr);
+  CHECK(r->names_total == 6);
+  CHECK(r->registrable_domains == 5);
+  CHECK(r->exclusive == Verdict::kShared);
+  CHECK(r->exclusive_reason == Reason::kSeveralRegistrableDomains);
+  const IpProvider& p = c.ip_providers[r->providers_begin];
+  CHECK(p.not_matching == 4);  // the sites; the edge name is downstream of the provider name
+  CHECK(p.threshold == Verdict::kShared);
+
+  const auto& v = verdict_of(c, d, "d3cdnabc-ats.iot.eu-west-1.amazonaws.com");
+  CHECK(v.exclusive == Verdict::kShared);
+  CHECK(v.threshold == Verdict::kShared);
+  CHECK(v.exclusive_ip == d.find_ip(ip(edge)));
+  CHECK(c.domain_reason(d, v, Rule::kExclusive).starts_with("IP 203.0.113.200 shared on 2022-02-28"));
+  // Tolerating four foreign names makes the threshold rule call it dedicated; the exclusive
+  // rule still says shared.
+  auto lenient = run(d, 4);
+  CHECK(verdict_of(lenient, d, "d3cdnabc-ats.iot.eu-west-1.amazonaws.com").threshold ==
+        Verdict::kDedicated);
+  CHECK(verdict_of(lenient, d, "d3cdnabc-ats.iot.eu-west-1.amazonaws.com").exclusive ==
+        Verdict::kShared);
+}
+
+TEST_CASE("a CDN edge name shared by unrelated sites is shared even when seen on another IP",
+          "[backend_map]") {
+  // The sites alias the same edge name; the provider's edge IP carries only the edge name and
+  // the provider name, yet the edge name's aliases bring the sites in.
+  Dataset d;
+  d.observe(kDay, ip("203.0.113.201"), "e1.cdn.example", kPassiveDns);
+  d.cname(kDay, "dev-ats.iot.us-east-1.amazonaws.com", "e1.cdn.example");
+  d.cname(kDay, "www.unrelated.test", "e1.cdn.example");
+  auto c = run(d);
+  CHECK(verdict_of(c, d, "dev-ats.iot.us-east-1.amazonaws.com").exclusive == Verdict::kShared);
+}
+
+TEST_CASE("an IP exclusive on six days and shared on the seventh makes its domain shared",
+          "[backend_map]") {
+  Dataset d;
+  const char* name = "a1b2-ats.iot.us-east-1.amazonaws.com";
+  for (int i = 0; i < 7; ++i) d.observe(kDay + i, ip("198.51.100.10"), name, kActiveDns);
+  auto six = run(d, 0, 7);
+  CHECK(verdict_of(six, d, name).exclusive == Verdict::kDedicated);
+  CHECK(verdict_of(six, d, name).threshold == Verdict::kDedicated);
+
+  d.observe(kDay + 6, ip("198.51.100.10"), "www.someshop.test", kPassiveDns);
+  auto seven = run(d, 0, 7);
+  const auto& v = verdict_of(seven, d, name);
+  CHECK(v.exclusive == Verdict::kShared);
+  CHECK(v.threshold == Verdict::kShared);
+  CHECK(v.exclusive_day == kDay + 6);
+  CHECK(seven.find(d.find_ip(ip("198.51.100.10")), kDay + 5)->exclusive == Verdict::kDedicated);
+  CHECK(seven.domain_reason(d, v, Rule::kExclusive).find("2022-03-06") != std::string::npos);
+  // A window that ends before the seventh day does not see it.
+  auto window = classify(d, lookup, kDay, kDay + 5, {});
+  CHECK(verdict_of(window, d, name).exclusive == Verdict::kDedicated);
+}
+
+TEST_CASE("an IP exclusive to another domain on a day the domain was absent", "[backend_map]") {
+  // A cloud address released by the provider and reused by another tenant within the window.
+  Dataset d;
+  const char* name = "a1b2-ats.iot.us-east-1.amazonaws.com";
+  d.observe(kDay, ip("198.51.100.10"), name, kActiveDns);
+  d.observe(kDay + 1, ip("198.51.100.10"), "shop.tenant-b.test", kPassiveDns);
+  auto c = run(d, 0, 2);
+  const auto& v = verdict_of(c, d, name);
+  CHECK(v.exclusive == Verdict::kShared);
+  CHECK(v.exclusive_reason == Reason::kOtherRegistrableDomain);
+  CHECK(v.threshold == Verdict::kShared);  // every name counts on a day the provider is absent
+}
+
+TEST_CASE("no data gives unknown, never dedicated", "[backend_map]") {
+  Dataset d;
+  d.domain("silent-ats.iot.us-east-1.amazonaws.com");
+  d.observe(kDay, ip("198.51.100.10"), "a1b2-ats.iot.us-east-1.amazonaws.com", kActiveDns);
+  auto c = run(d);
+  const auto& v = verdict_of(c, d, "silent-ats.iot.us-east-1.amazonaws.com");
+  CHECK(v.exclusive == Verdict::kUnknown);
+  CHECK(v.threshold == Verdict::kUnknown);
+  CHECK(v.exclusive_reason == Reason::kNoData);
+  CHECK(v.provider == 0);
+  CHECK(c.domain_reason(d, v, Rule::kExclusive) == "no data in the window");
+  // Observations outside the window are no data either.
+  Dataset late;
+  late.observe(kDay + 3, ip("198.51.100.10"), "a1b2-ats.iot.us-east-1.amazonaws.com", kActiveDns);
+  late.domain("a1b2-ats.iot.us-east-1.amazonaws.com");
+  auto c2 = run(late);
+  CHECK(verdict_of(c2, late, "a1b2-ats.iot.us-east-1.amazonaws.com").exclusive == Verdict::kUnknown);
+  CHECK(c2.ip_days.empty());
+}
+
+TEST_CASE("threshold rule edge cases", "[backend_map]") {
+  auto with_foreign = [](int foreign) {
+    Dataset d;
+    d.observe(kDay, ip("198.51.100.30"), "hub.azure-devices.net", kActiveDns);
+    for (int i = 0; i < foreign; ++i)
+      d.observe(kDay, ip("198.51.100.30"), "hub.azure-devices.net.site" + std::to_string(i) + ".test",
+                kPassiveDns);
+    return d;
+  };
+  auto threshold_verdict = [](const Dataset& d, int threshold) {
+    auto c = run(d, threshold);
+    const IpDay* r = c.find(0, kDay);
+    REQUIRE(r != nullptr);
+    return c.ip_providers[r->providers_begin].threshold;
+  };
+  CHECK(threshold_verdict(with_foreign(0), 0) == Verdict::kDedicated);
+  CHECK(threshold_verdict(with_foreign(1), 0) == Verdict::kShared);
+  CHECK(threshold_verdict(with_foreign(2), 2) == Verdict::kDedicated);  // not above: equal
+  CHECK(threshold_verdict(with_foreign(3), 2) == Verdict::kShared);
+  CHECK(threshold_verdict(with_foreign(1), -5) == Verdict::kShared);  // negative means 0
+
+  SECTION("another provider's name counts as not matching") {
+    Dataset d;
+    d.observe(kDay, ip("198.51.100.31"), "hub.azure-devices.net", kActiveDns);
+    d.observe(kDay, ip("198.51.100.31"), "x-ats.iot.us-east-1.amazonaws.com", kActiveDns);
+    auto c = run(d);
+    const IpDay* r = c.find(0, kDay);
+    REQUIRE(r->providers_end - r->providers_begin == 2);
+    for (uint32_t i = r->providers_begin; i < r->providers_end; ++i) {
+      CHECK(c.ip_providers[i].not_matching == 1);
+      CHECK(c.ip_providers[i].threshold == Verdict::kShared);
+    }
+    CHECK(r->exclusive == Verdict::kShared);
+  }
+  SECTION("certificate names only: unknown unless they already show sharing") {
+    Dataset d;
+    d.certificate(kDay, ip("198.51.100.40"), 8883, "aa", {"*.azure-devices.net", "azure-devices.net", "hub.azure-devices.net"});
+    auto c = run(d);
+    const IpDay* r = c.find(0, kDay);
+    REQUIRE(r != nullptr);
+    CHECK(r->exclusive == Verdict::kUnknown);
+    const IpProvider& p = c.ip_providers[r->providers_begin];
+    CHECK(p.not_matching == 0);  // the provider's own apex and wildcard are excused
+    CHECK(p.threshold == Verdict::kUnknown);
+    CHECK(p.threshold_reason == Reason::kOnlyCertificates);
+    CHECK(verdict_of(c, d, "hub.azure-devices.net").exclusive == Verdict::kUnknown);
+    CHECK(c.domain(d.find_name("*.azure-devices.net")) == nullptr);
+
+    Dataset cdn;
+    cdn.certificate(kDay, ip("203.0.113.200"), 443, "bb",
+                    {"edge.cdn.example", "hub.azure-devices.net", "www.shop-alpha.test"});
+    auto c2 = run(cdn);
+    CHECK(c2.ip_providers[c2.find(0, kDay)->providers_begin].threshold == Verdict::kShared);
+  }
+  SECTION("a name seen on the IP by DNS and by certificate counts once") {
+    Dataset d;
+    d.observe(kDay, ip("198.51.100.30"), "hub.azure-devices.net", kActiveDns);
+    d.certificate(kDay, ip("198.51.100.30"), 8883, "cc", {"hub.azure-devices.net"});
+    auto c = run(d);
+    const IpDay* r = c.find(0, kDay);
+    CHECK(r->names_total == 1);
+    CHECK(c.ip_providers[r->providers_begin].sources == (kActiveDns | kCertificate));
+    CHECK(c.ip_providers[r->providers_begin].threshold == Verdict::kDedicated);
+  }
+}
+
+TEST_CASE("an IP with certificate data only keeps its domain unknown", "[backend_map]") {
+  Dataset d;
+  const char* name = "mqtt-ats.iot.us-east-1.amazonaws.com";
+  d.observe(kDay, ip("198.51.100.10"), name, kActiveDns);
+  d.certificate(kDay, ip("198.51.100.99"), 8883, "dd", {name});  // found by a scan only
+  auto c = run(d);
+  const auto& v = verdict_of(c, d, name);
+  CHECK(v.ips_total == 2);
+  CHECK(v.ips_exclusive == 1);
+  CHECK(v.exclusive == Verdict::kUnknown);
+  CHECK(v.exclusive_reason == Reason::kIpNeverExclusive);
+  CHECK(c.domain_reason(d, v, Rule::kExclusive) == "IP 198.51.100.99 has certificate data only");
+}
+
+TEST_CASE("certificate fallback for names without DNS data", "[backend_map]") {
+  CHECK(certificate_identifies({"c.deve.com"}, "c.deve.com"));
+  CHECK(certificate_identifies({"*.deve.com"}, "c.deve.com"));
+  CHECK_FALSE(certificate_identifies({"*.deve.com", "deve.com"}, "c.deve.com"));
+  CHECK_FALSE(certificate_identifies({"*.com"}, "deve.com"));
+  CHECK_FALSE(certificate_identifies({"*.deve.com"}, "a.c.deve.com"));
+  CHECK_FALSE(certificate_identifies({"*.co.uk"}, "deve.co.uk"));
+
+  Dataset d;
+  d.domain("c.deve.com");
+  d.certificate(kDay, ip("192.0.2.10"), 443, "c1", {"*.deve.com"});
+  d.certificate(kDay + 1, ip("192.0.2.11"), 443, "c1", {"*.deve.com"});
+  d.certificate(kDay, ip("192.0.2.12"), 443, "c2", {"*.deve.com", "www.other.test"});
+  auto c = run(d, 0, 2);
+  const auto& v = verdict_of(c, d, "c.deve.com");
+  CHECK(v.exclusive == Verdict::kDedicated);
+  CHECK(v.exclusive_reason == Reason::kCertificateFallback);
+  CHECK(v.ips_total == 2);
+  CHECK(d.certs[v.cert].fingerprint == "c1");
+  size_t rows = 0;
+  for (const auto& di : c.domain_ips)
+    if (di.domain == d.find_name("c.deve.com")) {
+      ++rows;
+      CHECK(di.sources == kCertificate);
+    }
+  CHECK(rows == 2);
+  CHECK(c.domain_reason(d, v, Rule::kExclusive).starts_with("no DNS data; certificate c1"));
+
+  SECTION("an IP that DNS shows shared makes the fallback shared") {
+    d.observe(kDay, ip("192.0.2.10"), "www.a.test", kPassiveDns);
+    d.observe(kDay, ip("192.0.2.10"), "www.b.test", kPassiveDns);
+    auto c2 = run(d, 0, 2);
+    CHECK(verdict_of(c2, d, "c.deve.com").exclusive == Verdict::kShared);
+  }
+}
+
+TEST_CASE("CNAME loops and long chains terminate", "[backend_map]") {
+  Dataset d;
+  d.cname(kDay, "loop-a.faults.example", "loop-b.faults.test");
+  d.cname(kDay, "loop-b.faults.test", "loop-a.faults.example");
+  d.observe(kDay, ip("192.0.2.250"), "loop-a.faults.example", kActiveDns);
+  std::string prev = "dev-ats.iot.us-east-1.amazonaws.com";
+  for (int i = 1; i <= 30; ++i) {
+    std::string next = "chain-" + std::to_string(i) + ".faults.example";
+    d.cname(kDay, prev, next);
+    prev = next;
+  }
+  d.observe(kDay, ip("192.0.2.251"), prev, kPassiveDns);
+  auto c = run(d);
+  const IpDay* loop = c.find(d.find_ip(ip("192.0.2.250")), kDay);
+  REQUIRE(loop != nullptr);
+  CHECK(loop->names_total == 2);
+  CHECK(loop->exclusive == Verdict::kShared);  // two registrable domains, both in the loop
+  const IpDay* chain = c.find(d.find_ip(ip("192.0.2.251")), kDay);
+  REQUIRE(chain != nullptr);
+  CHECK(chain->names_total == 31);
+  CHECK(chain->exclusive == Verdict::kDedicated);
+  CHECK(c.ip_providers[chain->providers_begin].not_matching == 0);
+}
