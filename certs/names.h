@@ -1,0 +1,42 @@
+// The names a certificate carries, as candidate names for the resolver (METHOD.md section 2),
+// and the domain-name tests the manufacturer rule needs (libpsl for public suffixes).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "certs/certificate.h"
+
+namespace iotmap::certs {
+
+// CNs then DNS SANs: ASCII-lowercased, surrounding blanks and one trailing dot removed, empty
+// values dropped, de-duplicated (first occurrence kept). Wildcards stay ("*.example.com").
+std::vector<std::string> names(const Certificate& c);
+
+// names() as the resolver wants them: FQDN form with a trailing dot ("example.com."), a wildcard
+// "*.x" contributing x, de-duplicated, and only names that pass is_domain_name (so no IP
+// literals, single labels, spaces or other wildcards).
+std::vector<std::string> candidate_names(const Certificate& c);
+
+// True when the certificate is valid at some moment of [from, to] (unix seconds, inclusive).
+bool valid_in_window(const Certificate& c, int64_t from, int64_t to);
+
+std::string ascii_lower(std::string_view s);
+
+// Syntax only: 2 or more labels of 1-63 characters from [A-Za-z0-9_-], no label starting or
+// ending with '-', at most 253 characters, a last label that is not all digits. One trailing dot
+// is allowed. No wildcard.
+bool is_domain_name(std::string_view name);
+
+// The registrable domain ("example.co.uk" for "www.example.co.uk") when `name` is a domain name
+// under a suffix the public suffix list names (libpsl; the implicit "*" rule does not count, so
+// "foo.local" has none). Lowercase, no trailing dot.
+std::optional<std::string> registrable_domain(std::string_view name);
+
+// "A valid public domain name": has a registrable domain as above.
+inline bool is_public_domain(std::string_view name) { return registrable_domain(name).has_value(); }
+
+}  // namespace iotmap::certs
