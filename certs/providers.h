@@ -1,0 +1,57 @@
+// The names in a certificate, attributed to IoT backend providers and device services, with
+// the certificate post-filters of the IMC'22 authors.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "certs/certificate.h"
+
+namespace iotmap::config {
+class Catalogue;
+}
+
+namespace iotmap::certs {
+
+struct NameMatch {
+  std::string name;      // as names() gives it: lowercase, no trailing dot, wildcard kept
+  std::string provider;  // provider or device-service id ("aws", "foscam")
+  std::string region;    // region code, empty when the name has none
+  bool device = false;   // a device service rather than a backend provider
+};
+
+// What a matcher says about one name: nullopt when it belongs to no one.
+struct ProviderHit {
+  std::string id;
+  std::string region;
+  bool device = false;
+};
+// Called with a name in FQDN form ("*.iot.eu-west-1.amazonaws.com."), wildcard label kept.
+using NameMatcher = std::function<std::optional<ProviderHit>(std::string_view fqdn)>;
+
+// Per provider: a matched certificate name is kept only if it contains one of `keep_if_contains`
+// (when that list is not empty) and none of `drop_if_contains`.
+struct CertNameFilter {
+  std::string provider;
+  std::vector<std::string> keep_if_contains;
+  std::vector<std::string> drop_if_contains;
+};
+
+// The authors' certificate post-filters (reference README,
+// ../shared/reference/imc22-iot-backend-patterns/README.md): SAP drop "sapns2", AWS keep only
+// "*.iot", Bosch keep only "bosch-iot-hub.com", Siemens keep only cn1.mindsphere-in.cn,
+// eu1.mindsphere.io and eu2.mindsphere.io. Keyed by the catalogue's provider ids.
+const std::vector<CertNameFilter>& default_cert_name_filters();
+
+bool passes_cert_filters(std::string_view provider, std::string_view name,
+                         const std::vector<CertNameFilter>& filters);
+
+// Every name of names(c) that is a domain name (a leading "*." allowed), in that order, that the
+// matcher attributes and the filters keep. Device-service matches are not filtered.
+std::vector<NameMatch> match_names(const Certificate& c, const NameMatcher& matcher,
+                                   const std::vector<CertNameFilter>& filters = default_cert_name_filters());
+
+}  // namespace iotmap::certs
