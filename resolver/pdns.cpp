@@ -1,0 +1,158 @@
+#include "resolver/pdns.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "resolver/wire.h"
+
+namespace iotmap::resolver {
+namespace {
+
+using nlohmann::json;
+
+bool read_time(const json& obj, const char* key, const char* zone_key, int64_t& out) {
+  for (const char* k : {key, zone_key}) {
+    auto it = obj.find(k);
+    if (it == obj.end()) continue;
+    if (it->is_number_integer() || it->is_number_unsigned()) {
+      out = it->get<int64_t>();
+      return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool parse_dnsdb_line(std::string_view line, std::vector<PdnsRecord>& out, std::string& error) {
+  out.clear();
+  auto first = line.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return true;
+  json doc = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    error = "not valid JSON";
+    return false;
+  }
+  if (!doc.is_object()) {
+    error = "not a JSON object";
+    return false;
+  }
+  if (auto obj = doc.find("obj"); obj != doc.end()) {
+    if (!obj->is_object()) {
+      error = "\"obj\" is not an object";
+      return false;
+    }
+    json inner = *obj;
+    doc = std::move(inner);
+  } else if (doc.contains("cond") && !doc.contains("rrname")) {
+    return true;  // SAF stream control: begin, ongoing, succeeded, limited, failed
+  }
+  auto rrname = doc.find("rrname");
+  auto rrtype = doc.find("rrtype");
+  auto rdata = doc.find("rdata");
+  if (rrname == doc.end() || !rrname->is_string()) {
+    error = "missing or non-string \"rrname\"";
+    return false;
+  }
+  if (rrtype == doc.end() || !rrtype->is_string()) {
+    error = "missing or non-string \"rrtype\"";
+    return false;
+  }
+  if (rdata == doc.end() || !(rdata->is_string() || rdata->is_array())) {
+    error = "missing \"rdata\" (a string or an array of strings)";
+    return false;
+  }
+  PdnsRecord base;
+  auto name = normalize_name(rrname->get<std::string>());
+  if (!name) {
+    error = "\"rrname\" is not a domain name";
+    return false;
+  }
+  base.rrname = *name;
+  base.rrtype = rrtype->get<std::string>();
+  std::transform(base.rrtype.begin(), base.rrtype.end(), base.rrtype.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (!read_time(doc, "time_first", "zone_time_first", base.time_first) ||
+      !read_time(doc, "time_last", "zone_time_last", base.time_last)) {
+    error = "missing or non-integer time_first/time_last";
+    return false;
+  }
+  if (base.time_first > base.time_last) {
+    error = "time_first is after time_last";
+    return false;
+  }
+  std::vector<std::string> values;
+  if (rdata->is_string()) {
+    values.push_back(rdata->get<std::string>());
+  } else {
+    for (const auto& v : *rdata) {
+      if (!v.is_string()) {
+        error = "\"rdata\" holds a value that is not a string";
+        return false;
+      }
+      values.push_back(v.get<std::string>());
+    }
+  }
+  for (auto& v : values) {
+    PdnsRecord r = base;
+    if (r.rrtype == "CNAME") {
+      auto target = normalize_name(v);
+      if (!target) {
+        error = "CNAME rdata \"" + v + "\" is not a domain name";
+        return false;
+      }
+      r.rdata = *target;
+    } else if (r.rrtype == "A" || r.rrtype == "AAAA") {
+      auto ip = IpAddress::parse(v);
+      if (!ip || ip->v6 != (r.rrtype == "AAAA")) {
+        error = r.rrtype + " rdata \"" + v + "\" is not an address of that family";
+        return false;
+      }
+      r.rdata = ip->str();
+    } else {
+      r.rdata = std::move(v);
+    }
+    out.push_back(std::move(r));
+  }
+  return true;
+}
+
+PdnsStats read_dnsdb(std::istream& in, const std::string& origin, const PdnsFilter& filter,
+                     const std::function<void(const PdnsRecord&)>& on_record) {
+  PdnsStats st;
+  std::string line, error;
+  std::vector<PdnsRecord> records;
+  while (std::getline(in, line)) {
+    ++st.lines;
+    error.clear();
+    if (!parse_dnsdb_line(line, records, error)) {
+      ++st.malformed;
+      if (st.errors.size() < PdnsStats::kMaxErrors)
+        st.errors.push_back(origin + ":" + std::to_string(st.lines) + ": " + error);
+      continue;
+    }
+    if (records.empty()) continue;
+    ++st.records;
+    const PdnsRecord& r = records.front();
+    if (r.time_last < filter.from || r.time_first >= filter.to) {
+      ++st.outside_window;
+      continue;
+    }
+    bool type_ok = filter.rrtypes.empty() ||
+                   std::find(filter.rrtypes.begin(), filter.rrtypes.end(), r.rrtype) !=
+                       filter.rrtypes.end();
+    if (!type_ok || (filter.name && !filter.name(r.rrname))) {
+      ++st.not_matching;
+      continue;
+    }
+    for (const auto& rec : records) {
+      ++st.kept;
+      on_record(rec);
+    }
+  }
+  return st;
+}
+
+}  // namespace iotmap::resolver
