@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -112,7 +114,10 @@ class FakeDns {
 
   ~FakeDns() {
     char c = 1;
-    if (::write(stop_[1], &c, 1) != 1) std::abort();
+    if (::write(stop_[1], &c, 1) != 1) {
+      std::fprintf(stderr, "fake dns: stop pipe %d: %s\n", stop_[1], std::strerror(errno));
+      std::abort();
+    }
     thread_.join();
     for (auto& [fd, buf] : conns_) ::close(fd);
     ::close(udp_);
