@@ -183,11 +183,8 @@ Result<Certificate> parse_prefix(std::span<const uint8_t> der, bool trailing_ok)
 
   Certificate c;
   c.der.assign(reinterpret_cast<const char*>(der.data()), used);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int md_len = 0;
-  if (EVP_Digest(c.der.data(), c.der.size(), md.data(), &md_len, EVP_sha256(), nullptr) != 1)
-    return fail("SHA-256: " + openssl_reason());
-  c.sha256 = hex({reinterpret_cast<const char*>(md.data()), md_len});
+  c.sha256 = fingerprint(c.der);
+  if (c.sha256.empty()) return fail("SHA-256: " + openssl_reason());
 
   const ASN1_INTEGER* serial = X509_get0_serialNumber(x.get());
   c.serial = (serial != nullptr && ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER ? "-" : "") +
@@ -298,6 +295,13 @@ std::string hex(std::string_view bytes) {
     out.push_back(digits[b & 15]);
   }
   return out;
+}
+
+std::string fingerprint(std::string_view der) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int md_len = 0;
+  if (EVP_Digest(der.data(), der.size(), md.data(), &md_len, EVP_sha256(), nullptr) != 1) return {};
+  return hex({reinterpret_cast<const char*>(md.data()), md_len});
 }
 
 Result<Certificate> parse_der(std::span<const uint8_t> der) { return parse_prefix(der, false); }

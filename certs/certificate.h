@@ -59,6 +59,9 @@ Result<std::vector<Certificate>> parse_pem(std::string_view text);
 
 // Lowercase hex of bytes.
 std::string hex(std::string_view bytes);
+// Lowercase hex SHA-256 of DER bytes: Certificate::sha256 without parsing, so that a caller can
+// skip certificates it has already parsed.
+std::string fingerprint(std::string_view der);
 
 // For JSON output: every field; `der` as base64.
 void to_json(nlohmann::json& j, const Certificate& c);

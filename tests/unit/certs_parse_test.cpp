@@ -45,6 +45,7 @@ TEST_CASE("an RSA self-signed certificate: every field", "[certs]") {
 
   CHECK(c.der == der);
   CHECK(c.sha256 == sha256_hex(der));
+  CHECK(fingerprint(der) == c.sha256);
   CHECK(c.sha256.size() == 64);
   CHECK(c.serial == "1234");
   CHECK(c.subject == "CN=device.example.com,OU=Devices,O=Acme,C=US");
