@@ -1,0 +1,176 @@
+// Footprint per provider: ASes, prefixes, strategy, locations, ports, sources, stability,
+// validation against published ranges and blocklist overlap.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "backend_map/footprint.h"
+
+using namespace iotmap;
+using namespace iotmap::backend_map;
+
+namespace {
+
+IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+const Day kDay = *parse_day("2022-02-28");
+
+std::vector<Provider> lab_providers() {
+  Provider aws{"aws", "Amazon AWS", {64497}, {{"us-east-1", "Ashburn", "US", 0, 0}, {"eu-west-1", "Dublin", "IE", 0, 0}}, {}};
+  Provider azure{"azure", "Microsoft Azure", {64498}, {}, {}};
+  return {aws, azure};
+}
+
+NameMatch lookup(std::string_view name) {
+  if (name.find(".iot.us-east-1.amazonaws.com") != std::string_view::npos) return {0, 0};
+  if (name.find(".iot.eu-west-1.amazonaws.com") != std::string_view::npos) return {0, 1};
+  if (name.ends_with(".azure-devices.net")) return {1, -1};
+  return {};
+}
+
+PrefixTable lab_pfx2as() {
+  std::istringstream in(
+      "198.51.100.0\t26\t64497\n198.51.100.64\t26\t64498\n203.0.113.192\t26\t64501\n"
+      "2001:db8:a5::\t48\t64497\n");
+  PrefixTable t;
+  std::vector<ParseIssue> issues;
+  read_pfx2as(in, "lab", t, issues);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("footprint of the lab's providers", "[backend_map]") {
+  Dataset d;
+  const char* use1 = "a1b2-ats.iot.us-east-1.amazonaws.com";
+  for (int i = 0; i < 3; ++i) d.observe(kDay + i, ip("198.51.100.10"), use1, kActiveDns);
+  d.observe(kDay, ip("198.51.100.10"), use1, kPassiveDns);
+  d.observe(kDay, ip("198.51.100.11"), use1, kActiveDns);        // gone after day 0
+  d.observe(kDay + 2, ip("198.51.100.12"), use1, kPassiveDns);   // new on day 2
+  d.observe(kDay, ip("2001:db8:a5:1::10"), use1, kActiveDns);
+  d.certificate(kDay, ip("2001:db8:a5:1::10"), 8883, "aws", {"*.iot.us-east-1.amazonaws.com"});
+  // A CDN edge for an eu-west-1 name: PR, and shared.
+  d.observe(kDay, ip("203.0.113.200"), "d3cdn-ats.iot.eu-west-1.amazonaws.com", kActiveDns);
+  d.cname(kDay, "d3cdn-ats.iot.eu-west-1.amazonaws.com", "edge.cdn.example");
+  d.cname(kDay, "www.shop-alpha.test", "edge.cdn.example");
+  d.observe(kDay, ip("203.0.113.200"), "edge.cdn.example", kPassiveDns);
+  // Azure: only a certificate (found by a scan), located by the geolocation database.
+  d.certificate(kDay, ip("198.51.100.70"), 8883, "az", {"iotlab-hub.azure-devices.net"});
+  d.certificate(kDay, ip("198.51.100.71"), 8883, "az", {"iotlab-hub.azure-devices.net"});
+  d.service(kDay, ip("198.51.100.10"), 8883, "mqtt", true);
+  d.service(kDay + 1, ip("198.51.100.10"), 8883, "mqtt", true);
+  d.service(kDay, ip("198.51.100.10"), 443, "https", true);
+  d.service(kDay, ip("198.51.100.10"), 5671, "amqp", false);  // did not answer
+  d.service(kDay, ip("198.51.100.70"), 8883, "mqtt", true);
+
+  auto cls = classify(d, lookup, kDay, kDay + 2);
+  auto providers = lab_providers();
+  auto pfx = lab_pfx2as();
+  std::unordered_map<uint32_t, AsOrg> orgs{{64497, {"LAB-AMAZON", "O1", "Lab Amazon", "US"}}};
+  FootprintInputs in;
+  in.providers = &providers;
+  in.pfx2as = &pfx;
+  in.as2org = &orgs;
+  in.geo = [](const IpAddress& a) -> std::optional<Location> {
+    if (a == ip("198.51.100.70")) return Location{"Amsterdam", "NL"};
+    if (a == ip("198.51.100.10")) return Location{"Frankfurt", "DE"};  // outvoted by the name
+    return std::nullopt;
+  };
+  in.published.push_back({1, parse_published_ranges(
+      R"({"values":[{"name":"AzureIoTHub","properties":{"addressPrefixes":["198.51.100.64/28","20.0.0.0/30"]}}]})",
+      "tags.json")});
+  in.blocklist = {*Prefix::parse("198.51.100.11/32")};
+  in.blocklist_name = "firehol_level1";
+  auto fp = compute_footprint(d, cls, in);
+
+  REQUIRE(fp.providers.size() == 2);
+  const auto& aws = fp.providers[0];
+  CHECK(aws.provider == 0);
+  CHECK(aws.ipv4 == 4);
+  CHECK(aws.ipv6 == 1);
+  CHECK(aws.prefixes_v4 == 2);  // 198.51.100.0/24 and 203.0.113.0/24
+  CHECK(aws.prefixes_v6 == 1);
+  REQUIRE(aws.ases.size() == 2);
+  CHECK(aws.ases[0].asn == 64497);
+  CHECK(aws.ases[0].ips == 4);
+  CHECK(aws.ases[0].own);
+  CHECK(aws.ases[0].name == "Lab Amazon");
+  CHECK(aws.ases[1].asn == 64501);
+  CHECK_FALSE(aws.ases[1].own);
+  CHECK(aws.strategy == "DI+PR");
+  CHECK(aws.di_ips == 4);
+  CHECK(aws.pr_ips == 1);
+  CHECK(aws.unrouted == 0);
+  CHECK(aws.shared == 1);
+  CHECK(aws.dedicated == 4);
+  // Locations: the region in the name wins over the database; the CDN edge is in eu-west-1.
+  REQUIRE(aws.locations.size() == 2);
+  CHECK(aws.locations[0].location == Location{"Ashburn", "US"});
+  CHECK(aws.locations[0].ips == 4);
+  CHECK(aws.locations[1].location == Location{"Dublin", "IE"});
+  CHECK(aws.countries == 2);
+  CHECK(aws.votes_disagreed == 1);
+  // Ports that answered.
+  REQUIRE(aws.ports.size() == 2);
+  CHECK(aws.ports[0].port == 443);
+  CHECK(aws.ports[0].protocol == "https");
+  CHECK(aws.ports[1].port == 8883);
+  CHECK(aws.ports[1].ips == 1);
+  // Sources: .10 active+pdns, .11 active, .12 pdns, the edge active+pdns, v6 active+cert.
+  CHECK(aws.sources_v4.several == 2);
+  CHECK(aws.sources_v4.active_dns == 1);
+  CHECK(aws.sources_v4.pdns == 1);
+  CHECK(aws.sources_v6.several == 1);
+  // Stability against day 0: {.10, .11, v6, edge}; day 1 {.10}; day 2 {.10, .12}.
+  REQUIRE(aws.stability.size() == 2);
+  CHECK(aws.stability[0].both == 1);
+  CHECK(aws.stability[0].gone == 3);
+  CHECK(aws.stability[0].added == 0);
+  CHECK(aws.stability[1].both == 1);
+  CHECK(aws.stability[1].added == 1);
+  CHECK(aws.stability[1].gone == 3);
+  CHECK(aws.blocklisted == 1);
+  CHECK(aws.blocklisted_ips[0] == ip("198.51.100.11"));
+  CHECK(aws.validation.empty());
+
+  const auto& az = fp.providers[1];
+  CHECK(az.ipv4 == 2);
+  CHECK(az.strategy == "DI");
+  CHECK(az.unknown == 2);  // certificates only
+  CHECK(az.sources_v4.cert == 2);
+  CHECK(az.located_by_geo == 1);
+  CHECK(az.unlocated == 1);
+  REQUIRE(az.locations.size() == 1);
+  CHECK(az.locations[0].location == Location{"Amsterdam", "NL"});
+  REQUIRE(az.validation.size() == 1);
+  const auto& v = az.validation[0];
+  CHECK(v.format == "Azure service tags");
+  CHECK(v.found_inside == 2);
+  CHECK(v.found_outside == 0);
+  CHECK(v.published_prefixes == 2);
+  CHECK(v.prefixes_without_found_ip == 1);
+  CHECK(v.published_v4_addresses == 20);
+  CHECK(v.published_v4_not_found == 18);
+  CHECK(az.stability[0].gone == 2);
+}
+
+TEST_CASE("footprint without pfx2as leaves strategy unknown", "[backend_map]") {
+  Dataset d;
+  d.observe(kDay, ip("192.0.2.1"), "x.azure-devices.net", kActiveDns);
+  auto cls = classify(d, lookup, kDay, kDay);
+  auto providers = lab_providers();
+  FootprintInputs in;
+  in.providers = &providers;
+  auto fp = compute_footprint(d, cls, in);
+  REQUIRE(fp.providers.size() == 1);
+  CHECK(fp.providers[0].strategy.empty());
+  CHECK(fp.providers[0].unrouted == 1);
+  CHECK(fp.providers[0].unlocated == 1);
+  CHECK(fp.providers[0].stability.empty());
+}
+
+#include "backend_map/geo.h"
+
+TEST_CASE("a MaxMind database that cannot be opened is an error naming the file", "[backend_map]") {
+  CHECK_THROWS_WITH(MaxMindGeo("/nonexistent/GeoLite2-City.mmdb"),
+                    Catch::Contains("/nonexistent/GeoLite2-City.mmdb"));
+}
