@@ -7,7 +7,8 @@
 #   cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 #     -DIOTMAP_FUZZ=ON -DCMAKE_C_FLAGS="${IOTMAP_FUZZ_INSTRUMENT}" -DCMAKE_CXX_FLAGS="..."
 #   cmake --build build-fuzz --target <name>      # builds only <name> and what it links
-include_guard(GLOBAL)
+# No include guard: variables are per directory, so every folder that includes this file gets
+# its own copies (a global guard would leave a second folder without IOTMAP_FUZZ_FLAGS).
 
 # What libraries are compiled with in a fuzz build (for CMAKE_C_FLAGS / CMAKE_CXX_FLAGS).
 set(IOTMAP_FUZZ_INSTRUMENT "-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer")
