@@ -120,6 +120,20 @@ void Dataset::cname(Day day, std::string_view n, std::string_view target) {
   cnames.push_back({day, name(n), name(target)});
 }
 
+void Dataset::resolution(Day day, const IpAddress& address, std::string_view n,
+                         const std::vector<std::string>& chain, Source source) {
+  IpId id = ip(address);
+  NameId prev = name(n);
+  observations.push_back({day, id, prev, static_cast<uint8_t>(source)});
+  for (const auto& target : chain) {
+    NameId t = name(target);
+    if (t == prev) continue;
+    cnames.push_back({day, prev, t});
+    observations.push_back({day, id, t, static_cast<uint8_t>(source)});
+    prev = t;
+  }
+}
+
 void Dataset::certificate(Day day, const IpAddress& address, uint16_t port,
                           std::string_view fingerprint, const std::vector<std::string>& cert_names) {
   auto [it, inserted] =

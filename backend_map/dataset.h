@@ -117,6 +117,12 @@ struct Dataset {
 
   void observe(Day day, const IpAddress& ip, std::string_view name, Source source);
   void cname(Day day, std::string_view name, std::string_view target);
+  // A resolution of `name` that reached `ip` through `chain` (CNAME targets in order): every
+  // name of the chain resolved to the IP, so each becomes an observation, and the chain's
+  // links become CNAME edges. The classifier only walks edges from a name to its aliases, so
+  // chain names must be observed on the IP this way to bring other aliases of a CDN name in.
+  void resolution(Day day, const IpAddress& ip, std::string_view name,
+                  const std::vector<std::string>& chain, Source source);
   // Records a certificate (once per fingerprint) and its sighting. Its names also become
   // observations of source kCertificate on that IP and day.
   void certificate(Day day, const IpAddress& ip, uint16_t port, std::string_view fingerprint,

@@ -136,6 +136,24 @@ TEST_CASE("a name CNAMEd into a CDN whose IP serves many sites is shared", "[bac
         Verdict::kShared);
 }
 
+TEST_CASE("a resolution's CNAME chain puts every chain name on the IP", "[backend_map]") {
+  Dataset d;
+  d.resolution(kDay, ip("203.0.113.200"), "d3-ats.iot.eu-west-1.amazonaws.com",
+               {"d3.cdn-customer.example", "edge.cdn.example"}, kActiveDns);
+  d.resolution(kDay, ip("203.0.113.200"), "www.shop-alpha.test", {"edge.cdn.example"}, kPassiveDns);
+  d.cname(kDay, "www.news-bravo.test", "edge.cdn.example");  // passive DNS CNAME record only
+  auto c = run(d);
+  const IpDay* r = c.find(0, kDay);
+  REQUIRE(r != nullptr);
+  CHECK(r->names_total == 5);
+  CHECK(r->registrable_domains == 3);
+  CHECK(r->exclusive == Verdict::kShared);
+  CHECK(c.ip_providers[r->providers_begin].not_matching == 2);
+  CHECK(verdict_of(c, d, "d3-ats.iot.eu-west-1.amazonaws.com").exclusive == Verdict::kShared);
+  CHECK(d.cnames.size() == 4);
+  CHECK(d.observations.size() == 5);
+}
+
 TEST_CASE("a CDN edge name shared by unrelated sites is shared even when seen on another IP",
           "[backend_map]") {
   // The sites alias the same edge name; the provider's edge IP carries only the edge name and

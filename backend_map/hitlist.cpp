@@ -1,0 +1,188 @@
+#include "backend_map/hitlist.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+namespace iotmap::backend_map {
+
+namespace {
+
+std::string provider_id(const std::vector<Provider>& providers, int32_t p) {
+  if (p < 0 || size_t(p) >= providers.size()) return "";
+  return providers[size_t(p)].id;
+}
+
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+uint32_t DetectionRule::threshold(double d, uint32_t n) {
+  auto t = static_cast<uint32_t>(std::floor(d * double(n) + 1e-9));
+  return std::max<uint32_t>(1, t);
+}
+
+std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification& cls,
+                                      const std::vector<Provider>& providers,
+                                      const HitlistOptions& options) {
+  struct Svc {
+    IpId ip;
+    uint16_t port;
+    uint8_t protocol;
+    auto operator<=>(const Svc&) const = default;
+  };
+  std::vector<Svc> services;
+  for (const auto& s : data.services)
+    if (s.ok && s.day >= cls.first_day && s.day <= cls.last_day) services.push_back({s.ip, s.port, s.protocol});
+  std::sort(services.begin(), services.end());
+  services.erase(std::unique(services.begin(), services.end()), services.end());
+
+  std::vector<HitlistRow> rows;
+  size_t di = 0;
+  for (const auto& d : cls.domains) {
+    if (d.provider < 0) continue;
+    Verdict v = d.verdict(options.rule);
+    if (v != Verdict::kDedicated && !options.include_shared) continue;
+    while (di < cls.domain_ips.size() && cls.domain_ips[di].domain < d.domain) ++di;
+    for (size_t k = di; k < cls.domain_ips.size() && cls.domain_ips[k].domain == d.domain;) {
+      HitlistRow base;
+      base.date = options.date;
+      base.provider = d.provider;
+      base.domain = d.domain;
+      base.ip = cls.domain_ips[k].ip;
+      base.infrastructure = v;
+      base.first_seen = cls.domain_ips[k].day;
+      for (; k < cls.domain_ips.size() && cls.domain_ips[k].domain == d.domain &&
+             cls.domain_ips[k].ip == base.ip;
+           ++k) {
+        base.sources |= cls.domain_ips[k].sources;
+        base.last_seen = cls.domain_ips[k].day;
+      }
+      auto s = std::lower_bound(services.begin(), services.end(), Svc{base.ip, 0, 0});
+      bool any = false;
+      for (; s != services.end() && s->ip == base.ip; ++s) {
+        HitlistRow r = base;
+        r.port = s->port;
+        r.protocol = s->protocol < data.protocols.size() ? data.protocols[s->protocol] : "";
+        rows.push_back(std::move(r));
+        any = true;
+      }
+      if (!any) {
+        const Provider* prov = size_t(d.provider) < providers.size() ? &providers[size_t(d.provider)] : nullptr;
+        if (prov && !prov->ports.empty()) {
+          for (const auto& pp : prov->ports) {
+            HitlistRow r = base;
+            r.port = pp.port;
+            r.protocol = pp.protocol;
+            rows.push_back(std::move(r));
+          }
+        } else {
+          rows.push_back(base);
+        }
+      }
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [&](const HitlistRow& a, const HitlistRow& b) {
+    auto pa = provider_id(providers, a.provider), pb = provider_id(providers, b.provider);
+    if (pa != pb) return pa < pb;
+    auto na = data.names[a.domain], nb = data.names[b.domain];
+    if (na != nb) return na < nb;
+    if (a.ip != b.ip) {  // IPv4 first, then by address
+      const IpAddress &x = data.ips[a.ip], &y = data.ips[b.ip];
+      return x.v6 != y.v6 ? !x.v6 : x.bytes < y.bytes;
+    }
+    return std::tie(a.port, a.protocol) < std::tie(b.port, b.protocol);
+  });
+  return rows;
+}
+
+std::string hitlist_csv(const Dataset& data, const std::vector<Provider>& providers,
+                        const std::vector<HitlistRow>& rows) {
+  std::string out =
+      "date,provider,domain,ip,port,protocol,infrastructure,sources,first_seen,last_seen\n";
+  for (const auto& r : rows) {
+    out += day_str(r.date) + ',' + csv_field(provider_id(providers, r.provider)) + ',' +
+           csv_field(data.names[r.domain]) + ',' + data.ips[r.ip].str() + ',' +
+           (r.port ? std::to_string(r.port) : std::string()) + ',' + csv_field(r.protocol) + ',' +
+           verdict_str(r.infrastructure) + ',' + sources_str(r.sources) + ',' +
+           day_str(r.first_seen) + ',' + day_str(r.last_seen) + '\n';
+  }
+  return out;
+}
+
+std::string hitlist_jsonl(const Dataset& data, const std::vector<Provider>& providers,
+                          const std::vector<HitlistRow>& rows) {
+  std::string out;
+  for (const auto& r : rows) {
+    nlohmann::ordered_json j;
+    j["date"] = day_str(r.date);
+    j["provider"] = provider_id(providers, r.provider);
+    j["domain"] = std::string(data.names[r.domain]);
+    j["ip"] = data.ips[r.ip].str();
+    j["port"] = r.port ? nlohmann::ordered_json(r.port) : nlohmann::ordered_json(nullptr);
+    j["protocol"] = r.protocol;
+    j["infrastructure"] = verdict_str(r.infrastructure);
+    j["sources"] = sources_str(r.sources);
+    j["first_seen"] = day_str(r.first_seen);
+    j["last_seen"] = day_str(r.last_seen);
+    out += j.dump() + '\n';
+  }
+  return out;
+}
+
+std::string hitlist_rules(const Dataset& data, const std::vector<Provider>& providers,
+                          const std::vector<HitlistRow>& rows, Day date, Rule rule,
+                          const DetectionRule& detection) {
+  // provider id -> domain -> "ip:port" set
+  std::map<std::string, std::map<std::string, std::set<std::string>>> by_provider;
+  std::map<std::string, std::string> names;
+  for (const auto& r : rows) {
+    if (r.infrastructure != Verdict::kDedicated) continue;  // rules use dedicated services only
+    auto id = provider_id(providers, r.provider);
+    names[id] = size_t(r.provider) < providers.size() ? providers[size_t(r.provider)].name : "";
+    auto& endpoints = by_provider[id][std::string(data.names[r.domain])];
+    std::string ip = data.ips[r.ip].str();
+    if (data.ips[r.ip].v6) ip = "[" + ip + "]";
+    if (r.port) endpoints.insert(ip + ":" + std::to_string(r.port));
+  }
+  nlohmann::ordered_json doc;
+  doc["date"] = day_str(date);
+  doc["infrastructure_rule"] = rule_str(rule);
+  doc["detection"] = {{"D", detection.d},
+                      {"flag_when", "contacts IP/port pairs of at least max(1, floor(D*N)) of the "
+                                    "N domains, at least one of them primary"}};
+  doc["providers"] = nlohmann::ordered_json::array();
+  for (const auto& [id, domains] : by_provider) {
+    auto n = static_cast<uint32_t>(domains.size());
+    nlohmann::ordered_json p;
+    p["provider"] = id;
+    p["name"] = names[id];
+    p["level"] = "platform";
+    p["D"] = detection.d;
+    p["N"] = n;
+    p["threshold"] = DetectionRule::threshold(detection.d, n);
+    p["domains"] = nlohmann::ordered_json::array();
+    std::set<std::string> all;
+    for (const auto& [dname, endpoints] : domains) {
+      p["domains"].push_back({{"domain", dname}, {"class", "primary"}, {"ip_ports", endpoints}});
+      all.insert(endpoints.begin(), endpoints.end());
+    }
+    p["ip_ports"] = all;
+    doc["providers"].push_back(std::move(p));
+  }
+  return doc.dump(2) + '\n';
+}
+
+}  // namespace iotmap::backend_map
