@@ -31,6 +31,7 @@ struct NameFacts {
     size_t n = data.names.size();
     out.name_provider.assign(n, kUntouched);
     out.name_region.assign(n, -1);
+    out.name_primary.assign(n, 1);
     domain.assign(n, kNone);
   }
 
@@ -40,6 +41,7 @@ struct NameFacts {
       NameMatch m = lookup ? lookup(data.names[n]) : NameMatch{};
       p = m.provider < 0 ? -1 : m.provider;
       out.name_region[n] = p < 0 ? -1 : m.region;
+      out.name_primary[n] = m.primary ? 1 : 0;
     }
     return p;
   }

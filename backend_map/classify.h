@@ -117,6 +117,7 @@ struct Classification {
   ClassifyOptions options;
   std::vector<int32_t> name_provider;  // per NameId; -1 none
   std::vector<int32_t> name_region;    // per NameId; -1 none
+  std::vector<uint8_t> name_primary;   // per NameId; 1 unless the lookup said support domain
   StringTable registrable;             // registrable domains, by id
   std::vector<IpDay> ip_days;          // sorted by (day, ip)
   std::vector<IpProvider> ip_providers;

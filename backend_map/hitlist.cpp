@@ -63,6 +63,7 @@ std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification&
       base.domain = d.domain;
       base.ip = cls.domain_ips[k].ip;
       base.infrastructure = v;
+      base.primary = cls.name_primary.empty() || cls.name_primary[d.domain] != 0;
       base.first_seen = cls.domain_ips[k].day;
       for (; k < cls.domain_ips.size() && cls.domain_ips[k].domain == d.domain &&
              cls.domain_ips[k].ip == base.ip;
@@ -147,11 +148,14 @@ std::string hitlist_rules(const Dataset& data, const std::vector<Provider>& prov
                           const DetectionRule& detection) {
   // provider id -> domain -> "ip:port" set
   std::map<std::string, std::map<std::string, std::set<std::string>>> by_provider;
-  std::map<std::string, std::string> names;
+  std::map<std::string, std::string> names, levels;
+  std::set<std::string> support;
   for (const auto& r : rows) {
     if (r.infrastructure != Verdict::kDedicated) continue;  // rules use dedicated services only
     auto id = provider_id(providers, r.provider);
     names[id] = size_t(r.provider) < providers.size() ? providers[size_t(r.provider)].name : "";
+    if (size_t(r.provider) < providers.size()) levels[id] = providers[size_t(r.provider)].level;
+    if (!r.primary) support.insert(std::string(data.names[r.domain]));
     auto& endpoints = by_provider[id][std::string(data.names[r.domain])];
     std::string ip = data.ips[r.ip].str();
     if (data.ips[r.ip].v6) ip = "[" + ip + "]";
@@ -169,14 +173,14 @@ std::string hitlist_rules(const Dataset& data, const std::vector<Provider>& prov
     nlohmann::ordered_json p;
     p["provider"] = id;
     p["name"] = names[id];
-    p["level"] = "platform";
+    p["level"] = levels[id].empty() ? "backend" : levels[id];
     p["D"] = detection.d;
     p["N"] = n;
     p["threshold"] = DetectionRule::threshold(detection.d, n);
     p["domains"] = nlohmann::ordered_json::array();
     std::set<std::string> all;
     for (const auto& [dname, endpoints] : domains) {
-      p["domains"].push_back({{"domain", dname}, {"class", "primary"}, {"ip_ports", endpoints}});
+      p["domains"].push_back({{"domain", dname}, {"class", support.count(dname) ? "support" : "primary"}, {"ip_ports", endpoints}});
       all.insert(endpoints.begin(), endpoints.end());
     }
     p["ip_ports"] = all;

@@ -27,6 +27,7 @@ struct HitlistRow {
   Verdict infrastructure = Verdict::kUnknown;
   uint8_t sources = 0;
   Day first_seen = 0, last_seen = 0;  // within the window
+  bool primary = true;                // domain class: primary or support
 };
 
 // One row per provider, domain, IP and port. Ports are those that answered a scan in the window;

@@ -30,12 +30,14 @@ struct Provider {
   std::vector<uint32_t> asns;  // ASes the provider itself runs (DI)
   std::vector<Region> regions;
   std::vector<PortProtocol> ports;  // documented ports, used when no scan saw the service
+  std::string level = "backend";    // backend | platform | manufacturer | product
 };
 
 // Result of matching one name: indexes into the provider table and its regions; -1 for none.
 struct NameMatch {
   int32_t provider = -1;
   int32_t region = -1;
+  bool primary = true;  // device services: a primary domain (false: a support domain)
 };
 
 // Called once per distinct name (normalised: lowercase, no trailing dot).

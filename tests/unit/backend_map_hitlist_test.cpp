@@ -155,3 +155,17 @@ TEST_CASE("footprint reports in Markdown, JSON and HTML", "[backend_map]") {
   CHECK(html.find("https://") == std::string::npos);
   CHECK(html.find("<script") == std::string::npos);
 }
+
+#include "backend_map/catalogue_view.h"
+
+TEST_CASE("the embedded catalogue as provider table and lookup", "[backend_map]") {
+  auto view = view_of(config::Catalogue::embedded());
+  int32_t aws = view.index("aws");
+  REQUIRE(aws >= 0);
+  auto m = view.lookup("a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com");
+  CHECK(m.provider == aws);
+  REQUIRE(m.region >= 0);
+  CHECK(view.providers[size_t(aws)].regions[size_t(m.region)].code == "us-east-1");
+  CHECK(view.lookup("www.shop-alpha.test").provider == -1);
+  CHECK(view.lookup("ihsu-prod-am-001.cloudapp.net").provider == -1);
+}
