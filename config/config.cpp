@@ -1,6 +1,6 @@
-// Reads TOML with toml++ and copies it into plain structs. The walker below checks every key
-// against what it knows, so that a misspelt key is an error with file:line rather than a
-// setting that silently does nothing.
+// Reads TOML with toml++ and copies it into plain structs. The walker (config/toml_walk.h)
+// checks every key against what it knows, so that a misspelt key is an error with file:line
+// rather than a setting that silently does nothing.
 #include "config/config.h"
 
 #include <cstdlib>
@@ -10,6 +10,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "config/toml_walk.h"
+
 namespace iotmap::embedded {
 extern const std::string_view default_config;
 }
@@ -17,83 +19,8 @@ extern const std::string_view default_config;
 namespace iotmap::config {
 namespace {
 
-[[noreturn]] void fail(const std::string& origin, const toml::node& node, const std::string& key,
-                       const std::string& msg) {
-  std::ostringstream os;
-  os << origin << ":" << node.source().begin.line << ": " << key << ": " << msg;
-  throw ConfigError(os.str());
-}
-
-// One table's keys, each with a setter that checks the value's type and range.
-class Table {
- public:
-  Table(const std::string& origin, const toml::table& t, std::string path)
-      : origin_(origin), t_(t), path_(std::move(path)) {}
-
-  using Setter = std::function<void(const toml::node&, const std::string& key)>;
-  Table& on(const std::string& key, Setter s) {
-    setters_[key] = std::move(s);
-    return *this;
-  }
-  void apply() const {
-    for (const auto& [k, v] : t_) {
-      std::string key = path_.empty() ? std::string(k.str()) : path_ + "." + std::string(k.str());
-      auto it = setters_.find(std::string(k.str()));
-      if (it == setters_.end()) fail(origin_, v, key, "unknown key");
-      it->second(v, key);
-    }
-  }
-
-  // Typed setters.
-  Setter str(std::string& out) const {
-    return [this, &out](const toml::node& n, const std::string& key) {
-      auto v = n.value<std::string>();
-      if (!n.is_string() || !v) fail(origin_, n, key, "expected a string");
-      out = *v;
-    };
-  }
-  Setter boolean(bool& out) const {
-    return [this, &out](const toml::node& n, const std::string& key) {
-      if (!n.is_boolean()) fail(origin_, n, key, "expected true or false");
-      out = *n.value<bool>();
-    };
-  }
-  template <typename T>
-  Setter number(T& out, double lo, double hi) const {
-    return [this, &out, lo, hi](const toml::node& n, const std::string& key) {
-      if (!n.is_number()) fail(origin_, n, key, "expected a number");
-      double d = *n.value<double>();
-      if (d < lo || d > hi) {
-        std::ostringstream os;
-        os << "must be between " << lo << " and " << hi;
-        fail(origin_, n, key, os.str());
-      }
-      if constexpr (std::is_integral_v<T>) {
-        if (!n.is_integer()) fail(origin_, n, key, "expected an integer");
-        out = static_cast<T>(*n.value<int64_t>());
-      } else {
-        out = static_cast<T>(d);
-      }
-    };
-  }
-  Setter strings(std::vector<std::string>& out) const {
-    return [this, &out](const toml::node& n, const std::string& key) {
-      const auto* arr = n.as_array();
-      if (arr == nullptr) fail(origin_, n, key, "expected an array of strings");
-      out.clear();
-      for (const auto& e : *arr) {
-        if (!e.is_string()) fail(origin_, e, key, "expected an array of strings");
-        out.push_back(*e.value<std::string>());
-      }
-    };
-  }
-
- private:
-  const std::string& origin_;
-  const toml::table& t_;
-  std::string path_;
-  std::map<std::string, Setter> setters_;
-};
+using toml_walk::fail;
+using toml_walk::Table;
 
 std::optional<ResolverEndpoint> parse_endpoint(const std::string& text) {
   // "1.2.3.4", "1.2.3.4:53", "[2001:db8::1]:53", "2001:db8::1"
@@ -253,14 +180,7 @@ void apply(const std::string& origin, const toml::table& root, Config& c) {
 }
 
 void parse_into(const std::string& text, const std::string& origin, Config& c) {
-  try {
-    auto root = toml::parse(text, origin);
-    apply(origin, root, c);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream os;
-    os << origin << ":" << e.source().begin.line << ": " << e.description();
-    throw ConfigError(os.str());
-  }
+  toml_walk::parse(text, origin, [&](const toml::table& root) { apply(origin, root, c); });
   c.loaded_from.push_back(origin);
 }
 
