@@ -1,0 +1,217 @@
+#include "db/sqlite.h"
+
+#include <filesystem>
+#include <system_error>
+
+namespace iotmap::db {
+namespace {
+
+// "INSERT INTO resolutions(hour, ...) VALUES ..." -> "INSERT INTO resolutions": enough to
+// recognise the statement in a message without the whole SQL.
+std::string label_of(std::string_view sql) {
+  std::string out;
+  for (char c : sql) {
+    if (c == '(' || c == ';') break;
+    bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (space) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+    if (out.size() >= 80) break;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+Database::Database(std::string path, Options options) : path_(std::move(path)) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!options.create && !fs::exists(path_, ec))
+    throw Error(path_ + ": no such database file");
+  if (options.create) {
+    fs::path parent = fs::path(path_).parent_path();
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (ec) throw Error(path_ + ": cannot create directory " + parent.string() + ": " + ec.message());
+  }
+  sqlite3* raw = nullptr;
+  // NOMUTEX: a connection is used by one thread at a time (see sqlite.h), so SQLite's own
+  // per-call locking would only cost time.
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (options.create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path_.c_str(), &raw, flags, nullptr);
+  db_.reset(raw);  // owned even when the open failed: SQLite hands back a handle to close
+  if (rc != SQLITE_OK) throw error("cannot open database");
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  // The first read of the file happens here: a file that is not SQLite fails on this pragma.
+  // WAL lets the classifier read while the hourly resolver writes; synchronous=NORMAL is
+  // durable across application crashes and only risks the last commits on power loss, which
+  // a re-run of the same hour restores (all writes are idempotent).
+  try {
+    exec("PRAGMA journal_mode = WAL");
+  } catch (const Error&) {
+    throw Error(path_ + ": cannot open as an SQLite database: " + sqlite3_errmsg(raw));
+  }
+  // A 64 MiB page cache (the default is 2 MiB) keeps an hour's batch of resolutions and its
+  // indexes in memory until commit instead of spilling pages to the WAL and reading them back.
+  exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536");
+}
+
+Database::~Database() = default;
+
+Error Database::error(std::string_view what) const {
+  const char* msg = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";
+  return Error(path_ + ": " + std::string(what) + ": " + msg);
+}
+
+void Database::exec(std::string_view sql) {
+  std::string text(sql);
+  if (sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+    throw error(label_of(sql));
+}
+
+Statement& Database::cached(std::string_view sql) {
+  std::string key(sql);
+  auto it = cache_.find(key);
+  if (it == cache_.end())
+    it = cache_.emplace(key, std::make_unique<Statement>(*this, sql)).first;
+  Statement& s = *it->second;
+  s.reset();
+  s.clear_bindings();
+  return s;
+}
+
+int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
+
+int Database::changes() const { return sqlite3_changes(db_.get()); }
+
+Statement::Statement(const Database& db, std::string_view sql) : db_(&db), label_(label_of(sql)) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  stmt_.reset(raw);
+  if (rc != SQLITE_OK) throw db.error("prepare " + label_);
+  if (!raw) throw Error(db.path() + ": prepare: empty statement");
+}
+
+void Statement::check_bind(int rc, int index) {
+  if (rc != SQLITE_OK) throw db_->error(label_ + ": bind parameter " + std::to_string(index));
+}
+
+Statement& Statement::bind_int64(int index, int64_t value) {
+  check_bind(sqlite3_bind_int64(stmt_.get(), index, value), index);
+  return *this;
+}
+
+Statement& Statement::bind_double(int index, double value) {
+  check_bind(sqlite3_bind_double(stmt_.get(), index, value), index);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+  check_bind(sqlite3_bind_text64(stmt_.get(), index, value.data(), value.size(), SQLITE_TRANSIENT,
+                                 SQLITE_UTF8),
+             index);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::span<const uint8_t> blob) {
+  // A zero-length blob with a null pointer would bind NULL; an empty blob must stay a blob.
+  static const uint8_t kEmpty = 0;
+  const void* data = blob.empty() ? &kEmpty : blob.data();
+  check_bind(sqlite3_bind_blob64(stmt_.get(), index, data, blob.size(), SQLITE_TRANSIENT), index);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::nullopt_t) {
+  check_bind(sqlite3_bind_null(stmt_.get(), index), index);
+  return *this;
+}
+
+int Statement::parameter_index(std::string_view name) const {
+  int index = sqlite3_bind_parameter_index(stmt_.get(), std::string(name).c_str());
+  if (index == 0)
+    throw Error(db_->path() + ": " + label_ + ": no parameter named " + std::string(name));
+  return index;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  // Read the message before resetting: reset keeps it, but be explicit about the order.
+  Error e = db_->error(label_);
+  reset_quietly();
+  throw e;
+}
+
+void Statement::reset() {
+  // sqlite3_reset repeats the error of the last step, which step() already reported.
+  sqlite3_reset(stmt_.get());
+}
+
+void Statement::reset_quietly() noexcept { sqlite3_reset(stmt_.get()); }
+
+void Statement::clear_bindings() { sqlite3_clear_bindings(stmt_.get()); }
+
+void Statement::run() {
+  ResetOnExit guard{this};
+  while (step()) {
+  }
+}
+
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
+}
+
+int64_t Statement::int64(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
+
+double Statement::real(int column) const { return sqlite3_column_double(stmt_.get(), column); }
+
+std::string Statement::text(int column) const {
+  const unsigned char* p = sqlite3_column_text(stmt_.get(), column);
+  if (!p) return {};
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), column)));
+}
+
+std::vector<uint8_t> Statement::blob(int column) const {
+  const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_.get(), column));
+  if (!p) return {};
+  return std::vector<uint8_t>(p, p + sqlite3_column_bytes(stmt_.get(), column));
+}
+
+std::optional<int64_t> Statement::optional_int64(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return int64(column);
+}
+
+std::optional<double> Statement::optional_real(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return real(column);
+}
+
+Transaction::Transaction(Database& db, std::string_view what) : db_(db), what_(what) {
+  db_.cached("BEGIN IMMEDIATE").run();
+}
+
+Transaction::~Transaction() {
+  if (done_) return;
+  // SQLite may already have rolled back by itself (disk full, I/O error); ROLLBACK would then
+  // fail with "no transaction is active", which is fine to ignore here.
+  if (!sqlite3_get_autocommit(db_.handle()))
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+  try {
+    db_.cached("COMMIT").run();
+  } catch (const Error&) {
+    throw db_.error("commit " + what_);
+  }
+  done_ = true;
+}
+
+}  // namespace iotmap::db

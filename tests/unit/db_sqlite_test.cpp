@@ -1,0 +1,125 @@
+// The RAII SQLite layer (db/sqlite.h): connection settings, statements, transactions, errors.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "db/sqlite.h"
+#include "tests/unit/db_test_support.h"
+
+using iotmap::db::Database;
+using iotmap::db::Error;
+using iotmap::db::Statement;
+using iotmap::db::Transaction;
+using iotmap::test::TempDir;
+
+namespace {
+
+std::string pragma(Database& db, const char* name) {
+  std::string value;
+  Statement(db, std::string("PRAGMA ") + name).each([&](Statement& s) { value = s.text(0); });
+  return value;
+}
+
+int64_t count(Database& db, const std::string& table) {
+  int64_t n = -1;
+  Statement(db, "SELECT count(*) FROM " + table).each([&](Statement& s) { n = s.int64(0); });
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a database opens with WAL, foreign keys, busy timeout and synchronous=NORMAL", "[db]") {
+  TempDir dir;
+  Database db(dir.file("a/b/settings.db"));  // parent directories are created
+  CHECK(pragma(db, "journal_mode") == "wal");
+  CHECK(pragma(db, "foreign_keys") == "1");
+  CHECK(pragma(db, "busy_timeout") == "10000");
+  CHECK(pragma(db, "synchronous") == "1");  // NORMAL
+  CHECK(std::filesystem::exists(dir.file("a/b/settings.db")));
+}
+
+TEST_CASE("statements bind by index and name and read every column type", "[db]") {
+  TempDir dir;
+  Database db(dir.file("stmt.db"));
+  db.exec("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n INTEGER)");
+  Statement insert(db, "INSERT INTO t VALUES (:i, :r, :s, :b, :n)");
+  const std::vector<uint8_t> blob{0, 1, 2, 255};
+  insert.bind(":i", int64_t{1} << 40).bind(":r", 2.5).bind(":s", std::string("x'y"));
+  insert.bind(":b", blob).bind(":n", std::optional<int>{});
+  insert.run();
+  insert.bind_all(7, 0.5, "second", std::vector<uint8_t>{}, std::optional<int>{3}).run();
+  CHECK_THROWS_WITH(insert.bind(":missing", 1), Catch::Contains("no parameter named :missing"));
+
+  std::vector<std::string> seen;
+  Statement(db, "SELECT i, r, s, b, n FROM t ORDER BY i DESC").each([&](Statement& s) {
+    seen.push_back(std::to_string(s.int64(0)) + " " + std::to_string(s.real(1)) + " " +
+                   s.text(2) + " " + std::to_string(s.blob(3).size()) + " " +
+                   (s.is_null(4) ? "null" : std::to_string(*s.optional_int64(4))));
+  });
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0] == "1099511627776 2.500000 x'y 4 null");
+  CHECK(seen[1] == "7 0.500000 second 0 3");
+}
+
+TEST_CASE("cached statements are prepared once and come back reset", "[db]") {
+  TempDir dir;
+  Database db(dir.file("cache.db"));
+  Statement& a = db.cached("SELECT 1 UNION ALL SELECT 2");
+  CHECK(a.step());  // left half-way: the next cached() must start it over
+  Statement& b = db.cached("SELECT 1 UNION ALL SELECT 2");
+  CHECK(&a == &b);
+  int rows = 0;
+  b.each([&](Statement&) { ++rows; });
+  CHECK(rows == 2);
+}
+
+TEST_CASE("a transaction rolls back unless committed, also on exception", "[db]") {
+  TempDir dir;
+  Database db(dir.file("tx.db"));
+  db.exec("CREATE TABLE t (x INTEGER)");
+  try {
+    Transaction tx(db, "test");
+    db.exec("INSERT INTO t VALUES (1)");
+    db.exec("INSERT INTO t VALUES (2)");
+    throw std::runtime_error("half-way");
+  } catch (const std::runtime_error&) {
+  }
+  CHECK(count(db, "t") == 0);
+  {
+    Transaction tx(db, "test");
+    db.exec("INSERT INTO t VALUES (3)");
+    tx.commit();
+  }
+  CHECK(count(db, "t") == 1);
+}
+
+TEST_CASE("errors name the file, the statement and SQLite's message", "[db]") {
+  TempDir dir;
+  std::string path = dir.file("errors.db");
+  Database db(path);
+  db.exec("CREATE TABLE t (x INTEGER NOT NULL UNIQUE)");
+  CHECK_THROWS_WITH(Statement(db, "SELECT nope FROM t"),
+                    Catch::Contains(path) && Catch::Contains("no such column: nope"));
+  Statement insert(db, "INSERT INTO t(x) VALUES (?)");
+  insert.bind(1, 1).run();
+  CHECK_THROWS_WITH(insert.bind(1, 1).run(),
+                    Catch::StartsWith(path + ": INSERT INTO t: UNIQUE constraint failed: t.x"));
+  // The statement is usable again after a failure.
+  insert.bind(1, 2).run();
+  CHECK(count(db, "t") == 2);
+}
+
+TEST_CASE("a file that is not SQLite, or a missing one, is an error naming the file", "[db]") {
+  TempDir dir;
+  std::string garbage = dir.file("garbage.db");
+  std::ofstream(garbage) << std::string(5000, 'x');
+  CHECK_THROWS_WITH(Database(garbage), Catch::StartsWith(garbage + ": ") &&
+                                           Catch::Contains("file is not a database"));
+  std::string missing = dir.file("missing.db");
+  CHECK_THROWS_WITH(Database(missing, {.create = false}),
+                    Catch::StartsWith(missing + ": ") && Catch::Contains("no such database"));
+  CHECK_FALSE(std::filesystem::exists(missing));
+  // A directory where the file should be.
+  std::filesystem::create_directory(dir.file("dir.db"));
+  CHECK_THROWS_WITH(Database(dir.file("dir.db")), Catch::StartsWith(dir.file("dir.db") + ": "));
+}
