@@ -1,0 +1,25 @@
+// The database schema, versioned by PRAGMA user_version: version N means the first N steps of
+// the migration list in schema.cpp have been applied. docs/schema.md describes every table.
+#pragma once
+
+#include "db/sqlite.h"
+
+namespace iotmap::db {
+
+// The schema version this binary writes (the number of migration steps it knows).
+int latest_version();
+
+// The version stored in the file (0 for a new, empty database).
+int stored_version(Database& db);
+
+struct Migration {
+  int from = 0;
+  int to = 0;
+};
+
+// Applies the missing steps, each in its own transaction, and returns the versions before and
+// after. A file newer than this binary is an error: an old binary must not write into a
+// schema it does not know.
+Migration migrate(Database& db);
+
+}  // namespace iotmap::db
