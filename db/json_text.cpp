@@ -1,0 +1,35 @@
+#include "db/json_text.h"
+
+#include <nlohmann/json.hpp>
+
+namespace iotmap::db {
+
+std::string json_array(const std::vector<std::string>& items) {
+  if (items.empty()) return "[]";  // most rows: no CNAME chain; skip building a json value
+  return nlohmann::json(items).dump();
+}
+
+std::vector<std::string> parse_json_array(const std::string& text) {
+  std::vector<std::string> out;
+  if (text == "[]") return out;
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return out;
+  for (const auto& item : j)
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  return out;
+}
+
+std::string json_counts(const std::map<std::string, int64_t>& counts) {
+  return nlohmann::json(counts).dump();
+}
+
+std::map<std::string, int64_t> parse_json_counts(const std::string& text) {
+  std::map<std::string, int64_t> out;
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return out;
+  for (const auto& [key, value] : j.items())
+    if (value.is_number_integer()) out[key] = value.get<int64_t>();
+  return out;
+}
+
+}  // namespace iotmap::db

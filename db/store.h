@@ -1,0 +1,122 @@
+// The store: iotmap's one way to write measurements into the database and read them back.
+// Writes take batches of plain rows (db/rows.h) and run each batch in one transaction with
+// prepared statements. Every write is idempotent (natural unique keys with ON CONFLICT DO
+// NOTHING or an upsert), so re-running an hour, a scan or a day adds nothing twice; never
+// INSERT OR IGNORE, which would also drop rows that fail a CHECK or NOT NULL without a word.
+// Reads stream large results through a callback instead of building vectors of millions of
+// rows.
+//
+// A Store is used by one thread at a time. Each write method runs its own transaction, so do
+// not call one inside a transaction opened through database(). A read's callback may run
+// other reads but must not write (collect, then write) nor start the same read again.
+// Errors throw db::Error (db/sqlite.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "db/rows.h"
+#include "db/sqlite.h"
+
+namespace iotmap::db {
+
+class Store {
+ public:
+  // Opens the database (creating it and its directory if missing) and migrates it.
+  explicit Store(const std::string& path);
+
+  // For queries the store does not offer; keep writes to the store's own methods.
+  Database& database() { return db_; }
+
+  // --- runs: one row per invocation of a stage ---
+  int64_t begin_run(const RunInfo& run);
+  // status: ok|failed|partial. Throws if no run has this id.
+  void finish_run(int64_t id, std::string_view status,
+                  const std::map<std::string, int64_t>& counts = {}, std::string_view message = {});
+  std::optional<RunRecord> run(int64_t id);
+
+  // --- names and vantage points ---
+  int64_t upsert_vantage_point(const VantagePointRow& vp);
+  // Adds or widens each name and its (name, source) record.
+  void upsert_names(std::span<const NameRow> names);
+  // Every candidate name, sorted; `seen_at` is its last_seen (0 if never seen by a source).
+  std::vector<NameRow> candidate_names();
+
+  // --- active and passive DNS ---
+  // Returns how many rows were new. A row whose (hour, name, qtype, vantage) is already stored
+  // is skipped with its answers: the first final result of an hour stands.
+  size_t add_resolutions(std::span<const ResolutionRow> rows);
+  // Resolutions with hour in [from, to), grouped with their answers, in (hour, name) order.
+  void for_each_resolution(int64_t from, int64_t to,
+                           const std::function<void(const ResolutionRow&)>& fn);
+  // Distinct (ip, name, CNAME chain) of resolutions with hour in [from, to), sorted by ip then
+  // name: what the classifier needs to see every name that lands on an IP.
+  void for_each_ip_name(int64_t from, int64_t to, const std::function<void(const IpNameRow&)>& fn);
+  // Upserts on (rrname, rrtype, rdata), widening time_first/time_last.
+  void upsert_pdns(std::span<const PdnsRow> rows);
+  // Records whose [time_first, time_last] overlaps [from, to).
+  void for_each_pdns(int64_t from, int64_t to, const std::function<void(const PdnsRow&)>& fn);
+
+  // --- TLS ---
+  // Certificates are stored once per sha256; returns how many were new.
+  size_t add_certificates(std::span<const CertificateRow> certs);
+  void add_cert_names(std::span<const CertNameRow> names);
+  std::optional<CertificateRow> certificate(std::string_view sha256);
+  // Stores `certs` first (the observations refer to them), then the observations, in one
+  // transaction. Returns how many observations were new (unique per run, ip, port, sni).
+  size_t add_tls_observations(std::span<const TlsObservationRow> rows,
+                              std::span<const CertificateRow> certs = {});
+  void for_each_tls_observation(int64_t from, int64_t to,
+                                const std::function<void(const TlsObservationRow&)>& fn);
+  // Upserts the checkpoint of a scan run.
+  void save_checkpoint(const ScanCheckpoint& cp);
+  // The latest checkpoint of an unfinished scan run over the same shard and target list, if
+  // any: a scan that was killed resumes from there with the same seed and run id.
+  std::optional<ScanCheckpoint> resumable_scan(std::string_view shard,
+                                               std::string_view targets_digest);
+
+  // --- daily results: each call replaces everything stored for the date, atomically ---
+  void replace_ip_verdicts(std::string_view date, std::span<const IpVerdictRow> rows);
+  void replace_domain_verdicts(std::string_view date, std::span<const DomainVerdictRow> rows);
+  void replace_hitlist(std::string_view date, std::span<const HitlistRow> rows);
+  void replace_footprint(std::string_view date, std::span<const FootprintRow> rows);
+  std::vector<HitlistRow> hitlist(std::string_view date);
+  std::vector<FootprintRow> footprint(std::string_view date);
+
+  // --- downloads and opt-out ---
+  void add_fetch(const FetchRow& fetch);
+  // The latest fetch of `source` that did not fail (for If-None-Match / If-Modified-Since).
+  std::optional<FetchRow> latest_fetch(std::string_view source);
+  // Upserts by prefix (canonicalised; an invalid prefix throws).
+  void add_optout(const OptoutRow& row);
+  std::vector<OptoutRow> optouts();
+
+ private:
+  // The id of a name, inserting it if new. `fresh` collects the names this transaction
+  // inserted; they join name_ids_ only once it commits, so a rollback leaves no stale id.
+  int64_t name_id(const std::string& normalized_name,
+                  std::unordered_map<std::string, int64_t>& fresh);
+  int64_t vantage_id(const std::string& vantage_name);
+
+  Database db_;
+  // Ids of committed names. The hourly resolver writes the same names every hour, and a hash
+  // lookup is much cheaper than an index search. Names are never deleted, so ids stay valid.
+  std::unordered_map<std::string, int64_t> name_ids_;
+};
+
+// "Mqtt.Example.COM" -> "mqtt.example.com."; throws db::Error on an empty name.
+std::string normalize_name(std::string_view name);
+// "192.0.2.1", "2001:DB8::1" -> canonical text; throws db::Error on anything else.
+std::string canonical_ip(std::string_view ip);
+// "YYYY-MM-DD" -> Unix seconds of 00:00 UTC that day; throws db::Error on a malformed date.
+int64_t day_start(std::string_view date);
+
+}  // namespace iotmap::db

@@ -1,0 +1,109 @@
+// The store's daily results: IP and domain verdicts, the hitlist and the footprint. A stage
+// recomputes a whole day, so each write replaces the day: re-running leaves one copy, and rows
+// that no longer hold (an IP that left) disappear.
+#include "db/store.h"
+
+namespace iotmap::db {
+namespace {
+
+// Deletes `table`'s rows for `date`, then inserts `rows` with `insert_sql` (whose first
+// parameter is the date; bind_row binds the rest), all in one transaction. Duplicate keys in
+// `rows` are an error: they mean the caller computed the day wrongly.
+template <typename Row, typename BindRow>
+void replace_day(Database& db, const std::string& table, std::string_view date,
+                 std::span<const Row> rows, std::string_view insert_sql, BindRow bind_row) {
+  day_start(date);  // rejects a malformed date before anything is deleted
+  Transaction tx(db, "replace " + table);
+  db.cached("DELETE FROM " + table + " WHERE date = ?").bind(1, date).run();
+  auto& insert = db.cached(insert_sql);
+  for (const Row& row : rows) {
+    insert.bind(1, date);
+    bind_row(insert, row);
+    insert.run();
+  }
+  tx.commit();
+}
+
+}  // namespace
+
+void Store::replace_ip_verdicts(std::string_view date, std::span<const IpVerdictRow> rows) {
+  replace_day(db_, "ip_verdicts", date, rows, R"(
+      INSERT INTO ip_verdicts(date, ip, provider, verdict_threshold, verdict_exclusive, reason,
+                              names_total, names_not_matching, registrable_domains, sources,
+                              sources_text, run_id)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))",
+              [](Statement& s, const IpVerdictRow& r) {
+                s.bind(2, canonical_ip(r.ip)).bind(3, r.provider).bind(4, r.verdict_threshold);
+                s.bind(5, r.verdict_exclusive).bind(6, r.reason).bind(7, r.names_total);
+                s.bind(8, r.names_not_matching).bind(9, r.registrable_domains);
+                s.bind(10, r.sources).bind(11, r.sources_text).bind(12, r.run_id);
+              });
+}
+
+void Store::replace_domain_verdicts(std::string_view date,
+                                    std::span<const DomainVerdictRow> rows) {
+  replace_day(db_, "domain_verdicts", date, rows, R"(
+      INSERT INTO domain_verdicts(date, provider, domain, verdict, reason, ips_total,
+                                  ips_exclusive, run_id)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))",
+              [](Statement& s, const DomainVerdictRow& r) {
+                s.bind(2, r.provider).bind(3, normalize_name(r.domain)).bind(4, r.verdict);
+                s.bind(5, r.reason).bind(6, r.ips_total).bind(7, r.ips_exclusive);
+                s.bind(8, r.run_id);
+              });
+}
+
+void Store::replace_hitlist(std::string_view date, std::span<const HitlistRow> rows) {
+  replace_day(db_, "hitlist", date, rows, R"(
+      INSERT INTO hitlist(date, provider, domain, ip, port, protocol, infrastructure, level,
+                          domain_class, sources, first_seen, last_seen)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))",
+              [](Statement& s, const HitlistRow& r) {
+                s.bind(2, r.provider).bind(3, normalize_name(r.domain));
+                s.bind(4, canonical_ip(r.ip)).bind(5, r.port).bind(6, r.protocol);
+                s.bind(7, r.infrastructure).bind(8, r.level).bind(9, r.domain_class);
+                s.bind(10, r.sources).bind(11, r.first_seen).bind(12, r.last_seen);
+              });
+}
+
+void Store::replace_footprint(std::string_view date, std::span<const FootprintRow> rows) {
+  replace_day(db_, "footprint", date, rows, R"(
+      INSERT INTO footprint(date, provider, ipv4, ipv6, ases, prefixes_v4, prefixes_v6, strategy,
+                            detail)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))",
+              [](Statement& s, const FootprintRow& r) {
+                s.bind(2, r.provider).bind(3, r.ipv4).bind(4, r.ipv6).bind(5, r.ases);
+                s.bind(6, r.prefixes_v4).bind(7, r.prefixes_v6).bind(8, r.strategy);
+                s.bind(9, r.detail);
+              });
+}
+
+std::vector<HitlistRow> Store::hitlist(std::string_view date) {
+  std::vector<HitlistRow> out;
+  db_.cached(R"(
+      SELECT provider, domain, ip, port, protocol, infrastructure, level, domain_class, sources,
+             first_seen, last_seen
+      FROM hitlist WHERE date = ? ORDER BY provider, domain, ip, port, protocol)")
+      .bind(1, date)
+      .each([&](Statement& s) {
+        out.push_back(HitlistRow{s.text(0), s.text(1), s.text(2), static_cast<int>(s.int64(3)),
+                                 s.text(4), s.text(5), s.text(6), s.text(7), s.text(8),
+                                 s.optional_int64(9), s.optional_int64(10)});
+      });
+  return out;
+}
+
+std::vector<FootprintRow> Store::footprint(std::string_view date) {
+  std::vector<FootprintRow> out;
+  db_.cached(R"(
+      SELECT provider, ipv4, ipv6, ases, prefixes_v4, prefixes_v6, strategy, detail
+      FROM footprint WHERE date = ? ORDER BY provider)")
+      .bind(1, date)
+      .each([&](Statement& s) {
+        out.push_back(FootprintRow{s.text(0), s.int64(1), s.int64(2), s.int64(3), s.int64(4),
+                                   s.int64(5), s.text(6), s.text(7)});
+      });
+  return out;
+}
+
+}  // namespace iotmap::db

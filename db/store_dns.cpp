@@ -1,0 +1,129 @@
+// The store's DNS tables: our own resolutions (with their answer addresses) and passive DNS.
+#include <unordered_map>
+
+#include "db/json_text.h"
+#include "db/store.h"
+
+namespace iotmap::db {
+
+size_t Store::add_resolutions(std::span<const ResolutionRow> rows) {
+  Transaction tx(db_, "add_resolutions");
+  auto& insert = db_.cached(R"(
+      INSERT INTO resolutions(hour, name_id, qtype, vantage_id, status, rcode,
+                                        cname_chain, min_ttl, resolver, rtt_ms, resolved_at, run_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT DO NOTHING)");
+  auto& answer = db_.cached(
+      "INSERT INTO resolution_answers(resolution_id, ip, ttl) VALUES (?, ?, ?) "
+      "ON CONFLICT DO NOTHING");
+  // A batch comes from one or a few vantage points: look each up once.
+  std::unordered_map<std::string, int64_t> vantages;
+  std::unordered_map<std::string, int64_t> fresh_names;
+  size_t added = 0;
+  for (const ResolutionRow& r : rows) {
+    auto vp = vantages.find(r.vantage);
+    if (vp == vantages.end()) vp = vantages.emplace(r.vantage, vantage_id(r.vantage)).first;
+    std::vector<std::string> chain;
+    chain.reserve(r.cname_chain.size());
+    for (const auto& c : r.cname_chain) chain.push_back(normalize_name(c));
+    insert
+        .bind_all(r.hour, name_id(normalize_name(r.name), fresh_names), r.qtype, vp->second, r.status, r.rcode,
+                  json_array(chain), r.min_ttl, r.resolver, r.rtt_ms, r.resolved_at, r.run_id)
+        .run();
+    // Already stored for this hour: the first final result stands, answers included.
+    if (db_.changes() == 0) continue;
+    ++added;
+    const int64_t id = db_.last_insert_rowid();
+    for (const AnswerRow& a : r.answers) answer.bind_all(id, canonical_ip(a.ip), a.ttl).run();
+  }
+  tx.commit();
+  name_ids_.merge(fresh_names);
+  return added;
+}
+
+void Store::for_each_resolution(int64_t from, int64_t to,
+                                const std::function<void(const ResolutionRow&)>& fn) {
+  // One row per answer (or one with NULL ip for none); rows of a resolution are adjacent
+  // because the order is that of the unique key, which the scan follows without sorting.
+  auto& q = db_.cached(R"(
+      SELECT r.id, r.hour, n.name, r.qtype, v.name, r.status, r.rcode, r.cname_chain, r.min_ttl,
+             r.resolver, r.rtt_ms, r.resolved_at, r.run_id, a.ip, a.ttl
+      FROM resolutions r
+      JOIN names n ON n.id = r.name_id
+      JOIN vantage_points v ON v.id = r.vantage_id
+      LEFT JOIN resolution_answers a ON a.resolution_id = r.id
+      WHERE r.hour >= ? AND r.hour < ?
+      ORDER BY r.hour, r.name_id, r.qtype, r.vantage_id)");
+  std::optional<ResolutionRow> current;
+  int64_t current_id = -1;
+  q.bind_all(from, to).each([&](Statement& s) {
+    if (s.int64(0) != current_id) {
+      if (current) fn(*current);
+      current_id = s.int64(0);
+      ResolutionRow r;
+      r.hour = s.int64(1);
+      r.name = s.text(2);
+      r.qtype = s.text(3);
+      r.vantage = s.text(4);
+      r.status = s.text(5);
+      if (!s.is_null(6)) r.rcode = static_cast<int>(s.int64(6));
+      r.cname_chain = parse_json_array(s.text(7));
+      r.min_ttl = s.optional_int64(8);
+      r.resolver = s.text(9);
+      r.rtt_ms = s.optional_real(10);
+      r.resolved_at = s.int64(11);
+      r.run_id = s.optional_int64(12);
+      current = std::move(r);
+    }
+    if (!s.is_null(13)) current->answers.push_back({s.text(13), s.int64(14)});
+  });
+  if (current) fn(*current);
+}
+
+void Store::for_each_ip_name(int64_t from, int64_t to,
+                             const std::function<void(const IpNameRow&)>& fn) {
+  db_.cached(R"(
+      SELECT DISTINCT a.ip, n.name, n.provider, r.cname_chain
+      FROM resolutions r
+      JOIN resolution_answers a ON a.resolution_id = r.id
+      JOIN names n ON n.id = r.name_id
+      WHERE r.hour >= ? AND r.hour < ?
+      ORDER BY a.ip, n.name, r.cname_chain)")
+      .bind_all(from, to)
+      .each([&](Statement& s) {
+        fn(IpNameRow{s.text(0), s.text(1), s.text(2), parse_json_array(s.text(3))});
+      });
+}
+
+void Store::upsert_pdns(std::span<const PdnsRow> rows) {
+  Transaction tx(db_, "upsert_pdns");
+  auto& upsert = db_.cached(R"(
+      INSERT INTO pdns(rrname, rrtype, rdata, time_first, time_last, source)
+      VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(rrname, rrtype, rdata) DO UPDATE SET
+        time_first = min(time_first, excluded.time_first),
+        time_last = max(time_last, excluded.time_last))");
+  for (const PdnsRow& p : rows) {
+    // Names in the same form as everywhere else so that joins with names/cert_names match;
+    // a CNAME's target is a name too.
+    std::string rdata = p.rrtype == "CNAME" ? normalize_name(p.rdata)
+                        : (p.rrtype == "A" || p.rrtype == "AAAA") ? canonical_ip(p.rdata)
+                                                                  : p.rdata;
+    upsert.bind_all(normalize_name(p.rrname), p.rrtype, rdata, p.time_first, p.time_last, p.source)
+        .run();
+  }
+  tx.commit();
+}
+
+void Store::for_each_pdns(int64_t from, int64_t to, const std::function<void(const PdnsRow&)>& fn) {
+  db_.cached(R"(
+      SELECT rrname, rrtype, rdata, time_first, time_last, source FROM pdns
+      WHERE time_last >= ? AND time_first < ?
+      ORDER BY rrname, rrtype, rdata)")
+      .bind_all(from, to)
+      .each([&](Statement& s) {
+        fn(PdnsRow{s.text(0), s.text(1), s.text(2), s.int64(3), s.int64(4), s.text(5)});
+      });
+}
+
+}  // namespace iotmap::db
