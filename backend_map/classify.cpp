@@ -1,6 +1,7 @@
 #include "backend_map/classify.h"
 
 #include <algorithm>
+#include <thread>
 #include <unordered_map>
 
 namespace iotmap::backend_map {
@@ -54,6 +55,18 @@ struct NameFacts {
 
   void finish() {
     for (NameId n = 0; n < out.name_provider.size(); ++n) provider(n);
+  }
+
+  // Looks every name up on `threads` threads (the lookup must be thread-safe).
+  void prefetch(int threads) {
+    const size_t n = out.name_provider.size();
+    if (threads <= 1 || n < 20000) return;
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([this, t, threads, n] {
+        for (size_t i = size_t(t); i < n; i += size_t(threads)) provider(NameId(i));
+      });
+    for (auto& th : pool) th.join();
   }
 };
 
@@ -133,6 +146,7 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
   out.last_day = std::max(first_day - 1, last_day);
   out.options = options;
   NameFacts facts(data, lookup, psl, out);
+  facts.prefetch(options.threads);
   const uint32_t threshold = static_cast<uint32_t>(std::max(0, options.shared_threshold));
   const size_t n_names = data.names.size();
   const size_t n_days = static_cast<size_t>(out.last_day - first_day + 1);
@@ -391,6 +405,44 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
     return a.day < b.day;
   });
 
+  // Each IP's rows in day order, and its exclusive-rule summary over the window.
+  const size_t n_ips = data.ips.size();
+  std::vector<uint32_t> ip_row_begin(n_ips + 1, 0), ip_rows(out.ip_days.size());
+  for (const auto& r : out.ip_days) ++ip_row_begin[r.ip + 1];
+  for (size_t i = 0; i < n_ips; ++i) ip_row_begin[i + 1] += ip_row_begin[i];
+  {
+    std::vector<uint32_t> fill(ip_row_begin.begin(), ip_row_begin.end() - 1);
+    for (uint32_t q = 0; q < out.ip_days.size(); ++q) ip_rows[fill[out.ip_days[q].ip]++] = q;
+  }
+  struct IpSummary {
+    uint32_t shared_row = kNone, conflict_row = kNone, first_row = kNone, domain = kNone;
+    bool seen = false;  // dedicated (one registrable domain) on at least one day
+  };
+  std::vector<IpSummary> summaries;
+  std::vector<uint8_t> summarised;
+  auto summary = [&](IpId ip) -> const IpSummary& {
+    if (summaries.empty()) {
+      summaries.resize(n_ips);
+      summarised.assign(n_ips, 0);
+    }
+    IpSummary& s = summaries[ip];
+    if (summarised[ip]) return s;
+    summarised[ip] = 1;
+    for (uint32_t q = ip_row_begin[ip]; q < ip_row_begin[ip + 1]; ++q) {
+      const IpDay& r = out.ip_days[ip_rows[q]];
+      if (r.exclusive == Verdict::kShared && s.shared_row == kNone) s.shared_row = ip_rows[q];
+      if (r.exclusive != Verdict::kDedicated) continue;
+      if (!s.seen) {
+        s.seen = true;
+        s.domain = r.domain;
+        s.first_row = ip_rows[q];
+      } else if (r.domain != s.domain && s.conflict_row == kNone) {
+        s.conflict_row = ip_rows[q];
+      }
+    }
+    return s;
+  };
+
   std::vector<DomainIp> fallback_ips;
   size_t di = 0;
   for (NameId dom : domain_ids) {
@@ -423,36 +475,40 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
         IpId ip = out.domain_ips[k].ip;
         while (k < dj && out.domain_ips[k].ip == ip) ++k;
         ++v.ips_total;
-        bool ex_seen = false, ex_bad = false, th_seen = false;
-        for (Day day = first_day; day <= out.last_day; ++day) {
-          const IpDay* r = out.find(ip, day);
-          if (!r) continue;
-          // Exclusive rule.
-          if (r->exclusive == Verdict::kShared) {
+        // Exclusive rule, from the IP's summary over the window.
+        const IpSummary& s = summary(ip);
+        bool ex_bad = false;
+        if (s.shared_row != kNone) {
+          ex_bad = true;
+          shared(v.exclusive, v.exclusive_reason, v.exclusive_ip, v.exclusive_day, Reason::kIpShared,
+                 ip, out.ip_days[s.shared_row].day);
+        } else if (s.conflict_row != kNone) {
+          ex_bad = true;
+          shared(v.exclusive, v.exclusive_reason, v.exclusive_ip, v.exclusive_day,
+                 Reason::kOtherRegistrableDomain, ip, out.ip_days[s.conflict_row].day);
+        } else if (s.seen) {
+          if (expect == kNone) expect = s.domain;
+          if (s.domain != expect) {
             ex_bad = true;
             shared(v.exclusive, v.exclusive_reason, v.exclusive_ip, v.exclusive_day,
-                   Reason::kIpShared, ip, day);
-          } else if (r->exclusive == Verdict::kDedicated) {
-            if (expect == kNone) expect = r->domain;
-            if (r->domain != expect) {
-              ex_bad = true;
-              shared(v.exclusive, v.exclusive_reason, v.exclusive_ip, v.exclusive_day,
-                     Reason::kOtherRegistrableDomain, ip, day);
-            }
-            ex_seen = true;
+                   Reason::kOtherRegistrableDomain, ip, out.ip_days[s.first_row].day);
           }
-          // Threshold rule.
-          Verdict t = out.threshold_for(*r, v.provider);
-          if (t == Verdict::kShared)
-            shared(v.threshold, v.threshold_reason, v.threshold_ip, v.threshold_day,
-                   Reason::kIpShared, ip, day);
-          else if (t == Verdict::kDedicated)
-            th_seen = true;
         }
-        if (ex_seen && !ex_bad) ++v.ips_exclusive;
-        if (!ex_seen && !ex_unknown) {
+        if (s.seen && !ex_bad) ++v.ips_exclusive;
+        if (!s.seen && !ex_unknown) {
           ex_unknown = true;
           ex_unknown_ip = ip;
+        }
+        // Threshold rule, per day of the IP.
+        bool th_seen = false;
+        for (uint32_t q = ip_row_begin[ip]; q < ip_row_begin[ip + 1]; ++q) {
+          const IpDay& r = out.ip_days[ip_rows[q]];
+          Verdict t = out.threshold_for(r, v.provider);
+          if (t == Verdict::kShared)
+            shared(v.threshold, v.threshold_reason, v.threshold_ip, v.threshold_day,
+                   Reason::kIpShared, ip, r.day);
+          else if (t == Verdict::kDedicated)
+            th_seen = true;
         }
         if (!th_seen && !th_unknown) {
           th_unknown = true;

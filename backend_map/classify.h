@@ -61,6 +61,7 @@ enum class Reason : uint8_t {
 struct ClassifyOptions {
   int shared_threshold = 0;  // not-matching names tolerated on a dedicated IP
   bool keep_names = true;    // keep every name seen on each IP and day (Classification::ip_names)
+  int threads = 1;           // > 1: provider lookups on that many threads (lookup must be thread-safe)
   static ClassifyOptions from(const config::ClassifySettings& settings);
 };
 

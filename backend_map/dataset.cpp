@@ -58,8 +58,71 @@ std::optional<Source> parse_source(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
+uint64_t hash_bytes(const void* data, size_t n) {
+  // FNV-1a over 8-byte words, then a finaliser: fast for short names and addresses.
+  const auto* p = static_cast<const unsigned char*>(data);
+  uint64_t h = 0xcbf29ce484222325ull ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0x100000001b3ull;
+    h ^= h >> 29;
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, p + i, n - i);
+  h = (h ^ tail) * 0x9E3779B97F4A7C15ull;
+  h ^= h >> 32;
+  h *= 0xBF58476D1CE4E5B9ull;
+  return h ^ (h >> 29);
+}
+
+uint64_t hash_ip(const IpAddress& ip) {
+  return hash_bytes(ip.bytes.data(), ip.v6 ? 16 : 4) ^ (ip.v6 ? 0x5bd1e995u : 0u);
+}
+
+// Finds `key`'s slot (its own or the empty one where it belongs) in a table of packed
+// (hash >> 32, id + 1) slots; `same(id)` compares the stored key.
+template <typename Same>
+size_t probe(const std::vector<uint64_t>& slots, uint64_t h, Same&& same) {
+  size_t m = slots.size() - 1;
+  uint64_t tag = h >> 32;
+  for (size_t i = size_t(h) & m;; i = (i + 1) & m) {
+    uint64_t s = slots[i];
+    if (s == 0) return i;
+    if ((s >> 32) == tag && same(uint32_t(s & 0xFFFFFFFFu) - 1)) return i;
+  }
+}
+
+template <typename HashOf>
+void rehash(std::vector<uint64_t>& slots, size_t count, HashOf&& hash_of) {
+  size_t cap = 1024;
+  while (cap < count * 2 + 2) cap *= 2;
+  slots.assign(cap, 0);
+  for (uint32_t id = 0; id < count; ++id) {
+    uint64_t h = hash_of(id);
+    size_t i = probe(slots, h, [](uint32_t) { return false; });
+    slots[i] = (h >> 32) << 32 | (uint64_t(id) + 1);
+  }
+}
+
+}  // namespace
+
+void StringTable::grow() {
+  rehash(slots_, views_.size(), [&](uint32_t id) { return hash_bytes(views_[id].data(), views_[id].size()); });
+}
+
+size_t StringTable::slot_of(std::string_view s, uint64_t h) const {
+  return probe(slots_, h, [&](uint32_t id) { return views_[id] == s; });
+}
+
 uint32_t StringTable::intern(std::string_view s) {
-  if (auto it = index_.find(s); it != index_.end()) return it->second;
+  if (slots_.empty()) grow();
+  uint64_t h = hash_bytes(s.data(), s.size());
+  size_t slot = slot_of(s, h);
+  if (slots_[slot] != 0) return uint32_t(slots_[slot] & 0xFFFFFFFFu) - 1;
   size_t need = s.size() + 1;
   if (block_used_ + need > block_size_) {
     block_size_ = std::max<size_t>(1 << 20, need);
@@ -70,16 +133,24 @@ uint32_t StringTable::intern(std::string_view s) {
   std::memcpy(p, s.data(), s.size());
   p[s.size()] = '\0';
   block_used_ += need;
-  std::string_view stored(p, s.size());
   auto id = static_cast<uint32_t>(views_.size());
-  views_.push_back(stored);
-  index_.emplace(stored, id);
+  views_.push_back(std::string_view(p, s.size()));
+  slots_[slot] = (h >> 32) << 32 | (uint64_t(id) + 1);
+  if (views_.size() * 2 > slots_.size()) grow();
   return id;
 }
 
 uint32_t StringTable::find(std::string_view s) const {
-  auto it = index_.find(s);
-  return it == index_.end() ? kNone : it->second;
+  if (slots_.empty()) return kNone;
+  size_t slot = slot_of(s, hash_bytes(s.data(), s.size()));
+  return slots_[slot] == 0 ? kNone : uint32_t(slots_[slot] & 0xFFFFFFFFu) - 1;
+}
+
+bool is_normal_name(std::string_view name) {
+  if (!name.empty() && name.back() == '.') return false;
+  for (char c : name)
+    if (c >= 'A' && c <= 'Z') return false;
+  return true;
 }
 
 std::string normalize_name(std::string_view name) {
@@ -90,26 +161,22 @@ std::string normalize_name(std::string_view name) {
   return out;
 }
 
-size_t Dataset::IpHash::operator()(const IpAddress& ip) const noexcept {
-  uint64_t a, b;
-  std::memcpy(&a, ip.bytes.data(), 8);
-  std::memcpy(&b, ip.bytes.data() + 8, 8);
-  uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
-  h ^= h >> 29;
-  h *= 0xBF58476D1CE4E5B9ull;
-  h ^= h >> 32;
-  return static_cast<size_t>(h ^ (ip.v6 ? 0x5bd1e995u : 0u));
-}
-
 IpId Dataset::ip(const IpAddress& address) {
-  auto [it, inserted] = ip_index_.try_emplace(address, static_cast<IpId>(ips.size()));
-  if (inserted) ips.push_back(address);
-  return it->second;
+  if (ip_slots_.empty()) rehash(ip_slots_, ips.size(), [&](uint32_t id) { return hash_ip(ips[id]); });
+  uint64_t h = hash_ip(address);
+  size_t slot = probe(ip_slots_, h, [&](uint32_t id) { return ips[id] == address; });
+  if (ip_slots_[slot] != 0) return uint32_t(ip_slots_[slot] & 0xFFFFFFFFu) - 1;
+  auto id = static_cast<IpId>(ips.size());
+  ips.push_back(address);
+  ip_slots_[slot] = (h >> 32) << 32 | (uint64_t(id) + 1);
+  if (ips.size() * 2 > ip_slots_.size()) rehash(ip_slots_, ips.size(), [&](uint32_t i) { return hash_ip(ips[i]); });
+  return id;
 }
 
 IpId Dataset::find_ip(const IpAddress& address) const {
-  auto it = ip_index_.find(address);
-  return it == ip_index_.end() ? kNone : it->second;
+  if (ip_slots_.empty()) return kNone;
+  size_t slot = probe(ip_slots_, hash_ip(address), [&](uint32_t id) { return ips[id] == address; });
+  return ip_slots_[slot] == 0 ? kNone : uint32_t(ip_slots_[slot] & 0xFFFFFFFFu) - 1;
 }
 
 void Dataset::observe(Day day, const IpAddress& address, std::string_view n, Source source) {

@@ -52,14 +52,19 @@ class StringTable {
   size_t size() const { return views_.size(); }
 
  private:
+  // Open addressing, linear probing: each slot holds (hash >> 32) << 32 | (id + 1), 0 = empty.
+  size_t slot_of(std::string_view s, uint64_t h) const;
+  void grow();
+
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t block_used_ = 0, block_size_ = 0;
   std::vector<std::string_view> views_;
-  std::unordered_map<std::string_view, uint32_t> index_;
+  std::vector<uint64_t> slots_;
 };
 
 // Lowercase, without a trailing dot: the form every name has inside the backend map.
 std::string normalize_name(std::string_view name);
+bool is_normal_name(std::string_view name);  // normalize_name would return it unchanged
 
 struct Observation {
   Day day = 0;
@@ -110,8 +115,12 @@ struct Dataset {
   std::vector<std::string> protocols;  // "mqtt", "https", ...
   std::vector<NameId> domains;         // candidate names known without observations
 
-  NameId name(std::string_view text) { return names.intern(normalize_name(text)); }
-  NameId find_name(std::string_view text) const { return names.find(normalize_name(text)); }
+  NameId name(std::string_view text) {
+    return is_normal_name(text) ? names.intern(text) : names.intern(normalize_name(text));
+  }
+  NameId find_name(std::string_view text) const {
+    return is_normal_name(text) ? names.find(text) : names.find(normalize_name(text));
+  }
   IpId ip(const IpAddress& address);
   IpId find_ip(const IpAddress& address) const;
 
@@ -131,10 +140,8 @@ struct Dataset {
   void domain(std::string_view name) { domains.push_back(this->name(name)); }
 
  private:
-  struct IpHash {
-    size_t operator()(const IpAddress& ip) const noexcept;
-  };
-  std::unordered_map<IpAddress, IpId, IpHash> ip_index_;
+  // Open addressing over `ips`, as in StringTable: (hash >> 32) << 32 | (id + 1).
+  std::vector<uint64_t> ip_slots_;
   std::unordered_map<std::string, uint32_t> cert_index_;
 };
 

@@ -95,9 +95,18 @@ std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification&
       }
     }
   }
+  // Providers in id order, without building strings in the comparator.
+  std::vector<int32_t> rank(providers.size(), 0);
+  {
+    std::vector<int32_t> order(providers.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = int32_t(i);
+    std::sort(order.begin(), order.end(),
+              [&](int32_t x, int32_t y) { return providers[size_t(x)].id < providers[size_t(y)].id; });
+    for (size_t i = 0; i < order.size(); ++i) rank[size_t(order[i])] = int32_t(i);
+  }
+  auto rank_of = [&](int32_t p) { return p >= 0 && size_t(p) < rank.size() ? rank[size_t(p)] : -1; };
   std::sort(rows.begin(), rows.end(), [&](const HitlistRow& a, const HitlistRow& b) {
-    auto pa = provider_id(providers, a.provider), pb = provider_id(providers, b.provider);
-    if (pa != pb) return pa < pb;
+    if (a.provider != b.provider) return rank_of(a.provider) < rank_of(b.provider);
     auto na = data.names[a.domain], nb = data.names[b.domain];
     if (na != nb) return na < nb;
     if (a.ip != b.ip) {  // IPv4 first, then by address
