@@ -1,7 +1,366 @@
+// `iotmap resolve`: gathers candidate names (catalogue, passive DNS, certificates, command line)
+// into the store, resolves each from every vantage point with the engine (resolver/engine.h),
+// and files the results under the current UTC hour. The store's unique key makes a second run
+// in the same hour add nothing; names already complete for the hour are not asked again.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include "config/catalogue.h"
+#include "db/store.h"
+#include "lib/lockfile.h"
+#include "lib/progress.h"
+#include "resolver/engine.h"
+#include "resolver/pdns.h"
+#include "resolver/rows.h"
+#include "resolver/wire.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
+namespace {
 
-int run_resolve(Context&, Args&) { return not_built("resolve", "resolution"); }
+using resolver::Result;
+
+constexpr size_t kBatch = 10000;
+
+// "YYYY-MM-DD" (00:00 UTC) or Unix seconds.
+int64_t parse_time(const std::string& flag, const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
+    return std::stoll(text);
+  try {
+    return db::day_start(text);
+  } catch (const std::exception&) {
+    throw UsageError(flag + " wants YYYY-MM-DD or Unix seconds, not '" + text + "'");
+  }
+}
+
+std::string trim(const std::string& s) {
+  auto a = s.find_first_not_of(" \t\r");
+  if (a == std::string::npos) return "";
+  auto b = s.find_last_not_of(" \t\r");
+  return s.substr(a, b - a + 1);
+}
+
+// Provider and region of a name per the catalogue ("" when it matches none).
+db::NameRow name_row(const config::Catalogue& cat, const std::string& name,
+                     const std::string& source, int64_t seen) {
+  db::NameRow row{name, "", "", source, seen};
+  if (auto m = cat.match(name)) {
+    row.provider = m->id;
+    row.region = m->region;
+  }
+  return row;
+}
+
+struct Gathered {
+  std::vector<std::string> names;  // what this run resolves, normalized with trailing dot
+  bool bad_input = false;
+  std::map<std::string, int64_t> counts;
+};
+
+// Names given as arguments ("-" reads stdin, one per line; '#' starts a comment).
+Gathered from_arguments(const std::vector<std::string>& args, const config::Catalogue& cat,
+                        db::Store& store, int64_t now) {
+  Gathered g;
+  std::vector<db::NameRow> rows;
+  std::unordered_set<std::string> seen;
+  auto take = [&](const std::string& raw, const std::string& where) {
+    std::string text = trim(raw);
+    if (text.empty() || text[0] == '#') return;
+    std::string why;
+    auto name = config::normalise_name(text, &why);
+    if (!name || (*name)[0] == '*') {
+      std::fprintf(stderr, "iotmap resolve: %s: '%s' is not a name to resolve%s%s; skipped\n",
+                   where.c_str(), text.c_str(), why.empty() ? "" : ": ", why.c_str());
+      g.bad_input = true;
+      ++g.counts["bad_names"];
+      return;
+    }
+    if (!seen.insert(*name).second) return;
+    g.names.push_back(*name);
+    rows.push_back(name_row(cat, *name, "cli", now));
+  };
+  for (const auto& a : args) {
+    if (a != "-") {
+      take(a, "argument");
+      continue;
+    }
+    std::string line;
+    for (size_t n = 1; std::getline(std::cin, line); ++n) take(line, "stdin:" + std::to_string(n));
+  }
+  for (size_t i = 0; i < rows.size(); i += kBatch)
+    store.upsert_names(std::span(rows).subspan(i, std::min(kBatch, rows.size() - i)));
+  g.counts["names_cli"] = static_cast<int64_t>(rows.size());
+  return g;
+}
+
+// Passive DNS files: records of matching names go to the pdns table, their names become
+// candidates (source pdns, last seen = time_last).
+void import_pdns(const std::vector<std::string>& files, const config::Catalogue& cat,
+                 const resolver::PdnsFilter& window, db::Store& store, Gathered& g) {
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    if (!in) {
+      std::fprintf(stderr, "iotmap resolve: cannot read passive DNS file %s; skipped\n",
+                   file.c_str());
+      g.bad_input = true;
+      continue;
+    }
+    resolver::PdnsFilter filter = window;
+    filter.name = [&](const std::string& n) { return cat.match(n).has_value(); };
+    std::vector<db::PdnsRow> pdns;
+    std::map<std::string, int64_t> last_seen;
+    std::string source = file.substr(file.find_last_of('/') + 1);
+    auto flush = [&] {
+      store.upsert_pdns(pdns);
+      pdns.clear();
+    };
+    auto st = resolver::read_dnsdb(in, file, filter, [&](const resolver::PdnsRecord& r) {
+      pdns.push_back({r.rrname, r.rrtype, r.rdata, r.time_first, r.time_last, source});
+      auto& t = last_seen[r.rrname];
+      t = std::max(t, r.time_last);
+      if (pdns.size() >= kBatch) flush();
+    });
+    flush();
+    std::vector<db::NameRow> rows;
+    for (const auto& [name, t] : last_seen) rows.push_back(name_row(cat, name, "pdns", t));
+    store.upsert_names(rows);
+    for (const auto& e : st.errors) std::fprintf(stderr, "iotmap resolve: %s; skipped\n", e.c_str());
+    if (st.malformed > st.errors.size())
+      std::fprintf(stderr, "iotmap resolve: %s: %llu more malformed lines skipped\n",
+                   file.c_str(), static_cast<unsigned long long>(st.malformed - st.errors.size()));
+    std::fprintf(stderr,
+                 "iotmap resolve: passive DNS %s: %llu lines, %llu records kept, %llu outside the "
+                 "window, %llu not matching, %llu malformed; %zu names\n",
+                 file.c_str(), static_cast<unsigned long long>(st.lines),
+                 static_cast<unsigned long long>(st.kept),
+                 static_cast<unsigned long long>(st.outside_window),
+                 static_cast<unsigned long long>(st.not_matching),
+                 static_cast<unsigned long long>(st.malformed), rows.size());
+    if (st.malformed > 0) g.bad_input = true;
+    g.counts["pdns_records"] += static_cast<int64_t>(st.kept);
+    g.counts["pdns_malformed"] += static_cast<int64_t>(st.malformed);
+    g.counts["names_pdns"] += static_cast<int64_t>(rows.size());
+  }
+}
+
+// Names in certificates the scanner stored: CN and DNS SANs that match a pattern; a wildcard
+// "*.x" contributes "x".
+void import_cert_names(const config::Catalogue& cat, db::Store& store, int64_t now, Gathered& g) {
+  std::set<std::string> names;
+  store.database().cached("SELECT DISTINCT name FROM cert_names").each([&](db::Statement& s) {
+    std::string n = s.text(0);
+    if (n.rfind("*.", 0) == 0) n = n.substr(2);
+    auto norm = config::normalise_name(n);
+    if (norm && (*norm)[0] != '*' && cat.match(*norm)) names.insert(*norm);
+  });
+  std::vector<db::NameRow> rows;
+  for (const auto& n : names) rows.push_back(name_row(cat, n, "cert", now));
+  store.upsert_names(rows);
+  g.counts["names_cert"] = static_cast<int64_t>(rows.size());
+}
+
+Gathered from_sources(const config::Config& cfg, const config::Catalogue& cat, db::Store& store,
+                      int64_t now, bool use_catalogue, const std::vector<std::string>& pdns_files,
+                      const resolver::PdnsFilter& window) {
+  Gathered g;
+  if (use_catalogue) {
+    std::vector<db::NameRow> rows;
+    for (const auto& n : cat.candidate_names()) rows.push_back(name_row(cat, n, "catalogue", now));
+    store.upsert_names(rows);
+    g.counts["names_catalogue"] = static_cast<int64_t>(rows.size());
+  }
+  std::vector<std::string> files = cfg.sources.passive_dns;
+  files.insert(files.end(), pdns_files.begin(), pdns_files.end());
+  import_pdns(files, cat, window, store, g);
+  import_cert_names(cat, store, now, g);
+  for (const auto& row : store.candidate_names()) g.names.push_back(row.name);
+  return g;
+}
+
+// Drops names whose every type x vantage point of this run is already stored for `hour`.
+std::vector<std::string> not_done(db::Store& store, int64_t hour, std::vector<std::string> names,
+                                  const std::vector<config::VantagePoint>& vps, size_t ntypes) {
+  std::set<std::string> ours;
+  for (const auto& vp : vps) ours.insert(vp.name);
+  std::map<std::string, size_t> done;
+  store.for_each_resolution(hour, hour + 3600, [&](const db::ResolutionRow& r) {
+    if (ours.count(r.vantage)) ++done[r.name];
+  });
+  if (done.empty()) return names;
+  std::vector<std::string> out;
+  for (auto& n : names) {
+    auto it = done.find(n);
+    if (it == done.end() || it->second < ntypes * vps.size()) out.push_back(std::move(n));
+  }
+  return out;
+}
+
+std::string settings_summary(const config::ResolverSettings& s) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                "max_in_flight=%d qps=%g timeout_ms=%d retries=%d max_cname_chain=%d",
+                s.max_in_flight, s.qps, s.timeout_ms, s.retries, s.max_cname_chain);
+  return buf;
+}
+
+}  // namespace
+
+int run_resolve(Context& ctx, Args& args) {
+  args.flag("--once");  // the default: resolve once, file under the current hour
+  auto wanted = args.options("--vantage");
+  auto pdns_files = args.options("--pdns");
+  auto since = args.option("--since");
+  auto until = args.option("--until");
+  auto types_opt = args.option("--types");
+  bool use_catalogue = !args.flag("--no-catalogue");
+  auto positional = args.positionals();
+
+  const config::Config& cfg = ctx.config();
+  std::vector<config::VantagePoint> vps;
+  for (const auto& w : wanted) {
+    auto it = std::find_if(cfg.vantage_points.begin(), cfg.vantage_points.end(),
+                           [&](const auto& vp) { return vp.name == w; });
+    if (it == cfg.vantage_points.end()) throw UsageError("no vantage point named " + w);
+    vps.push_back(*it);
+  }
+  if (wanted.empty()) vps = cfg.vantage_points;
+  std::vector<uint16_t> qtypes;
+  for (size_t pos = 0; types_opt && pos <= types_opt->size();) {
+    size_t comma = types_opt->find(',', pos);
+    std::string t = types_opt->substr(pos, comma == std::string::npos ? std::string::npos
+                                                                       : comma - pos);
+    auto qt = resolver::type_from_name(t);
+    if (!qt || (*qt != resolver::kTypeA && *qt != resolver::kTypeAaaa))
+      throw UsageError("--types takes A and/or AAAA, not '" + t + "'");
+    qtypes.push_back(*qt);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  if (qtypes.empty()) qtypes = {resolver::kTypeA, resolver::kTypeAaaa};
+  resolver::PdnsFilter window;
+  if (since) window.from = parse_time("--since", *since);
+  if (until) window.to = parse_time("--until", *until);
+
+  const std::string db_path = ctx.db_path();
+  auto lock = LockFile::try_acquire(db_path + ".resolve.lock");
+  if (!lock) {
+    std::fprintf(stderr, "iotmap resolve: another resolve holds %s.resolve.lock; nothing done\n",
+                 db_path.c_str());
+    return kLocked;
+  }
+  auto cat = config::Catalogue::load(cfg);
+  db::Store store(db_path);
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  const int64_t hour = resolver::hour_start(now);
+
+  std::string vantage_list;
+  for (const auto& vp : vps) {
+    vantage_list += (vantage_list.empty() ? "" : ",") + vp.name;
+    db::VantagePointRow row{vp.name, vp.location,
+                            vp.client_subnet ? vp.client_subnet->str() : "", {}};
+    for (const auto& r : vp.resolvers) row.resolvers.push_back(r.str());
+    store.upsert_vantage_point(row);
+  }
+  db::RunInfo info;
+  info.kind = "resolve";
+  info.covers = resolver::hour_label(hour);
+  info.vantage = vantage_list;
+  info.config = settings_summary(cfg.resolver);
+  const int64_t run_id = store.begin_run(info);
+
+  Gathered g = positional.empty()
+                   ? from_sources(cfg, cat, store, now, use_catalogue, pdns_files, window)
+                   : from_arguments(positional, cat, store, now);
+  const size_t candidates = g.names.size();
+  std::vector<std::string> names = not_done(store, hour, std::move(g.names), vps, qtypes.size());
+  if (names.size() < candidates)
+    std::fprintf(stderr,
+                 "iotmap resolve: %zu of %zu names already resolved for %s; not asked again\n",
+                 candidates - names.size(), candidates, info.covers.c_str());
+
+  const uint64_t total = names.size() * qtypes.size() * vps.size();
+  Progress progress("resolve " + info.covers, total);
+  std::vector<db::ResolutionRow> batch;
+  batch.reserve(kBatch);
+  size_t added = 0, stored = 0;
+  auto flush = [&] {
+    added += store.add_resolutions(batch);
+    stored += batch.size();
+    batch.clear();
+  };
+  resolver::EngineOptions opts;
+  opts.qtypes = qtypes;
+  opts.on_result = [&](const Result& r) {
+    batch.push_back(resolver::to_row(r, hour, run_id));
+    if (batch.size() >= kBatch) flush();
+    progress.add();
+  };
+  opts.on_notice = [](const std::string& m) {
+    std::fprintf(stderr, "\niotmap resolve: %s\n", m.c_str());
+  };
+  resolver::RunStats stats;
+  try {
+    resolver::Engine engine(vps, cfg.resolver, opts);
+    stats = engine.run(names);
+    flush();
+  } catch (const std::exception& e) {
+    store.finish_run(run_id, "failed", g.counts, e.what());
+    throw;
+  }
+  progress.finish();
+
+  auto counts = g.counts;
+  counts["names"] = static_cast<int64_t>(names.size());
+  counts["rows"] = static_cast<int64_t>(stored);
+  counts["rows_added"] = static_cast<int64_t>(added);
+  counts["queries"] = static_cast<int64_t>(stats.queries);
+  std::string by_status;
+  for (int s = 0; s < resolver::kStatusCount; ++s) {
+    if (stats.by_status[s] == 0) continue;
+    const char* n = resolver::status_name(static_cast<resolver::Status>(s));
+    counts[std::string("status_") + n] = static_cast<int64_t>(stats.by_status[s]);
+    by_status += std::string(by_status.empty() ? "" : ", ") + n + " " +
+                 std::to_string(stats.by_status[s]);
+  }
+  std::fprintf(stderr,
+               "iotmap resolve: %s: %zu names x %zu types x %zu vantage points = %zu rows "
+               "(%zu new) from %llu queries in %.1f s (%.0f rows/s)%s%s\n",
+               info.covers.c_str(), names.size(), qtypes.size(), vps.size(), stored, added,
+               static_cast<unsigned long long>(stats.queries), stats.seconds,
+               stats.seconds > 0 ? static_cast<double>(stored) / stats.seconds : 0.0,
+               by_status.empty() ? "" : "; ", by_status.c_str());
+  // Every resolver of a vantage point down at the end: its names could not be measured.
+  std::map<std::string, std::pair<int, int>> down;  // vantage -> (down, all)
+  for (const auto& r : stats.resolvers) {
+    auto& d = down[r.vantage];
+    d.first += r.down;
+    d.second += 1;
+    if (r.down || r.times_down > 0)
+      std::fprintf(stderr,
+                   "iotmap resolve: resolver %s (vantage point %s) %s: %llu sent, %llu replies, "
+                   "%llu timeouts, %llu socket errors\n",
+                   r.resolver.c_str(), r.vantage.c_str(),
+                   r.down ? "was down at the end" : "was down for a while",
+                   static_cast<unsigned long long>(r.sent),
+                   static_cast<unsigned long long>(r.replies),
+                   static_cast<unsigned long long>(r.timeouts),
+                   static_cast<unsigned long long>(r.errors));
+  }
+  bool dead_vantage = false;
+  for (const auto& [vp, d] : down) dead_vantage = dead_vantage || (d.first == d.second);
+  const char* status = dead_vantage ? "failed" : g.bad_input ? "partial" : "ok";
+  store.finish_run(run_id, status, counts,
+                   dead_vantage ? "every resolver of a vantage point stopped answering" : "");
+  if (dead_vantage) return kFailure;
+  return g.bad_input ? kPartial : kOk;
+}
 
 }  // namespace iotmap::cli

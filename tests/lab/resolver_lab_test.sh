@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Lab test of `iotmap resolve` (needs the lab up: tests/lab/up). Everything that talks to a lab
+# address runs inside the namespace.
+#  1. Every lab name from the lab's vantage points (vp-a, vp-b, vp-ecs, vp-dead) plus two more
+#     client-subnet vantage points: the stored rows equal lab.json (status, CNAME chain, sorted
+#     addresses, IPv6 included), vp-a and vp-b differ where the lab makes them differ, and the
+#     client-subnet vantage points get their subnet's answers. vp-dead's dead first resolver is
+#     reported and its second answers. A second run in the same hour adds nothing.
+#  2. A resolver that drops every query (our own silent socket on faults.dns_drop): timeout rows
+#     when it is a vantage point's only resolver (exit 1), the second resolver's answers when not.
+#  3. A resolver sending malformed, mismatched-ID, garbage and truncated replies
+#     (faults.dns_bad_replies): error rows, TCP after truncation, no crash.
+#  4. CNAME loop and over-long chain through the authoritative server (the engine follows each
+#     hop itself): CNAME_LOOP and CNAME_TOO_LONG rows; through the resolvers: SERVFAIL rows.
+#   bash tests/lab/resolver_lab_test.sh IOTMAP_BINARY SOURCE_DIR
+set -uo pipefail  # no -e: every check runs and reports
+IOTMAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SRC=$(cd "$2" && pwd)
+. "$SRC/tests/lab/env.sh"
+lab_is_up || { echo "resolver_lab_test: the lab is not up (tests/lab/up)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/iotmap-resolver-lab.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -f "$LAB_DIR/run/resolver_lab_test.pid"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+db=$work/lab.db
+fail=0
+check() {  # check DESCRIPTION CONDITION-EXIT-CODE
+  if [ "$2" -eq 0 ]; then echo "ok: $1"; else echo "FAIL: $1" >&2; fail=1; fi
+}
+
+# The configuration: the lab's vantage points from lab.json, plus test-only ones.
+"$LAB_PYTHON" - "$LAB_JSON" >"$work/lab.toml" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+def endpoint(r):
+    a = r["address"]
+    return (f"[{a}]" if ":" in a else a) + f":{r['port']}"
+def vp(name, location, resolvers, subnet=None):
+    out = f'[[vantage_point]]\nname = "{name}"\nlocation = "{location}"\n'
+    out += "resolvers = [" + ", ".join(f'"{r}"' for r in resolvers) + "]\n"
+    if subnet: out += f'client_subnet = "{subnet}"\n'
+    return out
+for v in d["vantage_points"]:
+    print(vp(v["name"], v["location"], [endpoint(r) for r in v["resolvers"]], v["client_subnet"]))
+ecs = endpoint(d["ecs"]["resolver"])
+print(vp("ecs-198", "ecs-1", [ecs], "198.51.100.0/24"))
+print(vp("ecs-v6", "ecs-1", [ecs], "2001:db8:e1::/48"))
+f = d["faults"]
+drop = f"{f['dns_drop']['addresses'][0]}:{f['dns_drop']['port']}"
+bad = f"{f['dns_bad_replies']['addresses'][0]}:{f['dns_bad_replies']['port']}"
+first_vp = d["vantage_points"][0]
+print(vp("vp-drop", "lab-a", [drop, endpoint(first_vp["resolvers"][0])]))
+print(vp("vp-droponly", "lab-a", [drop]))
+print(vp("vp-bad", "lab-a", [bad]))
+print(vp("vp-auth", "lab-a", [endpoint(d["authoritative"][0])]))
+print("[resolver]\ntimeout_ms = 400\nretries = 1\nmax_cname_chain = 16\n")
+EOF
+lab_vps=$(lab_json '",".join(v["name"] for v in d["vantage_points"])')
+lab_json '"\n".join(n["name"] for n in d["names"] + [{"name": x} for x in d["faults"]["cname_loop"]["names"]] + [{"name": d["faults"]["long_cname_chain"]["first"]}])' >"$work/names.txt"
+
+run() {  # run ARGS...: iotmap inside the namespace; sets rc, stderr in $work/err
+  rc=0
+  in_lab "$IOTMAP" --config "$work/lab.toml" --db "$db" "$@" 2>"$work/err" || rc=$?
+}
+export_day() {
+  "$IOTMAP" --db "$db" export resolutions --date "$(date -u +%F)" --format jsonl \
+    >"$work/rows.jsonl" 2>/dev/null
+}
+
+# --- 1. the lab's vantage points and the client-subnet ones ---
+vp_args=()
+for v in ${lab_vps//,/ } ecs-198 ecs-v6; do vp_args+=(--vantage "$v"); done
+run resolve --once "${vp_args[@]}" - <"$work/names.txt"
+check "resolve from the lab's vantage points exits 0 (rc $rc)" "$([ "$rc" -eq 0 ]; echo $?)"
+grep -q "192.0.2.14:53 (vantage point vp-dead) stopped answering" "$work/err"
+check "vp-dead's dead resolver is reported" $?
+export_day
+"$LAB_PYTHON" - "$LAB_JSON" "$work/rows.jsonl" "$lab_vps" <<'EOF'
+import json, sys, ipaddress
+d = json.load(open(sys.argv[1]))
+rows = [json.loads(l) for l in open(sys.argv[2])]
+vps = sys.argv[3].split(",")
+got = {}
+for r in rows:
+    key = (r["name"], r["qtype"], r["vantage"])
+    assert key not in got, f"two rows for {key}"
+    got[key] = r
+status_of = {"ANSWER": "NOERROR"}
+bad = 0
+def compare(name, qtype, vp, want_status, want_chain, want_addrs):
+    global bad
+    r = got.get((name, qtype, vp))
+    if r is None:
+        print(f"FAIL: no row for {name} {qtype} {vp}"); bad += 1; return
+    addrs = sorted(str(ipaddress.ip_address(a["ip"])) for a in r["answers"])
+    have = (r["status"], r["cname_chain"], addrs)
+    want = (want_status, want_chain, sorted(want_addrs))
+    if have != want:
+        print(f"FAIL: {name} {qtype} {vp}: stored {have}, lab.json {want}"); bad += 1
+checked = 0
+for n in d["names"]:
+    for vp in vps:
+        for qtype, exp in n["answers"][vp].items():
+            compare(n["name"], qtype, vp, status_of.get(exp["status"], exp["status"]),
+                    exp["cname_chain"], exp["addresses"])
+            checked += 1
+    for e in n.get("ecs", []):
+        vp = {"198.51.100.0/24": "ecs-198", "2001:db8:e1::/48": "ecs-v6"}.get(e["subnet"])
+        if vp is None: continue
+        for qtype in ("A", "AAAA"):
+            compare(n["name"], qtype, vp, "NOERROR", [], e[qtype]); checked += 1
+# The vantage points differ where the lab makes them differ.
+differ = [n["name"] for n in d["names"] if n["answers"]["vp-a"] != n["answers"]["vp-b"]]
+seen_differ = [x for x in differ
+               if got[(x, "A", "vp-a")]["answers"] != got[(x, "A", "vp-b")]["answers"]]
+if not differ or seen_differ != differ:
+    print(f"FAIL: vp-a and vp-b should differ for {differ}, stored rows differ for {seen_differ}")
+    bad += 1
+for x in d["faults"]["cname_loop"]["names"] + [d["faults"]["long_cname_chain"]["first"]]:
+    for vp in vps:
+        if got[(x, "A", vp)]["status"] != "SERVFAIL":
+            print(f"FAIL: {x} from {vp}: {got[(x, 'A', vp)]['status']}, want SERVFAIL"); bad += 1
+print(f"{'ok' if bad == 0 else 'FAIL'}: {checked} rows compared with lab.json, {bad} differences")
+sys.exit(1 if bad else 0)
+EOF
+check "rows equal lab.json for every vantage point, type and name" $?
+before=$(wc -l <"$work/rows.jsonl")
+run resolve --once "${vp_args[@]}" - <"$work/names.txt"
+export_day
+check "a second run in the same hour adds nothing (rc $rc)" \
+  "$([ "$rc" -eq 0 ] && [ "$(wc -l <"$work/rows.jsonl")" -eq "$before" ] && grep -q 'already resolved' "$work/err"; echo $?)"
+
+# --- 2. a resolver that drops every query ---
+drop_ip=$(lab_json 'd["faults"]["dns_drop"]["addresses"][0]')
+bad_ip=$(lab_json 'd["faults"]["dns_bad_replies"]["addresses"][0]')
+cat >"$work/servers.py" <<'EOF'
+# Fault resolvers: sys.argv[1] drops every UDP query; sys.argv[2] answers badly, by name.
+import socket, struct, sys, threading
+def qname(msg):
+    i, labels = 12, []
+    while i < len(msg) and msg[i]:
+        labels.append(msg[i + 1:i + 1 + msg[i]].decode("ascii", "replace")); i += 1 + msg[i]
+    return ".".join(labels).lower(), i + 5
+def reply(msg, tcp):
+    name, end = qname(msg)
+    qid, question = msg[:2], msg[12:end]
+    head = lambda i, flags, an: i + struct.pack(">HHHHH", flags, 1, an, 0, 0)
+    if name.startswith("malformed"):  # one answer announced, a broken one sent
+        return head(qid, 0x8180, 1) + question + b"\xc0\x0c\x00\x01\x00\x01\x00"
+    if name.startswith("wrongid"):
+        return head(bytes([qid[0] ^ 0xff, qid[1]]), 0x8180, 0) + question
+    if name.startswith("garbage"):
+        return b"\x00\x01\x02"
+    if name.startswith("truncated") and not tcp:
+        return head(qid, 0x8380, 0) + question
+    answer = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([192, 0, 2, 99])
+    return head(qid, 0x8180, 1) + question + answer
+def drop(addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((addr, 53))
+    while True: s.recvfrom(4096)
+def bad_udp(addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((addr, 53))
+    while True:
+        msg, peer = s.recvfrom(4096); s.sendto(reply(msg, False), peer)
+def bad_tcp(addr):
+    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((addr, 53)); l.listen(8)
+    while True:
+        c, _ = l.accept()
+        try:
+            while True:
+                n = c.recv(2)
+                if len(n) < 2: break
+                msg = c.recv(struct.unpack(">H", n)[0])
+                out = reply(msg, True); c.sendall(struct.pack(">H", len(out)) + out)
+        finally:
+            c.close()
+threads = [threading.Thread(target=f, args=(a,), daemon=True)
+           for f, a in ((drop, sys.argv[1]), (bad_udp, sys.argv[2]), (bad_tcp, sys.argv[2]))]
+for t in threads: t.start()
+print("ready", flush=True)
+for t in threads: t.join()
+EOF
+# Not through the in_lab function: `ip netns exec` execs python, so $! is python's own pid.
+ip netns exec "$LAB_NS" "$LAB_PYTHON" "$work/servers.py" "$drop_ip" "$bad_ip" \
+  >"$work/servers.out" 2>&1 &
+pids+=($!)
+echo "$!" >"$LAB_DIR/run/resolver_lab_test.pid" 2>/dev/null || true
+for _ in $(seq 50); do grep -q ready "$work/servers.out" && break; sleep 0.1; done
+
+run resolve --once --vantage vp-drop - <"$work/names.txt"
+check "vp-drop (silent resolver + unbound-a) exits 0 (rc $rc)" "$([ "$rc" -eq 0 ]; echo $?)"
+grep -q "$drop_ip:53 (vantage point vp-drop) stopped answering" "$work/err"
+check "the silent resolver is reported as stopped answering" $?
+run resolve --once --vantage vp-droponly a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com mqtt.googleapis.com
+check "a vantage point whose only resolver is silent exits 1 (rc $rc)" "$([ "$rc" -eq 1 ]; echo $?)"
+
+# --- 3. bad replies, 4. chains through the authoritative ---
+run resolve --once --vantage vp-bad malformed.faults.example wrongid.faults.example \
+  garbage.faults.example truncated.faults.example
+check "vp-bad (bad replies) ends without a crash (rc $rc)" "$([ "$rc" -le 1 ]; echo $?)"
+run resolve --once --vantage vp-auth "$(lab_json 'd["faults"]["cname_loop"]["names"][0]')" \
+  "$(lab_json 'd["faults"]["long_cname_chain"]["first"]')"
+check "vp-auth exits 0 (rc $rc)" "$([ "$rc" -eq 0 ]; echo $?)"
+export_day
+"$LAB_PYTHON" - "$LAB_JSON" "$work/rows.jsonl" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = {}
+for l in open(sys.argv[2]):
+    r = json.loads(l); rows[(r["name"], r["qtype"], r["vantage"])] = r
+bad = 0
+def want(name, qtype, vp, status, test=lambda r: True, what=""):
+    global bad
+    r = rows.get((name, qtype, vp))
+    ok = r is not None and r["status"] == status and test(r)
+    print(f"{'ok' if ok else 'FAIL'}: {name} {qtype} {vp}: {r and r['status']}, want {status} {what}")
+    bad += not ok
+for n in d["names"]:
+    for qtype, exp in n["answers"]["vp-a"].items():
+        addrs = sorted(exp["addresses"])
+        st = {"ANSWER": "NOERROR"}.get(exp["status"], exp["status"])
+        r = rows.get((n["name"], qtype, "vp-drop"))
+        if r is None or r["status"] != st or sorted(a["ip"] for a in r["answers"]) != addrs \
+           or r["resolver"].startswith(d["faults"]["dns_drop"]["addresses"][0]):
+            print(f"FAIL: vp-drop {n['name']} {qtype}: {r}"); bad += 1
+print("ok: vp-drop rows checked against vp-a's expectations")
+for name in ("a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com.", "mqtt.googleapis.com."):
+    for qtype in ("A", "AAAA"):
+        r = rows.get((name, qtype, "vp-droponly"))
+        ok = r is not None and r["status"] in ("TIMEOUT", "NO_RESOLVER") and r["rcode"] is None
+        print(f"{'ok' if ok else 'FAIL'}: {name} {qtype} vp-droponly: {r and r['status']}"); bad += not ok
+want("malformed.faults.example.", "A", "vp-bad", "MALFORMED")
+want("wrongid.faults.example.", "A", "vp-bad", "TIMEOUT")
+want("garbage.faults.example.", "A", "vp-bad", "TIMEOUT")
+want("truncated.faults.example.", "A", "vp-bad", "NOERROR",
+     lambda r: [a["ip"] for a in r["answers"]] == ["192.0.2.99"], "(answer over TCP)")
+loop = d["faults"]["cname_loop"]["names"]
+want(loop[0], "A", "vp-auth", "CNAME_LOOP", lambda r: r["cname_chain"] == [loop[1], loop[0]])
+chain = d["faults"]["long_cname_chain"]
+want(chain["first"], "A", "vp-auth", "CNAME_TOO_LONG", lambda r: len(r["cname_chain"]) == 17,
+     "(17 links seen, max_cname_chain 16)")
+sys.exit(1 if bad else 0)
+EOF
+check "fault rows" $?
+[ "$fail" -eq 0 ] && echo "resolver_lab_test: all passed" || echo "resolver_lab_test: FAILED" >&2
+exit "$fail"

@@ -1,0 +1,172 @@
+// `iotmap resolve`, `export resolutions` and `merge` driven as a user would, against a fake
+// DNS server on 127.0.0.1 run by this test process.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "db/store.h"
+#include "resolver/rows.h"
+#include "resolver/wire.h"
+#include "tests/unit/resolver_fake_dns.h"
+
+using iotmap::testing::FakeAction;
+using iotmap::testing::FakeDns;
+using iotmap::testing::FakeQuery;
+using iotmap::testing::fake_reply;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/iotmap-resolver-cli-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string operator/(const std::string& f) const { return (path / f).string(); }
+};
+
+std::string slurp(const std::string& file) {
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs the binary with a shell command line; returns its exit code.
+int run_iotmap(const std::string& args, const std::string& out = "/dev/null",
+           const std::string& err = "/dev/null") {
+  std::string cmd = std::string(IOTMAP_BINARY) + " " + args + " >" + out + " 2>" + err;
+  int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+FakeAction lab(const FakeQuery& q) {
+  if (q.qname == "a.example" && q.qtype == iotmap::resolver::kTypeA)
+    return {false, fake_reply(q, 0, {"a.example. 300 IN A 192.0.2.1"})};
+  if (q.qname.find("amazonaws.com") != std::string::npos && q.qtype == iotmap::resolver::kTypeA)
+    return {false, fake_reply(q, 0, {q.qname + ". 60 IN A 198.51.100.7"})};
+  if (q.qname == "a.example" || q.qname.find("amazonaws.com") != std::string::npos)
+    return {false, fake_reply(q, 0, {}, false, true)};
+  return {false, fake_reply(q, 3, {}, false, true)};
+}
+
+void write_config(const std::string& file, const FakeDns& dns, const std::string& vp) {
+  std::ofstream(file) << "[[vantage_point]]\nname = \"" << vp
+                      << "\"\nlocation = \"test\"\nresolvers = [\"" << dns.endpoint()
+                      << "\"]\n[resolver]\ntimeout_ms = 300\nretries = 1\n";
+}
+
+}  // namespace
+
+TEST_CASE("cli: resolve files one row per name x type x vantage point, once per hour",
+          "[resolver]") {
+  TempDir dir;
+  FakeDns dns(lab);
+  write_config(dir / "cfg.toml", dns, "vp1");
+  std::ofstream(dir / "names.txt") << "a.example\n# a comment\nmissing.example\nbad..name\n";
+  std::string base = "--config " + dir / "cfg.toml" + " --db " + dir / "a.db";
+  // A bad name on stdin makes the run partial (exit 7), the others are resolved.
+  CHECK(run_iotmap(base + " resolve --once --no-catalogue - <" + dir / "names.txt", "/dev/null",
+               dir / "err1") == 7);
+  CHECK(slurp(dir / "err1").find("stdin:4: 'bad..name'") != std::string::npos);
+  int queries = dns.udp_queries();
+  CHECK(queries == 4);
+  // The same hour again: nothing is asked, nothing is added.
+  CHECK(run_iotmap(base + " resolve --once a.example missing.example", "/dev/null", dir / "err2") ==
+        0);
+  CHECK(dns.udp_queries() == queries);
+  CHECK(slurp(dir / "err2").find("2 of 2 names already resolved") != std::string::npos);
+
+  std::string hour = iotmap::resolver::hour_label(iotmap::resolver::hour_start(time(nullptr)));
+  CHECK(run_iotmap("--db " + dir / "a.db" + " export resolutions --hour " + hour +
+                   " --format jsonl",
+               dir / "out.jsonl") == 0);
+  std::istringstream lines(slurp(dir / "out.jsonl"));
+  std::map<std::string, std::string> status;
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    status[j["name"].get<std::string>() + " " + j["qtype"].get<std::string>()] = j["status"];
+    CHECK(j["vantage"] == "vp1");
+    CHECK(j["hour"] == hour);
+  }
+  CHECK(status == std::map<std::string, std::string>{{"a.example. A", "NOERROR"},
+                                                     {"a.example. AAAA", "NODATA"},
+                                                     {"missing.example. A", "NXDOMAIN"},
+                                                     {"missing.example. AAAA", "NXDOMAIN"}});
+  CHECK(run_iotmap("--db " + dir / "a.db" + " export resolutions --hour " + hour + " --format csv",
+               dir / "out.csv") == 0);
+  auto csv = slurp(dir / "out.csv");
+  CHECK(csv.rfind("hour,name,qtype,vantage,status", 0) == 0);
+  CHECK(csv.find(hour + ",a.example.,A,vp1,NOERROR,0,,192.0.2.1,300,300,") != std::string::npos);
+  CHECK(run_iotmap("--db " + dir / "a.db" + " export resolutions --hour 2026-13-01T00") == 2);
+  CHECK(run_iotmap("--db " + dir / "a.db" + " export hitlist --date 2026-01-01") == 4);
+}
+
+TEST_CASE("cli: merge brings vantage-point databases together without duplicates",
+          "[resolver]") {
+  TempDir dir;
+  FakeDns one(lab), two(lab);
+  write_config(dir / "one.toml", one, "vp1");
+  write_config(dir / "two.toml", two, "vp2");
+  CHECK(run_iotmap("--config " + dir / "one.toml" + " --db " + dir / "one.db" +
+               " resolve --no-catalogue a.example x.example") == 0);
+  CHECK(run_iotmap("--config " + dir / "two.toml" + " --db " + dir / "two.db" +
+               " resolve --no-catalogue a.example") == 0);
+  std::string merge = "merge " + dir / "one.db" + " " + dir / "two.db" + " --into " + dir / "main.db";
+  CHECK(run_iotmap(merge) == 0);
+  CHECK(run_iotmap(merge, "/dev/null", dir / "err") == 0);  // again: nothing new
+  CHECK(slurp(dir / "err").find("(0 new)") != std::string::npos);
+  iotmap::db::Store main(dir / "main.db");
+  std::map<std::string, int> per_vantage;
+  main.for_each_resolution(0, INT64_MAX, [&](const iotmap::db::ResolutionRow& r) {
+    ++per_vantage[r.vantage];
+    CHECK_FALSE(r.run_id);
+  });
+  CHECK(per_vantage == std::map<std::string, int>{{"vp1", 4}, {"vp2", 2}});
+  CHECK(run_iotmap("merge " + dir / "nothing.db" + " --into " + dir / "main.db") == 1);
+  CHECK(run_iotmap("merge " + dir / "one.db") == 2);
+}
+
+TEST_CASE("cli: passive DNS and catalogue names become candidates with their sources",
+          "[resolver]") {
+  TempDir dir;
+  FakeDns dns(lab);
+  write_config(dir / "cfg.toml", dns, "vp1");
+  std::ofstream(dir / "pdns.jsonl")
+      << R"({"time_first":1700000000,"time_last":1700000500,"rrname":"abc123-ats.iot.eu-west-1.amazonaws.com.","rrtype":"A","rdata":["198.51.100.7"]})"
+      << "\n{broken\n"
+      << R"({"time_first":1700000000,"time_last":1700000500,"rrname":"www.example.org.","rrtype":"A","rdata":["192.0.2.80"]})"
+      << "\n";
+  std::string base = "--config " + dir / "cfg.toml" + " --db " + dir / "p.db";
+  CHECK(run_iotmap(base + " resolve --pdns " + dir / "pdns.jsonl", "/dev/null", dir / "err") == 7);
+  auto err = slurp(dir / "err");
+  CHECK(err.find(dir / "pdns.jsonl" + ":2: not valid JSON") != std::string::npos);
+  iotmap::db::Store store(dir / "p.db");
+  std::map<std::string, std::string> sources;
+  store.database()
+      .cached("SELECT n.name, group_concat(s.source) FROM names n JOIN name_sources s ON "
+              "s.name_id = n.id GROUP BY n.name")
+      .each([&](iotmap::db::Statement& s) { sources[s.text(0)] = s.text(1); });
+  CHECK(sources["abc123-ats.iot.eu-west-1.amazonaws.com."] == "pdns");
+  CHECK(sources.count("www.example.org.") == 0);
+  size_t catalogue = 0;
+  for (const auto& [n, s] : sources) catalogue += s.find("catalogue") != std::string::npos;
+  CHECK(catalogue > 10);
+  size_t pdns_rows = 0;
+  store.for_each_pdns(0, INT64_MAX, [&](const iotmap::db::PdnsRow&) { ++pdns_rows; });
+  CHECK(pdns_rows == 1);
+  // Every candidate name was resolved: A and AAAA each.
+  size_t rows = 0;
+  store.for_each_resolution(0, INT64_MAX, [&](const iotmap::db::ResolutionRow&) { ++rows; });
+  CHECK(rows == 2 * store.candidate_names().size());
+}
