@@ -12,6 +12,7 @@ PACKAGES=(
   # libraries
   libre2-dev libpsl-dev libc-ares-dev libldns-dev libevent-dev libssl-dev libsqlite3-dev
   libcurl4-openssl-dev libtomlplusplus-dev libmaxminddb-dev nlohmann-json3-dev catch2
+  liblzma-dev zlib1g-dev
   # lab servers and clients
   iproute2 knot knot-module-geoip knot-dnsutils unbound mosquitto mosquitto-clients rabbitmq-server nginx
   bind9-dnsutils openssl sqlite3 python3 procps psmisc curl
