@@ -1,7 +1,118 @@
+// `iotmap fetch SOURCE...|--all`: downloads the data sources (fetch/sources.toml, overlaid by
+// --sources FILE) into the data directory and records each download in the database. The work
+// is in fetch/ (crawler.h); this file picks the sources, takes the lock, and reports.
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+
+#include "backend_map/dataset.h"
+#include "config/catalogue.h"
+#include "db/store.h"
+#include "fetch/crawler.h"
+#include "fetch/sources.h"
+#include "lib/lockfile.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
+namespace {
 
-int run_fetch(Context&, Args&) { return not_built("fetch", "fetching data sources"); }
+void list_sources(const fetch::FetchSettings& fs) {
+  for (const auto& s : fs.sources) {
+    std::string where = s.index.empty() ? s.url : s.index + " (latest)";
+    std::printf("%-16s %-6s %-8s %-26s %s\n", s.name.c_str(), fetch::kind_name(s.kind),
+                s.enabled ? "enabled" : "disabled", s.file.c_str(), where.c_str());
+  }
+}
+
+}  // namespace
+
+int run_fetch(Context& ctx, Args& args) {
+  bool all = args.flag("--all");
+  bool list = args.flag("--list");
+  auto sources_file = args.option("--sources");
+  auto data_dir_opt = args.option("--data-dir");
+  auto names = args.positionals();
+
+  fetch::FetchSettings fs = fetch::load_sources(sources_file);
+  if (list) {
+    list_sources(fs);
+    return kOk;
+  }
+  if (all == !names.empty()) throw UsageError("name the sources to fetch, or --all (see --list)");
+  std::vector<const fetch::Source*> chosen;
+  for (const auto& n : names) {
+    const fetch::Source* s = fs.find(n);
+    if (s == nullptr) throw UsageError("unknown source " + n + " (see iotmap fetch --list)");
+    chosen.push_back(s);
+  }
+  if (all)
+    for (const auto& s : fs.sources)
+      if (s.enabled) chosen.push_back(&s);
+
+  std::string data_dir = data_dir_opt ? *data_dir_opt : fs.data_dir;
+  if (data_dir.empty()) data_dir = ctx.config().sources.data_dir;
+  if (data_dir.empty())
+    throw config::ConfigError(
+        "no data directory: set [sources] data_dir, [fetch] data_dir in --sources, or --data-dir");
+  while (data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "iotmap fetch: cannot create %s: %s\n", data_dir.c_str(), ec.message().c_str());
+    return kFailure;
+  }
+  auto lock = LockFile::try_acquire(data_dir + "/.fetch.lock");
+  if (!lock) {
+    std::fprintf(stderr, "iotmap fetch: another fetch is running in %s\n", data_dir.c_str());
+    return kLocked;
+  }
+
+  fetch::HttpSettings http = fs.http;
+  if (const char* g = std::getenv("IOTMAP_FETCH_LOOPBACK_ONLY"); g != nullptr && std::string(g) == "1")
+    http.loopback_only = true;
+  fetch::Redactor redact;
+  auto log = [&](const std::string& line) {
+    std::fprintf(stderr, "iotmap fetch: %s\n", redact(line).c_str());
+  };
+  fetch::HttpClient client(http, redact, log);
+  db::Store store(ctx.db_path());
+  auto catalogue = config::Catalogue::load(ctx.config());
+
+  std::string summary;
+  for (const auto* s : chosen) summary += (summary.empty() ? "" : ",") + s->name;
+  db::RunInfo info;
+  info.kind = "fetch";
+  info.covers = backend_map::day_str(backend_map::day_of(std::time(nullptr)));
+  info.config = "sources=" + summary + " data_dir=" + data_dir;
+  int64_t run_id = store.begin_run(info);
+
+  fetch::Context fc{fs, data_dir, client, store, catalogue, redact, log, std::time(nullptr), run_id};
+  int failed = 0, skipped = 0;
+  std::map<std::string, int64_t> counts;
+  std::string first_failure;
+  for (const auto* s : chosen) {
+    fetch::SourceResult r;
+    try {
+      fc.now = std::time(nullptr);
+      r = fetch::run_source(*s, fc);
+    } catch (const std::exception& e) {
+      r.status = fetch::SourceResult::Status::failed;
+      r.message = e.what();
+    }
+    log(s->name + ": " + fetch::status_name(r.status) + ": " + r.message);
+    ++counts[std::string("sources_") + fetch::status_name(r.status)];
+    for (const auto& [k, v] : r.counts) counts[s->name + "." + k] = v;
+    if (r.status == fetch::SourceResult::Status::failed) {
+      ++failed;
+      if (first_failure.empty()) first_failure = s->name + ": " + redact(r.message);
+    }
+    if (r.status == fetch::SourceResult::Status::skipped) ++skipped;
+  }
+  std::string status = failed > 0 ? "failed" : skipped > 0 ? "partial" : "ok";
+  store.finish_run(run_id, status, counts, first_failure);
+  if (failed > 0) return kFailure;
+  return skipped > 0 ? kPartial : kOk;
+}
 
 }  // namespace iotmap::cli

@@ -1,0 +1,248 @@
+// DNSDB (API v2, https://api.dnsdb.info/dnsdb/v2): a flexible regex search over rrnames for each
+// provider pattern gives the names seen within the window; an rrset look-up per name gives
+// their record sets, stored as DNSDB JSON lines (<data_dir>/<file>) and imported into the
+// database with the resolver's reader (resolver/pdns.h): pdns rows and candidate names.
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <set>
+
+#include "fetch/atomic_file.h"
+#include "fetch/crawler.h"
+#include "resolver/pdns.h"
+
+namespace iotmap::fetch {
+namespace {
+
+using nlohmann::json;
+
+// The end of a SAF stream: "succeeded", "limited" (more results than the limit) or "failed".
+struct SafEnd {
+  std::string cond, msg;
+  uint64_t objects = 0;
+  bool bad_line = false;
+};
+
+void saf_line(std::string_view line, SafEnd& end, const std::function<void(const json&)>& on_obj) {
+  if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
+  json doc = json::parse(line, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    end.bad_line = true;
+    return;
+  }
+  if (auto c = doc.find("cond"); c != doc.end() && c->is_string()) {
+    std::string cond = c->get<std::string>();
+    if (cond != "begin" && cond != "ongoing") {
+      end.cond = cond;
+      if (auto m = doc.find("msg"); m != doc.end() && m->is_string()) end.msg = m->get<std::string>();
+    }
+  }
+  if (auto o = doc.find("obj"); o != doc.end() && o->is_object()) {
+    ++end.objects;
+    on_obj(*o);
+  }
+}
+
+// "" when the stream ended as it should, else why not.
+std::string saf_problem(const SafEnd& e) {
+  if (e.bad_line) return "a line of the answer is not JSON";
+  if (e.cond == "succeeded" || e.cond == "limited") return "";
+  if (e.cond.empty()) return "the answer ended without its final status line (cut short)";
+  return "the query " + e.cond + (e.msg.empty() ? "" : ": " + e.msg);
+}
+
+Request api_request(const Source& s, const Secret& key, std::string url) {
+  Request r;
+  r.url = std::move(url);
+  r.headers = {"Accept: application/x-ndjson"};
+  r.secret = &key;
+  r.secret_header = "X-API-Key";
+  r.label = s.name;
+  return r;
+}
+
+// Writes one answer into the temporary file and watches its SAF lines; a retry starts the
+// answer over at the mark.
+class AppendSink : public Sink {
+ public:
+  AppendSink(TempFile& f, SafEnd& end) : f_(f), end_(end), lines_([this](std::string_view l) {
+    saf_line(l, end_, [](const json&) {});
+  }) {}
+  void reset() override {
+    if (!marked_) {
+      mark_ = f_.size();
+      marked_ = true;
+    }
+    f_.truncate(mark_);
+    end_ = SafEnd{};
+    lines_.reset();
+  }
+  void write(const char* d, size_t n) override {
+    f_.write(d, n);
+    lines_.write(d, n);
+  }
+  void finish() {
+    lines_.finish();
+    // Keep the file in whole lines even if the answer lacked a final newline.
+    f_.write("\n", 1);
+  }
+
+ private:
+  TempFile& f_;
+  SafEnd& end_;
+  LineSink lines_;
+  uint64_t mark_ = 0;
+  bool marked_ = false;
+};
+
+}  // namespace
+
+std::string dnsdb_regex(std::string_view p) {
+  std::string out = "^";
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p.compare(i, 4, "(?P<") == 0) {
+      auto close = p.find('>', i);
+      out += '(';
+      i = close == std::string_view::npos ? p.size() : close;
+    } else if (p.compare(i, 3, "(?:") == 0) {
+      out += '(';
+      i += 2;
+    } else if (p.compare(i, 2, "\\d") == 0) {
+      out += "[0-9]";
+      ++i;
+    } else if (p[i] == '\\' && i + 1 < p.size()) {
+      out += p.substr(i, 2);
+      ++i;
+    } else {
+      out += p[i];
+    }
+  }
+  return out + "$";
+}
+
+SourceResult run_dnsdb(const Source& s, Context& ctx) {
+  SourceResult r;
+  r.path = ctx.data_dir + "/" + s.file;
+  auto key = api_key(s, ctx, r);
+  if (!key) return r;
+  const std::string base = api_base(s);
+  const int64_t since = ctx.now - int64_t{s.window_days} * 86400;
+  const std::string fence = "time_last_after=" + std::to_string(since) +
+                            "&limit=" + std::to_string(s.limit) + "&swclient=iotmap&version=0.1";
+  auto failed = [&](const std::string& msg) { return fail_source(r, s, ctx, base, msg); };
+
+  // 1. Names: a flexible search per provider pattern.
+  std::set<std::string> names;
+  int64_t limited = 0, queries = 0;
+  for (const auto& p : ctx.catalogue.providers()) {
+    for (const auto& pattern : p.patterns) {
+      std::string url = base + "/regex/rrnames/" + url_escape(dnsdb_regex(pattern)) + "?" + fence;
+      SafEnd end;
+      LineSink lines([&](std::string_view l) {
+        saf_line(l, end, [&](const json& obj) {
+          auto n = obj.find("rrname");
+          if (n == obj.end() || !n->is_string()) return;
+          auto norm = config::normalise_name(n->get<std::string>());
+          if (norm && (*norm)[0] != '*' && ctx.catalogue.match(*norm)) names.insert(*norm);
+        });
+      });
+      Request req = api_request(s, *key, url);
+      Response resp = ctx.http.perform(req, lines);
+      ++queries;
+      if (!resp.ok()) return failed("flexible search for " + p.id + ": " + resp.error);
+      lines.finish();
+      if (std::string problem = saf_problem(end); !problem.empty())
+        return failed("flexible search for " + p.id + ": " + problem);
+      if (end.cond == "limited") ++limited;
+    }
+  }
+  ctx.log(s.name + ": " + std::to_string(names.size()) + " names from " +
+          std::to_string(queries) + " flexible searches" +
+          (limited ? " (" + std::to_string(limited) + " hit the result limit)" : ""));
+
+  // 2. Record sets: one look-up per name, appended to the file as the API streams them.
+  std::optional<TempFile> tmp;
+  try {
+    tmp.emplace(r.path);
+  } catch (const std::exception& e) {
+    return failed(e.what());
+  }
+  int64_t lookups = 0;
+  for (const auto& name : names) {
+    if (lookups >= s.max_lookups) {
+      ctx.log(s.name + ": max_lookups (" + std::to_string(s.max_lookups) + ") reached; " +
+              std::to_string(names.size() - static_cast<size_t>(lookups)) + " names not looked up");
+      break;
+    }
+    std::string bare = name.substr(0, name.size() - 1);
+    SafEnd end;
+    AppendSink sink(*tmp, end);
+    Response resp = ctx.http.perform(
+        api_request(s, *key, base + "/lookup/rrset/name/" + url_escape(bare) + "?" + fence), sink);
+    ++lookups;
+    if (!resp.ok() && resp.status != 404) return failed("rrset look-up of " + bare + ": " + resp.error);
+    if (resp.status == 404) continue;  // "no results" in DNSDB v1; v2 answers with an empty stream
+    try {
+      sink.finish();
+    } catch (const std::exception& e) {
+      return failed(e.what());
+    }
+    if (std::string problem = saf_problem(end); !problem.empty())
+      return failed("rrset look-up of " + bare + ": " + problem);
+    if (end.cond == "limited") ++limited;
+  }
+  try {
+    tmp->flush();
+  } catch (const std::exception& e) {
+    return failed(e.what());
+  }
+  FormatCheck check = check_file(Format::dnsdb, tmp->path(), base + " (rrset look-ups)");
+  if (!check.ok()) return failed("the answers do not parse: " + check.error);
+  std::string sha = sha256_file(tmp->path());
+  uint64_t bytes = tmp->size();
+  try {
+    tmp->commit();
+  } catch (const std::exception& e) {
+    return failed(e.what());
+  }
+  ctx.store.add_fetch({s.name, base, ctx.now, "ok", "", "", sha, static_cast<int64_t>(bytes), r.path});
+
+  // 3. Into the database, as `iotmap resolve --pdns` would read the file.
+  resolver::PdnsFilter filter;
+  filter.from = since;
+  filter.rrtypes = s.rrtypes;
+  filter.name = [&](const std::string& n) { return ctx.catalogue.match(n).has_value(); };
+  std::vector<db::PdnsRow> rows;
+  std::map<std::string, int64_t> last_seen;
+  std::ifstream in(r.path);
+  auto st = resolver::read_dnsdb(in, r.path, filter, [&](const resolver::PdnsRecord& rec) {
+    rows.push_back({rec.rrname, rec.rrtype, rec.rdata, rec.time_first, rec.time_last, "dnsdb"});
+    last_seen[rec.rrname] = std::max(last_seen[rec.rrname], rec.time_last);
+    if (rows.size() >= 10000) {
+      ctx.store.upsert_pdns(rows);
+      rows.clear();
+    }
+  });
+  ctx.store.upsert_pdns(rows);
+  std::vector<db::NameRow> name_rows;
+  for (const auto& [n, t] : last_seen) {
+    db::NameRow nr{n, "", "", "pdns", t};
+    if (auto m = ctx.catalogue.match(n)) {
+      nr.provider = m->id;
+      nr.region = m->region;
+    }
+    name_rows.push_back(std::move(nr));
+  }
+  ctx.store.upsert_names(name_rows);
+  r.counts = {{"queries", queries + lookups},
+              {"names", static_cast<int64_t>(names.size())},
+              {"lookups", lookups},
+              {"pdns_records", static_cast<int64_t>(st.kept)},
+              {"limited", limited}};
+  r.message = std::to_string(names.size()) + " names, " + std::to_string(lookups) +
+              " look-ups, " + std::to_string(st.kept) + " records imported, " +
+              std::to_string(bytes) + " bytes, sha256 " + sha.substr(0, 16) + "...";
+  return r;
+}
+
+}  // namespace iotmap::fetch
