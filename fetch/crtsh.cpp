@@ -2,6 +2,7 @@
 // output). Every name in a certificate (common name and SANs) that matches a provider pattern
 // becomes a candidate name (source "ct"); a wildcard "*.x" contributes "x". The answer of each
 // domain is kept as <data_dir>/<file>/<domain>.json.
+#include <cctype>
 #include <fstream>
 #include <set>
 
@@ -24,17 +25,29 @@ SourceResult run_crtsh(const Source& s, Context& ctx) {
   int64_t failures = 0, unchanged = 0, certs = 0, seen_names = 0, kept = 0;
   std::string first_error;
   for (const auto& domain : domains) {
-    auto norm = config::normalise_name(domain);
-    if (!norm || (*norm)[0] == '*') {
-      ++failures;
-      if (first_error.empty()) first_error = "'" + domain + "' is not a domain name";
-      continue;
+    // A domain asks for "%.<domain>"; an entry with '%' is a crt.sh identity pattern as it
+    // stands ("%.iot.%.amazonaws.com"), for registrable domains too large to list whole.
+    std::string query, label;
+    if (domain.find('%') != std::string::npos) {
+      query = domain;
+      label = domain;
+      for (char& ch : label)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '_';
+    } else {
+      auto norm = config::normalise_name(domain);
+      if (!norm || (*norm)[0] == '*') {
+        ++failures;
+        if (first_error.empty()) first_error = "'" + domain + "' is not a domain name";
+        continue;
+      }
+      label = norm->substr(0, norm->size() - 1);
+      query = "%." + label;
     }
-    std::string bare = norm->substr(0, norm->size() - 1);
+    const std::string& bare = label;
     std::set<std::string> names;
     Download d;
     d.source = s.name + "/" + bare;
-    d.request.url = base + "?q=" + url_escape("%." + bare) + "&output=json" +
+    d.request.url = base + "?q=" + url_escape(query) + "&output=json" +
                     (s.exclude_expired ? "&exclude=expired" : "");
     d.request.label = d.source;
     d.target = r.path + "/" + bare + ".json";

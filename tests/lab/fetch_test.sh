@@ -145,7 +145,7 @@ cat >"$ROOT/crtsh.json" <<'JSON'
 {"azure-devices.net":[
   {"issuer_ca_id":1,"issuer_name":"C=US, O=Lab, CN=Lab CA","common_name":"*.azure-devices.net","name_value":"*.azure-devices.net\nct-hub-1.azure-devices.net","id":11,"entry_timestamp":"2024-01-01T00:00:00","not_before":"2024-01-01T00:00:00","not_after":"2025-01-01T00:00:00","serial_number":"01"},
   {"issuer_ca_id":1,"issuer_name":"C=US, O=Lab, CN=Lab CA","common_name":"ct-hub-2.azure-devices.net","name_value":"ct-hub-2.azure-devices.net\nwww.unrelated.example","id":12,"entry_timestamp":"2024-01-01T00:00:00","not_before":"2024-01-01T00:00:00","not_after":"2025-01-01T00:00:00","serial_number":"02"}],
- "amazonaws.com":[
+ "iot.%.amazonaws.com":[
   {"issuer_ca_id":2,"issuer_name":"C=US, O=Lab, CN=Lab CA 2","common_name":"*.iot.eu-west-1.amazonaws.com","name_value":"*.iot.eu-west-1.amazonaws.com\nct-account-ats.iot.eu-west-1.amazonaws.com","id":13,"entry_timestamp":"2024-01-01T00:00:00","not_before":"2024-01-01T00:00:00","not_after":"2025-01-01T00:00:00","serial_number":"03"}]}
 JSON
 # What the Atlas probes' resolvers answer: "<name> <type>" -> rcode and answers.
@@ -168,6 +168,7 @@ retry_after_max_s = 5
 connect_timeout_s = 2
 timeout_s = 20
 stall_timeout_s = 1
+progress_min_bytes = 1000
 
 [source.pfx2as-v4]
 kind = "file"
@@ -232,7 +233,7 @@ rrtypes = ["A", "AAAA", "CNAME"]
 [source.crtsh]
 kind = "crtsh"
 url = "$BASE/"
-domains = ["azure-devices.net", "amazonaws.com"]
+domains = ["azure-devices.net", "%.iot.%.amazonaws.com"]
 file = "crtsh"
 
 [source.atlas]
@@ -294,6 +295,20 @@ no_parts() {
   if find "$DATA" -name '.*.part-*' | grep -q .; then bad "temporary files left: $(find "$DATA" -name '.*.part-*')"; else ok "no temporary file left behind"; fi
 }
 
+# === 0. the command line ===
+fetch --list
+expect_rc 0 "--list"
+expect_out "^atlas  *atlas  *disabled  *atlas  *$BASE/api/v2" "--list shows kind, state, file and URL"
+fetch
+expect_rc 2 "no source named: usage error"
+fetch no-such-source
+expect_rc 2 "an unknown source: usage error"
+expect_out "unknown source no-such-source" "clear message: unknown source"
+printf '[source.aws-ranges]\nformt = "json"\n' >"$T/typo.toml"
+SOURCES_FILE=$T/typo.toml fetch aws-ranges
+expect_rc 3 "a misspelt key in the sources file"
+expect_out "typo.toml:2: source.aws-ranges.formt: unknown key" "clear message: file:line: key"
+
 # === 1. every file source: fetched, decompressed, checked, stored, recorded ===
 fetch pfx2as-v4 pfx2as-v6 as2org aws-ranges azure-tags google-ranges ipv6-hitlist firehol-level1
 expect_rc 0 "all file sources fetched"
@@ -307,6 +322,7 @@ same "$DATA/ipv6-hitlist.txt" "$T/hitlist.txt" "IPv6 hitlist: un-xz'ed into a ta
 same "$DATA/firehol_level1.netset" "$F/firehol_level1.netset" "FireHOL netset stored"
 expect_out "azure-tags: ok: .* 3 records, AzureIoTHub prefixes" "Azure: the AzureIoTHub prefixes counted"
 expect_out "ipv6-hitlist: ok: .* 3000 records" "hitlist: 3000 addresses"
+expect_out "^ipv6-hitlist: [0-9]*/[0-9]* (100.0%) .* in [0-9.]*s$" "a body over progress_min_bytes gets a progress line (its summary off a terminal)"
 bad_rows=0
 for s in pfx2as-v4 pfx2as-v6 as2org aws-ranges azure-tags google-ranges ipv6-hitlist firehol-level1; do
   row=$(q "SELECT status || '|' || sha256 || '|' || bytes || '|' || path || '|' || url FROM fetches WHERE source = '$s' ORDER BY id DESC LIMIT 1")
@@ -468,7 +484,8 @@ expect_rc 0 "crt.sh fetched"
 ct=$(q "SELECT n.name FROM names n JOIN name_sources s ON s.name_id = n.id WHERE s.source = 'ct' ORDER BY n.name")
 [ "$ct" = "$(printf 'ct-account-ats.iot.eu-west-1.amazonaws.com.\nct-hub-1.azure-devices.net.\nct-hub-2.azure-devices.net.')" ] &&
   ok "certificate names that match a provider pattern became candidate names (wildcards and www.unrelated.example did not)" || bad "ct names: $ct"
-[ -f "$DATA/crtsh/azure-devices.net.json" ] && ok "crt.sh answers kept per domain" || bad "crtsh file"
+[ -f "$DATA/crtsh/azure-devices.net.json" ] && [ -f "$DATA/crtsh/_.iot._.amazonaws.com.json" ] && ok "crt.sh answers kept per domain or pattern" || bad "crtsh files: $(ls "$DATA/crtsh")"
+grep -q "^GET /?q=%25.iot.%25.amazonaws.com&output=json&exclude=expired " "$ACCESS" && ok "an identity pattern is sent as it stands" || bad "crt.sh pattern query"
 grep -q "^GET /?q=%25.azure-devices.net&output=json&exclude=expired " "$ACCESS" && ok "queried as %.<domain>, JSON, without expired certificates" || bad "crt.sh query"
 
 # === 6. RIPE Atlas: create, poll, results -> resolutions of the probe group ===
