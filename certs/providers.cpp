@@ -1,6 +1,7 @@
 #include "certs/providers.h"
 
 #include "certs/names.h"
+#include "config/catalogue.h"
 
 namespace iotmap::certs {
 
@@ -43,6 +44,19 @@ std::vector<NameMatch> match_names(const Certificate& c, const NameMatcher& matc
     out.push_back({name, hit->id, hit->region, hit->device});
   }
   return out;
+}
+
+NameMatcher catalogue_matcher(const config::Catalogue& catalogue) {
+  return [catalogue](std::string_view fqdn) -> std::optional<ProviderHit> {
+    auto m = catalogue.match(fqdn);
+    if (!m) return std::nullopt;
+    return ProviderHit{m->id, m->region, m->kind == config::Match::Kind::device};
+  };
+}
+
+std::vector<NameMatch> match_names(const Certificate& c, const config::Catalogue& catalogue,
+                                   const std::vector<CertNameFilter>& filters) {
+  return match_names(c, catalogue_matcher(catalogue), filters);
 }
 
 }  // namespace iotmap::certs

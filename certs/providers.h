@@ -54,4 +54,9 @@ bool passes_cert_filters(std::string_view provider, std::string_view name,
 std::vector<NameMatch> match_names(const Certificate& c, const NameMatcher& matcher,
                                    const std::vector<CertNameFilter>& filters = default_cert_name_filters());
 
+// The catalogue as a NameMatcher (it keeps its own handle on the catalogue's data).
+NameMatcher catalogue_matcher(const config::Catalogue& catalogue);
+std::vector<NameMatch> match_names(const Certificate& c, const config::Catalogue& catalogue,
+                                   const std::vector<CertNameFilter>& filters = default_cert_name_filters());
+
 }  // namespace iotmap::certs

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "certs/providers.h"
+#include "config/catalogue.h"
 #include "certs_fixtures.h"
 
 using namespace iotmap::certs;
@@ -87,4 +88,41 @@ TEST_CASE("device-service matches are not filtered; custom filters apply", "[cer
   CHECK(passes_cert_filters("aws", "*.iot.x", default_cert_name_filters()));
   CHECK_FALSE(passes_cert_filters("aws", "data.iot.x", default_cert_name_filters()));
   CHECK(passes_cert_filters("other", "anything", default_cert_name_filters()));
+}
+
+TEST_CASE("with the embedded catalogue", "[certs]") {
+  auto catalogue = iotmap::config::Catalogue::embedded();
+  SECTION("AWS IoT's server certificate: the wildcard, with its region") {
+    auto m = match_names(with_names("*.iot.eu-west-1.amazonaws.com",
+                                    "DNS:iot.eu-west-1.amazonaws.com,DNS:*.iot.eu-west-1.amazonaws.com"),
+                         catalogue);
+    REQUIRE(m.size() == 1);
+    CHECK(m[0].name == "*.iot.eu-west-1.amazonaws.com");
+    CHECK(m[0].provider == "aws");
+    CHECK(m[0].region == "eu-west-1");
+    CHECK_FALSE(m[0].device);
+  }
+  SECTION("an account endpoint in a certificate is dropped by the AWS filter") {
+    CHECK(match_names(with_names("a1b2c3-ats.iot.eu-west-1.amazonaws.com", ""), catalogue).empty());
+    CHECK(match_names(with_names("a1b2c3-ats.iot.eu-west-1.amazonaws.com", ""), catalogue, {}).size() == 1);
+  }
+  SECTION("Azure, a look-alike, and a name of no one") {
+    auto m = match_names(with_names("*.azure-devices.net",
+                                    "DNS:xazure-devices.net,DNS:azure-devices.net.evil,DNS:www.example.com"),
+                         catalogue);
+    REQUIRE(m.size() == 1);
+    CHECK(m[0].provider == "microsoft");
+  }
+  SECTION("device services") {
+    auto m = match_names(with_names("devs.tplinkcloud.com", ""), catalogue);
+    REQUIRE(m.size() == 1);
+    CHECK(m[0].provider == "tplink");
+    CHECK(m[0].device);
+  }
+  SECTION("the matcher form agrees") {
+    auto hit = catalogue_matcher(catalogue)("*.iot.us-east-1.amazonaws.com.");
+    REQUIRE(hit);
+    CHECK(hit->id == "aws");
+    CHECK(hit->region == "us-east-1");
+  }
 }
