@@ -143,16 +143,23 @@ void TargetList::normalize() {
 
 PortPlan default_port_plan(uint16_t port) {
   switch (port) {
-    case 1883: return {port, AppProtocol::kMqtt, false, {}};
-    case 8883: return {port, AppProtocol::kMqtt, true, {}};
-    case 5672: return {port, AppProtocol::kAmqp, false, {}};
-    case 5671: return {port, AppProtocol::kAmqp, true, {}};
-    case 80: return {port, AppProtocol::kHttp, false, {}};
+    case 1883: return {port, AppProtocol::kMqtt, false, {}, {}};
+    case 8883: return {port, AppProtocol::kMqtt, true, {}, {}};
+    case 5672: return {port, AppProtocol::kAmqp, false, {}, {}};
+    case 5671: return {port, AppProtocol::kAmqp, true, {}, {}};
+    case 80: return {port, AppProtocol::kHttp, false, {}, {}};
     case 443:
     case 8443:
-    case 8943: return {port, AppProtocol::kHttp, true, {"http/1.1"}};
-    default: return {port, AppProtocol::kNone, true, {}};
+    case 8943: return {port, AppProtocol::kHttp, true, {}, {}};
+    default: return {port, AppProtocol::kNone, true, {}, {}};
   }
+}
+
+AppProtocol PortPlan::protocol_for(std::string_view negotiated_alpn) const {
+  if (negotiated_alpn.empty()) return protocol;
+  for (size_t i = 0; i < alpn.size() && i < alpn_protocols.size(); ++i)
+    if (alpn[i] == negotiated_alpn) return alpn_protocols[i];
+  return protocol;
 }
 
 std::string_view TaskSet::sni(const Task& t) const {
@@ -172,6 +179,7 @@ std::string TaskSet::digest() const {
   for (const auto& p : plans) {
     text << "plan " << p.port << ' ' << to_string(p.protocol) << ' ' << p.tls;
     for (const auto& a : p.alpn) text << ' ' << a;
+    for (auto a : p.alpn_protocols) text << ' ' << to_string(a);
     text << '\n';
   }
   flush();

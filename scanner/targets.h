@@ -47,20 +47,23 @@ struct TargetList {
 // in labels of 1-63 characters, at most 253 in all. Empty when `text` is not such a name.
 std::string normalize_name(std::string_view text);
 
-// How to probe one port: the application protocol, whether TLS comes first, the ALPN
-// protocols to offer (e.g. "x-amzn-mqtt-ca" for MQTT on 443).
+// How to probe one port: whether TLS comes first, the ALPN protocols to offer (e.g.
+// "x-amzn-mqtt-ca" for MQTT on 443), and the application protocol to probe: the one paired
+// with the ALPN protocol the server selected, else `protocol`.
 struct PortPlan {
   uint16_t port = 0;
   AppProtocol protocol = AppProtocol::kNone;
   bool tls = true;
   std::vector<std::string> alpn;
+  std::vector<AppProtocol> alpn_protocols;  // parallel to alpn; missing entries: `protocol`
 
+  AppProtocol protocol_for(std::string_view negotiated_alpn) const;
   auto operator<=>(const PortPlan&) const = default;
 };
 
 // The usual protocol of a well-known IoT port, for `--ports` without a catalogue entry:
 // 1883 MQTT, 8883 MQTT over TLS, 5672 AMQP, 5671 AMQP over TLS, 80 HTTP, 443/8443/8943 HTTPS;
-// any other port is a TLS certificate grab without an application probe.
+// any other port is a TLS certificate grab without an application probe. No ALPN is offered.
 PortPlan default_port_plan(uint16_t port);
 
 struct Task {

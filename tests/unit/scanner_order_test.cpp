@@ -158,6 +158,10 @@ TEST_CASE("tasks: one per port without SNI and one per name on TLS ports", "[sca
   CHECK(none.tasks.size() == 4);
   CHECK(set.digest() == build_tasks(targets, ports, {}).digest());
   CHECK(set.digest() != none.digest());
-  CHECK(default_port_plan(443).alpn == std::vector<std::string>{"http/1.1"});
+  CHECK(default_port_plan(443).protocol == AppProtocol::kHttp);
+  PortPlan both{443, AppProtocol::kHttp, true, {"x-amzn-mqtt-ca"}, {AppProtocol::kMqtt}};
+  CHECK(both.protocol_for("x-amzn-mqtt-ca") == AppProtocol::kMqtt);
+  CHECK(both.protocol_for("") == AppProtocol::kHttp);
+  CHECK(both.protocol_for("h2") == AppProtocol::kHttp);
   CHECK_FALSE(default_port_plan(1883).tls);
 }
