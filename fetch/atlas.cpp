@@ -54,7 +54,8 @@ json atlas_request(const Source& s, const ProbeGroup& g,
                    const std::vector<std::pair<std::string, std::string>>& queries) {
   json defs = json::array();
   for (const auto& [name, qtype] : queries) {
-    std::string bare = name.size() > 1 && name.back() == '.' ? name.substr(0, name.size() - 1) : name;
+    std::string bare =
+        name.size() > 1 && name.back() == '.' ? name.substr(0, name.size() - 1) : name;
     defs.push_back({{"type", "dns"},
                     {"af", s.af},
                     {"query_class", "IN"},
@@ -64,9 +65,10 @@ json atlas_request(const Source& s, const ProbeGroup& g,
                     {"set_rd_bit", true},
                     {"description", "iotmap " + g.name + " " + bare + " " + qtype}});
   }
-  return {{"definitions", defs},
-          {"probes", json::array({{{"type", g.type}, {"value", g.value}, {"requested", g.requested}}})},
-          {"is_oneoff", true}};
+  return {
+      {"definitions", defs},
+      {"probes", json::array({{{"type", g.type}, {"value", g.value}, {"requested", g.requested}}})},
+      {"is_oneoff", true}};
 }
 
 bool atlas_final(const json& m, std::string* status_name) {
@@ -102,7 +104,8 @@ std::optional<db::ResolutionRow> atlas_row(const json& results, const AtlasQuery
     for (const json* ex : exchanges(item)) {
       int64_t t = int_or(*ex, "time", int_or(item, "timestamp", 0));
       auto res = ex->find("result");
-      if (res == ex->end() || !res->is_object() || !res->contains("abuf") || !(*res)["abuf"].is_string()) {
+      if (res == ex->end() || !res->is_object() || !res->contains("abuf") ||
+          !(*res)["abuf"].is_string()) {
         ++errors;  // {"error": {"timeout": 5000}} and the like
         continue;
       }
@@ -138,9 +141,12 @@ std::optional<db::ResolutionRow> atlas_row(const json& results, const AtlasQuery
         }
       }
       if (got && r.chain.empty()) r.chain = chain;
-      if (rep.rcode == 3) nxdomain = true;
-      else if (rep.rcode == 0 && !got) nodata = true;
-      else if (rep.rcode != 0) other_rcode = rep.rcode;
+      if (rep.rcode == 3)
+        nxdomain = true;
+      else if (rep.rcode == 0 && !got)
+        nodata = true;
+      else if (rep.rcode != 0)
+        other_rcode = rep.rcode;
     }
   }
   if (probes == 0) {
@@ -158,8 +164,9 @@ std::optional<db::ResolutionRow> atlas_row(const json& results, const AtlasQuery
     r.status = Status::kNodata;
     r.rcode = 0;
   } else if (other_rcode >= 0) {
-    r.status = other_rcode == 2 ? Status::kServfail : other_rcode == 5 ? Status::kRefused
-                                                                          : Status::kOtherRcode;
+    r.status = other_rcode == 2   ? Status::kServfail
+               : other_rcode == 5 ? Status::kRefused
+                                  : Status::kOtherRcode;
     r.rcode = other_rcode;
   } else {
     r.status = malformed ? Status::kMalformed : Status::kTimeout;
@@ -214,16 +221,17 @@ SourceResult run_atlas(const Source& s, Context& ctx) {
   // 1. Create the measurements, a batch of definitions per request and probe group.
   std::vector<AtlasQuery> created;
   for (const auto& g : s.probe_groups) {
-    ctx.store.upsert_vantage_point({g.name,
-                                    "RIPE Atlas: " + std::to_string(g.requested) + " probes, " +
-                                        g.type + " " + g.value,
-                                    "",
-                                    {"atlas:" + g.type + "=" + g.value}});
+    ctx.store.upsert_vantage_point(
+        {g.name,
+         "RIPE Atlas: " + std::to_string(g.requested) + " probes, " + g.type + " " + g.value,
+         "",
+         {"atlas:" + g.type + "=" + g.value}});
     for (size_t i = 0; i < queries.size(); i += static_cast<size_t>(s.definitions_per_request)) {
       std::vector<std::pair<std::string, std::string>> batch(
           queries.begin() + static_cast<std::ptrdiff_t>(i),
-          queries.begin() + static_cast<std::ptrdiff_t>(
-                                std::min(queries.size(), i + static_cast<size_t>(s.definitions_per_request))));
+          queries.begin() +
+              static_cast<std::ptrdiff_t>(
+                  std::min(queries.size(), i + static_cast<size_t>(s.definitions_per_request))));
       Request q = request(base + "/measurements/");
       q.method = "POST";
       q.body = atlas_request(s, g, batch).dump();
@@ -234,9 +242,11 @@ SourceResult run_atlas(const Source& s, Context& ctx) {
       json doc = json::parse(answer.text, nullptr, false);
       auto ids = doc.is_object() ? doc.find("measurements") : doc.end();
       if (ids == doc.end() || !ids->is_array() || ids->size() != batch.size())
-        return fail("creating measurements for " + g.name + ": the answer does not list one id per definition");
+        return fail("creating measurements for " + g.name +
+                    ": the answer does not list one id per definition");
       for (size_t k = 0; k < batch.size(); ++k) {
-        if (!(*ids)[k].is_number_integer()) return fail("creating measurements: an id is not a number");
+        if (!(*ids)[k].is_number_integer())
+          return fail("creating measurements: an id is not a number");
         created.push_back({(*ids)[k].get<int64_t>(), batch[k].first, batch[k].second, g.name});
       }
     }
@@ -245,20 +255,24 @@ SourceResult run_atlas(const Source& s, Context& ctx) {
 
   // 2. Poll until every measurement has stopped (or the poll timeout passes).
   using Clock = std::chrono::steady_clock;
-  auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(s.poll_timeout_s * 1000));
+  auto deadline =
+      Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(s.poll_timeout_s * 1000));
   std::set<int64_t> pending;
   for (const auto& c : created) pending.insert(c.msm_id);
   int64_t polls = 0;
   while (!pending.empty()) {
     for (auto it = pending.begin(); it != pending.end();) {
       StringSink answer;
-      Response resp = ctx.http.perform(request(base + "/measurements/" + std::to_string(*it) + "/"), answer);
+      Response resp =
+          ctx.http.perform(request(base + "/measurements/" + std::to_string(*it) + "/"), answer);
       ++polls;
-      if (!resp.ok()) return fail("status of measurement " + std::to_string(*it) + ": " + resp.error);
+      if (!resp.ok())
+        return fail("status of measurement " + std::to_string(*it) + ": " + resp.error);
       json doc = json::parse(answer.text, nullptr, false);
       std::string name;
       if (doc.is_object() && atlas_final(doc, &name)) {
-        if (name != "Stopped") ctx.log(s.name + ": measurement " + std::to_string(*it) + ": " + name);
+        if (name != "Stopped")
+          ctx.log(s.name + ": measurement " + std::to_string(*it) + ": " + name);
         it = pending.erase(it);
       } else {
         ++it;
@@ -270,7 +284,8 @@ SourceResult run_atlas(const Source& s, Context& ctx) {
               " measurements still running after poll_timeout_s; taking their results so far");
       break;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(s.poll_interval_s * 1000)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(static_cast<int64_t>(s.poll_interval_s * 1000)));
   }
 
   // 3. Results: each measurement's answer kept as a file, then merged into resolutions.
@@ -293,8 +308,10 @@ SourceResult run_atlas(const Source& s, Context& ctx) {
       FormatCheck fc;
       std::ifstream in(path, std::ios::binary);
       results = json::parse(in, nullptr, false);
-      if (results.is_discarded() || !results.is_array()) fc.error = origin + ": not a JSON array of results";
-      else fc.records = results.size();
+      if (results.is_discarded() || !results.is_array())
+        fc.error = origin + ": not a JSON array of results";
+      else
+        fc.records = results.size();
       return fc;
     };
     Downloaded got = download(ctx, d);
@@ -320,8 +337,8 @@ SourceResult run_atlas(const Source& s, Context& ctx) {
               {"no_results", empty},
               {"failed", failures}};
   r.message = std::to_string(created.size()) + " measurements from " +
-              std::to_string(s.probe_groups.size()) + " probe groups, " + std::to_string(rows.size()) +
-              " resolutions (" + std::to_string(added) + " new)";
+              std::to_string(s.probe_groups.size()) + " probe groups, " +
+              std::to_string(rows.size()) + " resolutions (" + std::to_string(added) + " new)";
   if (failures > 0) {
     r.status = St::failed;
     r.message = std::to_string(failures) + " results could not be fetched (first: " + first_error +

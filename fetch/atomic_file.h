@@ -5,12 +5,12 @@
 // half file and never replaces the good one.
 #pragma once
 
+#include <openssl/evp.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
-
-#include <openssl/evp.h>
 
 #include "lib/handle.h"
 

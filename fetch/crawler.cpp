@@ -73,10 +73,14 @@ SourceResult fail_source(SourceResult r, const Source& s, Context& ctx, const st
 
 const char* status_name(SourceResult::Status s) {
   switch (s) {
-    case SourceResult::Status::ok: return "ok";
-    case SourceResult::Status::not_modified: return "not_modified";
-    case SourceResult::Status::failed: return "failed";
-    case SourceResult::Status::skipped: return "skipped";
+    case SourceResult::Status::ok:
+      return "ok";
+    case SourceResult::Status::not_modified:
+      return "not_modified";
+    case SourceResult::Status::failed:
+      return "failed";
+    case SourceResult::Status::skipped:
+      return "skipped";
   }
   return "?";
 }
@@ -158,8 +162,8 @@ Downloaded download(Context& ctx, const Download& d) {
   row.sha256 = out.sha256;
   row.bytes = static_cast<int64_t>(out.bytes);
   ctx.store.add_fetch(row);
-  out.message = std::to_string(out.bytes) + " bytes, " + std::to_string(out.records) + " " + d.unit +
-                (check.note.empty() ? "" : ", " + check.note) + ", sha256 " +
+  out.message = std::to_string(out.bytes) + " bytes, " + std::to_string(out.records) + " " +
+                d.unit + (check.note.empty() ? "" : ", " + check.note) + ", sha256 " +
                 out.sha256.substr(0, 16) + "...";
   return out;
 }
@@ -198,9 +202,13 @@ SourceResult run_file_source(const Source& s, Context& ctx) {
     req.label = s.name + " index";
     Response resp = ctx.http.perform(req, page);
     std::string why;
-    if (!resp.ok()) why = s.index + ": " + (resp.error.empty() ? "HTTP " + std::to_string(resp.status) : resp.error);
-    else url = pick_latest(s.index, page.text, s.pick, &why);
-    if (url.empty()) return fail_source(r, s, ctx, s.index, "cannot find the current release: " + why);
+    if (!resp.ok())
+      why = s.index + ": " +
+            (resp.error.empty() ? "HTTP " + std::to_string(resp.status) : resp.error);
+    else
+      url = pick_latest(s.index, page.text, s.pick, &why);
+    if (url.empty())
+      return fail_source(r, s, ctx, s.index, "cannot find the current release: " + why);
   }
   Download d;
   d.source = s.name;
@@ -221,10 +229,14 @@ SourceResult run_file_source(const Source& s, Context& ctx) {
 
 SourceResult run_source(const Source& s, Context& ctx) {
   switch (s.kind) {
-    case Kind::file: return run_file_source(s, ctx);
-    case Kind::dnsdb: return run_dnsdb(s, ctx);
-    case Kind::crtsh: return run_crtsh(s, ctx);
-    case Kind::atlas: return run_atlas(s, ctx);
+    case Kind::file:
+      return run_file_source(s, ctx);
+    case Kind::dnsdb:
+      return run_dnsdb(s, ctx);
+    case Kind::crtsh:
+      return run_crtsh(s, ctx);
+    case Kind::atlas:
+      return run_atlas(s, ctx);
   }
   return {};
 }

@@ -46,8 +46,8 @@ struct Download {
   std::string target;  // final path
   Format format = Format::pfx2as;
   Compression compression = Compression::sniff;
-  uint64_t max_bytes = 0;   // decompressed; 0: the settings' cap
-  bool conditional = true;  // send the previous ETag / Last-Modified when the file is there
+  uint64_t max_bytes = 0;        // decompressed; 0: the settings' cap
+  bool conditional = true;       // send the previous ETag / Last-Modified when the file is there
   std::string unit = "records";  // what check's records are, for the message
   // Replaces the format check (e.g. to also collect names while checking).
   std::function<FormatCheck(const std::string& path, const std::string& origin)> check;

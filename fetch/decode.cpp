@@ -104,7 +104,8 @@ class Xz : public Decoder {
       if (rc == LZMA_STREAM_END) return;
       if (rc == LZMA_BUF_ERROR && action == LZMA_FINISH)
         throw std::runtime_error("the xz data ends early (truncated download)");
-      if (rc != LZMA_OK) throw std::runtime_error("corrupt xz data (lzma error " + std::to_string(rc) + ")");
+      if (rc != LZMA_OK)
+        throw std::runtime_error("corrupt xz data (lzma error " + std::to_string(rc) + ")");
       if (action == LZMA_RUN && s_.avail_in == 0 && s_.avail_out != 0) return;
     }
   }
@@ -130,7 +131,10 @@ class Sniff : public Decoder {
 
  private:
   void choose() {
-    static const std::string_view xz_magic("\xFD" "7zXZ\0", 6);
+    static const std::string_view xz_magic(
+        "\xFD"
+        "7zXZ\0",
+        6);
     std::string_view h(head_);
     if (h.size() >= 2 && static_cast<unsigned char>(h[0]) == 0x1f &&
         static_cast<unsigned char>(h[1]) == 0x8b)
@@ -159,20 +163,28 @@ Compression parse_compression(std::string_view t) {
 
 const char* compression_name(Compression c) {
   switch (c) {
-    case Compression::none: return "none";
-    case Compression::gzip: return "gzip";
-    case Compression::xz: return "xz";
-    case Compression::sniff: return "auto";
+    case Compression::none:
+      return "none";
+    case Compression::gzip:
+      return "gzip";
+    case Compression::xz:
+      return "xz";
+    case Compression::sniff:
+      return "auto";
   }
   return "?";
 }
 
 std::unique_ptr<Decoder> make_decoder(Compression c, Decoder::Out out) {
   switch (c) {
-    case Compression::gzip: return std::make_unique<Gzip>(std::move(out));
-    case Compression::xz: return std::make_unique<Xz>(std::move(out));
-    case Compression::sniff: return std::make_unique<Sniff>(std::move(out));
-    case Compression::none: break;
+    case Compression::gzip:
+      return std::make_unique<Gzip>(std::move(out));
+    case Compression::xz:
+      return std::make_unique<Xz>(std::move(out));
+    case Compression::sniff:
+      return std::make_unique<Sniff>(std::move(out));
+    case Compression::none:
+      break;
   }
   return std::make_unique<Identity>(std::move(out));
 }

@@ -2,9 +2,8 @@
 // provider pattern gives the names seen within the window; an rrset look-up per name gives
 // their record sets, stored as DNSDB JSON lines (<data_dir>/<file>) and imported into the
 // database with the resolver's reader (resolver/pdns.h): pdns rows and candidate names.
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "fetch/atomic_file.h"
@@ -34,7 +33,8 @@ void saf_line(std::string_view line, SafEnd& end, const std::function<void(const
     std::string cond = c->get<std::string>();
     if (cond != "begin" && cond != "ongoing") {
       end.cond = cond;
-      if (auto m = doc.find("msg"); m != doc.end() && m->is_string()) end.msg = m->get<std::string>();
+      if (auto m = doc.find("msg"); m != doc.end() && m->is_string())
+        end.msg = m->get<std::string>();
     }
   }
   if (auto o = doc.find("obj"); o != doc.end() && o->is_object()) {
@@ -65,9 +65,10 @@ Request api_request(const Source& s, const Secret& key, std::string url) {
 // answer over at the mark.
 class AppendSink : public Sink {
  public:
-  AppendSink(TempFile& f, SafEnd& end) : f_(f), end_(end), lines_([this](std::string_view l) {
-    saf_line(l, end_, [](const json&) {});
-  }) {}
+  AppendSink(TempFile& f, SafEnd& end)
+      : f_(f),
+        end_(end),
+        lines_([this](std::string_view l) { saf_line(l, end_, [](const json&) {}); }) {}
   void reset() override {
     if (!marked_) {
       mark_ = f_.size();
@@ -156,8 +157,8 @@ SourceResult run_dnsdb(const Source& s, Context& ctx) {
       if (end.cond == "limited") ++limited;
     }
   }
-  ctx.log(s.name + ": " + std::to_string(names.size()) + " names from " +
-          std::to_string(queries) + " flexible searches" +
+  ctx.log(s.name + ": " + std::to_string(names.size()) + " names from " + std::to_string(queries) +
+          " flexible searches" +
           (limited ? " (" + std::to_string(limited) + " hit the result limit)" : ""));
 
   // 2. Record sets: one look-up per name, appended to the file as the API streams them.
@@ -180,7 +181,8 @@ SourceResult run_dnsdb(const Source& s, Context& ctx) {
     Response resp = ctx.http.perform(
         api_request(s, *key, base + "/lookup/rrset/name/" + url_escape(bare) + "?" + fence), sink);
     ++lookups;
-    if (!resp.ok() && resp.status != 404) return failed("rrset look-up of " + bare + ": " + resp.error);
+    if (!resp.ok() && resp.status != 404)
+      return failed("rrset look-up of " + bare + ": " + resp.error);
     if (resp.status == 404) continue;  // "no results" in DNSDB v1; v2 answers with an empty stream
     try {
       sink.finish();
@@ -205,7 +207,8 @@ SourceResult run_dnsdb(const Source& s, Context& ctx) {
   } catch (const std::exception& e) {
     return failed(e.what());
   }
-  ctx.store.add_fetch({s.name, base, ctx.now, "ok", "", "", sha, static_cast<int64_t>(bytes), r.path});
+  ctx.store.add_fetch(
+      {s.name, base, ctx.now, "ok", "", "", sha, static_cast<int64_t>(bytes), r.path});
 
   // 3. Into the database, as `iotmap resolve --pdns` would read the file.
   resolver::PdnsFilter filter;
@@ -239,9 +242,9 @@ SourceResult run_dnsdb(const Source& s, Context& ctx) {
               {"lookups", lookups},
               {"pdns_records", static_cast<int64_t>(st.kept)},
               {"limited", limited}};
-  r.message = std::to_string(names.size()) + " names, " + std::to_string(lookups) +
-              " look-ups, " + std::to_string(st.kept) + " records imported, " +
-              std::to_string(bytes) + " bytes, sha256 " + sha.substr(0, 16) + "...";
+  r.message = std::to_string(names.size()) + " names, " + std::to_string(lookups) + " look-ups, " +
+              std::to_string(st.kept) + " records imported, " + std::to_string(bytes) +
+              " bytes, sha256 " + sha.substr(0, 16) + "...";
   return r;
 }
 

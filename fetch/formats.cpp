@@ -1,9 +1,8 @@
 #include "fetch/formats.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <vector>
 
@@ -23,10 +22,14 @@ struct FormatName {
   const char* name;
 };
 constexpr FormatName kNames[] = {
-    {Format::pfx2as, "pfx2as"},         {Format::as2org, "as2org"},
-    {Format::aws_ranges, "aws-ranges"}, {Format::azure_tags, "azure-tags"},
-    {Format::google_ranges, "google-ranges"}, {Format::netset, "netset"},
-    {Format::hitlist, "hitlist"},       {Format::dnsdb, "dnsdb"},
+    {Format::pfx2as, "pfx2as"},
+    {Format::as2org, "as2org"},
+    {Format::aws_ranges, "aws-ranges"},
+    {Format::azure_tags, "azure-tags"},
+    {Format::google_ranges, "google-ranges"},
+    {Format::netset, "netset"},
+    {Format::hitlist, "hitlist"},
+    {Format::dnsdb, "dnsdb"},
     {Format::crtsh, "crtsh"},
 };
 
@@ -104,7 +107,8 @@ FormatCheck check_published(Format f, std::istream& in, const std::string& origi
     auto want = f == Format::azure_tags ? backend_map::RangeFormat::kAzureServiceTags
                                         : backend_map::RangeFormat::kAwsIpRanges;
     if (r.format != want) {
-      c.error = origin + ": not " + (f == Format::azure_tags ? "Azure service tags" : "AWS ip-ranges");
+      c.error =
+          origin + ": not " + (f == Format::azure_tags ? "Azure service tags" : "AWS ip-ranges");
       return c;
     }
     c.records = r.ranges.size();
@@ -127,11 +131,14 @@ FormatCheck check_google(std::istream& in, const std::string& origin) {
   for (const auto& e : *prefixes) {
     const json* p = nullptr;
     if (e.is_object()) {
-      if (auto v4 = e.find("ipv4Prefix"); v4 != e.end()) p = &*v4;
-      else if (auto v6 = e.find("ipv6Prefix"); v6 != e.end()) p = &*v6;
+      if (auto v4 = e.find("ipv4Prefix"); v4 != e.end())
+        p = &*v4;
+      else if (auto v6 = e.find("ipv6Prefix"); v6 != e.end())
+        p = &*v6;
     }
     if (p == nullptr || !p->is_string() || !Prefix::parse(p->get<std::string>())) {
-      c.error = origin + ": prefixes[" + std::to_string(c.records) + "] holds no valid ipv4Prefix or ipv6Prefix";
+      c.error = origin + ": prefixes[" + std::to_string(c.records) +
+                "] holds no valid ipv4Prefix or ipv6Prefix";
       return c;
     }
     ++c.records;
@@ -255,14 +262,26 @@ FormatCheck read_crtsh(std::istream& in, const std::string& origin,
 FormatCheck check_stream(Format f, std::istream& in, const std::string& origin) {
   FormatCheck c;
   switch (f) {
-    case Format::pfx2as: c = check_pfx2as(in, origin); break;
-    case Format::as2org: c = check_as2org(in, origin); break;
+    case Format::pfx2as:
+      c = check_pfx2as(in, origin);
+      break;
+    case Format::as2org:
+      c = check_as2org(in, origin);
+      break;
     case Format::aws_ranges:
-    case Format::azure_tags: c = check_published(f, in, origin); break;
-    case Format::google_ranges: c = check_google(in, origin); break;
-    case Format::hitlist: c = check_hitlist(in, origin); break;
-    case Format::dnsdb: return check_dnsdb(in, origin);
-    case Format::crtsh: return read_crtsh(in, origin, [](std::string_view) {});
+    case Format::azure_tags:
+      c = check_published(f, in, origin);
+      break;
+    case Format::google_ranges:
+      c = check_google(in, origin);
+      break;
+    case Format::hitlist:
+      c = check_hitlist(in, origin);
+      break;
+    case Format::dnsdb:
+      return check_dnsdb(in, origin);
+    case Format::crtsh:
+      return read_crtsh(in, origin, [](std::string_view) {});
     case Format::netset: {
       // FireHOL lists are small (level 1: a few thousand lines); the blocklist is strict.
       std::string text = slurp(in);

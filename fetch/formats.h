@@ -17,8 +17,9 @@
 namespace iotmap::fetch {
 
 enum class Format {
-  pfx2as,         // CAIDA RouteViews prefix-to-AS: "prefix<TAB>length<TAB>asn[_asn|,asn]"
-  as2org,         // CAIDA as2org: "aut|changed|name|org_id|..." / "org_id|changed|name|cc|src", or JSON lines
+  pfx2as,  // CAIDA RouteViews prefix-to-AS: "prefix<TAB>length<TAB>asn[_asn|,asn]"
+  as2org,  // CAIDA as2org: "aut|changed|name|org_id|..." / "org_id|changed|name|cc|src", or JSON
+           // lines
   aws_ranges,     // AWS ip-ranges.json: prefixes[].ip_prefix, ipv6_prefixes[].ipv6_prefix
   azure_tags,     // Azure service tags: values[].properties.addressPrefixes[]
   google_ranges,  // Google cloud.json: prefixes[].ipv4Prefix / ipv6Prefix

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -13,8 +14,6 @@
 #include <mutex>
 #include <random>
 #include <thread>
-
-#include <openssl/crypto.h>
 
 #include "lib/progress.h"
 
@@ -198,8 +197,9 @@ struct HttpClient::Attempt {
     }
     auto min = static_cast<curl_off_t>(a->s->progress_min_bytes);
     if (!a->progress && a->resp->status / 100 <= 2 && (total >= min || now >= min)) {
-      a->progress = std::make_unique<Progress>(a->req->label.empty() ? "download" : a->req->label,
-                                               static_cast<uint64_t>(std::max<curl_off_t>(total, 0)));
+      a->progress =
+          std::make_unique<Progress>(a->req->label.empty() ? "download" : a->req->label,
+                                     static_cast<uint64_t>(std::max<curl_off_t>(total, 0)));
     }
     if (a->progress && now > 0 && static_cast<uint64_t>(now) > a->progress_seen) {
       a->progress->add(static_cast<uint64_t>(now) - a->progress_seen);
@@ -333,9 +333,11 @@ Response HttpClient::attempt_once(const Request& r, Sink& sink, AttemptOutcome& 
       outcome.kind = K::http_error;
       resp.error = "HTTP " + std::to_string(resp.status);
       std::string head;
-      for (char ch : resp.body_head.substr(0, 200)) head.push_back(ch >= 0x20 && ch < 0x7f ? ch : ' ');
+      for (char ch : resp.body_head.substr(0, 200))
+        head.push_back(ch >= 0x20 && ch < 0x7f ? ch : ' ');
       auto b = head.find_first_not_of(' ');
-      if (b != std::string::npos) resp.error += " (" + head.substr(b, head.find_last_not_of(' ') - b + 1) + ")";
+      if (b != std::string::npos)
+        resp.error += " (" + head.substr(b, head.find_last_not_of(' ') - b + 1) + ")";
     }
   } else if (a.guard_refused) {
     outcome.kind = K::fatal;
@@ -348,8 +350,8 @@ Response HttpClient::attempt_once(const Request& r, Sink& sink, AttemptOutcome& 
     resp.error = a.sink_error;
   } else if (a.stalled) {
     outcome.kind = K::transient;
-    resp.error = "timed out: no data for " + std::to_string(s_.stall_timeout_s) +
-                 " s (stall_timeout_s)";
+    resp.error =
+        "timed out: no data for " + std::to_string(s_.stall_timeout_s) + " s (stall_timeout_s)";
   } else if (rc == CURLE_OPERATION_TIMEDOUT) {
     outcome.kind = K::transient;
     resp.error = "timed out (" + what + ")";
@@ -375,7 +377,8 @@ Response HttpClient::perform(const Request& r, Sink& sink) {
     resp = attempt_once(r, sink, outcome);
     resp.attempts = n + 1;
     Decision d = decide(outcome, n, s_.retry, std::uniform_real_distribution<>(0, 1)(rng));
-    if (outcome.kind == AttemptOutcome::Kind::ok || outcome.kind == AttemptOutcome::Kind::not_modified)
+    if (outcome.kind == AttemptOutcome::Kind::ok ||
+        outcome.kind == AttemptOutcome::Kind::not_modified)
       return resp;
     resp.error = redact_(resp.error);
     if (!d.retry) {

@@ -12,13 +12,13 @@
 // before it connects, so a test can never reach a real server.
 #pragma once
 
+#include <curl/curl.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <curl/curl.h>
 
 #include "fetch/retry.h"
 #include "fetch/secret.h"
@@ -28,10 +28,10 @@ namespace iotmap::fetch {
 
 struct HttpSettings {
   long connect_timeout_s = 30;
-  long timeout_s = 3600;       // one whole attempt
-  long stall_timeout_s = 60;   // no byte for this long aborts the attempt
+  long timeout_s = 3600;      // one whole attempt
+  long stall_timeout_s = 60;  // no byte for this long aborts the attempt
   uint64_t max_bytes = uint64_t{4} << 30;
-  std::string ca_file;         // PEM bundle to trust instead of the system's
+  std::string ca_file;  // PEM bundle to trust instead of the system's
   std::string user_agent = "iotmap/0.1 (research crawler)";
   bool loopback_only = false;
   uint64_t progress_min_bytes = uint64_t{8} << 20;
@@ -60,7 +60,7 @@ struct Response {
   uint64_t bytes = 0;     // body bytes of the last attempt
   std::string body_head;  // start of a non-2xx body, for messages (redacted)
   int attempts = 0;
-  std::string error;      // why it failed; empty on success
+  std::string error;  // why it failed; empty on success
   bool ok() const { return error.empty() && status / 100 == 2; }
   bool not_modified() const { return error.empty() && status == 304; }
 };

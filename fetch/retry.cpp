@@ -18,7 +18,8 @@ Decision decide(const AttemptOutcome& o, int attempt, const RetryPolicy& p, doub
     retryable = o.idempotent;
   } else if (o.kind == K::http_error) {
     long s = o.status;
-    if (s == 429 || (s == 503 && o.retry_after_s)) retryable = true;  // refused, not processed
+    if (s == 429 || (s == 503 && o.retry_after_s))
+      retryable = true;  // refused, not processed
     else if (o.idempotent && (s == 408 || s == 425 || s == 500 || s == 502 || s == 503 || s == 504))
       retryable = true;
   }
@@ -82,7 +83,8 @@ std::optional<int64_t> parse_http_date(std::string_view v) {
     return std::nullopt;
   }
   int m = month_index(mon);
-  if (m < 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || year < 1970) return std::nullopt;
+  if (m < 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || year < 1970)
+    return std::nullopt;
   tm.tm_year = year - 1900;
   tm.tm_mon = m;
   tm.tm_mday = day;

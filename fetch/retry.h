@@ -10,10 +10,10 @@
 namespace iotmap::fetch {
 
 struct RetryPolicy {
-  int retries = 4;                 // attempts after the first
-  int64_t backoff_ms = 2000;       // wait before the first retry; doubled for each further one
+  int retries = 4;            // attempts after the first
+  int64_t backoff_ms = 2000;  // wait before the first retry; doubled for each further one
   int64_t backoff_max_ms = 120000;
-  int64_t retry_after_max_s = 900; // a server asking for a longer pause fails the download
+  int64_t retry_after_max_s = 900;  // a server asking for a longer pause fails the download
 };
 
 // What one attempt came to.

@@ -1,11 +1,11 @@
 #include "fetch/secret.h"
 
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
-#include <openssl/crypto.h>
 
 namespace iotmap::fetch {
 namespace {

@@ -43,7 +43,8 @@ void apply_settings(const std::string& origin, const toml::table& t, FetchSettin
 void apply_probe_groups(const std::string& origin, const toml::node& n, const std::string& key,
                         Source& s) {
   const auto* arr = n.as_array();
-  if (arr == nullptr) fail(origin, n, key, "expected an array of tables {name, type, value, requested}");
+  if (arr == nullptr)
+    fail(origin, n, key, "expected an array of tables {name, type, value, requested}");
   s.probe_groups.clear();
   for (const auto& e : *arr) {
     const auto* t = e.as_table();
@@ -142,7 +143,8 @@ void apply_source(const std::string& origin, const std::string& name, const toml
         fail(origin, where("pick"), path + ".pick",
              "with index, pick must be an RE2 pattern with one group (the file's URL)");
     }
-    if (is_new && format.empty()) fail(origin, t, path + ".format", "missing (a file source needs one)");
+    if (is_new && format.empty())
+      fail(origin, t, path + ".format", "missing (a file source needs one)");
   } else if (s->url.empty()) {
     fail(origin, t, path + ".url", "missing");
   }
@@ -153,11 +155,11 @@ void apply_source(const std::string& origin, const std::string& name, const toml
       fail(origin, where("rrtypes"), path + ".rrtypes", "'" + rt + "' is not A, AAAA or CNAME");
   if (s->kind == Kind::atlas)
     for (const auto& rt : s->rrtypes)
-      if (rt == "CNAME") fail(origin, where("rrtypes"), path + ".rrtypes", "Atlas measures A and AAAA");
+      if (rt == "CNAME")
+        fail(origin, where("rrtypes"), path + ".rrtypes", "Atlas measures A and AAAA");
 }
 
-void apply(const std::string& origin, const toml::table& root, FetchSettings& fs,
-           bool overlay) {
+void apply(const std::string& origin, const toml::table& root, FetchSettings& fs, bool overlay) {
   if (overlay) {
     if (const auto* f = root.get_as<toml::table>("fetch"))
       if (const auto* d = f->get("defaults"); d != nullptr && d->is_boolean() && !*d->value<bool>())
@@ -173,7 +175,8 @@ void apply(const std::string& origin, const toml::table& root, FetchSettings& fs
         if (!n.is_table()) fail(origin, n, key, "expected [source.NAME] tables");
         for (const auto& [k, v] : *n.as_table()) {
           std::string name(k.str());
-          if (!v.is_table()) fail(origin, v, "source." + name, "expected a [source." + name + "] table");
+          if (!v.is_table())
+            fail(origin, v, "source." + name, "expected a [source." + name + "] table");
           if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
             fail(origin, v, "source." + name, "source names use a-z, 0-9, '-' and '_'");
           apply_source(origin, name, *v.as_table(), fs);

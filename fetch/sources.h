@@ -17,8 +17,8 @@ const char* kind_name(Kind k);
 
 // A set of RIPE Atlas probes standing for one vantage point ("atlas-de": 5 probes in DE).
 struct ProbeGroup {
-  std::string name;   // the vantage point the resolutions are filed under
-  std::string type;   // Atlas probe selection: country, asn, area, prefix, probes, msm
+  std::string name;  // the vantage point the resolutions are filed under
+  std::string type;  // Atlas probe selection: country, asn, area, prefix, probes, msm
   std::string value;
   int requested = 5;
 };

@@ -59,7 +59,8 @@ int run_fetch(Context& ctx, Args& args) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) {
-    std::fprintf(stderr, "iotmap fetch: cannot create %s: %s\n", data_dir.c_str(), ec.message().c_str());
+    std::fprintf(stderr, "iotmap fetch: cannot create %s: %s\n", data_dir.c_str(),
+                 ec.message().c_str());
     return kFailure;
   }
   auto lock = LockFile::try_acquire(data_dir + "/.fetch.lock");
@@ -69,7 +70,8 @@ int run_fetch(Context& ctx, Args& args) {
   }
 
   fetch::HttpSettings http = fs.http;
-  if (const char* g = std::getenv("IOTMAP_FETCH_LOOPBACK_ONLY"); g != nullptr && std::string(g) == "1")
+  if (const char* g = std::getenv("IOTMAP_FETCH_LOOPBACK_ONLY");
+      g != nullptr && std::string(g) == "1")
     http.loopback_only = true;
   fetch::Redactor redact;
   auto log = [&](const std::string& line) {
@@ -87,7 +89,8 @@ int run_fetch(Context& ctx, Args& args) {
   info.config = "sources=" + summary + " data_dir=" + data_dir;
   int64_t run_id = store.begin_run(info);
 
-  fetch::Context fc{fs, data_dir, client, store, catalogue, redact, log, std::time(nullptr), run_id};
+  fetch::Context fc{fs,  data_dir,           client, store, catalogue, redact,
+                    log, std::time(nullptr), run_id};
   int failed = 0, skipped = 0;
   std::map<std::string, int64_t> counts;
   std::string first_failure;

@@ -1,9 +1,9 @@
 // The API sources without a server: DNSDB's regex form of the catalogue patterns, RIPE Atlas
 // requests and results (fetch/crawler.h, fetch/atlas.h).
-#include <catch2/catch.hpp>
-
 #include <openssl/evp.h>
 #include <re2/re2.h>
+
+#include <catch2/catch.hpp>
 
 #include "config/catalogue.h"
 #include "fetch/atlas.h"
@@ -20,13 +20,15 @@ namespace {
 
 std::string b64(const std::vector<uint8_t>& v) {
   std::string out(4 * ((v.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), v.data(), static_cast<int>(v.size()));
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), v.data(),
+                          static_cast<int>(v.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
 
 // A DNS reply for `name`/`qtype` with rcode and answers in zone syntax, base64 as Atlas has it.
-std::string abuf(const std::string& name, uint16_t qtype, int rcode, const std::vector<std::string>& answers) {
+std::string abuf(const std::string& name, uint16_t qtype, int rcode,
+                 const std::vector<std::string>& answers) {
   testing::FakeQuery q;
   q.wire = *resolver::build_query(name, qtype, 4711, std::nullopt);
   return b64(testing::fake_reply(q, rcode, answers));
@@ -63,7 +65,8 @@ TEST_CASE("fetch atlas: one-off DNS definitions from the group's probes", "[fetc
   Source s;
   s.af = 6;
   ProbeGroup g{"atlas-de", "country", "DE", 3};
-  json body = atlas_request(s, g, {{"mqtt.googleapis.com.", "A"}, {"mqtt.googleapis.com.", "AAAA"}});
+  json body =
+      atlas_request(s, g, {{"mqtt.googleapis.com.", "A"}, {"mqtt.googleapis.com.", "AAAA"}});
   REQUIRE(body["definitions"].size() == 2);
   CHECK(body["definitions"][0]["type"] == "dns");
   CHECK(body["definitions"][0]["query_argument"] == "mqtt.googleapis.com");
@@ -83,13 +86,29 @@ TEST_CASE("fetch atlas: a group's probe answers merge into one resolution", "[fe
   const std::string n = "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com";
   json results = json::array();
   // Probe 1: its resolver answers .10; probe 2: .11 and .10 again; probe 3: a timeout.
-  results.push_back({{"prb_id", 1}, {"msm_id", 1001}, {"timestamp", 1700003700},
-                     {"resultset", json::array({{{"time", 1700003700}, {"dst_addr", "192.0.2.11"},
-                                                 {"result", {{"rt", 12.5}, {"abuf", abuf(n, resolver::kTypeA, 0, {n + ". 60 IN A 198.51.100.10"})}}}}})}});
-  results.push_back({{"prb_id", 2}, {"msm_id", 1001}, {"timestamp", 1700003650},
-                     {"resultset", json::array({{{"time", 1700003650},
-                                                 {"result", {{"abuf", abuf(n, resolver::kTypeA, 0, {n + ". 30 IN A 198.51.100.11", n + ". 20 IN A 198.51.100.10"})}}}}})}});
-  results.push_back({{"prb_id", 3}, {"msm_id", 1001}, {"timestamp", 1700003600},
+  results.push_back(
+      {{"prb_id", 1},
+       {"msm_id", 1001},
+       {"timestamp", 1700003700},
+       {"resultset",
+        json::array(
+            {{{"time", 1700003700},
+              {"dst_addr", "192.0.2.11"},
+              {"result",
+               {{"rt", 12.5},
+                {"abuf", abuf(n, resolver::kTypeA, 0, {n + ". 60 IN A 198.51.100.10"})}}}}})}});
+  results.push_back(
+      {{"prb_id", 2},
+       {"msm_id", 1001},
+       {"timestamp", 1700003650},
+       {"resultset", json::array({{{"time", 1700003650},
+                                   {"result",
+                                    {{"abuf", abuf(n, resolver::kTypeA, 0,
+                                                   {n + ". 30 IN A 198.51.100.11",
+                                                    n + ". 20 IN A 198.51.100.10"})}}}}})}});
+  results.push_back({{"prb_id", 3},
+                     {"msm_id", 1001},
+                     {"timestamp", 1700003600},
                      {"resultset", json::array({{{"error", {{"timeout", 5000}}}}})}});
   std::string note;
   auto row = atlas_row(results, {1001, n + ".", "A", "atlas-de"}, 7, &note);
@@ -108,21 +127,28 @@ TEST_CASE("fetch atlas: a group's probe answers merge into one resolution", "[fe
 
   // A CNAME chain, and NXDOMAIN / timeouts only.
   const std::string hub = "iotlab-hub.azure-devices.net";
-  json chain = json::array({{{"prb_id", 9}, {"timestamp", 1700000000},
-                             {"result", {{"abuf", abuf(hub, resolver::kTypeA, 0,
-                                                       {hub + ". 60 IN CNAME ihsu-prod-am-001.cloudapp.net.",
-                                                        "ihsu-prod-am-001.cloudapp.net. 60 IN A 203.0.113.70"})}}}}});
+  json chain =
+      json::array({{{"prb_id", 9},
+                    {"timestamp", 1700000000},
+                    {"result",
+                     {{"abuf", abuf(hub, resolver::kTypeA, 0,
+                                    {hub + ". 60 IN CNAME ihsu-prod-am-001.cloudapp.net.",
+                                     "ihsu-prod-am-001.cloudapp.net. 60 IN A 203.0.113.70"})}}}}});
   row = atlas_row(chain, {1002, hub + ".", "A", "atlas-us"}, std::nullopt, &note);
   REQUIRE(row);
   CHECK(row->cname_chain == std::vector<std::string>{"ihsu-prod-am-001.cloudapp.net"});
   REQUIRE(row->answers.size() == 1);
   CHECK(row->answers[0].ip == "203.0.113.70");
-  json nx = json::array({{{"prb_id", 9}, {"timestamp", 1700000000},
-                          {"result", {{"abuf", abuf("doesnotexist.azure-devices.net", resolver::kTypeA, 3, {})}}}}});
-  row = atlas_row(nx, {1003, "doesnotexist.azure-devices.net.", "A", "atlas-us"}, std::nullopt, &note);
+  json nx = json::array(
+      {{{"prb_id", 9},
+        {"timestamp", 1700000000},
+        {"result", {{"abuf", abuf("doesnotexist.azure-devices.net", resolver::kTypeA, 3, {})}}}}});
+  row = atlas_row(nx, {1003, "doesnotexist.azure-devices.net.", "A", "atlas-us"}, std::nullopt,
+                  &note);
   REQUIRE(row);
   CHECK(row->status == "NXDOMAIN");
-  json lost = json::array({{{"prb_id", 9}, {"timestamp", 1700000000}, {"error", {{"timeout", 5000}}}}});
+  json lost =
+      json::array({{{"prb_id", 9}, {"timestamp", 1700000000}, {"error", {{"timeout", 5000}}}}});
   row = atlas_row(lost, {1004, hub + ".", "AAAA", "atlas-us"}, std::nullopt, &note);
   REQUIRE(row);
   CHECK(row->status == "TIMEOUT");
@@ -136,17 +162,23 @@ TEST_CASE("fetch index: the greatest release in an index, resolved against it", 
       "7000\t1700000000\t2023/11/routeviews-rv2-20231114-1200.pfx2as.gz\n"
       "6999\t1699900000\t2023/11/routeviews-rv2-20231113-1200.pfx2as.gz\n";
   std::string err;
-  CHECK(pick_latest("https://publicdata.caida.org/datasets/routing/routeviews-prefix2as/pfx2as-creation.log",
-                    log, R"(([0-9]{4}/[0-9]{2}/routeviews-rv2-[0-9]{8}-[0-9]{4}\.pfx2as\.gz))", &err) ==
-        "https://publicdata.caida.org/datasets/routing/routeviews-prefix2as/2023/11/routeviews-rv2-20231114-1200.pfx2as.gz");
-  std::string html = R"(<a href="20240101.as-org2info.txt.gz">x</a> <a href="20240401.as-org2info.txt.gz">)";
+  CHECK(
+      pick_latest(
+          "https://publicdata.caida.org/datasets/routing/routeviews-prefix2as/pfx2as-creation.log",
+          log, R"(([0-9]{4}/[0-9]{2}/routeviews-rv2-[0-9]{8}-[0-9]{4}\.pfx2as\.gz))", &err) ==
+      "https://publicdata.caida.org/datasets/routing/routeviews-prefix2as/2023/11/"
+      "routeviews-rv2-20231114-1200.pfx2as.gz");
+  std::string html =
+      R"(<a href="20240101.as-org2info.txt.gz">x</a> <a href="20240401.as-org2info.txt.gz">)";
   CHECK(pick_latest("https://publicdata.caida.org/datasets/as-organizations/", html,
                     R"re(href="([0-9]{8}\.as-org2info\.txt\.gz)")re", &err) ==
         "https://publicdata.caida.org/datasets/as-organizations/20240401.as-org2info.txt.gz");
   CHECK(pick_latest("https://x.test/a/", "nothing here", "(z+)", &err).empty());
   CHECK(err.find("no release matching") != std::string::npos);
-  CHECK(resolve_url("https://127.0.0.1:8443/a/b.log", "/c/d.gz") == "https://127.0.0.1:8443/c/d.gz");
-  CHECK(resolve_url("https://127.0.0.1:8443/a/b.log", "https://other.test/x") == "https://other.test/x");
+  CHECK(resolve_url("https://127.0.0.1:8443/a/b.log", "/c/d.gz") ==
+        "https://127.0.0.1:8443/c/d.gz");
+  CHECK(resolve_url("https://127.0.0.1:8443/a/b.log", "https://other.test/x") ==
+        "https://other.test/x");
   CHECK(url_escape("%.azure-devices.net") == "%25.azure-devices.net");
   CHECK(url_escape("^a+b$") == "%5Ea%2Bb%24");
 }

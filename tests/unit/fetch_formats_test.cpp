@@ -1,12 +1,11 @@
 // The crawler's file handling without a server: format checks, streaming decompression,
 // atomic replacement, API keys (fetch/formats.h, decode.h, atomic_file.h, secret.h).
-#include <catch2/catch.hpp>
-
 #include <lzma.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -54,7 +53,8 @@ std::string xz(const std::string& s) {
 std::string decode(Compression c, const std::string& in, size_t step) {
   std::string out;
   auto d = make_decoder(c, [&](const char* p, size_t n) { out.append(p, n); });
-  for (size_t i = 0; i < in.size(); i += step) d->write(in.data() + i, std::min(step, in.size() - i));
+  for (size_t i = 0; i < in.size(); i += step)
+    d->write(in.data() + i, std::min(step, in.size() - i));
   d->finish();
   return out;
 }
@@ -82,7 +82,9 @@ struct TempDir {
 }  // namespace
 
 TEST_CASE("fetch formats: pfx2as and as2org are read by the backend map's readers", "[fetch]") {
-  auto ok = check(Format::pfx2as, "192.0.2.0\t24\t64496\n2001:db8::\t32\t64500_64501\n198.51.100.0\t26\t64497,64498\n");
+  auto ok =
+      check(Format::pfx2as,
+            "192.0.2.0\t24\t64496\n2001:db8::\t32\t64500_64501\n198.51.100.0\t26\t64497,64498\n");
   CHECK(ok.ok());
   CHECK(ok.records == 3);
   auto bad = check(Format::pfx2as, "<html><body>Not found</body></html>\n");
@@ -100,17 +102,20 @@ TEST_CASE("fetch formats: pfx2as and as2org are read by the backend map's reader
 }
 
 TEST_CASE("fetch formats: published ranges, cloud.json, netsets and hitlists", "[fetch]") {
-  auto aws = check(Format::aws_ranges,
-                   R"({"syncToken":"1","createDate":"2024-01-01-00-00-00","prefixes":[{"ip_prefix":"198.51.100.0/26","region":"us-east-1","service":"AMAZON","network_border_group":"us-east-1"}],"ipv6_prefixes":[{"ipv6_prefix":"2001:db8:a5::/48","region":"us-east-1","service":"AMAZON","network_border_group":"us-east-1"}]})");
+  auto aws = check(
+      Format::aws_ranges,
+      R"({"syncToken":"1","createDate":"2024-01-01-00-00-00","prefixes":[{"ip_prefix":"198.51.100.0/26","region":"us-east-1","service":"AMAZON","network_border_group":"us-east-1"}],"ipv6_prefixes":[{"ipv6_prefix":"2001:db8:a5::/48","region":"us-east-1","service":"AMAZON","network_border_group":"us-east-1"}]})");
   CHECK(aws.ok());
   CHECK(aws.records == 2);
-  auto azure = check(Format::azure_tags,
-                     R"({"changeNumber":1,"cloud":"Public","values":[{"name":"AzureIoTHub","id":"AzureIoTHub","properties":{"changeNumber":1,"region":"","platform":"Azure","systemService":"AzureIoTHub","addressPrefixes":["203.0.113.64/26","2001:db8:a2::/48"]}},{"name":"Storage","id":"Storage","properties":{"addressPrefixes":["192.0.2.0/24"]}}]})");
+  auto azure = check(
+      Format::azure_tags,
+      R"({"changeNumber":1,"cloud":"Public","values":[{"name":"AzureIoTHub","id":"AzureIoTHub","properties":{"changeNumber":1,"region":"","platform":"Azure","systemService":"AzureIoTHub","addressPrefixes":["203.0.113.64/26","2001:db8:a2::/48"]}},{"name":"Storage","id":"Storage","properties":{"addressPrefixes":["192.0.2.0/24"]}}]})");
   CHECK(azure.ok());
   CHECK(azure.records == 2);  // only the AzureIoTHub tags count
   CHECK_FALSE(check(Format::azure_tags, R"({"prefixes":[{"ip_prefix":"198.51.100.0/26"}]})").ok());
-  auto google = check(Format::google_ranges,
-                      R"({"syncToken":"1","creationTime":"2024","prefixes":[{"ipv4Prefix":"198.51.100.192/26","service":"Google Cloud","scope":"us-east1"},{"ipv6Prefix":"2001:db8:a9::/48","service":"Google Cloud","scope":"us-east1"}]})");
+  auto google = check(
+      Format::google_ranges,
+      R"({"syncToken":"1","creationTime":"2024","prefixes":[{"ipv4Prefix":"198.51.100.192/26","service":"Google Cloud","scope":"us-east1"},{"ipv6Prefix":"2001:db8:a9::/48","service":"Google Cloud","scope":"us-east1"}]})");
   CHECK(google.ok());
   CHECK(google.records == 2);
   CHECK_FALSE(check(Format::google_ranges, R"({"prefixes":[{"ipv4Prefix":"not-a-prefix"}]})").ok());
@@ -128,15 +133,17 @@ TEST_CASE("fetch formats: published ranges, cloud.json, netsets and hitlists", "
 }
 
 TEST_CASE("fetch formats: DNSDB lines and crt.sh names", "[fetch]") {
-  auto dnsdb = check(Format::dnsdb,
-                     "{\"cond\":\"begin\"}\n"
-                     R"({"obj":{"rrname":"a.iot.us-east-1.amazonaws.com.","rrtype":"A","rdata":["198.51.100.10"],"time_first":1700000000,"time_last":1700003600}})"
-                     "\n{\"cond\":\"succeeded\"}\n");
+  auto dnsdb = check(
+      Format::dnsdb,
+      "{\"cond\":\"begin\"}\n"
+      R"({"obj":{"rrname":"a.iot.us-east-1.amazonaws.com.","rrtype":"A","rdata":["198.51.100.10"],"time_first":1700000000,"time_last":1700003600}})"
+      "\n{\"cond\":\"succeeded\"}\n");
   CHECK(dnsdb.ok());
   CHECK(dnsdb.records == 1);
   CHECK_FALSE(check(Format::dnsdb, "{\"obj\":{\"rrname\":\"x.\"}}\n").ok());
 
-  std::istringstream crt(R"([{"issuer_ca_id":1,"common_name":"*.azure-devices.net","name_value":"*.azure-devices.net\nhub1.azure-devices.net","id":5},{"common_name":"hub2.azure-devices.net","name_value":"hub2.azure-devices.net"}])");
+  std::istringstream crt(
+      R"([{"issuer_ca_id":1,"common_name":"*.azure-devices.net","name_value":"*.azure-devices.net\nhub1.azure-devices.net","id":5},{"common_name":"hub2.azure-devices.net","name_value":"hub2.azure-devices.net"}])");
   std::vector<std::string> names;
   auto c = read_crtsh(crt, "crt.sh", [&](std::string_view n) { names.emplace_back(n); });
   CHECK(c.ok());
@@ -161,7 +168,7 @@ TEST_CASE("fetch decode: gzip and xz stream in small pieces, sniffing finds them
     CHECK(decode(Compression::sniff, text, step) == text);
   }
   CHECK(decode(Compression::gzip, gz + gz, 100) == text + text);  // concatenated members
-  CHECK(decode(Compression::sniff, "ab", 1) == "ab");              // shorter than any magic
+  CHECK(decode(Compression::sniff, "ab", 1) == "ab");             // shorter than any magic
   CHECK_THROWS_WITH(decode(Compression::gzip, gz.substr(0, gz.size() / 2), 100),
                     Catch::Contains("truncated"));
   CHECK_THROWS_WITH(decode(Compression::xz, x.substr(0, x.size() / 2), 100),
@@ -207,9 +214,7 @@ TEST_CASE("fetch atomic file: the target changes only on commit", "[fetch]") {
 TEST_CASE("fetch secret: environment first, key files must be private, redaction", "[fetch]") {
   TempDir dir;
   std::string file = dir.path + "/key";
-  {
-    std::ofstream(file) << "  file-key-123  \nsecond line\n";
-  }
+  { std::ofstream(file) << "  file-key-123  \nsecond line\n"; }
   ::chmod(file.c_str(), 0600);
   std::string err;
   ::unsetenv("IOTMAP_TEST_FETCH_KEY");

@@ -10,8 +10,9 @@ using namespace iotmap::fetch;
 
 TEST_CASE("fetch sources: the built-in list covers every source of the issue", "[fetch]") {
   auto fs = load_sources(std::nullopt);
-  for (const char* n : {"pfx2as-v4", "pfx2as-v6", "as2org", "aws-ranges", "azure-tags",
-                        "google-ranges", "ipv6-hitlist", "firehol-level1", "dnsdb", "crtsh", "atlas"})
+  for (const char* n :
+       {"pfx2as-v4", "pfx2as-v6", "as2org", "aws-ranges", "azure-tags", "google-ranges",
+        "ipv6-hitlist", "firehol-level1", "dnsdb", "crtsh", "atlas"})
     CHECK(fs.find(n) != nullptr);
   const Source* hl = fs.find("ipv6-hitlist");
   CHECK(hl->format == Format::hitlist);
@@ -40,7 +41,8 @@ kind = "file"
 format = "netset"
 url = "https://127.0.0.1:8443/other.netset"
 file = "other.netset"
-)", "test.toml");
+)",
+                              "test.toml");
   CHECK(fs.http.retry.retries == 1);
   CHECK(fs.http.retry.backoff_ms == 10);
   CHECK(fs.http.ca_file == "/tmp/ca.pem");
@@ -59,7 +61,8 @@ file = "atlas"
 rrtypes = ["A"]
 poll_interval_s = 0.1
 probe_groups = [{ name = "atlas-lab", type = "country", value = "ZZ", requested = 2 }]
-)", "only.toml");
+)",
+                                "only.toml");
   REQUIRE(only.sources.size() == 1);
   CHECK(only.sources[0].kind == Kind::atlas);
   CHECK(only.sources[0].poll_interval_s == Approx(0.1));
@@ -81,9 +84,11 @@ TEST_CASE("fetch sources: errors name file, line and key", "[fetch]") {
   fails("[source.aws-ranges]\nformat = \"csv\"\n", "s.toml:2: source.aws-ranges.format: must be");
   fails("[source.aws-ranges]\nfile = \"../etc/passwd\"\n", "s.toml:2: source.aws-ranges.file");
   fails("[source.pfx2as-v4]\npick = \"no group\"\n", "s.toml:2: source.pfx2as-v4.pick");
-  fails("[source.atlas]\nrrtypes = [\"CNAME\"]\n", "source.atlas.rrtypes: Atlas measures A and AAAA");
+  fails("[source.atlas]\nrrtypes = [\"CNAME\"]\n",
+        "source.atlas.rrtypes: Atlas measures A and AAAA");
   fails("[fetch]\nretries = -1\n", "s.toml:2: fetch.retries: must be between 0 and 50");
-  fails("[source.atlas]\nprobe_groups = [{ name = \"x\" }]\n", "a probe group needs name, type and value");
+  fails("[source.atlas]\nprobe_groups = [{ name = \"x\" }]\n",
+        "a probe group needs name, type and value");
   fails("[fetch\n", "s.toml:1:");
   CHECK_THROWS_WITH(load_sources(std::string("/nonexistent/sources.toml")),
                     Catch::Contains("/nonexistent/sources.toml: cannot open"));
