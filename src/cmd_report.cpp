@@ -1,7 +1,70 @@
+// `iotmap report footprint --date D --format md|html|json [--window DAYS] [--output FILE]`:
+// each provider's footprint (METHOD.md section 4) over the window ending on D, recomputed from
+// the store with the configured prefix-to-AS, as2org, geolocation, published-range and
+// blocklist files, rendered as Markdown, JSON or one self-contained HTML page.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "backend_map/report.h"
+#include "config/catalogue.h"
+#include "src/classify_inputs.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
 
-int run_report(Context&, Args&) { return not_built("report", "the footprint report"); }
+namespace bm = backend_map;
+
+int run_report(Context& ctx, Args& args) {
+  if (!args.flag("footprint")) {
+    auto rest = args.positionals();
+    throw UsageError(rest.empty() ? "expected: report footprint" : "unknown report '" + rest[0] + "'");
+  }
+  const bm::Day date = classify_date_option(args);
+  const auto& cfg = ctx.config();
+  const int window = classify_window_option(args, cfg.classify.window_days);
+  std::string format = args.option("--format").value_or("md");
+  auto output = args.option("--output");
+  args.positionals();
+  if (format != "md" && format != "html" && format != "json")
+    throw UsageError("--format: md, html or json");
+  try {
+    auto view = bm::view_of(config::Catalogue::load(cfg));
+    db::Store store(ctx.db_path());
+    auto w = load_window(store, date, window);
+    auto options = bm::ClassifyOptions::from(cfg.classify);
+    options.keep_names = false;
+    options.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    auto cls = bm::classify(w.data, view.lookup, w.first, w.last, options);
+    auto sources = load_footprint_sources(cfg, view);
+    auto fp = bm::compute_footprint(w.data, cls, sources->inputs);
+    std::string text = format == "md"     ? bm::footprint_markdown(view.providers, fp, date)
+                       : format == "html" ? bm::footprint_html(view.providers, fp, date)
+                                          : bm::footprint_json(view.providers, fp, date);
+    for (const auto& p : sources->problems) std::fprintf(stderr, "iotmap report: %s\n", p.c_str());
+    if (output) {
+      std::ofstream out(*output, std::ios::binary | std::ios::trunc);
+      out << text;
+      out.flush();
+      if (!out) {
+        std::fprintf(stderr, "iotmap report: cannot write %s\n", output->c_str());
+        return kFailure;
+      }
+    } else {
+      std::cout << text << std::flush;
+    }
+    if (fp.providers.empty())
+      std::fprintf(stderr, "iotmap report: no provider IPs in %s..%s\n", bm::day_str(w.first).c_str(),
+                   bm::day_str(w.last).c_str());
+    return sources->problems.empty() ? kOk : kPartial;
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "iotmap report: %s\n", e.what());
+    return kConfig;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "iotmap report: %s\n", e.what());
+    return kFailure;
+  }
+}
 
 }  // namespace iotmap::cli

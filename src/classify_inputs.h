@@ -1,0 +1,56 @@
+// The edge between the store and the backend map: reads a window of resolutions, passive DNS,
+// TLS observations and candidate names into a backend_map::Dataset, and the configured
+// prefix-to-AS, as2org, geolocation, published-range and blocklist files into FootprintInputs.
+// Used by `iotmap classify`, `iotmap report footprint` and `iotmap export hitlist`.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backend_map/catalogue_view.h"
+#include "backend_map/classify.h"
+#include "backend_map/footprint.h"
+#include "backend_map/geo.h"
+#include "config/config.h"
+#include "db/store.h"
+#include "src/cli.h"
+
+namespace iotmap::cli {
+
+struct WindowData {
+  backend_map::Dataset data;
+  backend_map::Day first = 0, last = 0;
+  size_t resolutions = 0, pdns = 0, tls = 0;  // rows read
+};
+
+// Days [date - window_days + 1, date]. Every (ip, name, chain) resolved on a day becomes a
+// resolution of that day (active DNS); passive DNS A/AAAA and CNAME records count on every day
+// their first..last seen range touches; TLS observations that returned a certificate add its
+// names on the IP, and every answered port adds a service.
+WindowData load_window(db::Store& store, backend_map::Day date, int window_days);
+
+struct FootprintSources {
+  backend_map::PrefixTable pfx2as;
+  std::unordered_map<uint32_t, backend_map::AsOrg> as2org;
+  std::unique_ptr<backend_map::MaxMindGeo> geo;
+  backend_map::FootprintInputs inputs;
+  std::vector<std::string> problems;  // unreadable files, malformed lines (first few)
+};
+
+// Reads [sources] pfx2as (+ pfx2as_extra), as2org, geoip, published_ranges (Azure service tags
+// go to the provider "microsoft", AWS ip-ranges to "aws") and blocklist_overlap. Missing
+// settings leave the parts empty; unreadable files are reported in `problems`.
+std::unique_ptr<FootprintSources> load_footprint_sources(const config::Config& config,
+                                                         const backend_map::CatalogueView& view);
+
+// --date YYYY-MM-DD (required) and --window DAYS (1..366, else `fallback`); UsageError otherwise.
+backend_map::Day classify_date_option(Args& args);
+int classify_window_option(Args& args, int fallback);
+
+// Store spellings: "name." and day start in Unix seconds.
+std::string store_name(std::string_view name);
+int64_t day_seconds(backend_map::Day day);
+
+}  // namespace iotmap::cli
