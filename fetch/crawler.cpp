@@ -220,6 +220,7 @@ SourceResult run_file_source(const Source& s, Context& ctx) {
   Downloaded got = download(ctx, d);
   r.status = got.status;
   r.message = got.message;
+  if (got.status != SourceResult::Status::failed) r.message += " -> " + r.path;
   if (got.status == SourceResult::Status::ok) {
     r.counts["bytes"] = static_cast<int64_t>(got.bytes);
     r.counts["records"] = static_cast<int64_t>(got.records);

@@ -9,7 +9,7 @@
 namespace iotmap::fetch {
 namespace {
 
-constexpr size_t kChunk = 64 * 1024;
+constexpr size_t kChunk = size_t{64} * 1024;
 
 class Identity : public Decoder {
  public:

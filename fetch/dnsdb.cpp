@@ -244,7 +244,7 @@ SourceResult run_dnsdb(const Source& s, Context& ctx) {
               {"limited", limited}};
   r.message = std::to_string(names.size()) + " names, " + std::to_string(lookups) + " look-ups, " +
               std::to_string(st.kept) + " records imported, " + std::to_string(bytes) +
-              " bytes, sha256 " + sha.substr(0, 16) + "...";
+              " bytes, sha256 " + sha.substr(0, 16) + "... -> " + r.path;
   return r;
 }
 

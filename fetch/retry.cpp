@@ -18,10 +18,10 @@ Decision decide(const AttemptOutcome& o, int attempt, const RetryPolicy& p, doub
     retryable = o.idempotent;
   } else if (o.kind == K::http_error) {
     long s = o.status;
-    if (s == 429 || (s == 503 && o.retry_after_s))
-      retryable = true;  // refused, not processed
-    else if (o.idempotent && (s == 408 || s == 425 || s == 500 || s == 502 || s == 503 || s == 504))
-      retryable = true;
+    // 429, and 503 with Retry-After: refused, so not processed, whatever the method.
+    bool refused = s == 429 || (s == 503 && o.retry_after_s);
+    bool server_trouble = s == 408 || s == 425 || s == 500 || s == 502 || s == 503 || s == 504;
+    retryable = refused || (o.idempotent && server_trouble);
   }
   if (!retryable) return d;
   if (attempt >= p.retries) {

@@ -41,6 +41,7 @@ cleanup() {
   if [ -n "$server_pid" ]; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
+    rm -f "$LAB_DIR/run/fetch-server.pid"
   fi
   if [ "${IOTMAP_FETCH_TEST_KEEP:-0}" = 1 ] || [ "$fails" -gt 0 ]; then
     echo "fetch_test: state kept in $T"
