@@ -141,7 +141,7 @@ TEST_CASE("unicode, escaped and unknown DN fields", "[certs]") {
         "O=Société Générale ✓,C=FR");
 }
 
-TEST_CASE("a BMPString value comes out as UTF-8; invalid UTF-8 in a DN is an error", "[certs]") {
+TEST_CASE("a BMPString value comes out as UTF-8, and invalid UTF-8 in a DN is an error", "[certs]") {
   X509Ptr x = make_x509(Spec{});
   X509_NAME* name = X509_get_subject_name(x.get());
   const unsigned char bmp[] = {0x00, 'B', 0x00, 0xe9};  // "Bé" in UCS-2

@@ -61,7 +61,7 @@ TEST_CASE("AWS: only '*.iot' names count", "[certs]") {
   CHECK(m[0].region == "eu-west-1");
 }
 
-TEST_CASE("SAP drops sapns2; Bosch keeps bosch-iot-hub.com; Siemens keeps three names", "[certs]") {
+TEST_CASE("SAP drops sapns2, Bosch keeps bosch-iot-hub.com, Siemens keeps three names", "[certs]") {
   auto sap = match_names(with_names("x.eu10.cp.iot.sap", "DNS:y.sapns2.iot.sap"), suffix_matcher());
   REQUIRE(sap.size() == 1);
   CHECK(sap[0].name == "x.eu10.cp.iot.sap");
@@ -77,7 +77,7 @@ TEST_CASE("SAP drops sapns2; Bosch keeps bosch-iot-hub.com; Siemens keeps three 
   CHECK(siemens[1].name == "*.eu2.mindsphere.io");
 }
 
-TEST_CASE("device-service matches are not filtered; custom filters apply", "[certs]") {
+TEST_CASE("device-service matches are not filtered, custom filters apply", "[certs]") {
   Certificate c = with_names("*.myfoscam.org", "DNS:hub.azure-devices.net");
   auto m = match_names(c, suffix_matcher());
   REQUIRE(m.size() == 2);

@@ -289,7 +289,7 @@ TEST_CASE("passive DNS upserts widen the time window", "[db]") {
   CHECK(back.empty());
 }
 
-TEST_CASE("daily results replace the day; other days stay", "[db]") {
+TEST_CASE("daily results replace the day, other days stay", "[db]") {
   TempDir dir;
   Store store(dir.file("daily.db"));
   std::vector<HitlistRow> hits{
