@@ -182,3 +182,32 @@ TEST_CASE("fetch index: the greatest release in an index, resolved against it", 
   CHECK(url_escape("%.azure-devices.net") == "%25.azure-devices.net");
   CHECK(url_escape("^a+b$") == "%5Ea%2Bb%24");
 }
+
+TEST_CASE("fetch http: https only, and the loopback guard refuses other hosts", "[fetch]") {
+  Redactor redact;
+  HttpSettings open;
+  HttpClient plain(open, redact, [](const std::string&) {});
+  CHECK(plain.refuse_reason("https://ip-ranges.amazonaws.com/ip-ranges.json").empty());
+  CHECK(plain.refuse_reason("http://127.0.0.1/x") == "only https:// URLs are fetched");
+  CHECK(plain.refuse_reason("ftp://127.0.0.1/x") == "only https:// URLs are fetched");
+  CHECK(plain.refuse_reason("not a url") == "not a valid URL");
+  HttpSettings guarded;
+  guarded.loopback_only = true;
+  HttpClient guard(guarded, redact, [](const std::string&) {});
+  CHECK(guard.refuse_reason("https://127.0.0.1:8443/x").empty());
+  CHECK(guard.refuse_reason("https://127.9.9.9/x").empty());
+  CHECK(guard.refuse_reason("https://[::1]:8443/x").empty());
+  CHECK(guard.refuse_reason("https://localhost/x").empty());
+  CHECK(guard.refuse_reason("https://ip-ranges.amazonaws.com/ip-ranges.json") ==
+        "IOTMAP_FETCH_LOOPBACK_ONLY is set and ip-ranges.amazonaws.com is not a loopback address");
+  CHECK_FALSE(guard.refuse_reason("https://192.0.2.1/x").empty());
+  CHECK_FALSE(guard.refuse_reason("https://[2001:db8::1]/x").empty());
+  // perform() refuses before any connection: the error says why, the sink never sees a byte.
+  StringSink sink;
+  Request r;
+  r.url = "https://198.51.100.1/never";
+  Response resp = guard.perform(r, sink);
+  CHECK(resp.error.rfind("refused: IOTMAP_FETCH_LOOPBACK_ONLY", 0) == 0);
+  CHECK(resp.attempts == 0);
+  CHECK(sink.text.empty());
+}
