@@ -164,7 +164,8 @@ void apply(const std::string& origin, const toml::table& root, Config& c) {
                                    .on("geoip", t.str(s.geoip))
                                    .on("published_ranges", t.strings(s.published_ranges))
                                    .on("blocklist_overlap", t.str(s.blocklist_overlap))
-                                   .on("ipv6_hitlists", t.strings(s.ipv6_hitlists));
+                                   .on("ipv6_hitlists", t.strings(s.ipv6_hitlists))
+                                   .on("fetch_file", t.str(s.fetch_file));
                              }))
       .on("classify", section("classify", [&](Table& t) {
         auto& k = c.classify;

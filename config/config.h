@@ -71,6 +71,7 @@ struct Sources {
   std::vector<std::string> published_ranges;  // Azure service tags / AWS ip-ranges.json
   std::string blocklist_overlap;        // FireHOL netset
   std::vector<std::string> ipv6_hitlists;
+  std::string fetch_file;               // where and how `iotmap fetch` downloads (fetch/sources.toml format)
 };
 
 struct ClassifySettings {

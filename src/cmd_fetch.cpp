@@ -31,6 +31,8 @@ int run_fetch(Context& ctx, Args& args) {
   bool all = args.flag("--all");
   bool list = args.flag("--list");
   auto sources_file = args.option("--sources");
+  if (!sources_file && !ctx.config().sources.fetch_file.empty())
+    sources_file = ctx.config().sources.fetch_file;
   auto data_dir_opt = args.option("--data-dir");
   auto names = args.positionals();
 
