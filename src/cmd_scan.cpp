@@ -1,7 +1,370 @@
+// `iotmap scan`: TLS certificates and IoT protocol probes (scanner/engine.h) over target files,
+// addresses on the command line, or the IPs the resolver found for a date or hour. Ethics
+// first: without a blocklist file and contact information nothing happens (exit 6), and the
+// blocklist is honoured by the engine before every connection. Each scan is a run in the
+// store with its settings and counts; its checkpoint lets a killed scan resume where it was,
+// with the same seed and run, repeating and losing no target. docs/scan-output.md describes
+// --output jsonl.
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <unordered_set>
+
+#include "config/catalogue.h"
+#include "db/store.h"
+#include "ethics/policy.h"
+#include "lib/lockfile.h"
+#include "lib/progress.h"
+#include "resolver/rows.h"
+#include "scanner/engine.h"
+#include "scanner/ports.h"
+#include "scanner/record.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
+namespace {
 
-int run_scan(Context&, Args&) { return not_built("scan", "scanning"); }
+using namespace iotmap::scanner;
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop = true; }
+
+// SIGINT/SIGTERM stop the scan cleanly (connections in flight end, the checkpoint is saved);
+// the previous handlers come back when the scan is over.
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    g_stop = false;
+    old_int_ = std::signal(SIGINT, on_signal);
+    old_term_ = std::signal(SIGTERM, on_signal);
+  }
+  ~StopOnSignal() {
+    std::signal(SIGINT, old_int_);
+    std::signal(SIGTERM, old_term_);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  void (*old_int_)(int);
+  void (*old_term_)(int);
+};
+
+std::string utc_date(int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+std::vector<uint16_t> parse_ports(const std::string& text) {
+  std::vector<uint16_t> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string p = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(p) == 0 || std::stoul(p) > 65535)
+      throw UsageError("--ports takes port numbers 1-65535 separated by commas, not '" + p + "'");
+    out.push_back(static_cast<uint16_t>(std::stoul(p)));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+// [from, to) and the label of "YYYY-MM-DD" or "YYYY-MM-DDTHH".
+struct Period {
+  int64_t from = 0, to = 0;
+  std::string label;
+};
+
+Period parse_period(const std::string& text) {
+  if (auto hour = resolver::parse_hour(text)) return {*hour, *hour + 3600, text};
+  try {
+    if (text.size() == 10) {
+      int64_t day = db::day_start(text);
+      return {day, day + 86400, text};
+    }
+  } catch (const std::exception&) {
+  }
+  throw UsageError("--resolutions wants YYYY-MM-DD or YYYY-MM-DDTHH, not '" + text + "'");
+}
+
+// Every (ip, name) the resolver stored for the period: each IP a target, its names as SNI.
+void targets_from_resolutions(db::Store& store, const Period& p, TargetList& list) {
+  store.for_each_ip_name(p.from, p.to, [&](const db::IpNameRow& row) {
+    auto ip = IpAddress::parse(row.ip);
+    if (!ip) return;
+    std::string name = normalize_name(row.name);
+    list.add(*ip, name.empty() ? std::vector<std::string>{} : std::vector<std::string>{name});
+  });
+}
+
+std::string settings_summary(const EngineOptions& o, const config::ScanSettings& s,
+                             const std::optional<std::vector<uint16_t>>& ports) {
+  std::string p = "catalogue";
+  if (ports) {
+    p.clear();
+    for (auto port : *ports) p += (p.empty() ? "" : ",") + std::to_string(port);
+  }
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "rate=%g max_in_flight=%d timeout_ms=%d per_ip_spacing_ms=%d "
+                "per_prefix_spacing_ms=%d max_bytes=%llu workers=%d sni=%s%s ports=%s",
+                o.rate, o.max_in_flight, o.timeout_ms, o.per_ip_spacing_ms,
+                o.per_prefix_spacing_ms, static_cast<unsigned long long>(o.max_bytes), o.workers,
+                s.probe_without_sni ? "none" : "", s.probe_with_names ? "+names" : "", p.c_str());
+  return buf;
+}
+
+// The steps above the checkpoint whose observation the killed run already stored.
+std::vector<uint64_t> stored_steps(db::Store& store, int64_t run_id, const TaskSet& tasks,
+                                   const ScanOrder& order, uint64_t from) {
+  std::unordered_set<std::string> seen;
+  store.database()
+      .cached("SELECT ip, port, sni FROM tls_observations WHERE run_id = ?")
+      .bind(1, run_id)
+      .each([&](db::Statement& s) {
+        seen.insert(s.text(0) + " " + std::to_string(s.int64(1)) + " " + s.text(2));
+      });
+  std::vector<uint64_t> out;
+  for (uint64_t step = from; step < order.steps() && out.size() < seen.size(); ++step) {
+    const Task& t = tasks.tasks[order.task_at(step)];
+    std::string key = tasks.ip(t).str() + " " + std::to_string(tasks.plan(t).port) + " " +
+                      std::string(tasks.sni(t));
+    if (seen.count(key) != 0) out.push_back(step);
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_scan(Context& ctx, Args& args) {
+  auto ports_opt = args.option("--ports");
+  auto shard_opt = args.option("--shard");
+  auto seed_opt = args.option("--seed");
+  auto output = args.option("--output");
+  auto resolutions = args.option("--resolutions");
+  auto target_args = args.options("--target");
+  auto rate_opt = args.option("--rate");
+  bool fresh = args.flag("--fresh");
+  auto files = args.positionals();
+
+  if (output && *output != "jsonl" && *output != "none")
+    throw UsageError("--output takes jsonl or none, not '" + *output + "'");
+  const bool jsonl = output && *output == "jsonl";
+  std::string shard_error;
+  Shard shard;
+  if (shard_opt) {
+    auto s = Shard::parse(*shard_opt, &shard_error);
+    if (!s) throw UsageError(shard_error);
+    shard = *s;
+  }
+  std::optional<std::vector<uint16_t>> ports;
+  if (ports_opt) ports = parse_ports(*ports_opt);
+  std::optional<uint64_t> seed_arg;
+  if (seed_opt) {
+    if (seed_opt->empty() || seed_opt->find_first_not_of("0123456789") != std::string::npos)
+      throw UsageError("--seed wants a whole number");
+    seed_arg = std::stoull(*seed_opt);
+  }
+
+  const config::Config& cfg = ctx.config();
+  // Ethics before anything else: no blocklist file or no contact, no scan.
+  auto problems = ethics::scan_preconditions(cfg);
+  if (!problems.empty()) {
+    std::fprintf(stderr, "iotmap scan: refused; nothing was sent:\n");
+    for (const auto& p : problems) std::fprintf(stderr, "  - %s\n", p.c_str());
+    return kRefused;
+  }
+  ethics::Policy policy;
+  try {
+    policy = ethics::scan_policy(cfg);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "iotmap scan: refused; nothing was sent: %s\n", e.what());
+    return kRefused;
+  }
+
+  EngineOptions options = EngineOptions::from(cfg.scan);
+  if (rate_opt) {
+    try {
+      options.rate = std::stod(*rate_opt);
+    } catch (const std::exception&) {
+      throw UsageError("--rate wants connections per second");
+    }
+    if (!(options.rate > 0)) throw UsageError("--rate wants a positive number");
+    if (options.rate > policy.rate)
+      std::fprintf(stderr, "iotmap scan: --rate %g is above the configured cap; scanning at %g/s\n",
+                   options.rate, policy.rate);
+  }
+  options.stop = &g_stop;
+  options.user_agent = "iotmap/0.1 (+" + policy.contact + ")";
+
+  const std::string db_path = ctx.db_path();
+  auto lock = LockFile::try_acquire(db_path + ".scan-" + std::to_string(shard.index) + "of" +
+                                    std::to_string(shard.count) + ".lock");
+  if (!lock) {
+    std::fprintf(stderr, "iotmap scan: another scan of shard %s holds the lock on %s; nothing done\n",
+                 shard.str().c_str(), db_path.c_str());
+    return kLocked;
+  }
+  auto catalogue = config::Catalogue::load(cfg);
+  db::Store store(db_path);
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+
+  // Targets: files, --target, and the resolver's IPs (by default today's when nothing is given).
+  TargetList list;
+  for (const auto& f : files) list.add_file(f, cfg.scan.cidr_cap);
+  for (const auto& t : target_args) list.add_line(t, "--target", cfg.scan.cidr_cap);
+  Period period{0, 0, utc_date(now)};
+  if (resolutions || (files.empty() && target_args.empty())) {
+    period = parse_period(resolutions.value_or(utc_date(now)));
+    targets_from_resolutions(store, period, list);
+  }
+  list.normalize();
+  for (const auto& e : list.errors)
+    std::fprintf(stderr, "iotmap scan: %s: %s; skipped\n", e.where.c_str(), e.message.c_str());
+  const bool bad_input = !list.errors.empty();
+
+  PortPlanner planner(catalogue, ports);
+  TaskSet tasks = build_tasks(std::move(list.targets), planner,
+                              TaskOptions{cfg.scan.probe_without_sni, cfg.scan.probe_with_names});
+  const std::string digest = tasks.digest();
+
+  // A killed scan over the same targets and shard resumes with its run, seed and checkpoint.
+  db::ScanCheckpoint cp{};
+  bool resuming = false;
+  if (!fresh) {
+    if (auto found = store.resumable_scan(shard.str(), digest)) {
+      cp = *found;
+      resuming = true;
+    }
+  }
+  if (resuming && seed_arg && static_cast<uint64_t>(cp.seed) != *seed_arg) {
+    std::fprintf(stderr, "iotmap scan: not resuming run #%lld: it used another seed\n",
+                 static_cast<long long>(cp.run_id));
+    resuming = false;
+  }
+  uint64_t seed = resuming ? static_cast<uint64_t>(cp.seed)
+                           : seed_arg.value_or(cfg.scan.seed != 0 ? cfg.scan.seed : random_seed());
+  ScanOrder order(tasks.tasks.size(), seed, shard);
+  ResumePoint resume;
+  int64_t run_id = 0;
+  uint64_t done = 0;
+  if (resuming) {
+    run_id = cp.run_id;
+    resume.next_step = static_cast<uint64_t>(cp.next_index);
+    resume.done_above = stored_steps(store, run_id, tasks, order, resume.next_step);
+    done = static_cast<uint64_t>(cp.done_count);
+    std::fprintf(stderr, "iotmap scan: resuming run #%lld at step %llu of %llu (%zu later steps already stored)\n",
+                 static_cast<long long>(run_id), static_cast<unsigned long long>(resume.next_step),
+                 static_cast<unsigned long long>(order.steps()), resume.done_above.size());
+  } else {
+    db::RunInfo info;
+    info.kind = "scan";
+    info.covers = period.label;
+    info.shard = shard.str();
+    info.seed = static_cast<int64_t>(seed);
+    info.target_count = static_cast<int64_t>(tasks.targets.size());
+    info.rate = std::min(options.rate, policy.rate);
+    info.config = settings_summary(options, cfg.scan, ports);
+    run_id = store.begin_run(info);
+  }
+  auto checkpoint = [&](uint64_t next) {
+    store.save_checkpoint({run_id, shard.str(), static_cast<int64_t>(seed), digest,
+                           static_cast<int64_t>(order.steps()), static_cast<int64_t>(next),
+                           static_cast<int64_t>(done), 0});
+  };
+  if (!resuming) checkpoint(0);
+  std::fprintf(stderr,
+               "iotmap scan: run #%lld: %zu targets, %zu connections (shard %s: %llu), seed %llu, "
+               "%g/s\n",
+               static_cast<long long>(run_id), tasks.targets.size(), tasks.tasks.size(),
+               shard.str().c_str(), static_cast<unsigned long long>(order.steps()),
+               static_cast<unsigned long long>(seed), std::min(options.rate, policy.rate));
+
+  CertificateBook book(certs::catalogue_matcher(catalogue));
+  std::map<std::string, int64_t> counts;
+  uint64_t observations = 0, blocked = 0, optout = 0;
+  const std::string& optout_file = cfg.ethics.optout_file;
+  Progress progress("scan", order.steps() - resume.next_step - resume.done_above.size());
+  auto sink = [&](std::vector<GrabResult>& batch, uint64_t watermark) {
+    const int64_t t = static_cast<int64_t>(std::time(nullptr));
+    std::vector<db::TlsObservationRow> rows;
+    rows.reserve(batch.size());
+    for (const auto& r : batch) {
+      std::vector<std::string> shas;
+      if (r.status == Status::kBlocked) {
+        ++blocked;
+        if (!optout_file.empty() && policy.blocklist.why(r.ip).rfind(optout_file + ":", 0) == 0)
+          ++optout;
+      } else {
+        shas = book.add_chain(r.chain, t);
+        rows.push_back(observation_row(r, run_id, shas));
+      }
+      if (jsonl) {
+        std::string line = grab_json(r, run_id, shas, book)
+                               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fputc('\n', stdout);
+      }
+    }
+    auto certs = book.take_certificates();
+    if (!rows.empty() || !certs.empty()) observations += store.add_tls_observations(rows, certs);
+    auto names = book.take_names();
+    if (!names.empty()) store.add_cert_names(names);
+    done += batch.size();
+    checkpoint(watermark);
+    if (jsonl) std::fflush(stdout);
+    progress.add(batch.size());
+  };
+
+  ScanSummary summary;
+  {
+    StopOnSignal signals;
+    try {
+      summary = run_scan(tasks, order, resume, policy, options, sink);
+    } catch (const std::exception& e) {
+      // The checkpoint stays: the same command resumes this run.
+      std::fprintf(stderr, "\niotmap scan: %s\n", e.what());
+      return kFailure;
+    }
+  }
+  progress.finish();
+
+  counts["targets"] = static_cast<int64_t>(tasks.targets.size());
+  counts["connections"] = static_cast<int64_t>(summary.delivered);
+  counts["steps"] = static_cast<int64_t>(order.steps());
+  counts["observations"] = static_cast<int64_t>(observations);
+  counts["certificates"] = static_cast<int64_t>(book.parsed());
+  counts["blocked"] = static_cast<int64_t>(blocked);
+  counts["optout"] = static_cast<int64_t>(optout);
+  counts["bad_lines"] = static_cast<int64_t>(list.errors.size());
+  std::string by_status;
+  for (const auto& [s, n] : summary.by_status) {
+    counts["status_" + s] = static_cast<int64_t>(n);
+    by_status += (by_status.empty() ? "" : ", ") + s + " " + std::to_string(n);
+  }
+  std::fprintf(stderr, "iotmap scan: run #%lld: %llu connections in %.1f s (%.0f/s)%s%s\n",
+               static_cast<long long>(run_id), static_cast<unsigned long long>(summary.delivered),
+               summary.seconds,
+               summary.seconds > 0 ? static_cast<double>(summary.delivered) / summary.seconds : 0.0,
+               by_status.empty() ? "" : ": ", by_status.c_str());
+  if (summary.stopped) {
+    // Left unfinished on purpose: running the same command again resumes it.
+    std::fprintf(stderr,
+                 "iotmap scan: stopped at step %llu of %llu; run the same command to resume\n",
+                 static_cast<unsigned long long>(summary.watermark),
+                 static_cast<unsigned long long>(order.steps()));
+    return kFailure;
+  }
+  store.finish_run(run_id, bad_input ? "partial" : "ok", counts,
+                   bad_input ? std::to_string(list.errors.size()) + " bad target lines skipped" : "");
+  return bad_input ? kPartial : kOk;
+}
 
 }  // namespace iotmap::cli

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -213,6 +214,9 @@ struct TlsOptions {
 class TlsServer {
  public:
   TlsServer(const std::string& address, TlsOptions options) : options_(std::move(options)) {
+    // A client that resets after its Finished makes our next write (a session ticket) fail;
+    // that must be an error return, not a signal that ends the test process.
+    std::signal(SIGPIPE, SIG_IGN);
     ctx_ = make_ctx(*options_.cert);
     for (const auto& [name, cert] : options_.by_name) named_.emplace_back(name, make_ctx(*cert));
     SSL_CTX_set_tlsext_servername_callback(ctx_.get(), on_sni);
