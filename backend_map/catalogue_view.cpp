@@ -31,6 +31,7 @@ CatalogueView view_of(const config::Catalogue& catalogue) {
     out.asns = p.asns;
     for (const auto& r : p.regions) out.regions.push_back({r.code, r.city, r.country, r.latitude, r.longitude});
     out.ports = ports_of(p.ports);
+    out.registrable_domains = p.registrable_domains;
     (*ids)[p.id] = int32_t(v.providers.size());
     v.providers.push_back(std::move(out));
   }

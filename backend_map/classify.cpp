@@ -204,6 +204,19 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
   };
   std::vector<ProvAcc> provs;
 
+  // A certificate name of provider `a`: in the registrable domain of one of its names on the
+  // IP, or under one of the registrable domains the provider table lists for it.
+  auto own_name = [&](NameId n, const ProvAcc& a) {
+    if (std::find(a.domains.begin(), a.domains.end(), facts.registrable(n)) != a.domains.end()) return true;
+    if (!options.providers || a.provider < 0 || size_t(a.provider) >= options.providers->size()) return false;
+    std::string_view name = data.names[n];
+    if (name.starts_with("*.")) name.remove_prefix(2);
+    for (const auto& rd : (*options.providers)[size_t(a.provider)].registrable_domains)
+      if (name == rd || (name.size() > rd.size() && name.ends_with(rd) && name[name.size() - rd.size() - 1] == '.'))
+        return true;
+    return false;
+  };
+
   out.day_begin.assign(n_days + 1, 0);
   size_t oi = 0, ei = 0;
   for (size_t doff = 0; doff < n_days; ++doff) {
@@ -277,35 +290,7 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
       row.sources = all_sources;
       row.names_total = static_cast<uint32_t>(closure.size());
 
-      // Exclusive rule: registrable domains of the DNS root names.
-      uint32_t single = kNone, count = 0;
-      auto count_domain = [&](NameId n) {
-        uint32_t d = facts.registrable(n);
-        if (domain_stamp.size() <= d) domain_stamp.resize(out.registrable.size() + 1024, 0);
-        if (domain_stamp[d] == cur) return;
-        domain_stamp[d] = cur;
-        ++count;
-        single = d;
-      };
-      for (NameId n : closure)
-        if (has_dns(mask[n]) && rev_begin[n] == kNone) count_domain(n);
-      if (count == 0)  // only CNAME loops: every DNS name counts
-        for (NameId n : closure)
-          if (has_dns(mask[n])) count_domain(n);
-      row.registrable_domains = count;
-      row.domain = count == 1 ? single : kNone;
-      if (count > 1) {
-        row.exclusive = Verdict::kShared;
-        row.exclusive_reason = Reason::kSeveralRegistrableDomains;
-      } else if (count == 1) {
-        row.exclusive = Verdict::kDedicated;
-        row.exclusive_reason = Reason::kOneRegistrableDomain;
-      } else {
-        row.exclusive = Verdict::kUnknown;
-        row.exclusive_reason = Reason::kOnlyCertificates;
-      }
-
-      // Threshold rule, per provider present.
+      // Providers present, with the registrable domains of their names on the IP.
       provs.clear();
       for (NameId n : closure) {
         int32_t p = facts.provider(n);
@@ -324,6 +309,44 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
         if (!data.names[n].starts_with("*."))
           out.domain_ips.push_back({n, ip, day, mask[n]});
       }
+      // Exclusive rule: registrable domains of the DNS root names.
+      uint32_t single = kNone, count = 0;
+      auto count_domain = [&](NameId n) {
+        uint32_t d = facts.registrable(n);
+        if (domain_stamp.size() <= d) domain_stamp.resize(out.registrable.size() + 1024, 0);
+        if (domain_stamp[d] == cur) return;
+        domain_stamp[d] = cur;
+        ++count;
+        single = d;
+      };
+      for (NameId n : closure)
+        if (has_dns(mask[n]) && rev_begin[n] == kNone) count_domain(n);
+      if (count == 0)  // only CNAME loops: every DNS name counts
+        for (NameId n : closure)
+          if (has_dns(mask[n])) count_domain(n);
+      const bool dns_domains = count > 0;
+      // Certificate names of other organisations (a CDN's many-site certificate) show sharing
+      // too; those of a provider present on the IP do not.
+      for (NameId n : closure) {
+        if (has_dns(mask[n])) continue;
+        bool own = false;
+        for (const auto& a : provs) own = own || own_name(n, a);
+        if (!own) count_domain(n);
+      }
+      row.registrable_domains = count;
+      row.domain = count == 1 ? single : kNone;
+      if (count > 1) {
+        row.exclusive = Verdict::kShared;
+        row.exclusive_reason = Reason::kSeveralRegistrableDomains;
+      } else if (count == 1 && dns_domains) {
+        row.exclusive = Verdict::kDedicated;
+        row.exclusive_reason = Reason::kOneRegistrableDomain;
+      } else {
+        row.exclusive = Verdict::kUnknown;
+        row.exclusive_reason = Reason::kOnlyCertificates;
+      }
+
+      // Threshold rule, per provider present.
       row.providers_begin = static_cast<uint32_t>(out.ip_providers.size());
       for (const auto& a : provs) {
         IpProvider ipp;
@@ -334,9 +357,7 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
           if (facts.provider(n) == a.provider) continue;
           int32_t an = ancestry(n);
           if (an == a.provider || an == kMany) continue;  // downstream of a provider name
-          if (!has_dns(mask[n]) &&
-              std::find(a.domains.begin(), a.domains.end(), facts.registrable(n)) != a.domains.end())
-            continue;  // the provider's own certificate names
+          if (!has_dns(mask[n]) && own_name(n, a)) continue;  // the provider's own certificate names
           ++ipp.not_matching;
         }
         if (ipp.not_matching > threshold) {

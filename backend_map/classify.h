@@ -62,6 +62,9 @@ struct ClassifyOptions {
   int shared_threshold = 0;  // not-matching names tolerated on a dedicated IP
   bool keep_names = true;    // keep every name seen on each IP and day (Classification::ip_names)
   int threads = 1;           // > 1: provider lookups on that many threads (lookup must be thread-safe)
+  // The provider table the lookup indexes (optional): its registrable_domains mark certificate
+  // names as the provider's own.
+  const std::vector<Provider>* providers = nullptr;
   static ClassifyOptions from(const config::ClassifySettings& settings);
 };
 

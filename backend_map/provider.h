@@ -31,6 +31,7 @@ struct Provider {
   std::vector<Region> regions;
   std::vector<PortProtocol> ports;  // documented ports, used when no scan saw the service
   std::string level = "backend";    // backend | platform | manufacturer | product
+  std::vector<std::string> registrable_domains{};  // the provider's own ("azure-devices.net")
 };
 
 // Result of matching one name: indexes into the provider table and its regions; -1 for none.

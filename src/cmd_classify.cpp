@@ -55,7 +55,7 @@ int run_classify(Context& ctx, Args& args) {
   args.positionals();
   auto rule = bm::parse_rule(cfg.classify.hitlist_rule);
   if (!rule) {
-    std::fprintf(stderr, "iotmap classify: [classify] hitlist_rule must be exclusive or threshold\n");
+    std::fprintf(stderr, "iotmap classify: [classify] hitlist_rule must be exclusive or threshold, not \"%s\"\n", cfg.classify.hitlist_rule.c_str());
     return kConfig;
   }
   try {
@@ -71,6 +71,7 @@ int run_classify(Context& ctx, Args& args) {
     auto w = load_window(store, date, window);
     auto options = bm::ClassifyOptions::from(cfg.classify);
     options.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    options.providers = &view.providers;
     auto cls = bm::classify(w.data, view.lookup, w.first, w.last, options);
     const auto& d = w.data;
 

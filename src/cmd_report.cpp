@@ -36,6 +36,7 @@ int run_report(Context& ctx, Args& args) {
     auto options = bm::ClassifyOptions::from(cfg.classify);
     options.keep_names = false;
     options.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    options.providers = &view.providers;
     auto cls = bm::classify(w.data, view.lookup, w.first, w.last, options);
     auto sources = load_footprint_sources(cfg, view);
     auto fp = bm::compute_footprint(w.data, cls, sources->inputs);

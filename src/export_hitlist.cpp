@@ -59,7 +59,9 @@ int export_hitlist(Context& ctx, Args& args) {
       int32_t p = view.index(s.provider);
       if (!ip) continue;
       if (p < 0) {  // a provider the catalogue no longer has: keep the row under its id
-        view.providers.push_back({s.provider, s.provider, {}, {}, {}, "backend"});
+        bm::Provider unknown;
+        unknown.id = unknown.name = s.provider;
+        view.providers.push_back(std::move(unknown));
         p = int32_t(view.providers.size() - 1);
       }
       bm::HitlistRow r;

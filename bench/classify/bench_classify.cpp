@@ -272,6 +272,7 @@ int main(int argc, char** argv) {
   double c1 = cpu_seconds();
   ClassifyOptions co;
   co.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  co.providers = &view.providers;
   auto cls = classify(d, view.lookup, first, first + o.days - 1, co);
   double t_classify = seconds_since(t1), c_classify = cpu_seconds() - c1;
   long rss_classify = peak_rss_mib();

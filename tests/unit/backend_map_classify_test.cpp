@@ -360,3 +360,36 @@ TEST_CASE("CNAME loops and long chains terminate", "[backend_map]") {
   CHECK(chain->exclusive == Verdict::kDedicated);
   CHECK(c.ip_providers[chain->providers_begin].not_matching == 0);
 }
+
+TEST_CASE("certificate names of other organisations make an IP shared under the exclusive rule",
+          "[backend_map]") {
+  // The lab's CDN edge: only the provider name resolves there, but the address presents a
+  // certificate naming a dozen unrelated sites.
+  Dataset d;
+  d.resolution(kDay, ip("203.0.113.200"), "d3cdnabc-ats.iot.eu-west-1.amazonaws.com", {"edge.cdn.example"},
+               kActiveDns);
+  d.certificate(kDay, ip("203.0.113.200"), 443, "cdn",
+                {"edge.cdn.example", "*.cdn.example", "www.shop-alpha.test", "www.news-bravo.test"});
+  auto c = run(d);
+  const IpDay* r = c.find(0, kDay);
+  REQUIRE(r != nullptr);
+  CHECK(r->exclusive == Verdict::kShared);
+  CHECK(r->registrable_domains == 4);  // the provider's, cdn.example, shop-alpha.test, news-bravo.test
+  CHECK(verdict_of(c, d, "d3cdnabc-ats.iot.eu-west-1.amazonaws.com").exclusive == Verdict::kShared);
+
+  // A provider certificate listing several of the provider's own registrable domains does not.
+  Dataset az;
+  az.observe(kDay, ip("198.51.100.70"), "hub.azure-devices.net", kActiveDns);
+  az.certificate(kDay, ip("198.51.100.70"), 8883, "az",
+                 {"*.azure-devices.net", "*.su.management-azure-devices.net"});
+  auto loose = run(az);
+  CHECK(loose.find(0, kDay)->exclusive == Verdict::kShared);  // without the provider table
+  std::vector<Provider> providers(2);
+  providers[1].registrable_domains = {"azure-devices.net", "management-azure-devices.net"};
+  ClassifyOptions o;
+  o.providers = &providers;
+  auto known = classify(az, lookup, kDay, kDay, o);
+  CHECK(known.find(0, kDay)->exclusive == Verdict::kDedicated);
+  CHECK(known.ip_providers[known.find(0, kDay)->providers_begin].not_matching == 0);
+  CHECK(loose.ip_providers[loose.find(0, kDay)->providers_begin].not_matching == 1);
+}
