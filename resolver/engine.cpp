@@ -10,6 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <queue>
+#include <random>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -59,6 +60,7 @@ struct ResolverState {
   double tokens = 0;
   Clock::time_point refilled{};
   int consecutive_timeouts = 0;
+  Clock::time_point last_reply{};  // or the run's start
   bool down = false;
   Clock::time_point down_since{};
   Clock::time_point next_probe{};
@@ -110,11 +112,20 @@ struct Engine::Impl {
   RunStats stats;
   bool pumping = false;
   bool pump_again = false;
-  std::vector<uint8_t> query_buf;
+  uint64_t rng_state = 0;
+
+  uint16_t next_id() {  // xorshift64*, seeded from the OS
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return static_cast<uint16_t>((rng_state * 0x2545F4914F6CDD1DULL) >> 48);
+  }
 
   Impl(std::vector<config::VantagePoint> vps, config::ResolverSettings s, EngineOptions o)
       : settings(s), options(std::move(o)) {
     if (options.qtypes.empty()) options.qtypes = {kTypeA, kTypeAaaa};
+    std::random_device rd;
+    rng_state = (uint64_t{rd()} << 32 | rd()) | 1;
     if (!options.on_notice)
       options.on_notice = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
     if (options.give_up_ms <= 0) options.give_up_ms = std::max(1000, 3 * settings.timeout_ms);
@@ -305,7 +316,9 @@ struct Engine::Impl {
 
   void send(Job& j, ResolverState& r, Clock::time_point now) {
     const VantageState& vs = vantages[j.vantage];
-    auto q = build_query(j.current, j.qtype, 0, vs.cfg.client_subnet);
+    // c-ares 1.18 keeps the ID of the buffer given to ares_send and finds the query of a reply
+    // by it: every query needs its own random ID (also against spoofed replies).
+    auto q = build_query(j.current, j.qtype, next_id(), vs.cfg.client_subnet);
     if (!q) {
       finish_error(j, Status::kInvalidName, "cannot build a query for '" + j.current + "'");
       return;
@@ -446,8 +459,9 @@ struct Engine::Impl {
     j->impl->handle_reply(*j, status, abuf, alen);
   }
 
-  void mark_alive(ResolverState& r) {
+  void mark_alive(ResolverState& r, Clock::time_point now) {
     r.consecutive_timeouts = 0;
+    r.last_reply = now;
     if (r.down) {
       r.down = false;
       options.on_notice("resolver " + r.label + " (vantage point " +
@@ -467,7 +481,10 @@ struct Engine::Impl {
       } else {
         ++r.report.errors;
       }
-      if (++r.consecutive_timeouts >= options.down_after_timeouts && !r.down) {
+      // Down: many tries in a row without a reply, and no reply at all for a whole timeout
+      // period (a busy server that drops some queries of a burst is not down).
+      if (++r.consecutive_timeouts >= options.down_after_timeouts && !r.down &&
+          now - r.last_reply >= std::chrono::milliseconds(settings.timeout_ms)) {
         r.down = true;
         r.down_since = now;
         r.next_probe = now + std::chrono::milliseconds(settings.timeout_ms);
@@ -486,7 +503,7 @@ struct Engine::Impl {
       return;
     }
     ++r.report.replies;
-    mark_alive(r);
+    mark_alive(r, now);
     ParseOutcome parsed =
         parse_reply(std::span<const uint8_t>(abuf, static_cast<size_t>(std::max(alen, 0))));
     Result res = base_result(j);
@@ -603,6 +620,7 @@ struct Engine::Impl {
     for (auto& r : resolvers) {
       r.tokens = std::max(1.0, settings.qps / 50.0);
       r.refilled = start;
+      r.last_reply = start;
     }
     if (total > 0) {
       timeval tv{0, 10000};

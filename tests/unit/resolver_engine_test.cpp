@@ -382,3 +382,13 @@ TEST_CASE("engine: several vantage points each get every name", "[resolver]") {
   CHECK(one.udp_queries() == 5);  // alias AAAA: the chain's end has no AAAA, so it is asked
   CHECK(two.udp_queries() == 5);
 }
+
+TEST_CASE("engine: every query has its own random ID", "[resolver]") {
+  // c-ares 1.18 matches replies to queries by the ID of the buffer handed to ares_send.
+  FakeDns dns(zone);
+  auto run = resolve({vantage("vp1", {&dns})}, std::vector<std::string>(64, "a.example"));
+  CHECK(run.results.size() == 64);
+  std::set<uint16_t> ids;
+  for (const auto& q : dns.queries()) ids.insert(q.id);
+  CHECK(ids.size() >= 60);
+}
