@@ -250,6 +250,7 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
         if (auto it = in.as2org->find(asn); it != in.as2org->end())
           a.name = it->second.org_name.empty() ? it->second.as_name : it->second.org_name;
       }
+      if (a.name.empty() && a.own && prov) a.name = prov->name;  // the catalogue says whose it is
       f.ases.push_back(std::move(a));
     }
     std::stable_sort(f.ases.begin(), f.ases.end(), [](const AsCount& a, const AsCount& b) { return a.ips > b.ips; });

@@ -31,7 +31,6 @@ struct FootprintInputs {
   const std::vector<Provider>* providers = nullptr;  // required
   const PrefixTable* pfx2as = nullptr;               // none: ASes and strategy stay unknown
   const std::unordered_map<uint32_t, AsOrg>* as2org = nullptr;
-  std::vector<uint32_t> cloud_asns;  // extra ASes known to be cloud or CDN (PR)
   GeoLookup geo;                     // optional
   // Published ranges, each for one provider index.
   std::vector<std::pair<int32_t, PublishedRanges>> published;
@@ -41,7 +40,7 @@ struct FootprintInputs {
 
 struct AsCount {
   uint32_t asn = 0;
-  std::string name;  // organisation (as2org), else AS name, else ""
+  std::string name;  // organisation (as2org), else AS name, else the provider's name for its own ASes
   uint32_t ips = 0;
   bool own = false;  // one of the provider's own ASes (catalogue)
 };

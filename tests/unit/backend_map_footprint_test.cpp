@@ -135,6 +135,8 @@ TEST_CASE("footprint of the lab's providers", "[backend_map]") {
   const auto& az = fp.providers[1];
   CHECK(az.ipv4 == 2);
   CHECK(az.strategy == "DI");
+  REQUIRE(az.ases.size() == 1);
+  CHECK(az.ases[0].name == "Microsoft Azure");  // no as2org entry: the catalogue's owner
   CHECK(az.unknown == 2);  // certificates only
   CHECK(az.sources_v4.cert == 2);
   CHECK(az.located_by_geo == 1);
