@@ -1,6 +1,7 @@
 #include "backend_map/classify.h"
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 #include <unordered_map>
 
@@ -57,16 +58,25 @@ struct NameFacts {
     for (NameId n = 0; n < out.name_provider.size(); ++n) provider(n);
   }
 
-  // Looks every name up on `threads` threads (the lookup must be thread-safe).
+  // Looks every name up and finds every registrable domain on `threads` threads (the lookup
+  // must be thread-safe), so that the day workers only read these facts.
   void prefetch(int threads) {
     const size_t n = out.name_provider.size();
-    if (threads <= 1 || n < 20000) return;
+    if (threads <= 1) return;
+    std::vector<std::string> reg(n);
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t)
-      pool.emplace_back([this, t, threads, n] {
-        for (size_t i = size_t(t); i < n; i += size_t(threads)) provider(NameId(i));
+      pool.emplace_back([this, t, threads, n, &reg] {
+        for (size_t i = size_t(t); i < n; i += size_t(threads)) {
+          provider(NameId(i));
+          reg[i] = psl.registrable(data.names[NameId(i)]);
+        }
       });
     for (auto& th : pool) th.join();
+    for (size_t i = 0; i < n; ++i) {
+      domain[i] = out.registrable.intern(reg[i]);
+      std::string().swap(reg[i]);
+    }
   }
 };
 
@@ -187,22 +197,30 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
                           }),
               edges.end());
 
-  // Scratch arrays indexed by name, reset after each day or IP.
-  std::vector<uint32_t> rev_begin(n_names, kNone), rev_count(n_names, 0);
-  std::vector<int32_t> anc(n_names, kUntouched);
-  std::vector<uint32_t> stamp(n_names, 0);
-  std::vector<uint8_t> mask(n_names, 0);
-  std::vector<uint32_t> domain_stamp;
-  uint32_t cur = 0;
-  std::vector<NameId> closure, work;
-
   struct ProvAcc {
     int32_t provider;
     uint32_t matching;
     uint8_t sources;
     std::vector<uint32_t> domains;  // registrable domains of its names on the IP
   };
-  std::vector<ProvAcc> provs;
+  // Per-thread scratch, indexed by name and reset after each day or IP.
+  struct Scratch {
+    std::vector<uint32_t> rev_begin, rev_count, stamp, domain_stamp;
+    std::vector<int32_t> anc;
+    std::vector<uint8_t> mask;
+    uint32_t cur = 0;
+    std::vector<NameId> closure, work;
+    std::vector<ProvAcc> provs;
+    explicit Scratch(size_t n)
+        : rev_begin(n, kNone), rev_count(n, 0), stamp(n, 0), anc(n, kUntouched), mask(n, 0) {}
+  };
+  // One day's results, concatenated in day order afterwards.
+  struct DayOut {
+    std::vector<IpDay> ip_days;
+    std::vector<IpProvider> ip_providers;
+    std::vector<NameId> ip_names;
+    std::vector<DomainIp> domain_ips;
+  };
 
   // A certificate name of provider `a`: in the registrable domain of one of its names on the
   // IP, or under one of the registrable domains the provider table lists for it.
@@ -217,120 +235,125 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
     return false;
   };
 
-  out.day_begin.assign(n_days + 1, 0);
-  size_t oi = 0, ei = 0;
-  for (size_t doff = 0; doff < n_days; ++doff) {
+  // Where each day starts among the sorted observations and edges.
+  std::vector<size_t> obs_at(n_days + 1, obs.size()), edge_at(n_days + 1, edges.size());
+  for (size_t i = obs.size(); i-- > 0;) obs_at[obs[i].key >> 32] = i;
+  for (size_t i = edges.size(); i-- > 0;) edge_at[size_t(edges[i].day - first_day)] = i;
+  for (size_t d = n_days; d-- > 0;) {
+    obs_at[d] = std::min(obs_at[d], obs_at[d + 1]);
+    edge_at[d] = std::min(edge_at[d], edge_at[d + 1]);
+  }
+
+  auto process_day = [&](size_t doff, Scratch& S, DayOut& D) {
     const Day day = first_day + static_cast<Day>(doff);
-    out.day_begin[doff] = out.ip_days.size();
 
     // The day's reverse adjacency (target -> aliases) and provider ancestry.
-    size_t e_begin = ei;
-    while (ei < edges.size() && edges[ei].day == day) ++ei;
+    const size_t e_begin = edge_at[doff], ei = edge_at[doff + 1];
     for (size_t i = e_begin; i < ei;) {
       size_t j = i;
       while (j < ei && edges[j].target == edges[i].target) ++j;
-      rev_begin[edges[i].target] = static_cast<uint32_t>(i);
-      rev_count[edges[i].target] = static_cast<uint32_t>(j - i);
+      S.rev_begin[edges[i].target] = static_cast<uint32_t>(i);
+      S.rev_count[edges[i].target] = static_cast<uint32_t>(j - i);
       i = j;
     }
     for (size_t i = e_begin; i < ei; ++i) {
-      anc[edges[i].name] = facts.provider(edges[i].name);
-      anc[edges[i].target] = facts.provider(edges[i].target);
+      S.anc[edges[i].name] = facts.provider(edges[i].name);
+      S.anc[edges[i].target] = facts.provider(edges[i].target);
     }
     for (int pass = 0; pass < 64; ++pass) {
       bool changed = false;
       for (size_t i = e_begin; i < ei; ++i) {
-        int32_t v = combine(anc[edges[i].target], anc[edges[i].name]);
-        if (v != anc[edges[i].target]) {
-          anc[edges[i].target] = v;
+        int32_t v = combine(S.anc[edges[i].target], S.anc[edges[i].name]);
+        if (v != S.anc[edges[i].target]) {
+          S.anc[edges[i].target] = v;
           changed = true;
         }
       }
       if (!changed) break;
     }
-    auto ancestry = [&](NameId n) { return anc[n] == kUntouched ? facts.provider(n) : anc[n]; };
+    auto ancestry = [&](NameId n) { return S.anc[n] == kUntouched ? facts.provider(n) : S.anc[n]; };
 
     const uint64_t day_key = uint64_t(doff) << 32;
-    while (oi < obs.size() && (obs[oi].key >> 32) == doff) {
+    for (size_t oi = obs_at[doff], o_end = obs_at[doff + 1]; oi < o_end;) {
       size_t ob = oi;
-      while (oi < obs.size() && obs[oi].key == obs[ob].key) ++oi;
+      while (oi < o_end && obs[oi].key == obs[ob].key) ++oi;
       const IpId ip = static_cast<IpId>(obs[ob].key - day_key);
 
       // Closure over aliases, with the sources that link each name to the IP.
-      ++cur;
-      closure.clear();
-      work.clear();
+      ++S.cur;
+      S.closure.clear();
+      S.work.clear();
       uint8_t all_sources = 0;
       auto reach = [&](NameId n, uint8_t m) {
-        if (stamp[n] != cur) {
-          stamp[n] = cur;
-          mask[n] = m;
-          closure.push_back(n);
-          work.push_back(n);
-        } else if ((mask[n] | m) != mask[n]) {
-          mask[n] |= m;
-          work.push_back(n);
+        if (S.stamp[n] != S.cur) {
+          S.stamp[n] = S.cur;
+          S.mask[n] = m;
+          S.closure.push_back(n);
+          S.work.push_back(n);
+        } else if ((S.mask[n] | m) != S.mask[n]) {
+          S.mask[n] |= m;
+          S.work.push_back(n);
         }
       };
       for (size_t i = ob; i < oi; ++i) {
         reach(obs[i].name, obs[i].sources);
         all_sources |= obs[i].sources;
       }
-      while (!work.empty()) {
-        NameId n = work.back();
-        work.pop_back();
-        if (rev_begin[n] == kNone) continue;
-        for (uint32_t k = rev_begin[n], end = rev_begin[n] + rev_count[n]; k < end; ++k)
-          reach(edges[k].name, mask[n]);
+      while (!S.work.empty()) {
+        NameId n = S.work.back();
+        S.work.pop_back();
+        if (S.rev_begin[n] == kNone) continue;
+        for (uint32_t k = S.rev_begin[n], end = S.rev_begin[n] + S.rev_count[n]; k < end; ++k)
+          reach(edges[k].name, S.mask[n]);
       }
 
       IpDay row;
       row.day = day;
       row.ip = ip;
       row.sources = all_sources;
-      row.names_total = static_cast<uint32_t>(closure.size());
+      row.names_total = static_cast<uint32_t>(S.closure.size());
 
       // Providers present, with the registrable domains of their names on the IP.
-      provs.clear();
-      for (NameId n : closure) {
+      S.provs.clear();
+      for (NameId n : S.closure) {
         int32_t p = facts.provider(n);
         if (p < 0) continue;
-        auto it = std::find_if(provs.begin(), provs.end(),
+        auto it = std::find_if(S.provs.begin(), S.provs.end(),
                                [&](const ProvAcc& a) { return a.provider == p; });
-        if (it == provs.end()) {
-          provs.push_back({p, 0, 0, {}});
-          it = provs.end() - 1;
+        if (it == S.provs.end()) {
+          S.provs.push_back({p, 0, 0, {}});
+          it = S.provs.end() - 1;
         }
         ++it->matching;
-        it->sources |= mask[n];
+        it->sources |= S.mask[n];
         uint32_t d = facts.registrable(n);
         if (std::find(it->domains.begin(), it->domains.end(), d) == it->domains.end())
           it->domains.push_back(d);
         if (!data.names[n].starts_with("*."))
-          out.domain_ips.push_back({n, ip, day, mask[n]});
+          D.domain_ips.push_back({n, ip, day, S.mask[n]});
       }
       // Exclusive rule: registrable domains of the DNS root names.
       uint32_t single = kNone, count = 0;
       auto count_domain = [&](NameId n) {
         uint32_t d = facts.registrable(n);
-        if (domain_stamp.size() <= d) domain_stamp.resize(out.registrable.size() + 1024, 0);
-        if (domain_stamp[d] == cur) return;
-        domain_stamp[d] = cur;
+        if (S.domain_stamp.size() <= d) S.domain_stamp.resize(out.registrable.size() + 1024, 0);
+        if (S.domain_stamp[d] == S.cur) return;
+        S.domain_stamp[d] = S.cur;
         ++count;
         single = d;
       };
-      for (NameId n : closure)
-        if (has_dns(mask[n]) && rev_begin[n] == kNone) count_domain(n);
+      for (NameId n : S.closure)
+        if (has_dns(S.mask[n]) && S.rev_begin[n] == kNone) count_domain(n);
       if (count == 0)  // only CNAME loops: every DNS name counts
-        for (NameId n : closure)
-          if (has_dns(mask[n])) count_domain(n);
+        for (NameId n : S.closure)
+          if (has_dns(S.mask[n])) count_domain(n);
       const bool dns_domains = count > 0;
       // Certificate names of other organisations (a CDN's many-site certificate) show sharing
       // too; those of a provider present on the IP do not.
-      for (NameId n : closure) {
-        if (has_dns(mask[n])) continue;
+      for (NameId n : S.closure) {
+        if (has_dns(S.mask[n])) continue;
         bool own = false;
-        for (const auto& a : provs) own = own || own_name(n, a);
+        for (const auto& a : S.provs) own = own || own_name(n, a);
         if (!own) count_domain(n);
       }
       row.registrable_domains = count;
@@ -347,17 +370,17 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
       }
 
       // Threshold rule, per provider present.
-      row.providers_begin = static_cast<uint32_t>(out.ip_providers.size());
-      for (const auto& a : provs) {
+      row.providers_begin = static_cast<uint32_t>(D.ip_providers.size());
+      for (const auto& a : S.provs) {
         IpProvider ipp;
         ipp.provider = a.provider;
         ipp.matching = a.matching;
         ipp.sources = a.sources;
-        for (NameId n : closure) {
+        for (NameId n : S.closure) {
           if (facts.provider(n) == a.provider) continue;
           int32_t an = ancestry(n);
           if (an == a.provider || an == kMany) continue;  // downstream of a provider name
-          if (!has_dns(mask[n]) && own_name(n, a)) continue;  // the provider's own certificate names
+          if (!has_dns(S.mask[n]) && own_name(n, a)) continue;  // the provider's own certificate names
           ++ipp.not_matching;
         }
         if (ipp.not_matching > threshold) {
@@ -370,26 +393,61 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
           ipp.threshold = Verdict::kDedicated;
           ipp.threshold_reason = Reason::kWithinThreshold;
         }
-        out.ip_providers.push_back(ipp);
+        D.ip_providers.push_back(ipp);
       }
-      row.providers_end = static_cast<uint32_t>(out.ip_providers.size());
-      row.names_begin = out.ip_names.size();
+      row.providers_end = static_cast<uint32_t>(D.ip_providers.size());
+      row.names_begin = D.ip_names.size();
       if (options.keep_names) {
-        std::vector<NameId> sorted = closure;
+        std::vector<NameId> sorted = S.closure;
         std::sort(sorted.begin(), sorted.end());
-        out.ip_names.insert(out.ip_names.end(), sorted.begin(), sorted.end());
+        D.ip_names.insert(D.ip_names.end(), sorted.begin(), sorted.end());
       }
-      row.names_end = out.ip_names.size();
-      out.ip_days.push_back(row);
+      row.names_end = D.ip_names.size();
+      D.ip_days.push_back(row);
     }
 
     // Reset the day's scratch state.
     for (size_t i = e_begin; i < ei; ++i) {
-      rev_begin[edges[i].target] = kNone;
-      rev_count[edges[i].target] = 0;
-      anc[edges[i].name] = kUntouched;
-      anc[edges[i].target] = kUntouched;
+      S.rev_begin[edges[i].target] = kNone;
+      S.rev_count[edges[i].target] = 0;
+      S.anc[edges[i].name] = kUntouched;
+      S.anc[edges[i].target] = kUntouched;
     }
+    };
+
+  std::vector<DayOut> days(n_days);
+  const int threads = std::max(1, std::min<int>(options.threads, int(n_days)));
+  if (threads <= 1) {
+    Scratch scratch(n_names);
+    for (size_t doff = 0; doff < n_days; ++doff) process_day(doff, scratch, days[doff]);
+  } else {
+    // Days are independent: facts were precomputed, so workers only read shared state.
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&] {
+        Scratch scratch(n_names);
+        for (size_t doff; (doff = next.fetch_add(1)) < n_days;) process_day(doff, scratch, days[doff]);
+      });
+    for (auto& th : pool) th.join();
+  }
+  out.day_begin.assign(n_days + 1, 0);
+  for (size_t doff = 0; doff < n_days; ++doff) {
+    DayOut& D = days[doff];
+    out.day_begin[doff] = out.ip_days.size();
+    const auto prov_off = static_cast<uint32_t>(out.ip_providers.size());
+    const uint64_t name_off = out.ip_names.size();
+    for (auto& r : D.ip_days) {
+      r.providers_begin += prov_off;
+      r.providers_end += prov_off;
+      r.names_begin += name_off;
+      r.names_end += name_off;
+      out.ip_days.push_back(r);
+    }
+    out.ip_providers.insert(out.ip_providers.end(), D.ip_providers.begin(), D.ip_providers.end());
+    out.ip_names.insert(out.ip_names.end(), D.ip_names.begin(), D.ip_names.end());
+    out.domain_ips.insert(out.domain_ips.end(), D.domain_ips.begin(), D.domain_ips.end());
+    D = DayOut{};
   }
   out.day_begin[n_days] = out.ip_days.size();
   std::vector<Obs>().swap(obs);

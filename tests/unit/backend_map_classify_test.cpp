@@ -393,3 +393,53 @@ TEST_CASE("certificate names of other organisations make an IP shared under the 
   CHECK(known.ip_providers[known.find(0, kDay)->providers_begin].not_matching == 0);
   CHECK(loose.ip_providers[loose.find(0, kDay)->providers_begin].not_matching == 1);
 }
+
+TEST_CASE("classification on several threads equals the sequential one", "[backend_map]") {
+  Dataset d;
+  for (int day = 0; day < 5; ++day) {
+    for (int i = 0; i < 300; ++i) {
+      std::string name = "n" + std::to_string(i) + (i % 2 ? ".azure-devices.net" : "-ats.iot.us-east-1.amazonaws.com");
+      uint32_t host = uint32_t((i % 150 + (i % 11 == 0 ? day : 0)) % 160);
+      std::vector<std::string> chain;
+      if (i % 5 == 0) chain.push_back("vm" + std::to_string(host) + ".cloudapp.net");
+      if (i % 13 == 0) chain = {"edge" + std::to_string(i % 3) + ".cdn.example"};
+      d.resolution(kDay + day, IpAddress::from_v4(0xC6336400u + host), name, chain,
+                   i % 3 ? kActiveDns : kPassiveDns);
+    }
+    for (int s = 0; s < 20; ++s) d.cname(kDay + day, "www.site" + std::to_string(s) + ".test", "edge1.cdn.example");
+    d.certificate(kDay + day, IpAddress::from_v4(0xC6336400u + 5), 443, "c", {"*.azure-devices.net"});
+  }
+  d.domain("silent.azure-devices.net");
+  ClassifyOptions one, two;
+  two.threads = 2;
+  auto a = classify(d, lookup, kDay, kDay + 4, one);
+  auto b = classify(d, lookup, kDay, kDay + 4, two);
+  REQUIRE(a.ip_days.size() == b.ip_days.size());
+  for (size_t i = 0; i < a.ip_days.size(); ++i) {
+    CHECK(a.ip_days[i].ip == b.ip_days[i].ip);
+    CHECK(a.ip_days[i].exclusive == b.ip_days[i].exclusive);
+    CHECK(a.ip_days[i].names_total == b.ip_days[i].names_total);
+    CHECK(a.registrable[a.ip_days[i].domain == kNone ? 0 : a.ip_days[i].domain] ==
+          b.registrable[b.ip_days[i].domain == kNone ? 0 : b.ip_days[i].domain]);
+    CHECK(a.ip_days[i].providers_end - a.ip_days[i].providers_begin ==
+          b.ip_days[i].providers_end - b.ip_days[i].providers_begin);
+  }
+  REQUIRE(a.ip_providers.size() == b.ip_providers.size());
+  for (size_t i = 0; i < a.ip_providers.size(); ++i) {
+    CHECK(a.ip_providers[i].not_matching == b.ip_providers[i].not_matching);
+    CHECK(a.ip_providers[i].threshold == b.ip_providers[i].threshold);
+  }
+  CHECK(a.ip_names == b.ip_names);
+  REQUIRE(a.domain_ips.size() == b.domain_ips.size());
+  REQUIRE(a.domains.size() == b.domains.size());
+  size_t shared = 0, dedicated = 0;
+  for (size_t i = 0; i < a.domains.size(); ++i) {
+    CHECK(a.domains[i].exclusive == b.domains[i].exclusive);
+    CHECK(a.domains[i].threshold == b.domains[i].threshold);
+    CHECK(a.domains[i].ips_total == b.domains[i].ips_total);
+    shared += a.domains[i].exclusive == Verdict::kShared;
+    dedicated += a.domains[i].exclusive == Verdict::kDedicated;
+  }
+  CHECK(shared > 0);
+  CHECK(dedicated > 0);
+}
