@@ -60,6 +60,14 @@ Connection::~Connection() {
 void Connection::start() {
   started_ = Clock::now();
   result_.started_at = static_cast<int64_t>(std::time(nullptr));
+  deadline_ev_.reset(evtimer_new(env_.base, on_deadline, this));
+  if (!deadline_ev_) return finish(Status::kLocalError, "evtimer_new failed");
+  timeval tv{env_.timeout_ms / 1000, (env_.timeout_ms % 1000) * 1000};
+  evtimer_add(deadline_ev_.get(), &tv);
+  open_socket();
+}
+
+void Connection::open_socket() {
   result_.phase = Phase::kConnect;
   // The engine checked the blocklist when it picked the task; check again right here, before
   // the only place a packet can leave, so that no path around the dispatcher can skip it.
@@ -88,10 +96,7 @@ void Connection::start() {
 
   read_ev_.reset(event_new(env_.base, fd_, EV_READ, on_io, this));
   write_ev_.reset(event_new(env_.base, fd_, EV_WRITE, on_io, this));
-  deadline_ev_.reset(evtimer_new(env_.base, on_deadline, this));
-  if (!read_ev_ || !write_ev_ || !deadline_ev_) return finish(Status::kLocalError, "event_new failed");
-  timeval tv{env_.timeout_ms / 1000, (env_.timeout_ms % 1000) * 1000};
-  evtimer_add(deadline_ev_.get(), &tv);
+  if (!read_ev_ || !write_ev_) return finish(Status::kLocalError, "event_new failed");
 
   state_ = State::kConnecting;
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), addr_len) == 0) {
@@ -101,6 +106,41 @@ void Connection::start() {
   } else {
     connect_failed(errno);
   }
+}
+
+// The server refused every ALPN protocol we offered (nginx does, strictly): one more
+// connection without ALPN, within the same deadline, so that its certificate is still seen.
+bool Connection::retry_without_alpn() {
+  if (alpn_.empty() || retried_) return false;
+  retried_ = true;
+  alpn_ = {};
+  result_.alpn_offered.clear();
+  result_.chain.clear();
+  result_.client_cert_requested = false;
+  earlier_bytes_ += socket_bytes();
+  close_socket(false);
+  open_socket();
+  return true;
+}
+
+void Connection::close_socket(bool polite) {
+  if (fd_ < 0) return;
+  if (polite && !peer_closed_ && ssl_ && SSL_is_init_finished(ssl_.get())) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_.get());  // close_notify, not waiting for the peer's
+  }
+  // Close with RST unless the peer closed first: thousands of grabs per second to one
+  // server would otherwise leave as many sockets in TIME_WAIT and run out of ports.
+  if (!peer_closed_) {
+    linger hard{1, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  }
+  ssl_.reset();
+  read_ev_.reset();
+  write_ev_.reset();
+  ::close(fd_);
+  fd_ = -1;
+  plain_bytes_ = 0;
 }
 
 void Connection::on_io(evutil_socket_t, short, void* self) { static_cast<Connection*>(self)->advance(); }
@@ -185,6 +225,9 @@ bool Connection::step_handshake() {
     want(EV_READ);
   } else if (err == SSL_ERROR_WANT_WRITE) {
     want(EV_WRITE);
+  } else if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL &&
+             retry_without_alpn()) {
+    ERR_clear_error();
   } else {
     finish(Status::kTlsError, tls_error_text(ssl_.get(), rc));
   }
@@ -282,7 +325,6 @@ uint64_t Connection::socket_bytes() const { return ssl_ ? bytes_read(ssl_.get())
 
 void Connection::finish(Status status, std::string error) {
   if (state_ == State::kFinished) return;
-  bool handshake_done = ssl_ && SSL_is_init_finished(ssl_.get());
   state_ = State::kFinished;
   // A server that asked for a client certificate and then ended the session refused us for
   // want of one; that is the finding, not a generic TLS error.
@@ -293,29 +335,13 @@ void Connection::finish(Status status, std::string error) {
   result_.status = status;
   result_.error = std::move(error);
   if (status == Status::kOk) result_.phase = Phase::kDone;
-  result_.bytes_read = socket_bytes();
+  result_.bytes_read = earlier_bytes_ + socket_bytes();
   result_.duration_ms = static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count());
   if (read_ev_) event_del(read_ev_.get());
   if (write_ev_) event_del(write_ev_.get());
   if (deadline_ev_) event_del(deadline_ev_.get());
-  if (fd_ >= 0) {
-    if (handshake_done && status == Status::kOk && !peer_closed_) {
-      ERR_clear_error();
-      SSL_shutdown(ssl_.get());  // close_notify, not waiting for the peer's
-    }
-    // Close with RST unless the peer closed first: thousands of grabs per second to one
-    // server would otherwise leave as many sockets in TIME_WAIT and run out of ports.
-    if (!peer_closed_) {
-      linger hard{1, 0};
-      setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
-    }
-    ssl_.reset();
-    read_ev_.reset();
-    write_ev_.reset();
-    ::close(fd_);
-    fd_ = -1;
-  }
+  close_socket(status == Status::kOk);
   ERR_clear_error();
   done_(*this);
 }

@@ -51,6 +51,9 @@ class Connection {
   static void on_io(evutil_socket_t, short, void* self);
   static void on_deadline(evutil_socket_t, short, void* self);
 
+  void open_socket();  // connect (again, for a retry) under the running deadline
+  void close_socket(bool polite);
+  bool retry_without_alpn();
   void advance();
   // Each step returns true to go on with the next state at once, false to wait for an event
   // (already requested) or because the connection finished.
@@ -76,6 +79,8 @@ class Connection {
   Clock::time_point started_;
   int fd_ = -1;
   bool peer_closed_ = false;
+  bool retried_ = false;
+  uint64_t earlier_bytes_ = 0;  // read by an attempt given up for a retry
   uint64_t plain_bytes_ = 0;
   size_t sent_ = 0;
   std::string received_;

@@ -47,6 +47,13 @@ PortPlan merge_port_specs(uint16_t port, const std::vector<config::PortSpec>& sp
     plan.protocol = protocol_of(*fallback);
   else if (!plan.alpn_protocols.empty())
     plan.protocol = plan.alpn_protocols.front();
+  // Offering only x-amzn-mqtt-ca makes a strict HTTPS server (nginx) refuse the handshake;
+  // where the port is also HTTPS, offer http/1.1 after it.
+  if (!plan.alpn.empty() && plan.protocol == AppProtocol::kHttp &&
+      std::find(plan.alpn.begin(), plan.alpn.end(), "http/1.1") == plan.alpn.end()) {
+    plan.alpn.push_back("http/1.1");
+    plan.alpn_protocols.push_back(AppProtocol::kHttp);
+  }
   return plan;
 }
 

@@ -6,8 +6,9 @@
 // catalogue lists it several times:
 // - TLS or not: where the entries disagree, the port's conventional use decides (1883, 5672 and
 //   80 are plain, every other port TLS);
-// - ALPN: every ALPN value the entries require is offered (x-amzn-mqtt-ca for MQTT on 443), and
-//   the probe follows the one the server selects;
+// - ALPN: every ALPN value the entries require is offered (x-amzn-mqtt-ca for MQTT on 443),
+//   followed by http/1.1 when the port is also HTTPS, and the probe follows the one the server
+//   selects (a server that refuses them all gets a second connection without ALPN);
 // - otherwise the probe is HTTP when an entry says http(s), else the first entry's protocol.
 // CoAP (UDP) entries are left out: the scanner speaks TCP.
 #pragma once

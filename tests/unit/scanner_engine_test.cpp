@@ -176,6 +176,27 @@ TEST_CASE("engine: TLS certificates with and without SNI, over IPv4 and IPv6, an
   CHECK(no_alpn.app.http_status == 200);
 }
 
+TEST_CASE("engine: a server refusing every offered ALPN is asked again without ALPN",
+          "[scanner][engine]") {
+  auto cert = scanner_test::make_cert("strict.test");
+  TlsOptions strict{&cert, {}, kConnack};
+  strict.alpn = "http/1.1";
+  strict.strict_alpn = true;
+  TlsServer server("127.0.0.1", strict);
+  auto set = tasks_for({{"127.0.0.1",
+                         PortPlan{server.port(), AppProtocol::kMqtt, true, {"x-amzn-mqtt-ca"}, {AppProtocol::kMqtt}},
+                         {}}});
+  auto run = scan(set, loopback_policy(), fast_options());
+  REQUIRE(run.results.size() == 1);
+  const auto& r = run.results[0];
+  INFO(to_string(r.status) << " " << r.error);
+  CHECK(r.status == Status::kOk);
+  CHECK(r.alpn_offered.empty());  // what the recorded handshake offered
+  CHECK(r.chain.size() == 1);
+  CHECK(r.app.mqtt_return_code == 0);
+  CHECK(server.accepted() == 2);
+}
+
 TEST_CASE("engine: silent, trickling, garbage and flooding servers end at the deadline or cap",
           "[scanner][engine]") {
   auto cert = scanner_test::make_cert("ok.test");

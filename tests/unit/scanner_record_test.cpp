@@ -25,8 +25,12 @@ TEST_CASE("ports: one plan per port, ALPN decides the probe, CoAP left out", "[s
   auto aws443 = merge_port_specs(443, {PortSpec{443, "mqtt", true, "x-amzn-mqtt-ca"},
                                        PortSpec{443, "https", true, ""}});
   CHECK(aws443.tls);
-  CHECK(aws443.alpn == std::vector<std::string>{"x-amzn-mqtt-ca"});
+  CHECK(aws443.alpn == std::vector<std::string>{"x-amzn-mqtt-ca", "http/1.1"});
   CHECK(aws443.protocol_for("x-amzn-mqtt-ca") == AppProtocol::kMqtt);
+  CHECK(aws443.protocol_for("http/1.1") == AppProtocol::kHttp);
+  auto mqtt_only = merge_port_specs(443, {PortSpec{443, "mqtt", true, "x-amzn-mqtt-ca"}});
+  CHECK(mqtt_only.alpn == std::vector<std::string>{"x-amzn-mqtt-ca"});
+  CHECK(mqtt_only.protocol == AppProtocol::kMqtt);
   CHECK(aws443.protocol == AppProtocol::kHttp);
   // Both with and without TLS on 1883: the port's conventional use (plain) decides.
   auto ali1883 = merge_port_specs(1883, {PortSpec{1883, "mqtt", true, ""}, PortSpec{1883, "mqtt", false, ""}});
@@ -52,7 +56,7 @@ TEST_CASE("ports: a target's ports come from the providers its names match", "[s
   REQUIRE(find_port(plans, 8883));
   CHECK(find_port(plans, 8883)->protocol == AppProtocol::kMqtt);
   REQUIRE(find_port(plans, 443));
-  CHECK(find_port(plans, 443)->alpn == std::vector<std::string>{"x-amzn-mqtt-ca"});
+  CHECK(find_port(plans, 443)->alpn == std::vector<std::string>{"x-amzn-mqtt-ca", "http/1.1"});
   CHECK_FALSE(find_port(plans, 1883));  // AWS does not list it
   CHECK_FALSE(find_port(plans, 5683));  // CoAP is UDP
 

@@ -209,6 +209,7 @@ struct TlsOptions {
   bool require_client_cert = false;
   int max_version = TLS1_3_VERSION;
   std::string alpn;               // the protocol to select when offered ("" = ignore ALPN)
+  bool strict_alpn = false;       // refuse a handshake whose ALPN list lacks `alpn` (as nginx)
 };
 
 class TlsServer {
@@ -242,17 +243,17 @@ class TlsServer {
           ctx.get(),
           [](SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
              unsigned inlen, void* arg) -> int {
-            auto* want = static_cast<std::string*>(arg);
+            auto* o = static_cast<TlsOptions*>(arg);
             for (unsigned i = 0; i < inlen; i += 1 + in[i]) {
-              if (std::string_view(reinterpret_cast<const char*>(in + i + 1), in[i]) == *want) {
+              if (std::string_view(reinterpret_cast<const char*>(in + i + 1), in[i]) == o->alpn) {
                 *out = in + i + 1;
                 *outlen = in[i];
                 return SSL_TLSEXT_ERR_OK;
               }
             }
-            return SSL_TLSEXT_ERR_NOACK;
+            return o->strict_alpn ? SSL_TLSEXT_ERR_ALERT_FATAL : SSL_TLSEXT_ERR_NOACK;
           },
-          &options_.alpn);
+          &options_);
     }
     return ctx;
   }
