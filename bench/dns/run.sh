@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# DNS throughput benchmark (run by hand, not in CI): A look-ups of N generated names (default
+# 1,000,000) against a knot authoritative server that this script starts on loopback
+# (127.0.1.53:53, a zone with one distinct A record per name), in the same run:
+#   - dnsperf: the server's limit (queries/s it answers, no client-side work);
+#   - iotmap resolve: every answer parsed and stored in SQLite; names/s, CPU seconds per name,
+#     completeness (rows with the expected address / N), pinned to one core;
+#   - adnshost (GNU adns): a peer that resolves from stdin.
+# knot runs on the other core. Everything talks to loopback only; every process this script
+# starts is stopped by its pid at the end.
+#   bash bench/dns/run.sh IOTMAP_BINARY [N]
+# Environment: BENCH_DIR (default /tmp/iotmap-bench-dns), BENCH_ADNS_N (names for adnshost,
+# default min(N, 200000): it runs at a few thousand names/s), BENCH_IOTMAP_CORE /
+# BENCH_KNOT_CORE (defaults 0 and 1), BENCH_IN_FLIGHT (iotmap max_in_flight, default 200),
+# BENCH_TIMEOUT_MS (default 500).
+set -euo pipefail
+IOTMAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+N=${2:-1000000}
+ADNS_N=${BENCH_ADNS_N:-$(( N < 200000 ? N : 200000 ))}
+DIR=${BENCH_DIR:-/tmp/iotmap-bench-dns}
+ADDR=127.0.1.53
+CORE_IOTMAP=${BENCH_IOTMAP_CORE:-0}
+CORE_KNOT=${BENCH_KNOT_CORE:-1}
+# knot with one UDP worker drops queries from bursts of more than a few hundred (its socket
+# buffer): a few hundred in flight and a short timeout keep the retries cheap.
+IN_FLIGHT=${BENCH_IN_FLIGHT:-200}
+TIMEOUT_MS=${BENCH_TIMEOUT_MS:-500}
+BUILD=$(cd "$(dirname "$IOTMAP")/.." && pwd)
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$DIR"
+cd "$DIR"
+knot_pid=""
+cleanup() { [ -n "$knot_pid" ] && kill "$knot_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+
+# --- the zone: n<i>.bench. A 10.<i>, one name per address ---
+if [ ! -f "zone.$N.done" ]; then
+  python3 - "$N" <<'EOF'
+import sys
+n = int(sys.argv[1])
+with open("bench.zone", "w") as z, open("names.txt", "w") as names, open("dnsperf.txt", "w") as q:
+    z.write("$ORIGIN bench.\n$TTL 3600\n@ SOA ns.bench. host.bench. 1 3600 600 86400 60\n"
+            "@ NS ns.bench.\nns A 127.0.1.53\n")
+    for i in range(n):
+        z.write(f"n{i} A 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}\n")
+        names.write(f"n{i}.bench\n")
+        q.write(f"n{i}.bench A\n")
+EOF
+  touch "zone.$N.done"
+fi
+
+# --- knot on loopback, on its own core ---
+cat >knot.conf <<EOF
+server:
+    listen: $ADDR@53
+    rundir: $DIR
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+log:
+  - target: $DIR/knot.log
+    any: warning
+database:
+    storage: $DIR/knotdb
+zone:
+  - domain: bench.
+    file: $DIR/bench.zone
+    zonefile-sync: -1
+    journal-content: none
+EOF
+rm -rf knotdb
+taskset -c "$CORE_KNOT" knotd -c knot.conf >knot.out 2>&1 &
+knot_pid=$!
+for _ in $(seq 600); do
+  kdig +short +time=1 +tries=1 @"$ADDR" "n$((N - 1)).bench" A 2>/dev/null | grep -q . && break
+  sleep 0.5
+done
+kdig +short @"$ADDR" "n$((N - 1)).bench" A | grep -q . || { echo "knot did not load the zone" >&2; exit 1; }
+echo "knot up (pid $knot_pid), $N names"
+
+# --- dnsperf: what the server can answer ---
+dnsperf -s "$ADDR" -p 53 -d dnsperf.txt -n 1 -c 1 -T 1 -q 2000 -t 2 >dnsperf.out 2>&1 || true
+dnsperf_qps=$(awk '/Queries per second/ {print $4}' dnsperf.out)
+dnsperf_lost=$(awk '/Queries lost/ {print $3, $4}' dnsperf.out)
+echo "dnsperf: $dnsperf_qps queries/s, lost $dnsperf_lost"
+
+# --- the engine alone (no database), then iotmap resolve with the store ---
+g++ -O2 -std=c++20 -I"$SRC" "$SRC/bench/dns/engine_only.cpp" -o engine_only \
+  "$BUILD/resolver/libiotmap_resolver.a" "$BUILD/db/libiotmap_db.a" \
+  "$BUILD/config/libiotmap_config.a" "$BUILD/lib/libiotmap_lib.a" \
+  -lcares -lldns -levent_core -lsqlite3 -lre2 -ltomlplusplus
+/usr/bin/time -f "%e %U %S" -o engine.time taskset -c "$CORE_IOTMAP" \
+  ./engine_only names.txt "$ADDR" 53 "$IN_FLIGHT" "$TIMEOUT_MS" >engine.out || true
+read -r ewall euser esys < <(tail -n 1 engine.time)
+echo "$(cat engine.out); CPU $(python3 -c "print(f'{($euser + $esys) / $N * 1e6:.1f}')") us/name"
+
+cat >iotmap.toml <<EOF
+[[vantage_point]]
+name = "bench"
+location = "loopback"
+resolvers = ["$ADDR:53"]
+[resolver]
+max_in_flight = $IN_FLIGHT
+qps = 10000000
+timeout_ms = $TIMEOUT_MS
+retries = 3
+EOF
+rm -f bench.db bench.db-wal bench.db-shm
+/usr/bin/time -f "%e %U %S" -o iotmap.time taskset -c "$CORE_IOTMAP" \
+  "$IOTMAP" --config iotmap.toml --db bench.db resolve --once --types A - <names.txt \
+  2>iotmap.err || true
+read -r wall user sys < <(tail -n 1 iotmap.time)
+summary=$(grep 'rows/s' iotmap.err | tail -1)
+engine_s=$(sed -n 's/.* queries in \([0-9.]*\) s .*/\1/p' <<<"$summary")
+rows=$(sqlite3 bench.db "SELECT count(*) FROM resolutions")
+good=$(sqlite3 bench.db "SELECT count(*) FROM resolutions r JOIN names n ON n.id = r.name_id
+  JOIN resolution_answers a ON a.resolution_id = r.id
+  WHERE r.status = 'NOERROR' AND
+  a.ip = '10.' || ((CAST(substr(n.name, 2, instr(n.name, '.') - 2) AS INTEGER) >> 16) & 255) || '.' ||
+         ((CAST(substr(n.name, 2, instr(n.name, '.') - 2) AS INTEGER) >> 8) & 255) || '.' ||
+         (CAST(substr(n.name, 2, instr(n.name, '.') - 2) AS INTEGER) & 255)")
+echo "iotmap: $summary"
+python3 - "$N" "$wall" "$user" "$sys" "$engine_s" "$rows" "$good" <<'EOF'
+import sys
+n, wall, user, sys_, engine, rows, good = sys.argv[1:]
+n, wall, user, sys_, engine, rows, good = int(n), float(wall), float(user), float(sys_), float(engine or 0), int(rows), int(good)
+print(f"iotmap: {n / engine:,.0f} names/s while resolving and storing ({engine:.1f} s); "
+      f"whole command {wall:.1f} s incl. importing the names ({n / wall:,.0f} names/s)")
+print(f"iotmap: CPU {user + sys_:.1f} s = {(user + sys_) / n * 1e6:.1f} us/name "
+      f"(user {user:.1f}, sys {sys_:.1f}); rows {rows}/{n} = {rows / n:.2%}, "
+      f"with the expected address {good}/{n} = {good / n:.2%}")
+EOF
+
+# --- adnshost: a peer ---
+# adnshost -f submits every name of its input at once; fed everything it floods the server, so
+# it also runs on chunks of 200 names, one process after the other (bounded in flight).
+head -n "$ADNS_N" names.txt >adns-names.txt
+adns_report() {  # adns_report LABEL TIMEFILE OUTFILE
+  read -r awall auser asys < <(tail -n 1 "$2")
+  answered=$(grep -c '^n[0-9]*\.bench A 10\.' "$3" || true)
+  python3 - "$1" "$ADNS_N" "$awall" "$auser" "$asys" "$answered" <<'EOF2'
+import sys
+label, n, wall, user, sys_, ok = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+print(f"adnshost ({label}): {n} names in {wall:.1f} s = {n / wall:,.0f} names/s, "
+      f"CPU {(user + sys_) / n * 1e6:.1f} us/name, answered {ok}/{n} = {ok / n:.2%} (printed, not stored)")
+EOF2
+}
+/usr/bin/time -f "%e %U %S" -o adns.time taskset -c "$CORE_IOTMAP" \
+  adnshost --config "nameserver $ADDR" -a -t a -f <adns-names.txt >adns.out 2>adns.err || true
+adns_report "all at once" adns.time adns.out
+rm -rf adns-chunks && mkdir adns-chunks && split -l 200 adns-names.txt adns-chunks/c
+/usr/bin/time -f "%e %U %S" -o adns-chunks.time taskset -c "$CORE_IOTMAP" bash -c \
+  'for f in adns-chunks/c*; do adnshost --config "nameserver '"$ADDR"'" -a -t a -f <"$f"; done' \
+  >adns-chunks.out 2>/dev/null || true
+adns_report "200 at a time" adns-chunks.time adns-chunks.out
