@@ -1,4 +1,5 @@
-// In-process servers for the scanner's engine tests, on loopback only (127.0.0.0/8, ::1):
+// In-process servers for the scanner's tests, on loopback (127.0.0.0/8, ::1) or, for the lab
+// tests, inside the lab's network namespace:
 // TLS with and without SNI, MQTT/AMQP/HTTP answers, and the misbehaving ones (silent, trickling,
 // garbage, flooding, demanding a client certificate). Each server is a thread with a blocking
 // accept loop and one thread per connection; the destructor stops and joins them all.
@@ -11,6 +12,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -85,32 +87,33 @@ inline bool send_all(int fd, std::string_view data) {
 // down; handlers that wait must poll it.
 using Handler = std::function<void(int fd, const std::atomic<bool>& stop)>;
 
+// Runs `fn` on a thread that first enters the network namespace `netns_fd` (a descriptor of
+// /var/run/netns/NAME): sockets it creates belong to that namespace, whichever thread uses
+// them later. The calling thread stays where it is.
+inline void in_netns(int netns_fd, const std::function<void()>& fn) {
+  std::string error;
+  std::thread t([&] {
+    if (::setns(netns_fd, CLONE_NEWNET) != 0) {
+      error = std::string("setns: ") + std::strerror(errno);
+      return;
+    }
+    fn();
+  });
+  t.join();
+  if (!error.empty()) throw std::runtime_error(error);
+}
+
 class Server {
  public:
-  // Listens on `address` ("127.0.0.1", "::1", "127.0.0.2") at an ephemeral port.
-  Server(const std::string& address, Handler handler) : handler_(std::move(handler)) {
-    bool v6 = address.find(':') != std::string::npos;
-    fd_ = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_storage ss{};
-    socklen_t len = 0;
-    if (v6) {
-      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-      a->sin6_family = AF_INET6;
-      inet_pton(AF_INET6, address.c_str(), &a->sin6_addr);
-      len = sizeof *a;
+  // Listens on `address` ("127.0.0.1", "::1", "127.0.0.2") at `port` (0: an ephemeral one);
+  // with `netns_fd`, inside that network namespace.
+  Server(const std::string& address, Handler handler, uint16_t port = 0, int netns_fd = -1)
+      : handler_(std::move(handler)) {
+    if (netns_fd >= 0) {
+      in_netns(netns_fd, [&] { listen_on(address, port); });
     } else {
-      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-      a->sin_family = AF_INET;
-      inet_pton(AF_INET, address.c_str(), &a->sin_addr);
-      len = sizeof *a;
+      listen_on(address, port);
     }
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd_, 512) != 0)
-      throw std::runtime_error("cannot listen on " + address + ": " + std::strerror(errno));
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
-    port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                     : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     thread_ = std::thread([this] { accept_loop(); });
   }
   ~Server() {
@@ -128,6 +131,33 @@ class Server {
   int accepted() const { return accepted_; }
 
  private:
+  void listen_on(const std::string& address, uint16_t port) {
+    bool v6 = address.find(':') != std::string::npos;
+    fd_ = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (v6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons(port);
+      inet_pton(AF_INET6, address.c_str(), &a->sin6_addr);
+      len = sizeof *a;
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+      a->sin_family = AF_INET;
+      a->sin_port = htons(port);
+      inet_pton(AF_INET, address.c_str(), &a->sin_addr);
+      len = sizeof *a;
+    }
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd_, 512) != 0)
+      throw std::runtime_error("cannot listen on " + address + ": " + std::strerror(errno));
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+    port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                     : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  }
+
   void accept_loop() {
     while (!stop_) {
       pollfd p{fd_, POLLIN, 0};
