@@ -19,5 +19,6 @@ int run_fetch(Context&, Args&);
 int run_db(Context&, Args&);
 int run_optout(Context&, Args&);
 int run_config(Context&, Args&);
+int run_info_page(Context&, Args&);
 
 }  // namespace iotmap::cli
