@@ -1,36 +1,677 @@
-// `iotmap daily` and `iotmap hourly`: the jobs cron runs. Each stage reports what it did; a
-// stage that is not built yet is listed as such, and the exit code says the job was partial.
-#include <cstdio>
+// `iotmap daily` and `iotmap hourly`: the jobs cron and systemd run (docs/operations.md).
+//
+// daily runs the stages fetch, resolve, scan, classify, export and report for one date, each
+// as a child `iotmap` process (the same binary, same --config and --db): a stage that crashes
+// or is refused cannot take the job down, its exit code is the stage's verdict, and its own
+// run row (kind resolve, scan, ...) carries its counts. The job holds `<db>.lock` for its whole
+// life, so a second daily on the same database leaves at once with exit 5.
+//
+// Every stage is idempotent by the store's natural keys. On top of that, a measurement stage
+// (fetch, resolve, scan) that an earlier daily run for the same date completed is not run
+// again (a rerun must not probe every target a second time); the derived stages (classify,
+// export, report) always run, since they replace the day's results. So a rerun after a kill
+// completes what was left undone, and a rerun after success measures nothing twice.
+//
+// The job's own row in `runs` (kind daily) holds per stage `<stage>.exit`, `<stage>.ms`,
+// `<stage>.state` code and the stage run's counts as `<stage>.<count>`; it is updated after
+// every stage, so a killed job leaves the record of what it finished.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "backend_map/dataset.h"
+#include "db/store.h"
+#include "lib/lockfile.h"
+#include "resolver/rows.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
+namespace {
 
-int run_daily(Context& ctx, Args& args) {
-  auto date = args.option("--date");
-  args.positionals();
-  const auto& cfg = ctx.config();
-  std::fprintf(stderr, "iotmap daily: configuration from");
-  for (const auto& f : cfg.loaded_from) std::fprintf(stderr, " %s", f.c_str());
-  std::fprintf(stderr, "; database %s\n", ctx.db_path().c_str());
-  struct Stage {
-    const char* name;
-    int (*run)(Context&, Args&);
-  };
-  const Stage stages[] = {{"resolve", run_resolve}, {"scan", run_scan},
-                          {"classify", run_classify}, {"export", run_export},
-                          {"report", run_report}};
-  int worst = kOk;
-  for (const auto& s : stages) {
-    Args none({});
-    int rc = s.run(ctx, none);
-    std::fprintf(stderr, "iotmap daily: stage %-8s -> exit %d\n", s.name, rc);
-    if (rc != kOk && worst == kOk) worst = rc;
-  }
-  (void)date;
-  return worst;
+namespace fs = std::filesystem;
+
+volatile sig_atomic_t g_interrupted = 0;
+volatile pid_t g_child = 0;
+
+void on_signal(int sig) {
+  g_interrupted = sig;
+  pid_t c = g_child;
+  if (c > 0) ::kill(c, SIGTERM);
 }
 
-int run_hourly(Context& ctx, Args& args) { return run_resolve(ctx, args); }
+// What became of a stage. The order of the first block is the order of severity.
+enum class State {
+  ok,           // exit 0
+  done_before,  // an earlier daily run for the date completed it (measurement stages only)
+  off,          // not meant to run: not configured, --skip, or a past date for a measurement
+  partial,      // exit 7
+  not_built,    // exit 4
+  refused,      // exit 6: an ethics precondition (scan without blocklist or contact)
+  locked,       // exit 5 after waiting --lock-wait seconds
+  failed,       // exit 1, 2, 3, a signal, or the child could not start
+  interrupted,  // daily itself got SIGTERM/SIGINT while the stage ran
+};
+
+const char* state_name(State s) {
+  switch (s) {
+    case State::ok:
+      return "ok";
+    case State::done_before:
+      return "done before";
+    case State::off:
+      return "off";
+    case State::partial:
+      return "partial";
+    case State::not_built:
+      return "not built";
+    case State::refused:
+      return "refused";
+    case State::locked:
+      return "locked";
+    case State::failed:
+      return "FAILED";
+    case State::interrupted:
+      return "interrupted";
+  }
+  return "?";
+}
+
+// Contribution to the job's exit code: 0 neutral, 7 partial, 1 failure.
+int severity(State s) {
+  switch (s) {
+    case State::ok:
+    case State::done_before:
+    case State::off:
+      return kOk;
+    case State::partial:
+    case State::not_built:
+    case State::refused:
+    case State::locked:
+      return kPartial;
+    case State::failed:
+    case State::interrupted:
+      return kFailure;
+  }
+  return kFailure;
+}
+
+State state_of_exit(int code) {
+  switch (code) {
+    case kOk:
+      return State::ok;
+    case kPartial:
+      return State::partial;
+    case kNotBuilt:
+      return State::not_built;
+    case kRefused:
+      return State::refused;
+    case kLocked:
+      return State::locked;
+    default:
+      return State::failed;
+  }
+}
+
+struct Stage {
+  std::string name;      // fetch, resolve, ...
+  std::string run_kind;  // the kind of the run row the stage writes ("" : none)
+  std::vector<std::string> args;
+  bool measurement = false;  // measures the present: runs once per date
+  std::string output;        // a file the stage writes, shown in the summary
+  std::string off_reason;    // non-empty: the stage is off
+};
+
+struct StageResult {
+  State state = State::off;
+  int exit = -1;  // -1: not run
+  double seconds = 0;
+  std::map<std::string, int64_t> counts;  // from the stage's run rows
+  std::vector<std::string> tail;          // the stage's last lines of output
+  std::string note;                       // one line for the summary
+};
+
+std::string today_utc() {
+  return backend_map::day_str(backend_map::day_of(static_cast<int64_t>(std::time(nullptr))));
+}
+
+// The lock of a job on a database: the same file whatever spelling of the path was given.
+std::string lock_path(const std::string& db_path, const char* suffix) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(db_path, ec), ec);
+  if (ec || p.empty()) p = db_path;
+  fs::create_directories(p.parent_path(), ec);
+  return p.string() + suffix;
+}
+
+// Takes the job's lock, or prints who holds it.
+std::optional<LockFile> take_lock(const std::string& path, const char* job) {
+  auto lock = LockFile::try_acquire(path);
+  if (lock) return lock;
+  std::string pid;
+  std::ifstream in(path);
+  std::getline(in, pid);
+  if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) pid = "unknown";
+  std::fprintf(stderr, "iotmap %s: another iotmap run holds %s (pid %s); nothing done, exit 5\n",
+               job, path.c_str(), pid.c_str());
+  return std::nullopt;
+}
+
+// The text a line shows once progress redraws are taken out: what follows the last '\r'.
+std::string visible(std::string line) {
+  auto cr = line.find_last_of('\r');
+  if (cr != std::string::npos) line = line.substr(cr + 1);
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
+  return line;
+}
+
+struct ChildResult {
+  int exit = -1;  // exit code, or -1 when killed by a signal / not started
+  int signal = 0;
+  std::string error;  // why it could not start
+  std::vector<std::string> tail;
+};
+
+// Runs `iotmap <args>` as a child, copying its stdout and stderr to our stderr, and waits.
+// The child dies with us (PR_SET_PDEATHSIG): a daily killed with SIGKILL leaves no stage behind
+// holding a stage lock.
+ChildResult run_child(const std::vector<std::string>& args) {
+  ChildResult r;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    r.error = std::string("pipe: ") + std::strerror(errno);
+    return r;
+  }
+  std::vector<char*> argv;
+  std::string self = "iotmap";
+  argv.push_back(self.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    r.error = std::string("fork: ") + std::strerror(errno);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return r;
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::signal(SIGTERM, SIG_DFL);
+    ::signal(SIGINT, SIG_DFL);
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
+    ::execv("/proc/self/exe", argv.data());
+    const char* msg = "iotmap daily: cannot run /proc/self/exe\n";
+    (void)!::write(STDERR_FILENO, msg, std::strlen(msg));
+    ::_exit(127);
+  }
+  g_child = pid;
+  ::close(fds[1]);
+  std::string pending;
+  std::vector<std::string> lines;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    std::fwrite(buf, 1, static_cast<size_t>(n), stderr);
+    pending.append(buf, static_cast<size_t>(n));
+    size_t start = 0, nl;
+    while ((nl = pending.find('\n', start)) != std::string::npos) {
+      std::string line = visible(pending.substr(start, nl - start));
+      // Progress lines ("label: n/total (p%) r/s ETA ...") say nothing about why.
+      if (!line.empty() && line.find(" ETA ") == std::string::npos) {
+        lines.push_back(std::move(line));
+        if (lines.size() > 8) lines.erase(lines.begin());
+      }
+      start = nl + 1;
+    }
+    pending.erase(0, start);
+    if (pending.size() > 65536) pending.erase(0, pending.size() - 4096);
+  }
+  if (auto last = visible(pending); !last.empty() && last.find(" ETA ") == std::string::npos)
+    lines.push_back(last);
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_child = 0;
+  if (WIFEXITED(status)) r.exit = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  r.tail = std::move(lines);
+  return r;
+}
+
+// The global options every child gets: the same configuration and database as ours.
+std::vector<std::string> child_prefix(Context& ctx) {
+  std::vector<std::string> a;
+  if (ctx.config_file) {
+    std::error_code ec;
+    auto abs = fs::absolute(*ctx.config_file, ec);
+    a.insert(a.end(), {"--config", ec ? *ctx.config_file : abs.string()});
+  }
+  a.insert(a.end(), {"--db", ctx.db_path()});
+  return a;
+}
+
+int64_t max_run_id(db::Store& store) {
+  int64_t id = 0;
+  store.database().cached("SELECT coalesce(max(id), 0) FROM runs").each([&](db::Statement& s) {
+    id = s.int64(0);
+  });
+  return id;
+}
+
+// Counts of the run rows of `kind` the stage created (ids above `after`), summed, and the
+// last non-empty message of those rows.
+std::map<std::string, int64_t> stage_counts(db::Store& store, const std::string& kind,
+                                            int64_t after, std::string* message) {
+  std::map<std::string, int64_t> out;
+  if (kind.empty()) return out;
+  std::vector<int64_t> ids;
+  store.database()
+      .cached("SELECT id FROM runs WHERE id > ? AND kind = ? ORDER BY id")
+      .bind_all(after, kind)
+      .each([&](db::Statement& s) { ids.push_back(s.int64(0)); });
+  for (auto id : ids) {
+    auto rec = store.run(id);
+    if (!rec) continue;
+    for (const auto& [k, v] : rec->counts) out[k] += v;
+    out["run_id"] = id;
+    if (!rec->info.message.empty()) *message = rec->info.message;
+  }
+  return out;
+}
+
+// Marks runs of `kind` left 'running' by a job that died (we hold the job's lock, so no live
+// job of this kind owns them).
+void close_stale_runs(db::Store& store, const std::string& kind, int64_t current) {
+  std::vector<int64_t> ids;
+  store.database()
+      .cached("SELECT id FROM runs WHERE kind = ? AND status = 'running' AND id <> ?")
+      .bind_all(kind, current)
+      .each([&](db::Statement& s) { ids.push_back(s.int64(0)); });
+  for (auto id : ids) {
+    auto rec = store.run(id);
+    if (!rec) continue;
+    store.finish_run(id, "failed", rec->counts,
+                     "interrupted: the job died before finishing (found by run #" +
+                         std::to_string(current) + ")");
+    std::fprintf(stderr,
+                 "iotmap %s: run #%lld was interrupted before it finished; its "
+                 "unfinished stages run again now\n",
+                 kind.c_str(), static_cast<long long>(id));
+  }
+}
+
+// The earlier daily run for `date` that completed `stage`, or 0.
+int64_t done_before(db::Store& store, const std::string& date, const std::string& stage,
+                    int64_t current) {
+  std::vector<int64_t> ids;
+  store.database()
+      .cached("SELECT id FROM runs WHERE kind = 'daily' AND covers = ? AND id <> ? ORDER BY id")
+      .bind_all(date, current)
+      .each([&](db::Statement& s) { ids.push_back(s.int64(0)); });
+  for (auto id : ids) {
+    auto rec = store.run(id);
+    if (!rec) continue;
+    auto ex = rec->counts.find(stage + ".exit");
+    if (ex != rec->counts.end() && (ex->second == kOk || ex->second == kPartial)) return id;
+    auto by = rec->counts.find(stage + ".done_by");
+    if (by != rec->counts.end()) return by->second;
+  }
+  return 0;
+}
+
+// A few counts worth a glance, in the stage's preferred order, non-zero ones first.
+std::string count_summary(const std::string& stage, const std::map<std::string, int64_t>& c) {
+  static const std::map<std::string, std::vector<std::string>> preferred = {
+      {"fetch", {"sources_ok", "sources_not_modified", "sources_failed", "sources_skipped"}},
+      {"resolve", {"names", "rows", "rows_added", "queries"}},
+      {"scan", {"targets", "connections", "observations", "certificates", "blocked", "optout"}},
+      {"classify", {"ips", "dedicated", "shared", "unknown", "hitlist_rows"}},
+  };
+  std::vector<std::string> parts;
+  std::set<std::string> used = {"run_id"};
+  auto add = [&](const std::string& k) {
+    auto it = c.find(k);
+    if (it == c.end() || used.count(k) || parts.size() >= 8) return;
+    used.insert(k);
+    parts.push_back(k + " " + std::to_string(it->second));
+  };
+  if (auto p = preferred.find(stage); p != preferred.end())
+    for (const auto& k : p->second) add(k);
+  for (const auto& [k, v] : c)
+    if (k.rfind("status_", 0) == 0) add(k);
+  for (const auto& [k, v] : c)
+    if (v != 0) add(k);
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+std::string seconds_text(double s) {
+  char buf[32];
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%.1fs", s);
+  else
+    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  return buf;
+}
+
+// Runs one stage, retrying while another process holds the stage's own lock (an hourly
+// resolve, say) for up to `lock_wait` seconds.
+StageResult run_stage(Context& ctx, db::Store& store, const Stage& st, int lock_wait) {
+  StageResult r;
+  auto start = std::chrono::steady_clock::now();
+  auto give_up = start + std::chrono::seconds(lock_wait);
+  std::vector<std::string> args = child_prefix(ctx);
+  args.insert(args.end(), st.args.begin(), st.args.end());
+  std::string shown;
+  for (const auto& a : st.args) shown += " " + a;
+  for (;;) {
+    int64_t before = max_run_id(store);
+    std::fprintf(stderr, "iotmap daily: --- %s: iotmap%s\n", st.name.c_str(), shown.c_str());
+    ChildResult c = run_child(args);
+    std::string message;
+    r.counts = stage_counts(store, st.run_kind, before, &message);
+    r.tail = c.tail;
+    r.exit = c.exit;
+    if (!c.error.empty()) {
+      r.state = State::failed;
+      r.note = c.error;
+    } else if (g_interrupted) {
+      r.state = State::interrupted;
+      r.note = "daily got signal " + std::to_string(g_interrupted) + " while this stage ran";
+    } else if (c.signal) {
+      r.state = State::failed;
+      r.note = std::string("killed by signal ") + std::to_string(c.signal) + " (" +
+               strsignal(c.signal) + ")";
+    } else {
+      r.state = state_of_exit(c.exit);
+      if (r.state != State::ok) r.note = message;
+      if (c.exit == kUsage) r.note = "daily called it with options it does not take (a bug)";
+      if (c.exit == kConfig) r.note = "configuration error";
+      if (c.exit == 127) r.note = "could not start";
+    }
+    if (r.state != State::locked || std::chrono::steady_clock::now() >= give_up || g_interrupted)
+      break;
+    std::fprintf(stderr, "iotmap daily: %s is locked by another process; trying again in 10 s\n",
+                 st.name.c_str());
+    for (int i = 0; i < 10 && !g_interrupted; ++i)
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+void record(std::map<std::string, int64_t>& counts, const std::string& stage,
+            const StageResult& r) {
+  counts[stage + ".state"] = static_cast<int64_t>(r.state);
+  if (r.exit >= 0) counts[stage + ".exit"] = r.exit;
+  if (r.exit >= 0 || r.state == State::failed || r.state == State::interrupted)
+    counts[stage + ".ms"] = static_cast<int64_t>(r.seconds * 1000);
+  for (const auto& [k, v] : r.counts) counts[stage + "." + k] = v;
+}
+
+std::string one_line(const std::vector<std::pair<std::string, StageResult>>& results) {
+  std::string s;
+  for (const auto& [name, r] : results) {
+    s += (s.empty() ? "" : "; ") + name + " " + state_name(r.state);
+    if (r.exit > 0) s += " (" + std::to_string(r.exit) + ")";
+  }
+  return s;
+}
+
+// The end-of-job summary: one line per stage, then why each stage that was not ok ended so.
+void print_summary(const char* job, const std::string& covers, int64_t run_id,
+                   const std::string& db_path, const std::string& out_dir,
+                   const std::vector<std::pair<std::string, StageResult>>& results, int code) {
+  std::fprintf(stderr, "\n==== iotmap %s %s: summary (run #%lld in %s)\n", job, covers.c_str(),
+               static_cast<long long>(run_id), db_path.c_str());
+  if (!out_dir.empty()) std::fprintf(stderr, "outputs: %s\n", out_dir.c_str());
+  std::fprintf(stderr, "%-9s %-19s %7s  %s\n", "stage", "result", "time", "details");
+  int n_bad = 0;
+  for (const auto& [name, r] : results) {
+    std::string result = state_name(r.state);
+    if (r.exit > 0 && r.state != State::off) result += " (exit " + std::to_string(r.exit) + ")";
+    std::string time = r.exit >= 0 || r.seconds > 0 ? seconds_text(r.seconds) : "-";
+    std::string details = r.note;
+    std::string counts = count_summary(name, r.counts);
+    if (!counts.empty()) details += (details.empty() ? "" : "; ") + counts;
+    std::fprintf(stderr, "%-9s %-19s %7s  %s\n", name.c_str(), result.c_str(), time.c_str(),
+                 details.c_str());
+    if (severity(r.state) != kOk && r.state != State::not_built) {
+      ++n_bad;
+      // The stage's own last words say why; three lines are enough on one screen.
+      size_t from = r.tail.size() > 3 ? r.tail.size() - 3 : 0;
+      for (size_t i = from; i < r.tail.size(); ++i) {
+        std::string line = r.tail[i];
+        if (line.size() > 150) line = line.substr(0, 147) + "...";
+        std::fprintf(stderr, "%9s | %s\n", "", line.c_str());
+      }
+    }
+  }
+  const char* verdict = code == kOk ? "ok" : code == kPartial ? "partial" : "FAILED";
+  std::fprintf(stderr, "result: %s (exit %d)", verdict, code);
+  if (code == kPartial)
+    std::fprintf(stderr, ": some stages did not run or ran in part; the job goes on tomorrow");
+  if (code == kFailure) std::fprintf(stderr, ": a stage failed; read its lines above");
+  std::fprintf(stderr, "\n");
+  (void)n_bad;
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocking read returns so that we notice
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGHUP, &sa, nullptr);
+}
+
+// --lock-wait SECONDS (default 600).
+int lock_wait_option(Args& args) {
+  auto text = args.option("--lock-wait");
+  if (!text) return 600;
+  if (text->empty() || text->size() > 6 ||
+      text->find_first_not_of("0123456789") != std::string::npos)
+    throw UsageError("--lock-wait wants seconds");
+  return std::stoi(*text);
+}
+
+const std::vector<std::string> kStageNames = {"fetch",    "resolve", "scan",
+                                              "classify", "export",  "report"};
+
+std::vector<Stage> daily_stages(const config::Config& cfg, const std::string& date, bool past,
+                                const std::string& out_dir, const std::set<std::string>& skip) {
+  std::vector<Stage> s;
+  s.push_back({"fetch", "fetch", {"fetch", "--all"}, true, "", ""});
+  s.push_back({"resolve", "resolve", {"resolve", "--once"}, true, "", ""});
+  s.push_back({"scan", "scan", {"scan", "--resolutions", date}, true, "", ""});
+  s.push_back({"classify", "classify", {"classify", "--date", date}, false, "", ""});
+  std::string hitlist = out_dir + "/hitlist-" + date + ".csv";
+  s.push_back({"export",
+               "export",
+               {"export", "hitlist", "--date", date, "--format", "csv", "--output", hitlist},
+               false,
+               hitlist,
+               ""});
+  std::string report = out_dir + "/footprint-" + date + ".html";
+  s.push_back({"report",
+               "report",
+               {"report", "footprint", "--date", date, "--format", "html", "--output", report},
+               false,
+               report,
+               ""});
+  for (auto& st : s) {
+    if (skip.count(st.name))
+      st.off_reason = "--skip " + st.name;
+    else if (st.measurement && past)
+      st.off_reason = "measures the present; not run for the past date " + date;
+    else if (st.name == "fetch" && cfg.sources.data_dir.empty())
+      st.off_reason = "no data sources configured ([sources] data_dir is empty)";
+  }
+  return s;
+}
+
+}  // namespace
+
+int run_daily(Context& ctx, Args& args) {
+  auto date_opt = args.option("--date");
+  auto out_opt = args.option("--out");
+  auto skips = args.options("--skip");
+  bool redo = args.flag("--redo");
+  const int lock_wait = lock_wait_option(args);
+  args.positionals();
+
+  const std::string today = today_utc();
+  const std::string date = date_opt.value_or(today);
+  if (auto day = backend_map::parse_day(date); !day || backend_map::day_str(*day) != date)
+    throw UsageError("--date wants YYYY-MM-DD, not '" + date + "'");
+  if (date > today)
+    throw UsageError("--date " + date + " is in the future (today is " + today + " UTC)");
+  std::set<std::string> skip;
+  for (const auto& list : skips) {
+    std::stringstream ss(list);
+    for (std::string w; std::getline(ss, w, ',');) {
+      if (std::find(kStageNames.begin(), kStageNames.end(), w) == kStageNames.end())
+        throw UsageError("--skip takes fetch, resolve, scan, classify, export or report, not '" +
+                         w + "'");
+      skip.insert(w);
+    }
+  }
+  const auto& cfg = ctx.config();  // a bad configuration stops here, with exit 3
+  const std::string db_path = ctx.db_path();
+  auto lock = take_lock(lock_path(db_path, ".lock"), "daily");
+  if (!lock) return kLocked;
+
+  std::string out_dir = out_opt.value_or("iotmap-out/" + date);
+  while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();
+  {
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+    if (ec) {
+      std::fprintf(stderr, "iotmap daily: cannot create the output directory %s: %s\n",
+                   out_dir.c_str(), ec.message().c_str());
+      return kFailure;
+    }
+    out_dir = fs::absolute(out_dir, ec).string();
+  }
+
+  db::Store store(db_path);
+  const auto stages = daily_stages(cfg, date, date < today, out_dir, skip);
+  std::string names;
+  for (const auto& s : stages) names += (names.empty() ? "" : ",") + s.name;
+  db::RunInfo info;
+  info.kind = "daily";
+  info.covers = date;
+  info.config = "stages=" + names + " out=" + out_dir + (redo ? " redo" : "");
+  const int64_t run_id = store.begin_run(info);
+  close_stale_runs(store, "daily", run_id);
+  install_signal_handlers();
+
+  std::fprintf(stderr, "iotmap daily %s: run #%lld; configuration from", date.c_str(),
+               static_cast<long long>(run_id));
+  for (const auto& f : cfg.loaded_from) std::fprintf(stderr, " %s", f.c_str());
+  std::fprintf(stderr, "; database %s; outputs in %s\n", db_path.c_str(), out_dir.c_str());
+
+  std::map<std::string, int64_t> counts;
+  std::vector<std::pair<std::string, StageResult>> results;
+  for (const auto& st : stages) {
+    StageResult r;
+    if (g_interrupted) {
+      r.state = State::interrupted;
+      r.note = "not started: daily was interrupted";
+    } else if (!st.off_reason.empty()) {
+      r.state = State::off;
+      r.note = st.off_reason;
+    } else if (int64_t earlier =
+                   st.measurement && !redo ? done_before(store, date, st.name, run_id) : 0;
+               earlier > 0) {
+      r.state = State::done_before;
+      r.note = "completed by daily run #" + std::to_string(earlier) + " for " + date +
+               " (--redo runs it again)";
+      counts[st.name + ".done_by"] = earlier;
+    } else {
+      r = run_stage(ctx, store, st, lock_wait);
+      if (st.name == "scan" && r.state == State::refused)
+        r.note =
+            "ethics preconditions not met: set ethics.blocklist_file and ethics.contact "
+            "(ETHICS.md)";
+      if (!st.output.empty() && r.state == State::ok) {
+        std::error_code ec;
+        auto size = fs::file_size(st.output, ec);
+        if (!ec) {
+          r.note = "wrote " + st.output + " (" + std::to_string(size) + " bytes)";
+          r.counts["bytes"] = static_cast<int64_t>(size);
+        }
+      }
+    }
+    record(counts, st.name, r);
+    results.emplace_back(st.name, std::move(r));
+    // Saved after every stage: a killed job leaves what it finished on record.
+    store.finish_run(run_id, "running", counts, "in progress: " + one_line(results));
+  }
+
+  int code = kOk;  // 1 beats 7 beats 0
+  for (const auto& [name, r] : results) {
+    int s = severity(r.state);
+    if (s == kFailure || (s == kPartial && code == kOk)) code = s;
+  }
+  const char* status = code == kOk ? "ok" : code == kPartial ? "partial" : "failed";
+  store.finish_run(run_id, status, counts, one_line(results));
+  print_summary("daily", date, run_id, db_path, out_dir, results, code);
+  return code;
+}
+
+int run_hourly(Context& ctx, Args& args) {
+  const int lock_wait = lock_wait_option(args);
+  args.positionals();
+  ctx.config();
+  const std::string db_path = ctx.db_path();
+  auto lock = take_lock(lock_path(db_path, ".hourly.lock"), "hourly");
+  if (!lock) return kLocked;
+  db::Store store(db_path);
+  db::RunInfo info;
+  info.kind = "hourly";
+  info.covers =
+      resolver::hour_label(resolver::hour_start(static_cast<int64_t>(std::time(nullptr))));
+  info.config = "stages=resolve";
+  const int64_t run_id = store.begin_run(info);
+  close_stale_runs(store, "hourly", run_id);
+  install_signal_handlers();
+  Stage st{"resolve", "resolve", {"resolve", "--once"}, true, "", ""};
+  StageResult r = run_stage(ctx, store, st, lock_wait);
+  std::map<std::string, int64_t> counts;
+  record(counts, "resolve", r);
+  std::vector<std::pair<std::string, StageResult>> results;
+  results.emplace_back("resolve", std::move(r));
+  int code = severity(results.back().second.state);
+  const char* status = code == kOk ? "ok" : code == kPartial ? "partial" : "failed";
+  store.finish_run(run_id, status, counts, one_line(results));
+  print_summary("hourly", info.covers, run_id, db_path, "", results, code);
+  return code;
+}
 
 }  // namespace iotmap::cli

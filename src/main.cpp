@@ -11,13 +11,24 @@ namespace iotmap::cli {
 namespace {
 
 const Command kCommands[] = {
-    {"daily", "the daily job: resolve, scan, classify, export, report",
-     "usage: iotmap daily [--date YYYY-MM-DD]\n"
-     "Runs every stage for the date (default: today, UTC) and prints a one-screen summary.\n"
-     "Stages that are not built yet are reported as such and make the exit code 4.\n",
+    {"daily", "the daily job: fetch, resolve, scan, classify, export, report",
+     "usage: iotmap daily [--date YYYY-MM-DD] [--out DIR] [--skip STAGE,...] [--redo]\n"
+     "                    [--lock-wait SECONDS]\n"
+     "Runs the stages fetch (when [sources] data_dir is set), resolve, scan, classify, export\n"
+     "and report for the date (default: today, UTC; a past date runs only the last three), each\n"
+     "as its own iotmap process, and ends with a one-screen summary on stderr. Outputs go to\n"
+     "--out (default ./iotmap-out/DATE). Holds <db>.lock: a second daily exits 5 at once.\n"
+     "A rerun for the same date does not repeat fetch, resolve or scan that an earlier run\n"
+     "completed (--redo does) and always redoes classify, export and report. A stage whose own\n"
+     "lock is held (an hourly resolve) is retried for --lock-wait seconds (default 600).\n"
+     "Exit: 0 every stage ok; 7 a stage was refused, not built, locked or partial; 1 a stage\n"
+     "failed; 5 another daily holds the lock. Per-stage times and counts: runs table, kind daily.\n",
      run_daily},
     {"hourly", "the hourly job: resolve every candidate name once",
-     "usage: iotmap hourly\nSame as `iotmap resolve --once`.\n", run_hourly},
+     "usage: iotmap hourly [--lock-wait SECONDS]\n"
+     "Runs `iotmap resolve --once` under <db>.hourly.lock (a second hourly exits 5 at once) and\n"
+     "records it in the runs table (kind hourly). Exit codes as for daily.\n",
+     run_hourly},
     {"resolve", "resolve candidate names from every vantage point",
      "usage: iotmap resolve [--once] [--vantage NAME] [NAME...]\n", run_resolve},
     {"scan", "grab TLS certificates and probe MQTT/AMQP/HTTPS",
@@ -36,10 +47,25 @@ const Command kCommands[] = {
      run_match},
     {"merge", "merge vantage-point or shard databases",
      "usage: iotmap merge A.db B.db ... --into MAIN.db\n", run_merge},
-    {"fetch", "download data sources", "usage: iotmap fetch SOURCE...|--all\n", run_fetch},
-    {"db", "database maintenance", "usage: iotmap db check|migrate\n", run_db},
+    {"fetch", "download data sources",
+     "usage: iotmap fetch SOURCE...|--all [--sources FILE] [--data-dir DIR] | --list\n", run_fetch},
+    {"db", "database maintenance",
+     "usage: iotmap db check|migrate|size\n"
+     "       iotmap db prune --keep-days N [--vacuum] [--dry-run]\n"
+     "size: file sizes (database, WAL) and rows per table.\n"
+     "prune: deletes resolutions, TLS observations, verdicts, hitlist and footprint rows older\n"
+     "than N days (certificates still referenced stay), then optionally VACUUMs.\n",
+     run_db},
     {"optout", "manage the opt-out list",
      "usage: iotmap optout add CIDR --reason TEXT | list\n", run_optout},
+    {"info-page", "the web page the prober's reverse-DNS name shows",
+     "usage: iotmap info-page [--serve ADDR:PORT | --write FILE] [--operator TEXT]\n"
+     "                        [--prober NAME] [--contact TEXT]\n"
+     "Prints (default), writes (atomically) or serves the page that explains the measurement:\n"
+     "what is measured, by whom (ethics.contact), how to opt out, the research it follows.\n"
+     "--serve listens on that address only (port 0: any free port, printed) and answers GET /\n"
+     "until SIGTERM. Exit 6 when no contact is configured.\n",
+     run_info_page},
     {"config", "print the effective configuration",
      "usage: iotmap config [--check]\nPrints the configuration after --config is applied.\n",
      run_config},
