@@ -1,6 +1,6 @@
 // `iotmap export resolutions --hour H|--date D --format jsonl|csv [--output FILE]`: the stored
 // resolutions of one UTC hour or day, one line per name x type x vantage point.
-// `iotmap export hitlist` is not built yet.
+// `iotmap export hitlist` is in src/export_hitlist.cpp.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -10,6 +10,7 @@
 #include "db/store.h"
 #include "resolver/rows.h"
 #include "src/commands.h"
+#include "src/export_hitlist.h"
 
 namespace iotmap::cli {
 namespace {
@@ -131,11 +132,10 @@ int export_resolutions(Context& ctx, Args& args) {
 int run_export(Context& ctx, Args& args) {
   // The subcommand is a bare word; Args::flag takes it out wherever it stands.
   if (args.flag("resolutions")) return export_resolutions(ctx, args);
-  if (args.flag("hitlist")) return not_built("export hitlist", "the hitlist export");
+  if (args.flag("hitlist")) return export_hitlist(ctx, args);
   auto rest = args.positionals();
   if (!rest.empty()) throw UsageError("unknown export '" + rest[0] + "'");
-  // No subcommand: what `iotmap daily` asks for, the day's hitlist.
-  return not_built("export", "the daily hitlist export");
+  throw UsageError("expected `resolutions` or `hitlist`");
 }
 
 }  // namespace iotmap::cli
