@@ -29,7 +29,8 @@ CatalogueView view_of(const config::Catalogue& catalogue) {
     out.id = p.id;
     out.name = p.name;
     out.asns = p.asns;
-    for (const auto& r : p.regions) out.regions.push_back({r.code, r.city, r.country, r.latitude, r.longitude});
+    for (const auto& r : p.regions)
+      out.regions.push_back({r.code, r.city, r.country, r.latitude, r.longitude});
     out.ports = ports_of(p.ports);
     out.registrable_domains = p.registrable_domains;
     (*ids)[p.id] = int32_t(v.providers.size());

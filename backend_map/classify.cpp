@@ -90,9 +90,12 @@ struct Obs {
 
 const char* verdict_str(Verdict v) {
   switch (v) {
-    case Verdict::kDedicated: return "dedicated";
-    case Verdict::kShared: return "shared";
-    default: return "unknown";
+    case Verdict::kDedicated:
+      return "dedicated";
+    case Verdict::kShared:
+      return "shared";
+    default:
+      return "unknown";
   }
 }
 
@@ -225,12 +228,15 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
   // A certificate name of provider `a`: in the registrable domain of one of its names on the
   // IP, or under one of the registrable domains the provider table lists for it.
   auto own_name = [&](NameId n, const ProvAcc& a) {
-    if (std::find(a.domains.begin(), a.domains.end(), facts.registrable(n)) != a.domains.end()) return true;
-    if (!options.providers || a.provider < 0 || size_t(a.provider) >= options.providers->size()) return false;
+    if (std::find(a.domains.begin(), a.domains.end(), facts.registrable(n)) != a.domains.end())
+      return true;
+    if (!options.providers || a.provider < 0 || size_t(a.provider) >= options.providers->size())
+      return false;
     std::string_view name = data.names[n];
     if (name.starts_with("*.")) name.remove_prefix(2);
     for (const auto& rd : (*options.providers)[size_t(a.provider)].registrable_domains)
-      if (name == rd || (name.size() > rd.size() && name.ends_with(rd) && name[name.size() - rd.size() - 1] == '.'))
+      if (name == rd || (name.size() > rd.size() && name.ends_with(rd) &&
+                         name[name.size() - rd.size() - 1] == '.'))
         return true;
     return false;
   };
@@ -329,8 +335,7 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
         uint32_t d = facts.registrable(n);
         if (std::find(it->domains.begin(), it->domains.end(), d) == it->domains.end())
           it->domains.push_back(d);
-        if (!data.names[n].starts_with("*."))
-          D.domain_ips.push_back({n, ip, day, S.mask[n]});
+        if (!data.names[n].starts_with("*.")) D.domain_ips.push_back({n, ip, day, S.mask[n]});
       }
       // Exclusive rule: registrable domains of the DNS root names.
       uint32_t single = kNone, count = 0;
@@ -380,7 +385,8 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
           if (facts.provider(n) == a.provider) continue;
           int32_t an = ancestry(n);
           if (an == a.provider || an == kMany) continue;  // downstream of a provider name
-          if (!has_dns(S.mask[n]) && own_name(n, a)) continue;  // the provider's own certificate names
+          if (!has_dns(S.mask[n]) && own_name(n, a))
+            continue;  // the provider's own certificate names
           ++ipp.not_matching;
         }
         if (ipp.not_matching > threshold) {
@@ -413,7 +419,7 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
       S.anc[edges[i].name] = kUntouched;
       S.anc[edges[i].target] = kUntouched;
     }
-    };
+  };
 
   std::vector<DayOut> days(n_days);
   const int threads = std::max(1, std::min<int>(options.threads, int(n_days)));
@@ -427,7 +433,8 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
     for (int t = 0; t < threads; ++t)
       pool.emplace_back([&] {
         Scratch scratch(n_names);
-        for (size_t doff; (doff = next.fetch_add(1)) < n_days;) process_day(doff, scratch, days[doff]);
+        for (size_t doff; (doff = next.fetch_add(1)) < n_days;)
+          process_day(doff, scratch, days[doff]);
       });
     for (auto& th : pool) th.join();
   }
@@ -559,8 +566,8 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
         bool ex_bad = false;
         if (s.shared_row != kNone) {
           ex_bad = true;
-          shared(v.exclusive, v.exclusive_reason, v.exclusive_ip, v.exclusive_day, Reason::kIpShared,
-                 ip, out.ip_days[s.shared_row].day);
+          shared(v.exclusive, v.exclusive_reason, v.exclusive_ip, v.exclusive_day,
+                 Reason::kIpShared, ip, out.ip_days[s.shared_row].day);
         } else if (s.conflict_row != kNone) {
           ex_bad = true;
           shared(v.exclusive, v.exclusive_reason, v.exclusive_ip, v.exclusive_day,
@@ -611,7 +618,8 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
         if (name == kNone) return;
         auto it = std::lower_bound(single_name_certs.begin(), single_name_certs.end(),
                                    std::pair<NameId, uint32_t>{name, 0});
-        for (; it != single_name_certs.end() && it->first == name; ++it) certs.push_back(it->second);
+        for (; it != single_name_certs.end() && it->first == name; ++it)
+          certs.push_back(it->second);
       };
       std::string_view dname = data.names[dom];
       add_certs(dom);
@@ -665,12 +673,16 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
 std::string Classification::ip_reason(const Dataset& data, const IpDay& r, Rule rule,
                                       const IpProvider* p) const {
   if (rule == Rule::kThreshold && p != nullptr) {
-    std::string counts = std::to_string(p->not_matching) + " names not matching the provider (threshold " +
+    std::string counts = std::to_string(p->not_matching) +
+                         " names not matching the provider (threshold " +
                          std::to_string(options.shared_threshold) + ")";
     switch (p->threshold_reason) {
-      case Reason::kAboveThreshold: return counts + ": shared";
-      case Reason::kOnlyCertificates: return counts + "; certificate names only, no DNS data";
-      default: return counts;
+      case Reason::kAboveThreshold:
+        return counts + ": shared";
+      case Reason::kOnlyCertificates:
+        return counts + "; certificate names only, no DNS data";
+      default:
+        return counts;
     }
   }
   switch (r.exclusive_reason) {
@@ -692,8 +704,10 @@ std::string Classification::ip_reason(const Dataset& data, const IpDay& r, Rule 
       }
       return text;
     }
-    case Reason::kOnlyCertificates: return "certificate names only, no DNS data";
-    default: return "";
+    case Reason::kOnlyCertificates:
+      return "certificate names only, no DNS data";
+    default:
+      return "";
   }
 }
 
@@ -705,10 +719,12 @@ std::string Classification::domain_reason(const Dataset& data, const DomainVerdi
   Verdict v = d.verdict(rule);
   std::string at = ip == kNone ? "" : data.ips[ip].str();
   switch (why) {
-    case Reason::kNoData: return "no data in the window";
+    case Reason::kNoData:
+      return "no data in the window";
     case Reason::kAllIpsExclusive:
       return "all " + std::to_string(d.ips_total) + " IPs exclusive on every day seen";
-    case Reason::kIpNeverExclusive: return "IP " + at + " has certificate data only";
+    case Reason::kIpNeverExclusive:
+      return "IP " + at + " has certificate data only";
     case Reason::kIpShared: {
       std::string text = "IP " + at + " shared on " + day_str(day);
       if (const IpDay* r = find(ip, day)) {
@@ -731,7 +747,8 @@ std::string Classification::domain_reason(const Dataset& data, const DomainVerdi
       return "no DNS data; certificate " + cert + " names only this domain, served by " +
              std::to_string(d.ips_total) + " IPs";
     }
-    default: return "";
+    default:
+      return "";
   }
 }
 

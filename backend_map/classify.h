@@ -61,7 +61,7 @@ enum class Reason : uint8_t {
 struct ClassifyOptions {
   int shared_threshold = 0;  // not-matching names tolerated on a dedicated IP
   bool keep_names = true;    // keep every name seen on each IP and day (Classification::ip_names)
-  int threads = 1;           // > 1: provider lookups on that many threads (lookup must be thread-safe)
+  int threads = 1;  // > 1: provider lookups on that many threads (lookup must be thread-safe)
   // The provider table the lookup indexes (optional): its registrable_domains mark certificate
   // names as the provider's own.
   const std::vector<Provider>* providers = nullptr;
@@ -83,8 +83,9 @@ struct IpDay {
   IpId ip = 0;
   uint32_t names_total = 0;          // every name seen on the IP that day
   uint32_t registrable_domains = 0;  // distinct registrable domains of the DNS root names
-  uint32_t domain = kNone;           // that registrable domain when there is one (Classification::registrable)
-  uint8_t sources = 0;               // every source that saw the IP that day
+  uint32_t domain =
+      kNone;            // that registrable domain when there is one (Classification::registrable)
+  uint8_t sources = 0;  // every source that saw the IP that day
   Verdict exclusive = Verdict::kUnknown;
   Reason exclusive_reason = Reason::kNone;
   uint32_t providers_begin = 0, providers_end = 0;  // Classification::ip_providers
@@ -126,14 +127,15 @@ struct Classification {
   std::vector<IpDay> ip_days;          // sorted by (day, ip)
   std::vector<IpProvider> ip_providers;
   std::vector<NameId> ip_names;
-  std::vector<DomainIp> domain_ips;        // sorted by (domain, ip, day)
-  std::vector<DomainVerdict> domains;      // sorted by domain id
+  std::vector<DomainIp> domain_ips;    // sorted by (domain, ip, day)
+  std::vector<DomainVerdict> domains;  // sorted by domain id
 
   const IpDay* find(IpId ip, Day day) const;
   const DomainVerdict* domain(NameId name) const;
   // The threshold verdict of `ip_day` for `provider`, also on days the provider was absent
   // (then every name on the IP counts as not matching).
-  Verdict threshold_for(const IpDay& ip_day, int32_t provider, uint32_t* not_matching = nullptr) const;
+  Verdict threshold_for(const IpDay& ip_day, int32_t provider,
+                        uint32_t* not_matching = nullptr) const;
 
   // Text for the stored reason columns, e.g. "3 registrable domains (a.com, b.com, ...)".
   std::string ip_reason(const Dataset& data, const IpDay& ip_day, Rule rule,
@@ -151,7 +153,7 @@ Classification classify(const Dataset& data, const ProviderLookup& lookup, Day f
 
 // The certificate fallback's test: `cert_names` is exactly {domain} or {"*." + parent} where
 // the parent is not a public suffix. Exposed for tests.
-bool certificate_identifies(const std::vector<std::string_view>& cert_names, std::string_view domain,
-                            const Psl& psl = Psl::system());
+bool certificate_identifies(const std::vector<std::string_view>& cert_names,
+                            std::string_view domain, const Psl& psl = Psl::system());
 
 }  // namespace iotmap::backend_map

@@ -111,7 +111,8 @@ void rehash(std::vector<uint64_t>& slots, size_t count, HashOf&& hash_of) {
 }  // namespace
 
 void StringTable::grow() {
-  rehash(slots_, views_.size(), [&](uint32_t id) { return hash_bytes(views_[id].data(), views_[id].size()); });
+  rehash(slots_, views_.size(),
+         [&](uint32_t id) { return hash_bytes(views_[id].data(), views_[id].size()); });
 }
 
 size_t StringTable::slot_of(std::string_view s, uint64_t h) const {
@@ -162,14 +163,16 @@ std::string normalize_name(std::string_view name) {
 }
 
 IpId Dataset::ip(const IpAddress& address) {
-  if (ip_slots_.empty()) rehash(ip_slots_, ips.size(), [&](uint32_t id) { return hash_ip(ips[id]); });
+  if (ip_slots_.empty())
+    rehash(ip_slots_, ips.size(), [&](uint32_t id) { return hash_ip(ips[id]); });
   uint64_t h = hash_ip(address);
   size_t slot = probe(ip_slots_, h, [&](uint32_t id) { return ips[id] == address; });
   if (ip_slots_[slot] != 0) return uint32_t(ip_slots_[slot] & 0xFFFFFFFFu) - 1;
   auto id = static_cast<IpId>(ips.size());
   ips.push_back(address);
   ip_slots_[slot] = (h >> 32) << 32 | (uint64_t(id) + 1);
-  if (ips.size() * 2 > ip_slots_.size()) rehash(ip_slots_, ips.size(), [&](uint32_t i) { return hash_ip(ips[i]); });
+  if (ips.size() * 2 > ip_slots_.size())
+    rehash(ip_slots_, ips.size(), [&](uint32_t i) { return hash_ip(ips[i]); });
   return id;
 }
 
@@ -202,7 +205,8 @@ void Dataset::resolution(Day day, const IpAddress& address, std::string_view n,
 }
 
 void Dataset::certificate(Day day, const IpAddress& address, uint16_t port,
-                          std::string_view fingerprint, const std::vector<std::string>& cert_names) {
+                          std::string_view fingerprint,
+                          const std::vector<std::string>& cert_names) {
   auto [it, inserted] =
       cert_index_.try_emplace(std::string(fingerprint), static_cast<uint32_t>(certs.size()));
   if (inserted) {

@@ -81,8 +81,8 @@ struct CnameEdge {
 };
 
 struct Certificate {
-  std::string fingerprint;     // sha256 hex
-  std::vector<NameId> names;   // CN and DNS SANs, deduplicated, sorted by id
+  std::string fingerprint;    // sha256 hex
+  std::vector<NameId> names;  // CN and DNS SANs, deduplicated, sorted by id
 };
 
 // An IP presented certificate `cert` on `port` on `day` (a TLS scan result).

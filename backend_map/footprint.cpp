@@ -66,8 +66,8 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
   std::vector<ProvIpDay> rows;
   for (const auto& r : cls.ip_days)
     for (uint32_t i = r.providers_begin; i < r.providers_end; ++i)
-      rows.push_back({cls.ip_providers[i].provider, r.ip, r.day, cls.ip_providers[i].sources,
-                      r.exclusive});
+      rows.push_back(
+          {cls.ip_providers[i].provider, r.ip, r.day, cls.ip_providers[i].sources, r.exclusive});
   std::sort(rows.begin(), rows.end(), [](const ProvIpDay& a, const ProvIpDay& b) {
     return std::tie(a.provider, a.ip, a.day) < std::tie(b.provider, b.ip, b.day);
   });
@@ -90,12 +90,15 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
     IpId ip;
     uint16_t port;
     uint8_t protocol;
-    bool operator<(const Svc& o) const { return std::tie(ip, port, protocol) < std::tie(o.ip, o.port, o.protocol); }
+    bool operator<(const Svc& o) const {
+      return std::tie(ip, port, protocol) < std::tie(o.ip, o.port, o.protocol);
+    }
     bool operator==(const Svc& o) const = default;
   };
   std::vector<Svc> services;
   for (const auto& s : data.services)
-    if (s.ok && s.day >= cls.first_day && s.day <= cls.last_day) services.push_back({s.ip, s.port, s.protocol});
+    if (s.ok && s.day >= cls.first_day && s.day <= cls.last_day)
+      services.push_back({s.ip, s.port, s.protocol});
   std::sort(services.begin(), services.end());
   services.erase(std::unique(services.begin(), services.end()), services.end());
 
@@ -110,7 +113,8 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
     while (end < rows.size() && rows[end].provider == pid) ++end;
     ProviderFootprint f;
     f.provider = pid;
-    const Provider* prov = pid >= 0 && size_t(pid) < providers.size() ? &providers[size_t(pid)] : nullptr;
+    const Provider* prov =
+        pid >= 0 && size_t(pid) < providers.size() ? &providers[size_t(pid)] : nullptr;
 
     std::vector<IpAddress> v4_24, v6_56;
     std::vector<const PrefixTable::Entry*> announced;
@@ -155,9 +159,12 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
       }
       present.push_back(std::move(days));
       ips.push_back(ip);
-      if (shared) ++f.shared;
-      else if (dedicated) ++f.dedicated;
-      else ++f.unknown;
+      if (shared)
+        ++f.shared;
+      else if (dedicated)
+        ++f.dedicated;
+      else
+        ++f.unknown;
 
       if (ip.v6) {
         ++f.ipv6;
@@ -167,10 +174,14 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
         v4_24.push_back(mask(ip, 24));
       }
       SourceCounts& sc = ip.v6 ? f.sources_v6 : f.sources_v4;
-      if (popcount8(sources) > 1) ++sc.several;
-      else if (sources == kCertificate) ++sc.cert;
-      else if (sources == kPassiveDns) ++sc.pdns;
-      else if (sources == kActiveDns) ++sc.active_dns;
+      if (popcount8(sources) > 1)
+        ++sc.several;
+      else if (sources == kCertificate)
+        ++sc.cert;
+      else if (sources == kPassiveDns)
+        ++sc.pdns;
+      else if (sources == kActiveDns)
+        ++sc.active_dns;
 
       // Prefix, AS and strategy.
       const PrefixTable::Entry* e = in.pfx2as ? in.pfx2as->lookup(ip) : nullptr;
@@ -188,7 +199,9 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
 
       // Location: regions of the provider's names on the IP, the geolocation database, vote.
       std::map<std::pair<std::string, std::string>, std::pair<uint32_t, bool>> votes;
-      while (ri < regions.size() && std::tie(regions[ri].provider, regions[ri].ip) < std::tie(pid, ipid)) ++ri;
+      while (ri < regions.size() &&
+             std::tie(regions[ri].provider, regions[ri].ip) < std::tie(pid, ipid))
+        ++ri;
       bool by_name = false;
       for (; ri < regions.size() && regions[ri].provider == pid && regions[ri].ip == ipid; ++ri) {
         if (!prov || regions[ri].region >= int32_t(prov->regions.size())) continue;
@@ -253,10 +266,14 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
       if (a.name.empty() && a.own && prov) a.name = prov->name;  // the catalogue says whose it is
       f.ases.push_back(std::move(a));
     }
-    std::stable_sort(f.ases.begin(), f.ases.end(), [](const AsCount& a, const AsCount& b) { return a.ips > b.ips; });
-    if (f.di_ips > 0 && f.pr_ips > 0) f.strategy = "DI+PR";
-    else if (f.di_ips > 0) f.strategy = "DI";
-    else if (f.pr_ips > 0) f.strategy = "PR";
+    std::stable_sort(f.ases.begin(), f.ases.end(),
+                     [](const AsCount& a, const AsCount& b) { return a.ips > b.ips; });
+    if (f.di_ips > 0 && f.pr_ips > 0)
+      f.strategy = "DI+PR";
+    else if (f.di_ips > 0)
+      f.strategy = "DI";
+    else if (f.pr_ips > 0)
+      f.strategy = "PR";
     std::vector<std::string> countries;
     for (const auto& [loc, n] : locations) {
       f.locations.push_back({{loc.first, loc.second}, n});
@@ -266,15 +283,19 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
     std::stable_sort(f.locations.begin(), f.locations.end(),
                      [](const LocationCount& a, const LocationCount& b) { return a.ips > b.ips; });
     for (const auto& [key, n] : ports)
-      f.ports.push_back({key.first, key.second < data.protocols.size() ? data.protocols[key.second] : "", n});
+      f.ports.push_back(
+          {key.first, key.second < data.protocols.size() ? data.protocols[key.second] : "", n});
 
     for (size_t d = 1; d < n_days; ++d) {
       StabilityPoint sp;
       sp.day = cls.first_day + Day(d);
       for (const auto& days : present) {
-        if (days[0] && days[d]) ++sp.both;
-        else if (days[d]) ++sp.added;
-        else if (days[0]) ++sp.gone;
+        if (days[0] && days[d])
+          ++sp.both;
+        else if (days[d])
+          ++sp.added;
+        else if (days[0])
+          ++sp.gone;
       }
       f.stability.push_back(sp);
     }
@@ -282,7 +303,8 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
     for (size_t k = 0; k < published.size(); ++k) {
       auto& v = validation[k];
       const auto& pub = published[k];
-      v.format = pub.src->format == RangeFormat::kAzureServiceTags ? "Azure service tags" : "AWS ip-ranges";
+      v.format = pub.src->format == RangeFormat::kAzureServiceTags ? "Azure service tags"
+                                                                   : "AWS ip-ranges";
       v.published_prefixes = uint32_t(pub.table.size());
       std::vector<Prefix> prefixes;
       for (size_t e = 0; e < pub.table.size(); ++e) {
@@ -294,7 +316,8 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
       uint64_t inside_v4 = 0;
       for (const auto& ip : ips)
         if (!ip.v6 && pub.table.lookup(ip)) ++inside_v4;
-      v.published_v4_not_found = v.published_v4_addresses - std::min(inside_v4, v.published_v4_addresses);
+      v.published_v4_not_found =
+          v.published_v4_addresses - std::min(inside_v4, v.published_v4_addresses);
     }
     f.validation = std::move(validation);
     out.providers.push_back(std::move(f));

@@ -31,7 +31,7 @@ struct FootprintInputs {
   const std::vector<Provider>* providers = nullptr;  // required
   const PrefixTable* pfx2as = nullptr;               // none: ASes and strategy stay unknown
   const std::unordered_map<uint32_t, AsOrg>* as2org = nullptr;
-  GeoLookup geo;                     // optional
+  GeoLookup geo;  // optional
   // Published ranges, each for one provider index.
   std::vector<std::pair<int32_t, PublishedRanges>> published;
   std::vector<Prefix> blocklist;  // FireHOL netset
@@ -40,7 +40,8 @@ struct FootprintInputs {
 
 struct AsCount {
   uint32_t asn = 0;
-  std::string name;  // organisation (as2org), else AS name, else the provider's name for its own ASes
+  std::string
+      name;  // organisation (as2org), else AS name, else the provider's name for its own ASes
   uint32_t ips = 0;
   bool own = false;  // one of the provider's own ASes (catalogue)
 };
@@ -83,12 +84,12 @@ struct ProviderFootprint {
   int32_t provider = -1;
   uint32_t ipv4 = 0, ipv6 = 0;
   uint32_t dedicated = 0, shared = 0, unknown = 0;  // per IP, exclusive rule over the window
-  std::vector<AsCount> ases;                         // most IPs first
-  uint32_t prefixes_v4 = 0;  // distinct IPv4 /24s
-  uint32_t prefixes_v6 = 0;  // distinct IPv6 /56s
-  uint32_t announced_prefixes = 0;  // distinct pfx2as prefixes
-  uint32_t unrouted = 0;            // IPs with no pfx2as match
-  std::string strategy;             // DI | PR | DI+PR | "" (nothing announced)
+  std::vector<AsCount> ases;                        // most IPs first
+  uint32_t prefixes_v4 = 0;                         // distinct IPv4 /24s
+  uint32_t prefixes_v6 = 0;                         // distinct IPv6 /56s
+  uint32_t announced_prefixes = 0;                  // distinct pfx2as prefixes
+  uint32_t unrouted = 0;                            // IPs with no pfx2as match
+  std::string strategy;                             // DI | PR | DI+PR | "" (nothing announced)
   uint32_t di_ips = 0, pr_ips = 0;
   std::vector<LocationCount> locations;  // most IPs first
   uint32_t countries = 0;

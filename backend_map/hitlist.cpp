@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
-
-#include <nlohmann/json.hpp>
 
 namespace iotmap::backend_map {
 
@@ -45,7 +44,8 @@ std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification&
   };
   std::vector<Svc> services;
   for (const auto& s : data.services)
-    if (s.ok && s.day >= cls.first_day && s.day <= cls.last_day) services.push_back({s.ip, s.port, s.protocol});
+    if (s.ok && s.day >= cls.first_day && s.day <= cls.last_day)
+      services.push_back({s.ip, s.port, s.protocol});
   std::sort(services.begin(), services.end());
   services.erase(std::unique(services.begin(), services.end()), services.end());
 
@@ -81,7 +81,8 @@ std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification&
         any = true;
       }
       if (!any) {
-        const Provider* prov = size_t(d.provider) < providers.size() ? &providers[size_t(d.provider)] : nullptr;
+        const Provider* prov =
+            size_t(d.provider) < providers.size() ? &providers[size_t(d.provider)] : nullptr;
         if (prov && !prov->ports.empty()) {
           for (const auto& pp : prov->ports) {
             HitlistRow r = base;
@@ -100,11 +101,14 @@ std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification&
   {
     std::vector<int32_t> order(providers.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = int32_t(i);
-    std::sort(order.begin(), order.end(),
-              [&](int32_t x, int32_t y) { return providers[size_t(x)].id < providers[size_t(y)].id; });
+    std::sort(order.begin(), order.end(), [&](int32_t x, int32_t y) {
+      return providers[size_t(x)].id < providers[size_t(y)].id;
+    });
     for (size_t i = 0; i < order.size(); ++i) rank[size_t(order[i])] = int32_t(i);
   }
-  auto rank_of = [&](int32_t p) { return p >= 0 && size_t(p) < rank.size() ? rank[size_t(p)] : -1; };
+  auto rank_of = [&](int32_t p) {
+    return p >= 0 && size_t(p) < rank.size() ? rank[size_t(p)] : -1;
+  };
   std::sort(rows.begin(), rows.end(), [&](const HitlistRow& a, const HitlistRow& b) {
     if (a.provider != b.provider) return rank_of(a.provider) < rank_of(b.provider);
     auto na = data.names[a.domain], nb = data.names[b.domain];
@@ -174,8 +178,9 @@ std::string hitlist_rules(const Dataset& data, const std::vector<Provider>& prov
   doc["date"] = day_str(date);
   doc["infrastructure_rule"] = rule_str(rule);
   doc["detection"] = {{"D", detection.d},
-                      {"flag_when", "contacts IP/port pairs of at least max(1, floor(D*N)) of the "
-                                    "N domains, at least one of them primary"}};
+                      {"flag_when",
+                       "contacts IP/port pairs of at least max(1, floor(D*N)) of the "
+                       "N domains, at least one of them primary"}};
   doc["providers"] = nlohmann::ordered_json::array();
   for (const auto& [id, domains] : by_provider) {
     auto n = static_cast<uint32_t>(domains.size());
@@ -189,7 +194,9 @@ std::string hitlist_rules(const Dataset& data, const std::vector<Provider>& prov
     p["domains"] = nlohmann::ordered_json::array();
     std::set<std::string> all;
     for (const auto& [dname, endpoints] : domains) {
-      p["domains"].push_back({{"domain", dname}, {"class", support.count(dname) ? "support" : "primary"}, {"ip_ports", endpoints}});
+      p["domains"].push_back({{"domain", dname},
+                              {"class", support.count(dname) ? "support" : "primary"},
+                              {"ip_ports", endpoints}});
       all.insert(endpoints.begin(), endpoints.end());
     }
     p["ip_ports"] = all;

@@ -9,8 +9,10 @@ namespace iotmap::backend_map {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -101,7 +103,8 @@ std::optional<OriginField> parse_origin_field(std::string_view text) {
     for (auto m : members) {
       auto asn = parse_u32(trim(m));
       if (!asn) return std::nullopt;
-      if (std::find(out.asns.begin(), out.asns.end(), *asn) == out.asns.end()) out.asns.push_back(*asn);
+      if (std::find(out.asns.begin(), out.asns.end(), *asn) == out.asns.end())
+        out.asns.push_back(*asn);
     }
   }
   out.moas = text.find('_') != std::string_view::npos;
@@ -160,8 +163,10 @@ std::unordered_map<uint32_t, AsOrg> read_as2org(std::istream& in, const std::str
     std::string_view l = trim(line);
     if (l.empty()) continue;
     if (l.front() == '#') {
-      if (l.find("format:org_id") != std::string_view::npos) section = kOrg;
-      else if (l.find("format:aut") != std::string_view::npos) section = kAut;
+      if (l.find("format:org_id") != std::string_view::npos)
+        section = kOrg;
+      else if (l.find("format:aut") != std::string_view::npos)
+        section = kAut;
       continue;
     }
     auto bad = [&](std::string message) {

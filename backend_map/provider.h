@@ -25,8 +25,8 @@ struct PortProtocol {
 };
 
 struct Provider {
-  std::string id;    // stable key, e.g. "aws"
-  std::string name;  // "Amazon AWS"
+  std::string id;              // stable key, e.g. "aws"
+  std::string name;            // "Amazon AWS"
   std::vector<uint32_t> asns;  // ASes the provider itself runs (DI)
   std::vector<Region> regions;
   std::vector<PortProtocol> ports;  // documented ports, used when no scan saw the service

@@ -2,9 +2,7 @@
 
 namespace iotmap::backend_map {
 
-Psl::Psl() : owned_(psl_latest(nullptr)) {
-  ctx_ = owned_ ? owned_.get() : psl_builtin();
-}
+Psl::Psl() : owned_(psl_latest(nullptr)) { ctx_ = owned_ ? owned_.get() : psl_builtin(); }
 
 std::string Psl::registrable(std::string_view name) const {
   if (name.starts_with("*.")) name.remove_prefix(2);

@@ -2,10 +2,10 @@
 // via libpsl. One context is loaded per process; lookups are cached by the callers per name id.
 #pragma once
 
+#include <libpsl.h>
+
 #include <string>
 #include <string_view>
-
-#include <libpsl.h>
 
 #include "lib/handle.h"
 

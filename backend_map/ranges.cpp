@@ -1,9 +1,8 @@
 #include "backend_map/ranges.h"
 
 #include <algorithm>
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace iotmap::backend_map {
 
@@ -55,14 +54,16 @@ PublishedRanges parse_published_ranges(std::string_view json_text, const std::st
         if (!aws_services.empty() &&
             std::find(aws_services.begin(), aws_services.end(), service) == aws_services.end())
           continue;
-        if (auto p = e.find(key); p != e.end()) add_prefix(out, *p, service, str_field(e, "region"));
+        if (auto p = e.find(key); p != e.end())
+          add_prefix(out, *p, service, str_field(e, "region"));
       }
     };
     take("prefixes", "ip_prefix");
     take("ipv6_prefixes", "ipv6_prefix");
     return out;
   }
-  throw std::runtime_error(origin + ": neither Azure service tags (\"values\") nor AWS ip-ranges (\"prefixes\")");
+  throw std::runtime_error(
+      origin + ": neither Azure service tags (\"values\") nor AWS ip-ranges (\"prefixes\")");
 }
 
 std::vector<Prefix> parse_netset(std::string_view text, const std::string& origin,
@@ -79,8 +80,11 @@ std::vector<Prefix> parse_netset(std::string_view text, const std::string& origi
       line.remove_suffix(1);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.empty()) continue;
-    if (auto p = Prefix::parse(line)) out.push_back(*p);
-    else issues.push_back({origin + ":" + std::to_string(lineno), "not an address or CIDR: '" + std::string(line) + "'"});
+    if (auto p = Prefix::parse(line))
+      out.push_back(*p);
+    else
+      issues.push_back({origin + ":" + std::to_string(lineno),
+                        "not an address or CIDR: '" + std::string(line) + "'"});
   }
   return out;
 }

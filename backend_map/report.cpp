@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 namespace iotmap::backend_map {
@@ -49,11 +48,20 @@ std::string html_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -99,7 +107,8 @@ ojson footprint_object(const std::vector<Provider>& providers, const ProviderFoo
   j["pr_ips"] = f.pr_ips;
   j["locations"] = ojson::array();
   for (const auto& l : f.locations)
-    j["locations"].push_back({{"city", l.location.city}, {"country", l.location.country}, {"ips", l.ips}});
+    j["locations"].push_back(
+        {{"city", l.location.city}, {"country", l.location.country}, {"ips", l.ips}});
   j["countries"] = f.countries;
   j["located_by_name"] = f.located_by_name;
   j["located_by_geo"] = f.located_by_geo;
@@ -111,7 +120,8 @@ ojson footprint_object(const std::vector<Provider>& providers, const ProviderFoo
   j["sources"] = {{"ipv4", sources_json(f.sources_v4)}, {"ipv6", sources_json(f.sources_v6)}};
   j["stability"] = ojson::array();
   for (const auto& s : f.stability)
-    j["stability"].push_back({{"day", day_str(s.day)}, {"both", s.both}, {"new", s.added}, {"gone", s.gone}});
+    j["stability"].push_back(
+        {{"day", day_str(s.day)}, {"both", s.both}, {"new", s.added}, {"gone", s.gone}});
   j["validation"] = ojson::array();
   for (const auto& v : f.validation)
     j["validation"].push_back({{"format", v.format},
@@ -151,8 +161,14 @@ std::vector<SummaryRow> summary(const std::vector<Provider>& providers, const Fo
   return rows;
 }
 
-const char* kSummaryHeader[] = {"Provider", "IPs v4 (v6)", "# AS", "# IPv4 /24 (IPv6 /56)",
-                                "# Locations", "# Countries", "Protocols (Ports)", "Strategy",
+const char* kSummaryHeader[] = {"Provider",
+                                "IPs v4 (v6)",
+                                "# AS",
+                                "# IPv4 /24 (IPv6 /56)",
+                                "# Locations",
+                                "# Countries",
+                                "Protocols (Ports)",
+                                "Strategy",
                                 "IPs dedicated / shared / unknown"};
 
 const char* kSourceColors[] = {"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1"};
@@ -175,7 +191,8 @@ std::string footprint_json(const std::vector<Provider>& providers, const Footpri
   return doc.dump(2) + '\n';
 }
 
-std::string footprint_markdown(const std::vector<Provider>& providers, const Footprint& fp, Day date) {
+std::string footprint_markdown(const std::vector<Provider>& providers, const Footprint& fp,
+                               Day date) {
   std::string out = "# IoT backend footprint, " + day_str(date) + "\n\n";
   out += "Window " + day_str(fp.first_day) + " to " + day_str(fp.last_day) +
          ". Strategy: DI = every IP announced by an AS the provider runs, PR = public cloud or "
@@ -194,10 +211,13 @@ std::string footprint_markdown(const std::vector<Provider>& providers, const Foo
   out += "| Provider | TLS certificates | Passive DNS | Active DNS | Multiple sources |\n";
   out += "| --- | ---: | ---: | ---: | ---: |\n";
   for (const auto& f : fp.providers) {
-    auto pair = [](uint32_t a, uint32_t b) { return std::to_string(a) + " / " + std::to_string(b); };
+    auto pair = [](uint32_t a, uint32_t b) {
+      return std::to_string(a) + " / " + std::to_string(b);
+    };
     out += "| " + md_escape(provider_name(providers, f.provider)) + " | " +
-           pair(f.sources_v4.cert, f.sources_v6.cert) + " | " + pair(f.sources_v4.pdns, f.sources_v6.pdns) +
-           " | " + pair(f.sources_v4.active_dns, f.sources_v6.active_dns) + " | " +
+           pair(f.sources_v4.cert, f.sources_v6.cert) + " | " +
+           pair(f.sources_v4.pdns, f.sources_v6.pdns) + " | " +
+           pair(f.sources_v4.active_dns, f.sources_v6.active_dns) + " | " +
            pair(f.sources_v4.several, f.sources_v6.several) + " |\n";
   }
 
@@ -237,21 +257,26 @@ std::string footprint_markdown(const std::vector<Provider>& providers, const Foo
   for (const auto& f : fp.providers)
     for (const auto& v : f.validation) {
       any = true;
-      out += "- " + md_escape(provider_name(providers, f.provider)) + " (" + v.format + "): " +
-             std::to_string(v.found_inside) + " found IPs inside, " + std::to_string(v.found_outside) +
-             " outside; " + std::to_string(v.prefixes_without_found_ip) + " of " +
+      out += "- " + md_escape(provider_name(providers, f.provider)) + " (" + v.format +
+             "): " + std::to_string(v.found_inside) + " found IPs inside, " +
+             std::to_string(v.found_outside) + " outside; " +
+             std::to_string(v.prefixes_without_found_ip) + " of " +
              std::to_string(v.published_prefixes) + " published prefixes without a found IP; " +
-             std::to_string(v.published_v4_not_found) + " of " + std::to_string(v.published_v4_addresses) +
-             " published IPv4 addresses not found\n";
+             std::to_string(v.published_v4_not_found) + " of " +
+             std::to_string(v.published_v4_addresses) + " published IPv4 addresses not found\n";
     }
   if (!any) out += "No published ranges configured.\n";
 
-  out += "\n## Blocklist overlap" + (fp.blocklist_name.empty() ? std::string() : " (" + fp.blocklist_name + ")") + "\n\n";
-  if (fp.blocklist_name.empty()) out += "No blocklist configured.\n";
+  out += "\n## Blocklist overlap" +
+         (fp.blocklist_name.empty() ? std::string() : " (" + fp.blocklist_name + ")") + "\n\n";
+  if (fp.blocklist_name.empty())
+    out += "No blocklist configured.\n";
   else
     for (const auto& f : fp.providers) {
-      out += "- " + md_escape(provider_name(providers, f.provider)) + ": " + std::to_string(f.blocklisted) + " IPs";
-      for (size_t i = 0; i < f.blocklisted_ips.size() && i < 5; ++i) out += (i ? ", " : " (") + f.blocklisted_ips[i].str();
+      out += "- " + md_escape(provider_name(providers, f.provider)) + ": " +
+             std::to_string(f.blocklisted) + " IPs";
+      for (size_t i = 0; i < f.blocklisted_ips.size() && i < 5; ++i)
+        out += (i ? ", " : " (") + f.blocklisted_ips[i].str();
       out += f.blocklisted_ips.empty() ? "\n" : ")\n";
     }
   return out;
@@ -262,21 +287,28 @@ std::string source_chart_svg(const std::vector<Provider>& providers, const Footp
   const int row_h = 2 * bar_h + 4 + gap;
   const int height = top + int(fp.providers.size()) * row_h + 10;
   const int width = label_w + bar_w + 90;
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" class=\"chart\" id=\"sources-chart\" "
-                  "viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
-                  "\" width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) + "\">\n";
-  s += "<title>Fraction and number of IPs per provider per source (upper bar IPv4, lower bar IPv6)</title>\n";
-  s += "<defs><pattern id=\"hatch\" width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+  std::string s =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" class=\"chart\" id=\"sources-chart\" "
+      "viewBox=\"0 0 " +
+      std::to_string(width) + " " + std::to_string(height) + "\" width=\"" + std::to_string(width) +
+      "\" height=\"" + std::to_string(height) + "\">\n";
+  s += "<title>Fraction and number of IPs per provider per source (upper bar IPv4, lower bar "
+       "IPv6)</title>\n";
+  s += "<defs><pattern id=\"hatch\" width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\" "
+       "patternTransform=\"rotate(45)\">"
        "<rect width=\"2\" height=\"4\" fill=\"#fff\" fill-opacity=\"0.45\"/></pattern></defs>\n";
   for (int k = 0; k < 4; ++k) {
     int x = label_w + k * 120;
-    s += "<rect x=\"" + std::to_string(x) + "\" y=\"8\" width=\"12\" height=\"12\" fill=\"" + kSourceColors[k] + "\"/>";
-    s += "<text x=\"" + std::to_string(x + 16) + "\" y=\"18\" font-size=\"11\">" + kSourceNames[k] + "</text>\n";
+    s += "<rect x=\"" + std::to_string(x) + "\" y=\"8\" width=\"12\" height=\"12\" fill=\"" +
+         kSourceColors[k] + "\"/>";
+    s += "<text x=\"" + std::to_string(x + 16) + "\" y=\"18\" font-size=\"11\">" + kSourceNames[k] +
+         "</text>\n";
   }
   int y = top;
   for (const auto& f : fp.providers) {
     s += "<text x=\"" + std::to_string(label_w - 8) + "\" y=\"" + std::to_string(y + bar_h + 4) +
-         "\" font-size=\"12\" text-anchor=\"end\">" + html_escape(provider_name(providers, f.provider)) + "</text>\n";
+         "\" font-size=\"12\" text-anchor=\"end\">" +
+         html_escape(provider_name(providers, f.provider)) + "</text>\n";
     for (int fam = 0; fam < 2; ++fam) {
       const SourceCounts& c = fam == 0 ? f.sources_v4 : f.sources_v6;
       uint32_t vals[4] = {c.cert, c.pdns, c.active_dns, c.several};
@@ -284,22 +316,24 @@ std::string source_chart_svg(const std::vector<Provider>& providers, const Footp
       double total = c.total();
       double x = label_w;
       if (total == 0) {
-        s += "<rect x=\"" + std::to_string(label_w) + "\" y=\"" + std::to_string(by) + "\" width=\"" +
-             std::to_string(bar_w) + "\" height=\"" + std::to_string(bar_h) + "\" fill=\"#eee\"/>\n";
+        s += "<rect x=\"" + std::to_string(label_w) + "\" y=\"" + std::to_string(by) +
+             "\" width=\"" + std::to_string(bar_w) + "\" height=\"" + std::to_string(bar_h) +
+             "\" fill=\"#eee\"/>\n";
       }
       for (int k = 0; k < 4 && total > 0; ++k) {
         if (vals[k] == 0) continue;
         double w = bar_w * vals[k] / total;
-        std::string rect = "x=\"" + fmt(x) + "\" y=\"" + std::to_string(by) + "\" width=\"" + fmt(w) +
-                           "\" height=\"" + std::to_string(bar_h) + "\"";
-        s += "<rect " + rect + " fill=\"" + kSourceColors[k] + "\"><title>" + kSourceNames[k] + ", " +
-             (fam ? "IPv6" : "IPv4") + ": " + std::to_string(vals[k]) + "</title></rect>";
+        std::string rect = "x=\"" + fmt(x) + "\" y=\"" + std::to_string(by) + "\" width=\"" +
+                           fmt(w) + "\" height=\"" + std::to_string(bar_h) + "\"";
+        s += "<rect " + rect + " fill=\"" + kSourceColors[k] + "\"><title>" + kSourceNames[k] +
+             ", " + (fam ? "IPv6" : "IPv4") + ": " + std::to_string(vals[k]) + "</title></rect>";
         if (fam == 1) s += "<rect " + rect + " fill=\"url(#hatch)\"/>";
         s += "\n";
         x += w;
       }
-      s += "<text x=\"" + std::to_string(label_w + bar_w + 6) + "\" y=\"" + std::to_string(by + bar_h - 3) +
-           "\" font-size=\"11\">" + (fam ? "v6 " : "v4 ") + std::to_string(c.total()) + "</text>\n";
+      s += "<text x=\"" + std::to_string(label_w + bar_w + 6) + "\" y=\"" +
+           std::to_string(by + bar_h - 3) + "\" font-size=\"11\">" + (fam ? "v6 " : "v4 ") +
+           std::to_string(c.total()) + "</text>\n";
     }
     y += row_h;
   }
@@ -315,19 +349,25 @@ std::string stability_chart_svg(const std::vector<Provider>& providers, const Fo
   const int row_h = int(std::max<size_t>(days, 1)) * (bar_h + 2) + gap;
   const int height = top + int(fp.providers.size()) * row_h + 10;
   const int width = label_w + plot_w + 120;
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" class=\"chart\" id=\"stability-chart\" "
-                  "viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
-                  "\" width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) + "\">\n";
+  std::string s =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" class=\"chart\" "
+      "id=\"stability-chart\" "
+      "viewBox=\"0 0 " +
+      std::to_string(width) + " " + std::to_string(height) + "\" width=\"" + std::to_string(width) +
+      "\" height=\"" + std::to_string(height) + "\">\n";
   s += "<title>Stability of each provider's IP set against " + day_str(fp.first_day) + "</title>\n";
   for (int k = 0; k < 3; ++k) {
     int x = label_w + k * 110;
-    s += "<rect x=\"" + std::to_string(x) + "\" y=\"8\" width=\"12\" height=\"12\" fill=\"" + colors[k] + "\"/>";
-    s += "<text x=\"" + std::to_string(x + 16) + "\" y=\"18\" font-size=\"11\">" + labels[k] + "</text>\n";
+    s += "<rect x=\"" + std::to_string(x) + "\" y=\"8\" width=\"12\" height=\"12\" fill=\"" +
+         colors[k] + "\"/>";
+    s += "<text x=\"" + std::to_string(x + 16) + "\" y=\"18\" font-size=\"11\">" + labels[k] +
+         "</text>\n";
   }
   int y = top;
   for (const auto& f : fp.providers) {
     s += "<text x=\"" + std::to_string(label_w - 8) + "\" y=\"" + std::to_string(y + bar_h) +
-         "\" font-size=\"12\" text-anchor=\"end\">" + html_escape(provider_name(providers, f.provider)) + "</text>\n";
+         "\" font-size=\"12\" text-anchor=\"end\">" +
+         html_escape(provider_name(providers, f.provider)) + "</text>\n";
     if (f.stability.empty())
       s += "<text x=\"" + std::to_string(label_w) + "\" y=\"" + std::to_string(y + bar_h) +
            "\" font-size=\"11\" fill=\"#777\">one day only</text>\n";
@@ -339,14 +379,16 @@ std::string stability_chart_svg(const std::vector<Provider>& providers, const Fo
       for (int k = 0; k < 3 && total > 0; ++k) {
         if (vals[k] == 0) continue;
         double w = plot_w * vals[k] / total;
-        s += "<rect x=\"" + fmt(x) + "\" y=\"" + std::to_string(by) + "\" width=\"" + fmt(w) + "\" height=\"" +
-             std::to_string(bar_h) + "\" fill=\"" + colors[k] + "\"><title>" + day_str(p.day) + " " + labels[k] +
-             ": " + std::to_string(vals[k]) + "</title></rect>\n";
+        s += "<rect x=\"" + fmt(x) + "\" y=\"" + std::to_string(by) + "\" width=\"" + fmt(w) +
+             "\" height=\"" + std::to_string(bar_h) + "\" fill=\"" + colors[k] + "\"><title>" +
+             day_str(p.day) + " " + labels[k] + ": " + std::to_string(vals[k]) +
+             "</title></rect>\n";
         x += w;
       }
-      s += "<text x=\"" + std::to_string(label_w + plot_w + 6) + "\" y=\"" + std::to_string(by + bar_h - 1) +
-           "\" font-size=\"10\">" + day_str(p.day).substr(5) + " " + std::to_string(p.both) + "/" +
-           std::to_string(p.added) + "/" + std::to_string(p.gone) + "</text>\n";
+      s += "<text x=\"" + std::to_string(label_w + plot_w + 6) + "\" y=\"" +
+           std::to_string(by + bar_h - 1) + "\" font-size=\"10\">" + day_str(p.day).substr(5) +
+           " " + std::to_string(p.both) + "/" + std::to_string(p.added) + "/" +
+           std::to_string(p.gone) + "</text>\n";
       by += bar_h + 2;
     }
     y += row_h;
@@ -355,16 +397,20 @@ std::string stability_chart_svg(const std::vector<Provider>& providers, const Fo
 }
 
 std::string footprint_html(const std::vector<Provider>& providers, const Footprint& fp, Day date) {
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                  "<title>IoT backend footprint " + day_str(date) + "</title>\n<style>\n"
-                  "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}\n"
-                  "table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}\n"
-                  "th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:right;vertical-align:top}\n"
-                  "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\n"
-                  "td.l{text-align:left}svg.chart{max-width:100%;height:auto;font-family:inherit}\n"
-                  "figure{margin:1.5rem 0}figcaption{font-size:.85rem;color:#555}\n"
-                  "</style>\n</head>\n<body>\n";
+  std::string h =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<title>IoT backend footprint " +
+      day_str(date) +
+      "</title>\n<style>\n"
+      "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem "
+      "auto;max-width:1100px;padding:0 1rem;color:#222}\n"
+      "table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}\n"
+      "th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:right;vertical-align:top}\n"
+      "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\n"
+      "td.l{text-align:left}svg.chart{max-width:100%;height:auto;font-family:inherit}\n"
+      "figure{margin:1.5rem 0}figcaption{font-size:.85rem;color:#555}\n"
+      "</style>\n</head>\n<body>\n";
   h += "<h1>IoT backend footprint, " + day_str(date) + "</h1>\n";
   h += "<p>Window " + day_str(fp.first_day) + " to " + day_str(fp.last_day) +
        ". Strategy: DI = every IP announced by an AS the provider runs, PR = public cloud or CDN "
@@ -373,9 +419,10 @@ std::string footprint_html(const std::vector<Provider>& providers, const Footpri
   for (const char* c : kSummaryHeader) h += "<th>" + std::string(c) + "</th>";
   h += "</tr>\n";
   for (const auto& r : summary(providers, fp))
-    h += "<tr><td>" + html_escape(r.provider) + "</td><td>" + r.ips + "</td><td>" + r.ases + "</td><td>" +
-         r.prefixes + "</td><td>" + r.locations + "</td><td>" + r.countries + "</td><td class=\"l\">" +
-         html_escape(r.protocols) + "</td><td>" + r.strategy + "</td><td>" + r.verdicts + "</td></tr>\n";
+    h += "<tr><td>" + html_escape(r.provider) + "</td><td>" + r.ips + "</td><td>" + r.ases +
+         "</td><td>" + r.prefixes + "</td><td>" + r.locations + "</td><td>" + r.countries +
+         "</td><td class=\"l\">" + html_escape(r.protocols) + "</td><td>" + r.strategy +
+         "</td><td>" + r.verdicts + "</td></tr>\n";
   h += "</table>\n";
   h += "<figure>\n" + source_chart_svg(providers, fp) +
        "<figcaption>Fraction and number of IPs per provider per source (upper bar IPv4, lower "
@@ -384,8 +431,10 @@ std::string footprint_html(const std::vector<Provider>& providers, const Footpri
        "<figcaption>Each day's IP set against the first day of the window, as in Fig. "
        "7.4.</figcaption>\n</figure>\n";
 
-  h += "<h2>Networks and locations</h2>\n<table id=\"networks\">\n<tr><th>Provider</th><th>ASes</th>"
-       "<th>Announced prefixes</th><th>Not announced</th><th>Locations</th><th>Located by name / database / not</th></tr>\n";
+  h +=
+      "<h2>Networks and locations</h2>\n<table id=\"networks\">\n<tr><th>Provider</th><th>ASes</th>"
+      "<th>Announced prefixes</th><th>Not announced</th><th>Locations</th><th>Located by name / "
+      "database / not</th></tr>\n";
   for (const auto& f : fp.providers) {
     std::string ases, locs;
     for (const auto& a : f.ases)
@@ -393,12 +442,13 @@ std::string footprint_html(const std::vector<Provider>& providers, const Footpri
               (a.name.empty() ? "" : " " + html_escape(a.name)) + (a.own ? " (own)" : "") + ": " +
               std::to_string(a.ips);
     for (const auto& l : f.locations)
-      locs += (locs.empty() ? "" : "<br>") + html_escape(location_str(l.location)) + ": " + std::to_string(l.ips);
+      locs += (locs.empty() ? "" : "<br>") + html_escape(location_str(l.location)) + ": " +
+              std::to_string(l.ips);
     h += "<tr><td>" + html_escape(provider_name(providers, f.provider)) + "</td><td class=\"l\">" +
-         (ases.empty() ? "-" : ases) + "</td><td>" + std::to_string(f.announced_prefixes) + "</td><td>" +
-         std::to_string(f.unrouted) + "</td><td class=\"l\">" + (locs.empty() ? "-" : locs) + "</td><td>" +
-         std::to_string(f.located_by_name) + " / " + std::to_string(f.located_by_geo) + " / " +
-         std::to_string(f.unlocated) + "</td></tr>\n";
+         (ases.empty() ? "-" : ases) + "</td><td>" + std::to_string(f.announced_prefixes) +
+         "</td><td>" + std::to_string(f.unrouted) + "</td><td class=\"l\">" +
+         (locs.empty() ? "-" : locs) + "</td><td>" + std::to_string(f.located_by_name) + " / " +
+         std::to_string(f.located_by_geo) + " / " + std::to_string(f.unlocated) + "</td></tr>\n";
   }
   h += "</table>\n";
 
@@ -406,25 +456,31 @@ std::string footprint_html(const std::vector<Provider>& providers, const Footpri
   std::string vrows;
   for (const auto& f : fp.providers)
     for (const auto& v : f.validation)
-      vrows += "<tr><td>" + html_escape(provider_name(providers, f.provider)) + "</td><td class=\"l\">" + v.format +
-               "</td><td>" + std::to_string(v.found_inside) + "</td><td>" + std::to_string(v.found_outside) +
-               "</td><td>" + std::to_string(v.prefixes_without_found_ip) + " of " +
-               std::to_string(v.published_prefixes) + "</td><td>" + std::to_string(v.published_v4_not_found) +
-               " of " + std::to_string(v.published_v4_addresses) + "</td></tr>\n";
-  if (vrows.empty()) h += "<p>No published ranges configured.</p>\n";
+      vrows += "<tr><td>" + html_escape(provider_name(providers, f.provider)) +
+               "</td><td class=\"l\">" + v.format + "</td><td>" + std::to_string(v.found_inside) +
+               "</td><td>" + std::to_string(v.found_outside) + "</td><td>" +
+               std::to_string(v.prefixes_without_found_ip) + " of " +
+               std::to_string(v.published_prefixes) + "</td><td>" +
+               std::to_string(v.published_v4_not_found) + " of " +
+               std::to_string(v.published_v4_addresses) + "</td></tr>\n";
+  if (vrows.empty())
+    h += "<p>No published ranges configured.</p>\n";
   else
-    h += "<table id=\"validation\">\n<tr><th>Provider</th><th>Format</th><th>Found inside</th><th>Found outside</th>"
-         "<th>Prefixes without a found IP</th><th>Published IPv4 addresses not found</th></tr>\n" + vrows + "</table>\n";
+    h += "<table id=\"validation\">\n<tr><th>Provider</th><th>Format</th><th>Found "
+         "inside</th><th>Found outside</th>"
+         "<th>Prefixes without a found IP</th><th>Published IPv4 addresses not found</th></tr>\n" +
+         vrows + "</table>\n";
 
   h += "<h2>Blocklist overlap</h2>\n";
   if (fp.blocklist_name.empty()) {
     h += "<p>No blocklist configured.</p>\n";
   } else {
-    h += "<table id=\"blocklist\">\n<tr><th>Provider</th><th>IPs on " + html_escape(fp.blocklist_name) +
-         "</th><th>Examples</th></tr>\n";
+    h += "<table id=\"blocklist\">\n<tr><th>Provider</th><th>IPs on " +
+         html_escape(fp.blocklist_name) + "</th><th>Examples</th></tr>\n";
     for (const auto& f : fp.providers) {
       std::string ex;
-      for (size_t i = 0; i < f.blocklisted_ips.size() && i < 5; ++i) ex += (i ? ", " : "") + f.blocklisted_ips[i].str();
+      for (size_t i = 0; i < f.blocklisted_ips.size() && i < 5; ++i)
+        ex += (i ? ", " : "") + f.blocklisted_ips[i].str();
       h += "<tr><td>" + html_escape(provider_name(providers, f.provider)) + "</td><td>" +
            std::to_string(f.blocklisted) + "</td><td class=\"l\">" + ex + "</td></tr>\n";
     }

@@ -15,7 +15,8 @@ std::string provider_footprint_json(const std::vector<Provider>& providers,
                                     const ProviderFootprint& f);
 
 std::string footprint_json(const std::vector<Provider>& providers, const Footprint& fp, Day date);
-std::string footprint_markdown(const std::vector<Provider>& providers, const Footprint& fp, Day date);
+std::string footprint_markdown(const std::vector<Provider>& providers, const Footprint& fp,
+                               Day date);
 std::string footprint_html(const std::vector<Provider>& providers, const Footprint& fp, Day date);
 
 // The SVG charts on their own (tests and other pages may embed them).

@@ -78,13 +78,14 @@ WindowData load_window(db::Store& store, bm::Day date, int window_days) {
     }
   }
   for (bm::Day day = w.first; day <= w.last; ++day) {
-    store.for_each_tls_observation(day_seconds(day), day_seconds(day + 1), [&](const db::TlsObservationRow& r) {
-      if (r.leaf_sha256.empty()) return;
-      auto ip = IpAddress::parse(r.ip);
-      auto it = cert_names.find(r.leaf_sha256);
-      if (!ip || it == cert_names.end() || r.port <= 0 || r.port > 65535) return;
-      d.certificate(day, *ip, static_cast<uint16_t>(r.port), r.leaf_sha256, it->second);
-    });
+    store.for_each_tls_observation(
+        day_seconds(day), day_seconds(day + 1), [&](const db::TlsObservationRow& r) {
+          if (r.leaf_sha256.empty()) return;
+          auto ip = IpAddress::parse(r.ip);
+          auto it = cert_names.find(r.leaf_sha256);
+          if (!ip || it == cert_names.end() || r.port <= 0 || r.port > 65535) return;
+          d.certificate(day, *ip, static_cast<uint16_t>(r.port), r.leaf_sha256, it->second);
+        });
   }
   for (const auto& n : store.candidate_names())
     if (!n.provider.empty()) d.domain(n.name);
@@ -107,7 +108,8 @@ std::string read_text(const std::string& path, std::vector<std::string>& problem
 void note_issues(const std::vector<bm::ParseIssue>& issues, std::vector<std::string>& problems) {
   for (size_t i = 0; i < issues.size() && i < 10; ++i)
     problems.push_back(issues[i].where + ": " + issues[i].message);
-  if (issues.size() > 10) problems.push_back("... and " + std::to_string(issues.size() - 10) + " more malformed lines");
+  if (issues.size() > 10)
+    problems.push_back("... and " + std::to_string(issues.size() - 10) + " more malformed lines");
 }
 
 }  // namespace
@@ -130,8 +132,10 @@ std::unique_ptr<FootprintSources> load_footprint_sources(const config::Config& c
   }
   if (!src.as2org.empty()) {
     std::ifstream in(src.as2org);
-    if (in) s->as2org = bm::read_as2org(in, src.as2org, issues);
-    else s->problems.push_back(src.as2org + ": cannot read");
+    if (in)
+      s->as2org = bm::read_as2org(in, src.as2org, issues);
+    else
+      s->problems.push_back(src.as2org + ": cannot read");
   }
   note_issues(issues, s->problems);
   issues.clear();
@@ -148,7 +152,8 @@ std::unique_ptr<FootprintSources> load_footprint_sources(const config::Config& c
     if (text.empty()) continue;
     try {
       auto ranges = bm::parse_published_ranges(text, f);
-      int32_t p = view.index(ranges.format == bm::RangeFormat::kAzureServiceTags ? "microsoft" : "aws");
+      int32_t p =
+          view.index(ranges.format == bm::RangeFormat::kAzureServiceTags ? "microsoft" : "aws");
       if (p >= 0) s->inputs.published.push_back({p, std::move(ranges)});
     } catch (const std::exception& e) {
       s->problems.push_back(e.what());
@@ -158,7 +163,8 @@ std::unique_ptr<FootprintSources> load_footprint_sources(const config::Config& c
     std::string text = read_text(src.blocklist_overlap, s->problems);
     s->inputs.blocklist = bm::parse_netset(text, src.blocklist_overlap, issues);
     auto slash = src.blocklist_overlap.find_last_of('/');
-    s->inputs.blocklist_name = slash == std::string::npos ? src.blocklist_overlap : src.blocklist_overlap.substr(slash + 1);
+    s->inputs.blocklist_name = slash == std::string::npos ? src.blocklist_overlap
+                                                          : src.blocklist_overlap.substr(slash + 1);
     note_issues(issues, s->problems);
   }
   s->inputs.providers = &view.providers;

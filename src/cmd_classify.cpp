@@ -46,7 +46,9 @@ std::string provider_id(const bm::CatalogueView& view, int32_t p) {
 
 // Shared with `iotmap report`: the date and window options.
 bm::Day classify_date_option(Args& args) { return parse_date_option(args.option("--date")); }
-int classify_window_option(Args& args, int fallback) { return parse_window(args.option("--window"), fallback); }
+int classify_window_option(Args& args, int fallback) {
+  return parse_window(args.option("--window"), fallback);
+}
 
 int run_classify(Context& ctx, Args& args) {
   const bm::Day date = classify_date_option(args);
@@ -55,7 +57,10 @@ int run_classify(Context& ctx, Args& args) {
   args.positionals();
   auto rule = bm::parse_rule(cfg.classify.hitlist_rule);
   if (!rule) {
-    std::fprintf(stderr, "iotmap classify: [classify] hitlist_rule must be exclusive or threshold, not \"%s\"\n", cfg.classify.hitlist_rule.c_str());
+    std::fprintf(
+        stderr,
+        "iotmap classify: [classify] hitlist_rule must be exclusive or threshold, not \"%s\"\n",
+        cfg.classify.hitlist_rule.c_str());
     return kConfig;
   }
   try {
@@ -64,8 +69,9 @@ int run_classify(Context& ctx, Args& args) {
     db::RunInfo info;
     info.kind = "classify";
     info.covers = bm::day_str(date);
-    info.config = "window=" + std::to_string(window) + " shared_threshold=" +
-                  std::to_string(cfg.classify.shared_threshold) + " hitlist_rule=" + bm::rule_str(*rule);
+    info.config = "window=" + std::to_string(window) +
+                  " shared_threshold=" + std::to_string(cfg.classify.shared_threshold) +
+                  " hitlist_rule=" + bm::rule_str(*rule);
     const int64_t run = store.begin_run(info);
 
     auto w = load_window(store, date, window);
@@ -94,7 +100,8 @@ int run_classify(Context& ctx, Args& args) {
         row.sources = p.sources;  // same bits as db::SourceBits
         row.sources_text = bm::sources_str(p.sources);
         row.run_id = run;
-        shared_ips += (*rule == bm::Rule::kExclusive ? r.exclusive : p.threshold) == bm::Verdict::kShared;
+        shared_ips +=
+            (*rule == bm::Rule::kExclusive ? r.exclusive : p.threshold) == bm::Verdict::kShared;
         ip_rows.push_back(std::move(row));
       }
     }
@@ -158,7 +165,8 @@ int run_classify(Context& ctx, Args& args) {
     store.replace_hitlist(day, hit_rows);
     store.replace_footprint(day, fp_rows);
 
-    for (const auto& p : sources->problems) std::fprintf(stderr, "iotmap classify: %s\n", p.c_str());
+    for (const auto& p : sources->problems)
+      std::fprintf(stderr, "iotmap classify: %s\n", p.c_str());
     const bool partial = !sources->problems.empty();
     store.finish_run(run, partial ? "partial" : "ok",
                      {{"resolutions", int64_t(w.resolutions)},
@@ -169,10 +177,11 @@ int run_classify(Context& ctx, Args& args) {
                       {"dedicated_domains", int64_t(dedicated)},
                       {"hitlist_rows", int64_t(hit_rows.size())}},
                      partial ? "some footprint sources could not be read" : "");
-    std::printf("classify %s (window %s..%s, rule %s): %zu IP verdicts (%zu shared), %zu domains "
-                "(%zu dedicated), %zu hitlist rows, %zu providers in the footprint\n",
-                day.c_str(), bm::day_str(w.first).c_str(), bm::day_str(w.last).c_str(), bm::rule_str(*rule),
-                ip_rows.size(), shared_ips, domain_rows.size(), dedicated, hit_rows.size(), fp_rows.size());
+    std::printf(
+        "classify %s (window %s..%s, rule %s): %zu IP verdicts (%zu shared), %zu domains "
+        "(%zu dedicated), %zu hitlist rows, %zu providers in the footprint\n",
+        day.c_str(), bm::day_str(w.first).c_str(), bm::day_str(w.last).c_str(), bm::rule_str(*rule),
+        ip_rows.size(), shared_ips, domain_rows.size(), dedicated, hit_rows.size(), fp_rows.size());
     return partial ? kPartial : kOk;
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "iotmap classify: %s\n", e.what());

@@ -19,7 +19,8 @@ namespace bm = backend_map;
 int run_report(Context& ctx, Args& args) {
   if (!args.flag("footprint")) {
     auto rest = args.positionals();
-    throw UsageError(rest.empty() ? "expected: report footprint" : "unknown report '" + rest[0] + "'");
+    throw UsageError(rest.empty() ? "expected: report footprint"
+                                  : "unknown report '" + rest[0] + "'");
   }
   const bm::Day date = classify_date_option(args);
   const auto& cfg = ctx.config();
@@ -56,8 +57,8 @@ int run_report(Context& ctx, Args& args) {
       std::cout << text << std::flush;
     }
     if (fp.providers.empty())
-      std::fprintf(stderr, "iotmap report: no provider IPs in %s..%s\n", bm::day_str(w.first).c_str(),
-                   bm::day_str(w.last).c_str());
+      std::fprintf(stderr, "iotmap report: no provider IPs in %s..%s\n",
+                   bm::day_str(w.first).c_str(), bm::day_str(w.last).c_str());
     return sources->problems.empty() ? kOk : kPartial;
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "iotmap report: %s\n", e.what());

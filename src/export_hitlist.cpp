@@ -93,7 +93,8 @@ int export_hitlist(Context& ctx, Args& args) {
       std::cout << text << std::flush;
     }
     if (stored.empty())
-      std::fprintf(stderr, "iotmap export hitlist: nothing stored for %s (run iotmap classify --date %s)\n",
+      std::fprintf(stderr,
+                   "iotmap export hitlist: nothing stored for %s (run iotmap classify --date %s)\n",
                    bm::day_str(date).c_str(), bm::day_str(date).c_str());
     else
       std::fprintf(stderr, "iotmap export hitlist: %zu rows\n", rows.size());

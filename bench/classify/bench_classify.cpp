@@ -63,7 +63,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 double cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + 1e-6 * double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         1e-6 * double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
 long peak_rss_mib() {
@@ -72,8 +73,8 @@ long peak_rss_mib() {
   return ru.ru_maxrss / 1024;
 }
 
-const char* kAwsRegions[] = {"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1",
-                             "ap-northeast-1", "ap-southeast-1", "ap-south-1"};
+const char* kAwsRegions[] = {"us-east-1",    "us-east-2",      "us-west-2",      "eu-west-1",
+                             "eu-central-1", "ap-northeast-1", "ap-southeast-1", "ap-south-1"};
 const char* kAliRegions[] = {"cn-shanghai", "cn-beijing", "ap-southeast-1", "eu-central-1"};
 
 // The synthetic world: name i and address j are functions of their index.
@@ -96,13 +97,15 @@ struct World {
     uint64_t h = mix(o.seed, i);
     switch (i % 3) {
       case 0:
-        std::snprintf(buf, sizeof buf, "a%011llx-ats.iot.%s.amazonaws.com", (unsigned long long)(h & 0xFFFFFFFFFFFull),
-                      kAwsRegions[h % 8]);
+        std::snprintf(buf, sizeof buf, "a%011llx-ats.iot.%s.amazonaws.com",
+                      (unsigned long long)(h & 0xFFFFFFFFFFFull), kAwsRegions[h % 8]);
         break;
-      case 1: std::snprintf(buf, sizeof buf, "hub%llu.azure-devices.net", (unsigned long long)i); break;
+      case 1:
+        std::snprintf(buf, sizeof buf, "hub%llu.azure-devices.net", (unsigned long long)i);
+        break;
       default:
-        std::snprintf(buf, sizeof buf, "pk%llx.iot-as-mqtt.%s.aliyuncs.com", (unsigned long long)(h & 0xFFFFFFFFull),
-                      kAliRegions[h % 4]);
+        std::snprintf(buf, sizeof buf, "pk%llx.iot-as-mqtt.%s.aliyuncs.com",
+                      (unsigned long long)(h & 0xFFFFFFFFull), kAliRegions[h % 4]);
     }
     return buf;
   }
@@ -116,7 +119,22 @@ struct World {
     if (j % 16 == 15) {  // a sixteenth of the provider addresses are IPv6
       IpAddress a = IpAddress::from_v4(0);
       a.v6 = true;
-      a.bytes = {0x20, 0x01, 0x0d, 0xb8, uint8_t(j % 3), 0, 0, 0, 0, 0, 0, 0, 0, uint8_t(j >> 16), uint8_t(j >> 8), uint8_t(j)};
+      a.bytes = {0x20,
+                 0x01,
+                 0x0d,
+                 0xb8,
+                 uint8_t(j % 3),
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 uint8_t(j >> 16),
+                 uint8_t(j >> 8),
+                 uint8_t(j)};
       return a;
     }
     return IpAddress::from_v4(0x0A000000u + uint32_t(j));
@@ -168,14 +186,22 @@ Options parse(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--rows") o.rows = std::stoull(value());
-    else if (a == "--names") o.names = std::stoull(value());
-    else if (a == "--ips") o.ips = std::stoull(value());
-    else if (a == "--days") o.days = std::stoi(value());
-    else if (a == "--seed") o.seed = std::stoull(value());
-    else if (a == "--lookup") o.lookup = value();
-    else if (a == "--write") o.write = value();
-    else if (a == "--input") o.input = value();
+    if (a == "--rows")
+      o.rows = std::stoull(value());
+    else if (a == "--names")
+      o.names = std::stoull(value());
+    else if (a == "--ips")
+      o.ips = std::stoull(value());
+    else if (a == "--days")
+      o.days = std::stoi(value());
+    else if (a == "--seed")
+      o.seed = std::stoull(value());
+    else if (a == "--lookup")
+      o.lookup = value();
+    else if (a == "--write")
+      o.write = value();
+    else if (a == "--input")
+      o.input = value();
     else {
       std::cerr << "usage: bench_classify [--rows N] [--names N] [--ips N] [--days N] [--seed N] "
                    "[--lookup catalogue|suffix] [--write FILE] [--input FILE]\n";
@@ -199,7 +225,8 @@ int main(int argc, char** argv) {
   if (!o.write.empty()) {
     std::ofstream out(o.write);
     std::string line;
-    generate(w, [&](int day, uint64_t ip, uint64_t name, const std::vector<std::string>& chain, Source src) {
+    generate(w, [&](int day, uint64_t ip, uint64_t name, const std::vector<std::string>& chain,
+                    Source src) {
       line = day_str(first + day) + '\t' + w.address(ip).str() + '\t' + w.name(name) + '\t';
       for (size_t k = 0; k < chain.size(); ++k) line += (k ? "," : "") + chain[k];
       line += '\t';
@@ -245,13 +272,15 @@ int main(int argc, char** argv) {
     for (uint64_t j = 0; j < o.ips; ++j) ip_ids[j] = d.ip(w.address(j));
     std::vector<NameId> name_ids(o.names);
     for (uint64_t i = 0; i < o.names; ++i) name_ids[i] = d.name(w.name(i));
-    generate(w, [&](int day, uint64_t ip, uint64_t name, const std::vector<std::string>& chain, Source src) {
+    generate(w, [&](int day, uint64_t ip, uint64_t name, const std::vector<std::string>& chain,
+                    Source src) {
       d.resolution(first + day, d.ips[ip_ids[ip]], d.names[name_ids[name]], chain, src);
       ++rows;
     });
   }
   // TLS results on a third of the provider addresses.
-  for (uint64_t j = 0; j < o.ips; j += 3) d.service(first + o.days - 1, w.address(j), 8883, "mqtt", true);
+  for (uint64_t j = 0; j < o.ips; j += 3)
+    d.service(first + o.days - 1, w.address(j), 8883, "mqtt", true);
   double t_load = seconds_since(t0), c_load = cpu_seconds() - c0;
   long rss_load = peak_rss_mib();
 
@@ -259,7 +288,9 @@ int main(int argc, char** argv) {
   if (o.lookup == "catalogue") {
     view = view_of(config::Catalogue::embedded());
   } else {
-    view.providers = {{"aws", "Amazon AWS", {}, {}, {}}, {"azure", "Azure", {}, {}, {}}, {"alibaba", "Alibaba", {}, {}, {}}};
+    view.providers = {{"aws", "Amazon AWS", {}, {}, {}},
+                      {"azure", "Azure", {}, {}, {}},
+                      {"alibaba", "Alibaba", {}, {}, {}}};
     view.lookup = [](std::string_view n) -> NameMatch {
       if (n.ends_with(".amazonaws.com")) return {0, -1};
       if (n.ends_with(".azure-devices.net")) return {1, -1};
@@ -289,19 +320,26 @@ int main(int argc, char** argv) {
 
   size_t ded = 0, shared = 0, unknown = 0, shared_ips = 0;
   for (const auto& v : cls.domains)
-    (v.exclusive == Verdict::kDedicated ? ded : v.exclusive == Verdict::kShared ? shared : unknown)++;
+    (v.exclusive == Verdict::kDedicated ? ded
+     : v.exclusive == Verdict::kShared  ? shared
+                                        : unknown)++;
   for (const auto& r : cls.ip_days) shared_ips += r.exclusive == Verdict::kShared;
 
-  std::printf("rows %llu, observations %zu, cname edges %zu, names %zu, ips %zu, days %d, lookup %s\n",
-              (unsigned long long)rows, d.observations.size(), d.cnames.size(), d.names.size(), d.ips.size(),
-              o.days, o.lookup.c_str());
-  std::printf("ip-days %zu (%zu shared), domains %zu: %zu dedicated, %zu shared, %zu unknown; hitlist rows %zu; "
-              "footprint providers %zu\n",
-              cls.ip_days.size(), shared_ips, cls.domains.size(), ded, shared, unknown, hitlist.size(),
-              fp.providers.size());
-  std::printf("load %.1f s wall / %.1f s CPU (peak RSS %ld MiB); classify %.1f s wall / %.1f s CPU (peak RSS %ld "
-              "MiB); hitlist+footprint %.1f s wall / %.1f s CPU; total %.1f s wall; peak RSS %ld MiB\n",
-              t_load, c_load, rss_load, t_classify, c_classify, rss_classify, t_after, c_after,
-              seconds_since(t0), peak_rss_mib());
+  std::printf(
+      "rows %llu, observations %zu, cname edges %zu, names %zu, ips %zu, days %d, lookup %s\n",
+      (unsigned long long)rows, d.observations.size(), d.cnames.size(), d.names.size(),
+      d.ips.size(), o.days, o.lookup.c_str());
+  std::printf(
+      "ip-days %zu (%zu shared), domains %zu: %zu dedicated, %zu shared, %zu unknown; hitlist rows "
+      "%zu; "
+      "footprint providers %zu\n",
+      cls.ip_days.size(), shared_ips, cls.domains.size(), ded, shared, unknown, hitlist.size(),
+      fp.providers.size());
+  std::printf(
+      "load %.1f s wall / %.1f s CPU (peak RSS %ld MiB); classify %.1f s wall / %.1f s CPU (peak "
+      "RSS %ld "
+      "MiB); hitlist+footprint %.1f s wall / %.1f s CPU; total %.1f s wall; peak RSS %ld MiB\n",
+      t_load, c_load, rss_load, t_classify, c_classify, rss_classify, t_after, c_after,
+      seconds_since(t0), peak_rss_mib());
   return 0;
 }

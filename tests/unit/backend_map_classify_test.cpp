@@ -106,7 +106,8 @@ TEST_CASE("a name CNAMEd into a CDN whose IP serves many sites is shared", "[bac
   const char* edge = "203.0.113.200";
   d.observe(kDay, ip(edge), "d3cdnabc-ats.iot.eu-west-1.amazonaws.com", kActiveDns);
   d.cname(kDay, "d3cdnabc-ats.iot.eu-west-1.amazonaws.com", "edge.cdn.example");
-  for (const char* site : {"www.shop-alpha.test", "www.news-bravo.test", "api.weather-charlie.test"})
+  for (const char* site :
+       {"www.shop-alpha.test", "www.news-bravo.test", "api.weather-charlie.test"})
     d.cname(kDay, site, "edge.cdn.example");
   d.observe(kDay, ip(edge), "edge.cdn.example", kPassiveDns);
   d.observe(kDay, ip(edge), "music-kilo.test", kPassiveDns);  // an apex A record on the edge
@@ -126,7 +127,8 @@ TEST_CASE("a name CNAMEd into a CDN whose IP serves many sites is shared", "[bac
   CHECK(v.exclusive == Verdict::kShared);
   CHECK(v.threshold == Verdict::kShared);
   CHECK(v.exclusive_ip == d.find_ip(ip(edge)));
-  CHECK(c.domain_reason(d, v, Rule::kExclusive).starts_with("IP 203.0.113.200 shared on 2022-02-28"));
+  CHECK(
+      c.domain_reason(d, v, Rule::kExclusive).starts_with("IP 203.0.113.200 shared on 2022-02-28"));
   // Tolerating four foreign names makes the threshold rule call it dedicated; the exclusive
   // rule still says shared.
   auto lenient = run(d, 4);
@@ -217,7 +219,8 @@ TEST_CASE("no data gives unknown, never dedicated", "[backend_map]") {
   late.observe(kDay + 3, ip("198.51.100.10"), "a1b2-ats.iot.us-east-1.amazonaws.com", kActiveDns);
   late.domain("a1b2-ats.iot.us-east-1.amazonaws.com");
   auto c2 = run(late);
-  CHECK(verdict_of(c2, late, "a1b2-ats.iot.us-east-1.amazonaws.com").exclusive == Verdict::kUnknown);
+  CHECK(verdict_of(c2, late, "a1b2-ats.iot.us-east-1.amazonaws.com").exclusive ==
+        Verdict::kUnknown);
   CHECK(c2.ip_days.empty());
 }
 
@@ -226,8 +229,8 @@ TEST_CASE("threshold rule edge cases", "[backend_map]") {
     Dataset d;
     d.observe(kDay, ip("198.51.100.30"), "hub.azure-devices.net", kActiveDns);
     for (int i = 0; i < foreign; ++i)
-      d.observe(kDay, ip("198.51.100.30"), "hub.azure-devices.net.site" + std::to_string(i) + ".test",
-                kPassiveDns);
+      d.observe(kDay, ip("198.51.100.30"),
+                "hub.azure-devices.net.site" + std::to_string(i) + ".test", kPassiveDns);
     return d;
   };
   auto threshold_verdict = [](const Dataset& d, int threshold) {
@@ -257,7 +260,8 @@ TEST_CASE("threshold rule edge cases", "[backend_map]") {
   }
   SECTION("certificate names only: unknown unless they already show sharing") {
     Dataset d;
-    d.certificate(kDay, ip("198.51.100.40"), 8883, "aa", {"*.azure-devices.net", "azure-devices.net", "hub.azure-devices.net"});
+    d.certificate(kDay, ip("198.51.100.40"), 8883, "aa",
+                  {"*.azure-devices.net", "azure-devices.net", "hub.azure-devices.net"});
     auto c = run(d);
     const IpDay* r = c.find(0, kDay);
     REQUIRE(r != nullptr);
@@ -366,15 +370,17 @@ TEST_CASE("certificate names of other organisations make an IP shared under the 
   // The lab's CDN edge: only the provider name resolves there, but the address presents a
   // certificate naming a dozen unrelated sites.
   Dataset d;
-  d.resolution(kDay, ip("203.0.113.200"), "d3cdnabc-ats.iot.eu-west-1.amazonaws.com", {"edge.cdn.example"},
-               kActiveDns);
-  d.certificate(kDay, ip("203.0.113.200"), 443, "cdn",
-                {"edge.cdn.example", "*.cdn.example", "www.shop-alpha.test", "www.news-bravo.test"});
+  d.resolution(kDay, ip("203.0.113.200"), "d3cdnabc-ats.iot.eu-west-1.amazonaws.com",
+               {"edge.cdn.example"}, kActiveDns);
+  d.certificate(
+      kDay, ip("203.0.113.200"), 443, "cdn",
+      {"edge.cdn.example", "*.cdn.example", "www.shop-alpha.test", "www.news-bravo.test"});
   auto c = run(d);
   const IpDay* r = c.find(0, kDay);
   REQUIRE(r != nullptr);
   CHECK(r->exclusive == Verdict::kShared);
-  CHECK(r->registrable_domains == 4);  // the provider's, cdn.example, shop-alpha.test, news-bravo.test
+  CHECK(r->registrable_domains ==
+        4);  // the provider's, cdn.example, shop-alpha.test, news-bravo.test
   CHECK(verdict_of(c, d, "d3cdnabc-ats.iot.eu-west-1.amazonaws.com").exclusive == Verdict::kShared);
 
   // A provider certificate listing several of the provider's own registrable domains does not.
@@ -398,7 +404,8 @@ TEST_CASE("classification on several threads equals the sequential one", "[backe
   Dataset d;
   for (int day = 0; day < 5; ++day) {
     for (int i = 0; i < 300; ++i) {
-      std::string name = "n" + std::to_string(i) + (i % 2 ? ".azure-devices.net" : "-ats.iot.us-east-1.amazonaws.com");
+      std::string name = "n" + std::to_string(i) +
+                         (i % 2 ? ".azure-devices.net" : "-ats.iot.us-east-1.amazonaws.com");
       uint32_t host = uint32_t((i % 150 + (i % 11 == 0 ? day : 0)) % 160);
       std::vector<std::string> chain;
       if (i % 5 == 0) chain.push_back("vm" + std::to_string(host) + ".cloudapp.net");
@@ -406,8 +413,10 @@ TEST_CASE("classification on several threads equals the sequential one", "[backe
       d.resolution(kDay + day, IpAddress::from_v4(0xC6336400u + host), name, chain,
                    i % 3 ? kActiveDns : kPassiveDns);
     }
-    for (int s = 0; s < 20; ++s) d.cname(kDay + day, "www.site" + std::to_string(s) + ".test", "edge1.cdn.example");
-    d.certificate(kDay + day, IpAddress::from_v4(0xC6336400u + 5), 443, "c", {"*.azure-devices.net"});
+    for (int s = 0; s < 20; ++s)
+      d.cname(kDay + day, "www.site" + std::to_string(s) + ".test", "edge1.cdn.example");
+    d.certificate(kDay + day, IpAddress::from_v4(0xC6336400u + 5), 443, "c",
+                  {"*.azure-devices.net"});
   }
   d.domain("silent.azure-devices.net");
   ClassifyOptions one, two;

@@ -1,7 +1,6 @@
 // `iotmap classify` and `iotmap report footprint` end to end on a small store: the CDN address
 // is shared, the provider's own address dedicated, and the report renders.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,7 +19,8 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-db::ResolutionRow resolution(int64_t hour, const char* name, std::vector<std::string> chain, const char* ip) {
+db::ResolutionRow resolution(int64_t hour, const char* name, std::vector<std::string> chain,
+                             const char* ip) {
   db::ResolutionRow r;
   r.hour = hour;
   r.name = name;
@@ -46,8 +46,10 @@ TEST_CASE("classify and report footprint from a store", "[backend_map]") {
     db::Store store(db_path);
     std::vector<db::ResolutionRow> rows = {
         resolution(day, "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com.", {}, "198.51.100.10"),
-        resolution(day + 3600, "d3cdnabc-ats.iot.eu-west-1.amazonaws.com.", {"edge.cdn.example."}, "203.0.113.200"),
-        resolution(day + 86400, "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com.", {}, "198.51.100.10"),
+        resolution(day + 3600, "d3cdnabc-ats.iot.eu-west-1.amazonaws.com.", {"edge.cdn.example."},
+                   "203.0.113.200"),
+        resolution(day + 86400, "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com.", {},
+                   "198.51.100.10"),
     };
     store.add_resolutions(rows);
     std::vector<db::PdnsRow> pdns = {
@@ -76,12 +78,15 @@ TEST_CASE("classify and report footprint from a store", "[backend_map]") {
     obs.leaf_sha256 = cert.sha256;
     obs.chain = {cert.sha256};
     obs.protocol = "mqtt";
-    store.add_tls_observations(std::vector<db::TlsObservationRow>{obs}, std::vector<db::CertificateRow>{cert});
+    store.add_tls_observations(std::vector<db::TlsObservationRow>{obs},
+                               std::vector<db::CertificateRow>{cert});
     store.finish_run(run, "ok");
   }
   const std::string iotmap = IOTMAP_BINARY;
   const std::string base = iotmap + " --db " + db_path + " ";
-  REQUIRE(std::system((base + "classify --date 2022-03-01 --window 2 > " + (dir / "out.txt").string()).c_str()) == 0);
+  REQUIRE(
+      std::system((base + "classify --date 2022-03-01 --window 2 > " + (dir / "out.txt").string())
+                      .c_str()) == 0);
   INFO(read_file((dir / "out.txt").string()));
 
   db::Store store(db_path);
@@ -117,7 +122,10 @@ TEST_CASE("classify and report footprint from a store", "[backend_map]") {
   CHECK(footprint[0].ipv4 == 2);
 
   const std::string html = (dir / "footprint.html").string();
-  REQUIRE(std::system((base + "report footprint --date 2022-03-01 --window 2 --format html --output " + html).c_str()) == 0);
+  REQUIRE(
+      std::system(
+          (base + "report footprint --date 2022-03-01 --window 2 --format html --output " + html)
+              .c_str()) == 0);
   std::string page = read_file(html);
   CHECK(page.find("<svg") != std::string::npos);
   CHECK(page.find("Amazon") != std::string::npos);

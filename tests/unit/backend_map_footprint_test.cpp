@@ -1,7 +1,6 @@
 // Footprint per provider: ASes, prefixes, strategy, locations, ports, sources, stability,
 // validation against published ranges and blocklist overlap.
 #include <catch2/catch.hpp>
-
 #include <sstream>
 
 #include "backend_map/footprint.h"
@@ -15,7 +14,11 @@ IpAddress ip(const char* text) { return *IpAddress::parse(text); }
 const Day kDay = *parse_day("2022-02-28");
 
 std::vector<Provider> lab_providers() {
-  Provider aws{"aws", "Amazon AWS", {64497}, {{"us-east-1", "Ashburn", "US", 0, 0}, {"eu-west-1", "Dublin", "IE", 0, 0}}, {}};
+  Provider aws{"aws",
+               "Amazon AWS",
+               {64497},
+               {{"us-east-1", "Ashburn", "US", 0, 0}, {"eu-west-1", "Dublin", "IE", 0, 0}},
+               {}};
   Provider azure{"azure", "Microsoft Azure", {64498}, {}, {}};
   return {aws, azure};
 }
@@ -44,8 +47,8 @@ TEST_CASE("footprint of the lab's providers", "[backend_map]") {
   const char* use1 = "a1b2-ats.iot.us-east-1.amazonaws.com";
   for (int i = 0; i < 3; ++i) d.observe(kDay + i, ip("198.51.100.10"), use1, kActiveDns);
   d.observe(kDay, ip("198.51.100.10"), use1, kPassiveDns);
-  d.observe(kDay, ip("198.51.100.11"), use1, kActiveDns);        // gone after day 0
-  d.observe(kDay + 2, ip("198.51.100.12"), use1, kPassiveDns);   // new on day 2
+  d.observe(kDay, ip("198.51.100.11"), use1, kActiveDns);       // gone after day 0
+  d.observe(kDay + 2, ip("198.51.100.12"), use1, kPassiveDns);  // new on day 2
   d.observe(kDay, ip("2001:db8:a5:1::10"), use1, kActiveDns);
   d.certificate(kDay, ip("2001:db8:a5:1::10"), 8883, "aws", {"*.iot.us-east-1.amazonaws.com"});
   // A CDN edge for an eu-west-1 name: PR, and shared.
@@ -75,9 +78,11 @@ TEST_CASE("footprint of the lab's providers", "[backend_map]") {
     if (a == ip("198.51.100.10")) return Location{"Frankfurt", "DE"};  // outvoted by the name
     return std::nullopt;
   };
-  in.published.push_back({1, parse_published_ranges(
-      R"({"values":[{"name":"AzureIoTHub","properties":{"addressPrefixes":["198.51.100.64/28","20.0.0.0/30"]}}]})",
-      "tags.json")});
+  in.published.push_back(
+      {1,
+       parse_published_ranges(
+           R"({"values":[{"name":"AzureIoTHub","properties":{"addressPrefixes":["198.51.100.64/28","20.0.0.0/30"]}}]})",
+           "tags.json")});
   in.blocklist = {*Prefix::parse("198.51.100.11/32")};
   in.blocklist_name = "firehol_level1";
   auto fp = compute_footprint(d, cls, in);
@@ -137,7 +142,7 @@ TEST_CASE("footprint of the lab's providers", "[backend_map]") {
   CHECK(az.strategy == "DI");
   REQUIRE(az.ases.size() == 1);
   CHECK(az.ases[0].name == "Microsoft Azure");  // no as2org entry: the catalogue's owner
-  CHECK(az.unknown == 2);  // certificates only
+  CHECK(az.unknown == 2);                       // certificates only
   CHECK(az.sources_v4.cert == 2);
   CHECK(az.located_by_geo == 1);
   CHECK(az.unlocated == 1);

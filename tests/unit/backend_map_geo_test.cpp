@@ -1,9 +1,8 @@
 // MaxMindGeo against a tiny MaxMind DB written here (format: MaxMind DB spec 2.0): an IPv4
 // tree with 198.51.100.0/24 -> Amsterdam, NL and 203.0.113.0/24 -> country only (SG).
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -62,7 +61,8 @@ std::string write_mmdb() {
     int len;
     Bytes data;
   };
-  std::vector<Net> nets = {{0xC6336400u, 24, record("Amsterdam", "NL")}, {0xCB007100u, 24, record("", "SG")}};
+  std::vector<Net> nets = {{0xC6336400u, 24, record("Amsterdam", "NL")},
+                           {0xCB007100u, 24, record("", "SG")}};
   // A binary trie over the prefixes; node 0 is the root.
   std::vector<std::pair<int64_t, int64_t>> nodes(1, {-1, -1});  // -1: empty; <= -2: data index
   for (size_t n = 0; n < nets.size(); ++n) {
@@ -125,7 +125,8 @@ std::string write_mmdb() {
   str(meta, "iotmap unit test");
   file.insert(file.end(), meta.begin(), meta.end());
 
-  auto path = std::filesystem::temp_directory_path() / ("iotmap-geo-" + std::to_string(::getpid()) + ".mmdb");
+  auto path = std::filesystem::temp_directory_path() /
+              ("iotmap-geo-" + std::to_string(::getpid()) + ".mmdb");
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(file.data()), std::streamsize(file.size()));
   return path.string();

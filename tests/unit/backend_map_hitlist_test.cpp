@@ -1,6 +1,5 @@
 // Hitlist rows, detection rules and the report renderers.
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include "backend_map/hitlist.h"
@@ -22,7 +21,11 @@ NameMatch lookup(std::string_view name) {
 }
 
 std::vector<Provider> providers() {
-  return {{"aws", "Amazon AWS", {64497}, {{"us-east-1", "Ashburn", "US", 0, 0}}, {{8883, "mqtt"}, {443, "https"}}},
+  return {{"aws",
+           "Amazon AWS",
+           {64497},
+           {{"us-east-1", "Ashburn", "US", 0, 0}},
+           {{8883, "mqtt"}, {443, "https"}}},
           {"azure", "Microsoft Azure", {64498}, {}, {}}};
 }
 
@@ -35,8 +38,8 @@ Dataset lab() {
   d.service(kDay, ip("198.51.100.10"), 8883, "mqtt", true);
   d.service(kDay, ip("198.51.100.10"), 1883, "mqtt", true);
   d.service(kDay, ip("198.51.100.10"), 5671, "amqp", false);
-  d.resolution(kDay, ip("203.0.113.200"), "d3-ats.iot.eu-west-1.amazonaws.com", {"edge.cdn.example"},
-               kActiveDns);
+  d.resolution(kDay, ip("203.0.113.200"), "d3-ats.iot.eu-west-1.amazonaws.com",
+               {"edge.cdn.example"}, kActiveDns);
   d.cname(kDay, "www.shop-alpha.test", "edge.cdn.example");
   d.observe(kDay, ip("198.51.100.70"), "hub,1.azure-devices.net", kActiveDns);
   return d;
@@ -67,10 +70,12 @@ TEST_CASE("hitlist rows: dedicated only unless shared are asked for", "[backend_
   CHECK(rows[4].port == 0);
 
   std::string csv = hitlist_csv(d, prov, rows);
-  CHECK(csv.starts_with("date,provider,domain,ip,port,protocol,infrastructure,sources,first_seen,last_seen\n"
-                        "2022-03-01,aws,a1-ats.iot.us-east-1.amazonaws.com,198.51.100.10,1883,mqtt,dedicated,"
-                        "active_dns+pdns,2022-02-28,2022-03-01\n"));
-  CHECK(csv.find("2022-03-01,azure,\"hub,1.azure-devices.net\",198.51.100.70,,,dedicated,active_dns,") !=
+  CHECK(csv.starts_with(
+      "date,provider,domain,ip,port,protocol,infrastructure,sources,first_seen,last_seen\n"
+      "2022-03-01,aws,a1-ats.iot.us-east-1.amazonaws.com,198.51.100.10,1883,mqtt,dedicated,"
+      "active_dns+pdns,2022-02-28,2022-03-01\n"));
+  CHECK(csv.find(
+            "2022-03-01,azure,\"hub,1.azure-devices.net\",198.51.100.70,,,dedicated,active_dns,") !=
         std::string::npos);
 
   std::string jsonl = hitlist_jsonl(d, prov, rows);
@@ -106,7 +111,8 @@ TEST_CASE("detection rule threshold and the rules format", "[backend_map]") {
   HitlistOptions o;
   o.date = kDay + 1;
   o.include_shared = true;  // shared rows never make it into rules
-  auto doc = nlohmann::json::parse(hitlist_rules(d, prov, build_hitlist(d, cls, prov, o), o.date, o.rule));
+  auto doc =
+      nlohmann::json::parse(hitlist_rules(d, prov, build_hitlist(d, cls, prov, o), o.date, o.rule));
   CHECK(doc["date"] == "2022-03-01");
   CHECK(doc["infrastructure_rule"] == "exclusive");
   CHECK(doc["detection"]["D"] == 0.4);
@@ -140,10 +146,12 @@ TEST_CASE("footprint reports in Markdown, JSON and HTML", "[backend_map]") {
   CHECK(j["providers"][0]["ips_shared"] == 1);
   CHECK(j["providers"][0]["stability"][0]["new"] == 1);
   CHECK(j["providers"][1]["blocklisted"]["ips"] == 1);
-  CHECK(nlohmann::json::parse(provider_footprint_json(prov, fp.providers[1]))["name"] == "Microsoft Azure");
+  CHECK(nlohmann::json::parse(provider_footprint_json(prov, fp.providers[1]))["name"] ==
+        "Microsoft Azure");
 
   std::string md = footprint_markdown(prov, fp, kDay + 1);
-  CHECK(md.find("| Amazon AWS | 2 (1) | 0 | 2 (1) | 1 | 1 | MQTT(1883, 8883) | ? | 2 / 1 / 0 |") != std::string::npos);
+  CHECK(md.find("| Amazon AWS | 2 (1) | 0 | 2 (1) | 1 | 1 | MQTT(1883, 8883) | ? | 2 / 1 / 0 |") !=
+        std::string::npos);
   CHECK(md.find("Microsoft Azure: 1 IPs (198.51.100.70)") != std::string::npos);
 
   std::string html = footprint_html(prov, fp, kDay + 1);

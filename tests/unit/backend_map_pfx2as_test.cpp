@@ -1,6 +1,5 @@
 // Prefix-to-AS longest match, as2org, published ranges and netset parsing.
 #include <catch2/catch.hpp>
-
 #include <sstream>
 
 #include "backend_map/pfx2as.h"
@@ -149,8 +148,9 @@ TEST_CASE("published ranges: Azure service tags and AWS ip-ranges", "[backend_ma
 
 TEST_CASE("FireHOL netset", "[backend_map]") {
   std::vector<ParseIssue> issues;
-  auto p = parse_netset("#\n# firehol_level1\n1.2.3.0/24\n5.6.7.8\n  9.9.0.0/16  # note\nbogus\n2001:db8::/32\n",
-                        "firehol_level1.netset", issues);
+  auto p = parse_netset(
+      "#\n# firehol_level1\n1.2.3.0/24\n5.6.7.8\n  9.9.0.0/16  # note\nbogus\n2001:db8::/32\n",
+      "firehol_level1.netset", issues);
   REQUIRE(p.size() == 4);
   CHECK(p[1].str() == "5.6.7.8/32");
   REQUIRE(issues.size() == 1);
