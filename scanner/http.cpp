@@ -1,5 +1,6 @@
 // HTTP/1.1 (RFC 9112): HEAD / with Connection: close; the answer's status line and Server
 // header are all the scanner keeps. Only the header block is read, never a body.
+#include <algorithm>
 #include <cctype>
 
 #include "scanner/probe.h"
@@ -46,9 +47,8 @@ Feed parse_response(std::string_view received, AppResult& out) {
   auto n = std::min(received.size(), kPrefix.size());
   if (received.substr(0, n) != kPrefix.substr(0, n))
     return fail(out, "not an HTTP response: " + printable(received.substr(0, 16)));
-  // The header block ends with an empty line; tolerate bare LF line ends.
-  size_t end = received.find("\r\n\r\n");
-  if (end == std::string_view::npos) end = received.find("\n\n");
+  // The header block ends with the first empty line; tolerate bare LF line ends.
+  size_t end = std::min(received.find("\r\n\r\n"), received.find("\n\n"));
   if (end == std::string_view::npos) {
     if (received.size() > kMaxHeader) return fail(out, "HTTP header block longer than 16 KiB");
     return Feed::kNeedMore;
