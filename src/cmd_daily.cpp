@@ -323,9 +323,18 @@ void close_stale_runs(db::Store& store, const std::string& kind, int64_t current
   }
 }
 
-// The earlier daily run for `date` that completed `stage`, or 0.
-int64_t done_before(db::Store& store, const std::string& date, const std::string& stage,
+// What already did a measurement stage's work for `date`: an earlier daily run that completed
+// it, or for the scan also any completed unsharded scan run covering the date (a scan that
+// finished just before its daily was killed, or one run by hand): one probe per target and
+// port a day.
+struct Earlier {
+  int64_t daily = 0;      // the daily run, 0 if none
+  int64_t stage_run = 0;  // the stage's own run, 0 if none
+};
+
+Earlier done_before(db::Store& store, const std::string& date, const std::string& stage,
                     int64_t current) {
+  Earlier e;
   std::vector<int64_t> ids;
   store.database()
       .cached("SELECT id FROM runs WHERE kind = 'daily' AND covers = ? AND id <> ? ORDER BY id")
@@ -335,23 +344,36 @@ int64_t done_before(db::Store& store, const std::string& date, const std::string
     auto rec = store.run(id);
     if (!rec) continue;
     auto ex = rec->counts.find(stage + ".exit");
-    if (ex != rec->counts.end() && (ex->second == kOk || ex->second == kPartial)) return id;
+    if (ex != rec->counts.end() && (ex->second == kOk || ex->second == kPartial)) {
+      e.daily = id;
+      return e;
+    }
     auto by = rec->counts.find(stage + ".done_by");
-    if (by != rec->counts.end()) return by->second;
+    if (by != rec->counts.end()) {
+      e.daily = by->second;
+      return e;
+    }
   }
-  return 0;
+  if (stage == "scan")
+    store.database()
+        .cached(
+            "SELECT id FROM runs WHERE kind = 'scan' AND covers = ? AND status IN ('ok', "
+            "'partial') AND shard IN ('', '0/1') ORDER BY id LIMIT 1")
+        .bind(1, date)
+        .each([&](db::Statement& s) { e.stage_run = s.int64(0); });
+  return e;
 }
 
 // A few counts worth a glance, in the stage's preferred order, non-zero ones first.
 std::string count_summary(const std::string& stage, const std::map<std::string, int64_t>& c) {
   static const std::map<std::string, std::vector<std::string>> preferred = {
       {"fetch", {"sources_ok", "sources_not_modified", "sources_failed", "sources_skipped"}},
-      {"resolve", {"names", "rows", "rows_added", "queries"}},
+      {"resolve", {"names", "rows_added"}},
       {"scan", {"targets", "connections", "observations", "certificates", "blocked", "optout"}},
       {"classify", {"ips", "dedicated", "shared", "unknown", "hitlist_rows"}},
   };
   std::vector<std::string> parts;
-  std::set<std::string> used = {"run_id"};
+  std::set<std::string> used = {"run_id", "bytes"};
   auto add = [&](const std::string& k) {
     auto it = c.find(k);
     if (it == c.end() || used.count(k) || parts.size() >= 8) return;
@@ -458,6 +480,7 @@ void print_summary(const char* job, const std::string& covers, int64_t run_id,
     std::string details = r.note;
     std::string counts = count_summary(name, r.counts);
     if (!counts.empty()) details += (details.empty() ? "" : "; ") + counts;
+    if (details.size() > 120) details = details.substr(0, 117) + "...";
     std::fprintf(stderr, "%-9s %-19s %7s  %s\n", name.c_str(), result.c_str(), time.c_str(),
                  details.c_str());
     if (severity(r.state) != kOk && r.state != State::not_built) {
@@ -466,7 +489,7 @@ void print_summary(const char* job, const std::string& covers, int64_t run_id,
       size_t from = r.tail.size() > 3 ? r.tail.size() - 3 : 0;
       for (size_t i = from; i < r.tail.size(); ++i) {
         std::string line = r.tail[i];
-        if (line.size() > 150) line = line.substr(0, 147) + "...";
+        if (line.size() > 120) line = line.substr(0, 117) + "...";
         std::fprintf(stderr, "%9s | %s\n", "", line.c_str());
       }
     }
@@ -606,13 +629,18 @@ int run_daily(Context& ctx, Args& args) {
     } else if (!st.off_reason.empty()) {
       r.state = State::off;
       r.note = st.off_reason;
-    } else if (int64_t earlier =
-                   st.measurement && !redo ? done_before(store, date, st.name, run_id) : 0;
-               earlier > 0) {
+    } else if (Earlier e =
+                   st.measurement && !redo ? done_before(store, date, st.name, run_id) : Earlier{};
+               e.daily > 0 || e.stage_run > 0) {
       r.state = State::done_before;
-      r.note = "completed by daily run #" + std::to_string(earlier) + " for " + date +
-               " (--redo runs it again)";
-      counts[st.name + ".done_by"] = earlier;
+      if (e.daily > 0) {
+        r.note = "completed by daily run #" + std::to_string(e.daily) + " for " + date;
+        counts[st.name + ".done_by"] = e.daily;
+      } else {
+        r.note = st.name + " run #" + std::to_string(e.stage_run) + " completed " + date;
+        counts[st.name + ".done_by_run"] = e.stage_run;
+      }
+      r.note += " (--redo runs it again)";
     } else {
       r = run_stage(ctx, store, st, lock_wait);
       if (st.name == "scan" && r.state == State::refused)
