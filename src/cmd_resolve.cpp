@@ -337,11 +337,12 @@ int run_resolve(Context& ctx, Args& args) {
                static_cast<unsigned long long>(stats.queries), stats.seconds,
                stats.seconds > 0 ? static_cast<double>(stored) / stats.seconds : 0.0,
                by_status.empty() ? "" : "; ", by_status.c_str());
-  // Every resolver of a vantage point down at the end: its names could not be measured.
-  std::map<std::string, std::pair<int, int>> down;  // vantage -> (down, all)
+  // Every resolver of a vantage point down at the end, or silent all along: its names could
+  // not be measured.
+  std::map<std::string, std::pair<int, int>> down;  // vantage -> (dead, all)
   for (const auto& r : stats.resolvers) {
     auto& d = down[r.vantage];
-    d.first += r.down;
+    d.first += r.down || (r.sent > 0 && r.replies == 0);
     d.second += 1;
     if (r.down || r.times_down > 0)
       std::fprintf(stderr,
