@@ -498,7 +498,11 @@ void print_summary(const char* job, const std::string& covers, int64_t run_id,
   std::fprintf(stderr, "result: %s (exit %d)", verdict, code);
   if (code == kPartial)
     std::fprintf(stderr, ": some stages did not run or ran in part; the job goes on tomorrow");
-  if (code == kFailure) std::fprintf(stderr, ": a stage failed; read its lines above");
+  if (code == kFailure && g_interrupted)
+    std::fprintf(stderr, ": interrupted by signal %d; the next run completes the rest",
+                 static_cast<int>(g_interrupted));
+  else if (code == kFailure)
+    std::fprintf(stderr, ": a stage failed; read its lines above");
   std::fprintf(stderr, "\n");
   (void)n_bad;
 }

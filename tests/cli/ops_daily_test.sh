@@ -5,7 +5,7 @@
 #  - two dailies started together: one runs, the other exits 5 with the lock message;
 #  - a daily killed with SIGKILL leaves no stage process behind, and the next run says so and
 #    completes; a rerun does not repeat a measurement stage an earlier run completed;
-#  - hourly, --date, --skip.
+#  - hourly, --date, --skip; SIGTERM stops the job and records it.
 # Usage: ops_daily_test.sh IOTMAP_BINARY SOURCE_DIR
 #
 # Network: everything runs in a private network namespace (unshare -n) with only loopback, so
@@ -212,5 +212,21 @@ has "a past date classifies" "^classify +"
 out=$("$IOTMAP" --config "$tmp/nx.toml" --db "$tmp/y.db" daily --skip scan,classify --skip export --out "$tmp/o6" 2>&1); rc=$?
 has "--skip turns stages off" "^scan +off +- +--skip scan"
 has "--skip takes lists" "^export +off +- +--skip export"
+
+# --- 6. SIGTERM (systemd stop, Ctrl-C): the stage is stopped, the job records it and exits 1 ----
+db6="$tmp/term/iotmap.db"
+"$IOTMAP" --config "$tmp/silent.toml" --db "$db6" daily --out "$tmp/o6" >"$tmp/term.log" 2>&1 &
+d=$!
+child=
+for _ in $(seq 1 100); do child=$(pgrep -P $d | head -1); [ -n "$child" ] && break; sleep 0.1; done
+kill -TERM $d
+wait $d
+same "SIGTERM: exit 1" "$?" 1
+out=$(cat "$tmp/term.log")
+has "SIGTERM: the running stage is shown interrupted" "^resolve +interrupted .*signal 15"
+has "SIGTERM: the later stages did not start" "^report +interrupted .*not started"
+has "SIGTERM: the summary says so" "^result: FAILED \(exit 1\): interrupted by signal 15"
+same "SIGTERM: the run is recorded failed" "$(q "$db6" "SELECT status FROM runs WHERE kind = 'daily'")" failed
+[ -n "$child" ] && ! kill -0 "$child" 2>/dev/null && ok "SIGTERM: the stage process is gone" || bad "stage $child still there"
 
 ops_summary ops_daily_test
