@@ -2,10 +2,14 @@
 // (each running `iotmap resolve --vantage NAME` from its own cron) into one. Every write goes
 // through the store, whose unique keys make the merge idempotent: merging the same file twice,
 // or a file that overlaps MAIN.db, adds nothing twice. Run ids are local to each database, so
-// merged resolutions carry none; the merge itself is recorded as a run in MAIN.db.
+// merged resolutions carry none; TLS observations move under a copy of their scan run in MAIN.db
+// (found again by kind, start, host, shard and seed on the next merge); the merge itself is
+// recorded as a run in MAIN.db.
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -21,8 +25,64 @@ constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
 struct Counts {
   int64_t vantage_points = 0, names = 0, resolutions = 0, resolutions_new = 0, pdns = 0;
-  int64_t tls_rows_skipped = 0;
+  int64_t certificates = 0, tls = 0, tls_new = 0, runs = 0;
 };
+
+// The run in MAIN that stands for a source run: found again by kind, start, host, shard and
+// seed (so a second merge reuses it), else recorded anew with the source's outcome.
+int64_t target_run(db::Store& src, db::Store& dst, int64_t id, Counts& c) {
+  auto rec = src.run(id);
+  if (!rec) throw std::runtime_error("observation of run " + std::to_string(id) + ", which is missing");
+  std::optional<int64_t> found;
+  dst.database()
+      .cached("SELECT id FROM runs WHERE kind = ? AND started_at = ? AND host = ? AND shard = ? "
+              "AND seed IS ? ORDER BY id LIMIT 1")
+      .bind_all(rec->info.kind, rec->info.started_at, rec->info.host, rec->info.shard,
+                rec->info.seed)
+      .each([&](db::Statement& s) { found = s.int64(0); });
+  if (found) return *found;
+  int64_t run = dst.begin_run(rec->info);
+  if (rec->status != "running") dst.finish_run(run, rec->status, rec->counts, rec->info.message);
+  ++c.runs;
+  return run;
+}
+
+// Certificates (with their names) first, then the connections, under runs of MAIN.
+void merge_tls(db::Store& src, db::Store& dst, Counts& c) {
+  std::vector<std::string> shas;
+  src.database().cached("SELECT sha256 FROM certificates ORDER BY sha256").each([&](db::Statement& s) {
+    shas.push_back(s.text(0));
+  });
+  std::vector<db::CertificateRow> certs;
+  for (size_t i = 0; i < shas.size(); ++i) {
+    if (auto cert = src.certificate(shas[i])) certs.push_back(std::move(*cert));
+    if (certs.size() >= 1000 || i + 1 == shas.size()) {
+      c.certificates += static_cast<int64_t>(dst.add_certificates(certs));
+      certs.clear();
+    }
+  }
+  std::vector<db::CertNameRow> names;
+  src.database().cached("SELECT sha256, name, provider FROM cert_names").each([&](db::Statement& s) {
+    names.push_back({s.text(0), s.text(1), s.text(2)});
+  });
+  for (size_t i = 0; i < names.size(); i += kBatch)
+    dst.add_cert_names(std::span(names).subspan(i, std::min(kBatch, names.size() - i)));
+  std::map<int64_t, int64_t> runs;
+  std::vector<db::TlsObservationRow> rows;
+  auto flush = [&] {
+    c.tls_new += static_cast<int64_t>(dst.add_tls_observations(rows));
+    c.tls += static_cast<int64_t>(rows.size());
+    rows.clear();
+  };
+  src.for_each_tls_observation(kMin, kMax, [&](const db::TlsObservationRow& o) {
+    auto it = runs.find(o.run_id);
+    if (it == runs.end()) it = runs.emplace(o.run_id, target_run(src, dst, o.run_id, c)).first;
+    rows.push_back(o);
+    rows.back().run_id = it->second;
+    if (rows.size() >= kBatch) flush();
+  });
+  flush();
+}
 
 void merge_one(db::Store& src, db::Store& dst, Counts& c) {
   auto& sdb = src.database();
@@ -80,9 +140,7 @@ void merge_one(db::Store& src, db::Store& dst, Counts& c) {
   dst.upsert_pdns(pdns);
   c.pdns += static_cast<int64_t>(pdns.size());
 
-  sdb.cached("SELECT count(*) FROM tls_observations").each([&](db::Statement& s) {
-    c.tls_rows_skipped += s.int64(0);
-  });
+  merge_tls(src, dst, c);
 }
 
 }  // namespace
@@ -121,29 +179,30 @@ int run_merge(Context& ctx, Args& args) {
     }
     std::fprintf(stderr,
                  "iotmap merge: %s: %lld vantage points, %lld names, %lld resolutions (%lld new), "
-                 "%lld passive DNS records\n",
+                 "%lld passive DNS records, %lld new certificates, %lld TLS observations (%lld "
+                 "new) under %lld new runs\n",
                  s.c_str(), static_cast<long long>(c.vantage_points),
                  static_cast<long long>(c.names), static_cast<long long>(c.resolutions),
-                 static_cast<long long>(c.resolutions_new), static_cast<long long>(c.pdns));
+                 static_cast<long long>(c.resolutions_new), static_cast<long long>(c.pdns),
+                 static_cast<long long>(c.certificates), static_cast<long long>(c.tls),
+                 static_cast<long long>(c.tls_new), static_cast<long long>(c.runs));
     total.resolutions += c.resolutions;
     total.resolutions_new += c.resolutions_new;
     total.names += c.names;
     total.pdns += c.pdns;
-    total.tls_rows_skipped += c.tls_rows_skipped;
+    total.tls += c.tls;
+    total.tls_new += c.tls_new;
+    total.certificates += c.certificates;
   }
-  if (total.tls_rows_skipped > 0)
-    std::fprintf(stderr,
-                 "iotmap merge: %lld TLS observations were not merged: merging scan databases "
-                 "is not built yet\n",
-                 static_cast<long long>(total.tls_rows_skipped));
-  const char* status = total.tls_rows_skipped > 0 ? "partial" : "ok";
-  dst.finish_run(run_id, status,
+  dst.finish_run(run_id, "ok",
                  {{"resolutions", total.resolutions},
                   {"resolutions_new", total.resolutions_new},
                   {"names", total.names},
                   {"pdns", total.pdns},
-                  {"tls_rows_skipped", total.tls_rows_skipped}});
-  return total.tls_rows_skipped > 0 ? kPartial : kOk;
+                  {"certificates_new", total.certificates},
+                  {"tls", total.tls},
+                  {"tls_new", total.tls_new}});
+  return kOk;
 }
 
 }  // namespace iotmap::cli

@@ -170,3 +170,55 @@ TEST_CASE("cli: passive DNS and catalogue names become candidates with their sou
   store.for_each_resolution(0, INT64_MAX, [&](const iotmap::db::ResolutionRow&) { ++rows; });
   CHECK(rows == 2 * store.candidate_names().size());
 }
+
+TEST_CASE("cli: merge carries scan shards' certificates and TLS observations once",
+          "[resolver]") {
+  TempDir dir;
+  std::string sha(64, 'a');
+  for (int shard = 0; shard < 2; ++shard) {
+    iotmap::db::Store s(dir / ("shard" + std::to_string(shard) + ".db"));
+    iotmap::db::RunInfo info;
+    info.kind = "scan";
+    info.shard = std::to_string(shard) + "/2";
+    info.seed = 42;
+    info.started_at = 1795305600;
+    int64_t run = s.begin_run(info);
+    iotmap::db::CertificateRow cert;
+    cert.sha256 = sha;
+    cert.common_name = "*.iot.eu-west-1.amazonaws.com";
+    cert.der = {1, 2, 3};
+    cert.first_seen = 1795305600;
+    iotmap::db::TlsObservationRow o;
+    o.run_id = run;
+    o.ip = shard == 0 ? "198.51.100.20" : "198.51.100.21";
+    o.port = 8883;
+    o.observed_at = 1795305700;
+    o.status = "ok";
+    o.leaf_sha256 = sha;
+    o.chain = {sha};
+    std::vector<iotmap::db::TlsObservationRow> rows{o};
+    std::vector<iotmap::db::CertificateRow> certs{cert};
+    s.add_tls_observations(rows, certs);
+    std::vector<iotmap::db::CertNameRow> names{{sha, "iot.eu-west-1.amazonaws.com.", "aws"}};
+    s.add_cert_names(names);
+    s.finish_run(run, "ok");
+  }
+  std::string merge = "merge " + dir / "shard0.db" + " " + dir / "shard1.db" + " --into " +
+                      dir / "main.db";
+  CHECK(run_iotmap(merge) == 0);
+  CHECK(run_iotmap(merge) == 0);
+  iotmap::db::Store main(dir / "main.db");
+  std::vector<std::string> ips;
+  main.for_each_tls_observation(0, INT64_MAX,
+                                [&](const iotmap::db::TlsObservationRow& o) { ips.push_back(o.ip); });
+  CHECK(ips == std::vector<std::string>{"198.51.100.20", "198.51.100.21"});
+  REQUIRE(main.certificate(sha));
+  CHECK(main.certificate(sha)->common_name == "*.iot.eu-west-1.amazonaws.com");
+  int scan_runs = 0, cert_names = 0;
+  main.database().cached("SELECT count(*) FROM runs WHERE kind = 'scan'").each(
+      [&](iotmap::db::Statement& s) { scan_runs = static_cast<int>(s.int64(0)); });
+  main.database().cached("SELECT count(*) FROM cert_names").each(
+      [&](iotmap::db::Statement& s) { cert_names = static_cast<int>(s.int64(0)); });
+  CHECK(scan_runs == 2);  // one per shard, not one more per merge
+  CHECK(cert_names == 1);
+}
