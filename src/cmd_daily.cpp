@@ -556,8 +556,8 @@ std::vector<Stage> daily_stages(const config::Config& cfg, const std::string& da
       st.off_reason = "--skip " + st.name;
     else if (st.measurement && past)
       st.off_reason = "measures the present; not run for the past date " + date;
-    else if (st.name == "fetch" && cfg.sources.data_dir.empty())
-      st.off_reason = "no data sources configured ([sources] data_dir is empty)";
+    else if (st.name == "fetch" && cfg.sources.data_dir.empty() && cfg.sources.fetch_file.empty())
+      st.off_reason = "no data sources configured ([sources] data_dir and fetch_file are empty)";
   }
   return s;
 }

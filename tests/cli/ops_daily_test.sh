@@ -5,7 +5,7 @@
 #  - two dailies started together: one runs, the other exits 5 with the lock message;
 #  - a daily killed with SIGKILL leaves no stage process behind, and the next run says so and
 #    completes; a rerun does not repeat a measurement stage an earlier run completed;
-#  - hourly, --date, --skip; SIGTERM stops the job and records it.
+#  - hourly, --date, --skip; SIGTERM stops the job and records it; a configured fetch runs.
 # Usage: ops_daily_test.sh IOTMAP_BINARY SOURCE_DIR
 #
 # Network: everything runs in a private network namespace (unshare -n) with only loopback, so
@@ -228,5 +228,24 @@ has "SIGTERM: the later stages did not start" "^report +interrupted .*not starte
 has "SIGTERM: the summary says so" "^result: FAILED \(exit 1\): interrupted by signal 15"
 same "SIGTERM: the run is recorded failed" "$(q "$db6" "SELECT status FROM runs WHERE kind = 'daily'")" failed
 [ -n "$child" ] && ! kill -0 "$child" 2>/dev/null && ok "SIGTERM: the stage process is gone" || bad "stage $child still there"
+
+# --- 7. fetch, when data sources are configured: a failed download fails the job, which goes on
+cat >"$tmp/sources.toml" <<TOML
+[fetch]
+defaults = false
+retries = 0
+connect_timeout_s = 2
+[source.aws-ranges]
+kind = "file"
+format = "aws-ranges"
+url = "https://127.0.0.1:9/ip-ranges.json"
+file = "aws-ip-ranges.json"
+TOML
+printf '[sources]\ndata_dir = "%s"\nfetch_file = "%s"\n' "$tmp/data" "$tmp/sources.toml" >"$tmp/fetch.toml"
+out=$(IOTMAP_FETCH_LOOPBACK_ONLY=1 "$IOTMAP" --config "$tmp/fetch.toml" --db "$tmp/f.db" daily \
+  --skip resolve,scan --out "$tmp/o7" 2>&1); rc=$?
+check "a configured fetch runs; its failure makes the job exit 1" 1 "^fetch +FAILED \(exit 1\) .*aws-ranges"
+has "... and the job goes on" "^classify +ok "
+has "... with the fetch's own words" "\| iotmap fetch: aws-ranges: failed"
 
 ops_summary ops_daily_test
