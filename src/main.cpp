@@ -38,9 +38,14 @@ const Command kCommands[] = {
     {"classify", "classify server IPs as dedicated or shared",
      "usage: iotmap classify --date YYYY-MM-DD [--window DAYS]\n", run_classify},
     {"export", "export resolutions or the daily hitlist",
-     "usage: iotmap export resolutions|hitlist [--date D|--hour H] [--format F]\n", run_export},
+     "usage: iotmap export resolutions --hour H|--date D [--format jsonl|csv] [--output FILE]\n"
+     "       iotmap export hitlist --date D [--format csv|jsonl|rules] [--include-shared]\n"
+     "                             [--output FILE]\n",
+     run_export},
     {"report", "write the provider footprint report",
-     "usage: iotmap report footprint --date D --format md|html|json\n", run_report},
+     "usage: iotmap report footprint --date D --format md|html|json [--window DAYS]\n"
+     "                               [--output FILE]\n",
+     run_report},
     {"providers", "list the provider catalogue",
      "usage: iotmap providers [--json]\n", run_providers},
     {"match", "print the provider and region of each name",
