@@ -161,7 +161,9 @@ void Dispatcher::mark_done_locked(uint64_t step) {
 void Dispatcher::add_result_locked(GrabResult result) {
   mark_done_locked(result.step);
   ready_.push_back(std::move(result));
-  ready_cv_.notify_one();
+  // take() polls every batch; waking it for every result would cost a context switch per
+  // connection, so only a large backlog wakes it early.
+  if (ready_.size() == kWakeBacklog) ready_cv_.notify_one();
 }
 
 void Dispatcher::complete(GrabResult result) {
@@ -178,7 +180,7 @@ bool Dispatcher::stopped() const { return stop_; }
 
 uint64_t Dispatcher::take(std::vector<GrabResult>& out, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  if (ready_.empty()) ready_cv_.wait_for(lock, timeout);
+  if (ready_.size() < kWakeBacklog) ready_cv_.wait_for(lock, timeout);
   if (out.empty()) {
     out.swap(ready_);
   } else {

@@ -60,11 +60,12 @@ class Dispatcher {
   bool stopped() const;
 
   // Moves the completed results into `out` (in completion order) and returns the watermark:
-  // every step below it is in `out` or an earlier take(). Waits up to `timeout` when there is
-  // nothing to take.
+  // every step below it is in `out` or an earlier take(). Waits up to `timeout` first, unless
+  // kWakeBacklog results are waiting or notify() is called.
   uint64_t take(std::vector<GrabResult>& out, std::chrono::milliseconds timeout);
   // Wakes take() (a worker has exited).
   void notify();
+  static constexpr size_t kWakeBacklog = 4096;
 
   uint64_t blocked() const;
 

@@ -192,7 +192,7 @@ ScanSummary run_scan(const TaskSet& tasks, const ScanOrder& order, const ResumeP
       batch.clear();
       auto until = Clock::now() + std::chrono::milliseconds(std::max(1, options.batch_ms));
       uint64_t wm = dispatcher.take(batch, std::chrono::milliseconds(options.batch_ms));
-      while (!last && batch.size() < 4096 && Clock::now() < until) {
+      while (!last && batch.size() < Dispatcher::kWakeBacklog && Clock::now() < until) {
         last = running.load() == 0;
         wm = dispatcher.take(batch, std::chrono::duration_cast<std::chrono::milliseconds>(
                                         until - Clock::now()));

@@ -105,7 +105,7 @@ void targets_from_resolutions(db::Store& store, const Period& p, TargetList& lis
 }
 
 std::string settings_summary(const EngineOptions& o, const config::ScanSettings& s,
-                             const std::optional<std::vector<uint16_t>>& ports) {
+                             const std::optional<std::vector<uint16_t>>& ports, bool grab_only) {
   std::string p = "catalogue";
   if (ports) {
     p.clear();
@@ -114,10 +114,11 @@ std::string settings_summary(const EngineOptions& o, const config::ScanSettings&
   char buf[320];
   std::snprintf(buf, sizeof buf,
                 "rate=%g max_in_flight=%d timeout_ms=%d per_ip_spacing_ms=%d "
-                "per_prefix_spacing_ms=%d max_bytes=%llu workers=%d sni=%s%s ports=%s",
+                "per_prefix_spacing_ms=%d max_bytes=%llu workers=%d sni=%s%s ports=%s%s",
                 o.rate, o.max_in_flight, o.timeout_ms, o.per_ip_spacing_ms,
                 o.per_prefix_spacing_ms, static_cast<unsigned long long>(o.max_bytes), o.workers,
-                s.probe_without_sni ? "none" : "", s.probe_with_names ? "+names" : "", p.c_str());
+                s.probe_without_sni ? "none" : "", s.probe_with_names ? "+names" : "", p.c_str(),
+                grab_only ? " grab-only" : "");
   return buf;
 }
 
@@ -152,6 +153,7 @@ int run_scan(Context& ctx, Args& args) {
   auto target_args = args.options("--target");
   auto rate_opt = args.option("--rate");
   bool fresh = args.flag("--fresh");
+  bool grab_only = args.flag("--grab-only");
   auto files = args.positionals();
 
   if (output && *output != "jsonl" && *output != "none")
@@ -233,6 +235,12 @@ int run_scan(Context& ctx, Args& args) {
   PortPlanner planner(catalogue, ports);
   TaskSet tasks = build_tasks(std::move(list.targets), planner,
                               TaskOptions{cfg.scan.probe_without_sni, cfg.scan.probe_with_names});
+  if (grab_only) {  // certificates only: no application probe on any port
+    for (auto& plan : tasks.plans) {
+      plan.protocol = AppProtocol::kNone;
+      plan.alpn_protocols.assign(plan.alpn.size(), AppProtocol::kNone);
+    }
+  }
   const std::string digest = tasks.digest();
 
   // A killed scan over the same targets and shard resumes with its run, seed and checkpoint.
@@ -271,7 +279,7 @@ int run_scan(Context& ctx, Args& args) {
     info.seed = static_cast<int64_t>(seed);
     info.target_count = static_cast<int64_t>(tasks.targets.size());
     info.rate = std::min(options.rate, policy.rate);
-    info.config = settings_summary(options, cfg.scan, ports);
+    info.config = settings_summary(options, cfg.scan, ports, grab_only);
     run_id = store.begin_run(info);
   }
   auto checkpoint = [&](uint64_t next) {
