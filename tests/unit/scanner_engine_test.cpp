@@ -228,11 +228,11 @@ TEST_CASE("engine: silent, trickling, garbage and flooding servers end at the de
   auto run = scan(set, loopback_policy(), options);
   REQUIRE(run.results.size() == set.tasks.size());
   // Everything is over shortly after one deadline, though the bad servers never finish.
-  CHECK(run.seconds < deadline_ms / 1000.0 + 1.0);
+  CHECK(run.seconds < deadline_ms / 1000.0 + 2.0);
 
   const auto& ok = run.at("127.0.0.1", good.port());
   CHECK(ok.status == Status::kOk);
-  CHECK(ok.duration_ms < 500);  // the rest finishes on time
+  CHECK(ok.duration_ms < 1000);  // the rest finishes on time
 
   for (uint16_t port : {silent.port(), trickle_tls.port()}) {
     const auto& r = run.at("127.0.0.1", port);
@@ -250,7 +250,7 @@ TEST_CASE("engine: silent, trickling, garbage and flooding servers end at the de
 
   const auto& bad_tls = run.at("127.0.0.1", garbage_tls.port());
   CHECK(bad_tls.status == Status::kTlsError);
-  CHECK(bad_tls.duration_ms < 500);
+  CHECK(bad_tls.duration_ms < 1000);
   CHECK_FALSE(bad_tls.error.empty());
   const auto& bad_mqtt = run.at("127.0.0.1", garbage_mqtt.port());
   CHECK(bad_mqtt.status == Status::kProtocolError);
@@ -346,7 +346,7 @@ TEST_CASE("engine: connection refused and the global rate", "[scanner][engine]")
   REQUIRE(run.results.size() == 31);
   CHECK(run.at("127.0.0.1", closed_port).status == Status::kRefused);
   CHECK(run.seconds >= 0.55);
-  CHECK(run.seconds < 2.0);
+  CHECK(run.seconds < 3.0);
   // The policy's rate caps the configured one.
   auto slow = loopback_policy();
   slow.rate = 25;
