@@ -109,6 +109,14 @@ std::map<std::string, int> observations(const TempDir& d, int64_t run_id = 0) {
   return out;
 }
 
+// Waits (at most 20 s) until a running scan has stored `n` observations.
+void wait_for_observations(const TempDir& d, size_t n) {
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < give_up &&
+         (!fs::exists(d.file("iotmap.db")) || observations(d).size() < n))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
 }  // namespace
 
 TEST_CASE("scan cli: refused without a blocklist file or contact, before any packet",
@@ -248,10 +256,7 @@ TEST_CASE("scan cli: SIGTERM stops cleanly and the same command resumes", "[scan
   std::vector<std::string> args = {"scan", "--target", names_target("127.0.0.1", 199), "--ports",
                                    std::to_string(server.port()), "--rate", "100"};
   auto first = spawn(d, args, d.file("out1.txt"), d.file("err1.txt"));
-  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < give_up &&
-         (!fs::exists(d.file("iotmap.db")) || observations(d).size() < 20))
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  wait_for_observations(d, 20);
   ::kill(first.pid, SIGTERM);
   CHECK(first.wait() == 1);
   CHECK(read(d.file("err1.txt")).find("run the same command to resume") != std::string::npos);
@@ -273,10 +278,7 @@ TEST_CASE("scan cli: a scan killed with SIGKILL resumes and covers every target 
                                    std::to_string(server.port()), "--rate", "150"};
   auto first = spawn(d, args, d.file("out1.txt"), d.file("err1.txt"));
   // Let it store a few dozen observations, then kill it without warning.
-  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < give_up &&
-         (!fs::exists(d.file("iotmap.db")) || observations(d).size() < 40))
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  wait_for_observations(d, 40);
   ::kill(first.pid, SIGKILL);
   CHECK(first.wait() == 128 + SIGKILL);
   auto before = observations(d);
