@@ -28,6 +28,9 @@ using namespace iotmap::scanner;
 
 std::atomic<bool> g_stop{false};
 
+// IPv6 hitlists are scanned on these (METHOD.md section 2).
+const std::vector<uint16_t> kHitlistPorts = {443, 8883, 1883, 5671};
+
 void on_signal(int) { g_stop = true; }
 
 // SIGINT/SIGTERM stop the scan cleanly (connections in flight end, the checkpoint is saved);
@@ -218,12 +221,16 @@ int run_scan(Context& ctx, Args& args) {
   db::Store store(db_path);
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
 
-  // Targets: files, --target, and the resolver's IPs (by default today's when nothing is given).
+  // Targets: files, --target, and the resolver's IPs. With neither files nor --target: today's
+  // resolutions and the configured IPv6 hitlists (METHOD.md section 2).
   TargetList list;
+  const bool default_targets = files.empty() && target_args.empty();
   for (const auto& f : files) list.add_file(f, cfg.scan.cidr_cap);
   for (const auto& t : target_args) list.add_line(t, "--target", cfg.scan.cidr_cap);
+  if (default_targets)
+    for (const auto& f : cfg.sources.ipv6_hitlists) list.add_file(f, cfg.scan.cidr_cap);
   Period period{0, 0, utc_date(now)};
-  if (resolutions || (files.empty() && target_args.empty())) {
+  if (resolutions || default_targets) {
     period = parse_period(resolutions.value_or(utc_date(now)));
     targets_from_resolutions(store, period, list);
   }
@@ -232,8 +239,14 @@ int run_scan(Context& ctx, Args& args) {
     std::fprintf(stderr, "iotmap scan: %s: %s; skipped\n", e.where.c_str(), e.message.c_str());
   const bool bad_input = !list.errors.empty();
 
+  // Hitlist addresses (the only targets without a name in the default set) on the ports the
+  // method scans hitlists on; everything else on its providers' ports.
   PortPlanner planner(catalogue, ports);
-  TaskSet tasks = build_tasks(std::move(list.targets), planner,
+  PortPlanner hitlist_planner(catalogue, ports ? *ports : kHitlistPorts);
+  auto ports_for = [&](const Target& t) {
+    return default_targets && t.names.empty() ? hitlist_planner(t) : planner(t);
+  };
+  TaskSet tasks = build_tasks(std::move(list.targets), ports_for,
                               TaskOptions{cfg.scan.probe_without_sni, cfg.scan.probe_with_names});
   if (grab_only) {  // certificates only: no application probe on any port
     for (auto& plan : tasks.plans) {

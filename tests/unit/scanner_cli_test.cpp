@@ -246,6 +246,17 @@ TEST_CASE("scan cli: targets from the resolver's IPs of an hour, with their name
   // Another hour has no resolutions: nothing to scan, nothing sent.
   CHECK(run(d, {"scan", "--resolutions", "2025-11-21T03", "--ports", std::to_string(server.port())}) == 0);
   CHECK(server.accepted() == 2);
+
+  // With no targets given: today's resolutions (none here) and the configured IPv6 hitlists.
+  TlsServer server6("::1", TlsOptions{&fallback});
+  write(d.file("hitlist.txt"), "# IPv6 hitlist\n::1\n");
+  std::ofstream(d.file("iotmap.toml"), std::ios::app)
+      << "[sources]\nipv6_hitlists = [\"" << d.file("hitlist.txt") << "\"]\n";
+  CHECK(run(d, {"scan", "--ports", std::to_string(server6.port()), "--output", "jsonl"}) == 0);
+  auto line = nlohmann::json::parse(read(d.file("out.txt")));
+  CHECK(line["ip"] == "::1");
+  CHECK(line["status"] == "ok");
+  CHECK(server6.accepted() == 1);
 }
 
 TEST_CASE("scan cli: SIGTERM stops cleanly and the same command resumes", "[scanner][cli]") {
