@@ -119,6 +119,14 @@ std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification&
     }
     return std::tie(a.port, a.protocol) < std::tie(b.port, b.protocol);
   });
+  // A catalogue may list one port twice (Alibaba's 1883 with and without TLS): both give the
+  // same hitlist key, which must appear once.
+  rows.erase(std::unique(rows.begin(), rows.end(),
+                         [](const HitlistRow& a, const HitlistRow& b) {
+                           return a.provider == b.provider && a.domain == b.domain &&
+                                  a.ip == b.ip && a.port == b.port && a.protocol == b.protocol;
+                         }),
+             rows.end());
   return rows;
 }
 

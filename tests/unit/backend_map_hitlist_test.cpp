@@ -177,3 +177,23 @@ TEST_CASE("the embedded catalogue as provider table and lookup", "[backend_map]"
   CHECK(view.lookup("www.shop-alpha.test").provider == -1);
   CHECK(view.lookup("ihsu-prod-am-001.cloudapp.net").provider == -1);
 }
+
+TEST_CASE("a port listed twice in the catalogue gives one hitlist row", "[backend_map]") {
+  // Alibaba documents 1883 both with and without TLS; without a scan both entries stand for
+  // the same (domain, ip, port, protocol) key, which the store holds once.
+  Dataset d;
+  d.observe(kDay, ip("198.51.100.130"), "pk.iot-as-mqtt.cn-shanghai.aliyuncs.com", kActiveDns);
+  std::vector<Provider> prov = {
+      {"alibaba", "Alibaba Cloud", {64500}, {}, {{1883, "mqtt"}, {1883, "mqtt"}, {443, "https"}}}};
+  auto lookup_ali = [](std::string_view name) -> NameMatch {
+    if (name.ends_with(".aliyuncs.com")) return {0, -1};
+    return {};
+  };
+  auto cls = classify(d, lookup_ali, kDay, kDay);
+  HitlistOptions o;
+  o.date = kDay;
+  auto rows = build_hitlist(d, cls, prov, o);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].port == 443);
+  CHECK(rows[1].port == 1883);
+}
