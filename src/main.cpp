@@ -31,9 +31,14 @@ const Command kCommands[] = {
      "records it in the runs table (kind hourly). Exit codes as for daily.\n",
      run_hourly},
     {"resolve", "resolve candidate names from every vantage point",
-     "usage: iotmap resolve [--once] [--vantage NAME] [NAME...]\n", run_resolve},
+     "usage: iotmap resolve [--once] [--vantage NAME] [--types A,AAAA] [--pdns FILE]\n"
+     "                      [--since T] [--until T] [--no-catalogue] [NAME...|-]\n", run_resolve},
     {"scan", "grab TLS certificates and probe MQTT/AMQP/HTTPS",
-     "usage: iotmap scan [TARGET-FILE...] [--ports P,...] [--shard I/N] [--output jsonl]\n",
+     "usage: iotmap scan [TARGET-FILE...] [--target IP[,NAME...]] [--resolutions DAY|HOUR]\n"
+     "                   [--ports P,...] [--shard I/N] [--seed N] [--rate R] [--fresh]\n"
+     "                   [--grab-only] [--output jsonl|none]\n"
+     "With no targets: the IPs resolved today and the configured IPv6 hitlists.\n"
+     "Refuses (exit 6) without ethics.blocklist_file and ethics.contact.\n",
      run_scan},
     {"classify", "classify server IPs as dedicated or shared",
      "usage: iotmap classify --date YYYY-MM-DD [--window DAYS]\n", run_classify},
