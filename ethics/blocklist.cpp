@@ -36,6 +36,22 @@ bool adjacent(const IpAddress& a, const IpAddress& b) {
 
 }  // namespace
 
+std::optional<ListLine> parse_list_line(std::string line, const std::string& where) {
+  std::string comment;
+  if (auto hash = line.find('#'); hash != std::string::npos) {
+    auto text = line.find_first_not_of(" #", hash);
+    if (text != std::string::npos) comment = line.substr(text);
+    line.erase(hash);
+  }
+  auto b = line.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return std::nullopt;
+  auto e = line.find_last_not_of(" \t\r");
+  std::string cidr = line.substr(b, e - b + 1);
+  auto p = Prefix::parse(cidr);
+  if (!p) throw std::runtime_error(where + ": '" + cidr + "' is not an address or CIDR prefix");
+  return ListLine{*p, comment};
+}
+
 const std::vector<std::string_view>& special_purpose_prefixes() {
   static const std::vector<std::string_view> kPrefixes = {
       // IPv4: RFC 6890, RFC 8190
@@ -65,17 +81,8 @@ void Blocklist::add_text(std::string_view text, const std::string& origin) {
   std::istringstream in{std::string(text)};
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
-    auto hash = line.find('#');
-    if (hash != std::string::npos) line.erase(hash);
-    auto b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos) continue;
-    auto e = line.find_last_not_of(" \t\r");
-    std::string cidr = line.substr(b, e - b + 1);
-    auto p = Prefix::parse(cidr);
-    if (!p)
-      throw std::runtime_error(origin + ":" + std::to_string(n) + ": '" + cidr +
-                               "' is not an address or CIDR prefix");
-    add_entry(*p, origin + ":" + std::to_string(n));
+    std::string where = origin + ":" + std::to_string(n);
+    if (auto entry = parse_list_line(line, where)) add_entry(entry->prefix, where);
   }
   rebuild();
 }

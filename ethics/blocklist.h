@@ -3,6 +3,7 @@
 // merged intervals, cheap enough to run before every single connection.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,15 @@ class Blocklist {
   std::vector<Entry> entries_;
   std::vector<Interval> merged_;  // sorted, non-overlapping
 };
+
+// One line of a blocklist or opt-out file: "CIDR  # comment". Returns nullopt for a blank or
+// comment-only line; throws std::runtime_error naming `where` ("file:line") for a bad prefix.
+// Both lists are read by this one function so that they accept exactly the same text.
+struct ListLine {
+  Prefix prefix;
+  std::string comment;
+};
+std::optional<ListLine> parse_list_line(std::string line, const std::string& where);
 
 // IANA IPv4 and IPv6 special-purpose address registries (RFC 6890 and updates).
 const std::vector<std::string_view>& special_purpose_prefixes();

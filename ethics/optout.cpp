@@ -6,6 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "ethics/blocklist.h"
 
 namespace iotmap::ethics {
 
@@ -29,22 +30,8 @@ std::vector<OptOut> read_optouts(const std::string& path) {
   std::vector<OptOut> out;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
-    std::string comment;
-    if (auto hash = line.find('#'); hash != std::string::npos) {
-      comment = line.substr(line.find_first_not_of(" #", hash) == std::string::npos
-                                ? line.size()
-                                : line.find_first_not_of(" #", hash));
-      line.erase(hash);
-    }
-    auto b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos) continue;
-    auto e = line.find_last_not_of(" \t\r");
-    std::string cidr = line.substr(b, e - b + 1);
-    auto p = Prefix::parse(cidr);
-    if (!p)
-      throw std::runtime_error(path + ":" + std::to_string(n) + ": '" + cidr +
-                               "' is not an address or CIDR prefix");
-    out.push_back({*p, comment});
+    if (auto entry = parse_list_line(line, path + ":" + std::to_string(n)))
+      out.push_back({entry->prefix, entry->comment});
   }
   return out;
 }
