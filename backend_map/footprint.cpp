@@ -303,8 +303,7 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
     for (size_t k = 0; k < published.size(); ++k) {
       auto& v = validation[k];
       const auto& pub = published[k];
-      v.format = pub.src->format == RangeFormat::kAzureServiceTags ? "Azure service tags"
-                                                                   : "AWS ip-ranges";
+      v.format = range_format_str(pub.src->format);
       v.published_prefixes = uint32_t(pub.table.size());
       std::vector<Prefix> prefixes;
       for (size_t e = 0; e < pub.table.size(); ++e) {

@@ -71,7 +71,7 @@ struct StabilityPoint {
 };
 
 struct RangeValidation {
-  std::string format;          // "Azure service tags" | "AWS ip-ranges"
+  std::string format;          // range_format_str(): "Azure service tags", ...
   uint32_t found_inside = 0;   // provider IPs inside a published range
   uint32_t found_outside = 0;  // provider IPs of a family the ranges cover, outside them
   uint32_t published_prefixes = 0;

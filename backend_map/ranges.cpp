@@ -21,8 +21,20 @@ std::string str_field(const nlohmann::json& obj, const char* key) {
 
 }  // namespace
 
+const char* range_format_str(RangeFormat f) {
+  switch (f) {
+    case RangeFormat::kAzureServiceTags:
+      return "Azure service tags";
+    case RangeFormat::kAwsIpRanges:
+      return "AWS ip-ranges";
+    case RangeFormat::kGoogleCloud:
+      return "Google Cloud ranges";
+  }
+  return "";
+}
+
 PublishedRanges parse_published_ranges(std::string_view json_text, const std::string& origin,
-                                       const std::vector<std::string>& aws_services) {
+                                       const std::vector<std::string>& services) {
   auto doc = nlohmann::json::parse(json_text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
     throw std::runtime_error(origin + ": not a JSON object");
@@ -43,6 +55,29 @@ PublishedRanges parse_published_ranges(std::string_view json_text, const std::st
     }
     return out;
   }
+  auto wanted = [&](const std::string& service) {
+    return services.empty() ||
+           std::find(services.begin(), services.end(), service) != services.end();
+  };
+  // Both AWS and Google call their list "prefixes"; only the entries' keys tell them apart.
+  // Google's entries carry IPv4 and IPv6 in the same list and the region in "scope".
+  auto prefixes = doc.find("prefixes");
+  const bool google =
+      prefixes != doc.end() && prefixes->is_array() &&
+      std::any_of(prefixes->begin(), prefixes->end(), [](const nlohmann::json& e) {
+        return e.is_object() && (e.contains("ipv4Prefix") || e.contains("ipv6Prefix"));
+      });
+  if (google) {
+    out.format = RangeFormat::kGoogleCloud;
+    for (const auto& e : *prefixes) {
+      if (!e.is_object()) continue;
+      std::string service = str_field(e, "service");
+      if (!wanted(service)) continue;
+      for (const char* key : {"ipv4Prefix", "ipv6Prefix"})
+        if (auto p = e.find(key); p != e.end()) add_prefix(out, *p, service, str_field(e, "scope"));
+    }
+    return out;
+  }
   if (doc.contains("prefixes") || doc.contains("ipv6_prefixes")) {
     out.format = RangeFormat::kAwsIpRanges;
     auto take = [&](const char* list, const char* key) {
@@ -51,9 +86,7 @@ PublishedRanges parse_published_ranges(std::string_view json_text, const std::st
       for (const auto& e : *it) {
         if (!e.is_object()) continue;
         std::string service = str_field(e, "service");
-        if (!aws_services.empty() &&
-            std::find(aws_services.begin(), aws_services.end(), service) == aws_services.end())
-          continue;
+        if (!wanted(service)) continue;
         if (auto p = e.find(key); p != e.end())
           add_prefix(out, *p, service, str_field(e, "region"));
       }
@@ -62,8 +95,9 @@ PublishedRanges parse_published_ranges(std::string_view json_text, const std::st
     take("ipv6_prefixes", "ipv6_prefix");
     return out;
   }
-  throw std::runtime_error(
-      origin + ": neither Azure service tags (\"values\") nor AWS ip-ranges (\"prefixes\")");
+  throw std::runtime_error(origin +
+                           ": neither Azure service tags (\"values\") nor AWS or Google "
+                           "ip ranges (\"prefixes\")");
 }
 
 std::vector<Prefix> parse_netset(std::string_view text, const std::string& origin,

@@ -152,8 +152,9 @@ std::unique_ptr<FootprintSources> load_footprint_sources(const config::Config& c
     if (text.empty()) continue;
     try {
       auto ranges = bm::parse_published_ranges(text, f);
-      int32_t p =
-          view.index(ranges.format == bm::RangeFormat::kAzureServiceTags ? "microsoft" : "aws");
+      int32_t p = view.index(ranges.format == bm::RangeFormat::kAzureServiceTags ? "microsoft"
+                             : ranges.format == bm::RangeFormat::kGoogleCloud    ? "google"
+                                                                                 : "aws");
       if (p >= 0) s->inputs.published.push_back({p, std::move(ranges)});
     } catch (const std::exception& e) {
       s->problems.push_back(e.what());

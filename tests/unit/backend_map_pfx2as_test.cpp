@@ -146,6 +146,38 @@ TEST_CASE("published ranges: Azure service tags and AWS ip-ranges", "[backend_ma
   CHECK_THROWS_WITH(parse_published_ranges("{\"a\":1}", "y.json"), Catch::Contains("y.json"));
 }
 
+// Google's cloud.json keeps IPv4 and IPv6 in one "prefixes" list, like AWS's name for its IPv4
+// list: the entries' keys must decide, or the file reads as AWS ranges with no prefix at all.
+TEST_CASE("published ranges: Google Cloud cloud.json", "[backend_map]") {
+  const char* google = R"({"syncToken": "1700000000000", "creationTime": "2023-11-14T22:13:20",
+    "prefixes": [
+    {"ipv4Prefix": "34.1.208.0/20", "service": "Google Cloud", "scope": "africa-south1"},
+    {"ipv6Prefix": "2600:1900:8000::/44", "service": "Google Cloud", "scope": "africa-south1"},
+    {"ipv4Prefix": "35.185.128.0/19", "service": "Google Cloud", "scope": "us-central1"},
+    {"ipv4Prefix": "8.8.4.0/24", "service": "Google", "scope": "global"},
+    {"ipv4Prefix": "not-a-prefix", "service": "Google Cloud", "scope": "us-east1"}]})";
+  auto g = parse_published_ranges(google, "cloud.json");
+  CHECK(g.format == RangeFormat::kGoogleCloud);
+  REQUIRE(g.ranges.size() == 4);
+  CHECK(g.ranges[0].prefix.str() == "34.1.208.0/20");
+  CHECK(g.ranges[0].region == "africa-south1");
+  CHECK(g.ranges[0].tag == "Google Cloud");
+  CHECK(g.ranges[1].prefix.base.v6);
+  CHECK(g.ranges[1].prefix.str() == "2600:1900:8000::/44");
+  CHECK(g.ranges[2].region == "us-central1");
+  auto cloud = parse_published_ranges(google, "cloud.json", {"Google Cloud"});
+  CHECK(cloud.ranges.size() == 3);
+  CHECK(std::string(range_format_str(g.format)) == "Google Cloud ranges");
+
+  // An AWS file is still AWS, whatever else it holds.
+  auto aws = parse_published_ranges(
+      R"({"prefixes": [{"ip_prefix": "3.5.140.0/22", "region": "ap-northeast-2", "service": "EC2"}]})",
+      "ip-ranges.json");
+  CHECK(aws.format == RangeFormat::kAwsIpRanges);
+  REQUIRE(aws.ranges.size() == 1);
+  CHECK(aws.ranges[0].region == "ap-northeast-2");
+}
+
 TEST_CASE("FireHOL netset", "[backend_map]") {
   std::vector<ParseIssue> issues;
   auto p = parse_netset(
