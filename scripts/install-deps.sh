@@ -18,6 +18,8 @@ PACKAGES=(
   bind9-dnsutils openssl sqlite3 python3 procps psmisc curl
   # benchmark peers
   dnsperf adns-tools nmap sslscan
+  # the HTML report's screenshot test (headless, no daemon)
+  chromium
 )
 
 missing=()
@@ -40,7 +42,9 @@ if [ ! -e "$policy" ]; then
   $SUDO chmod +x "$policy"
   made_policy=1
 fi
-cleanup() { [ "$made_policy" = 1 ] && $SUDO rm -f "$policy"; }
+# An if, not `&&`: a false test as the trap's last command would become the script's exit status
+# (1 after a successful install whenever policy-rc.d was there already).
+cleanup() { if [ "$made_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
 trap cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive
