@@ -5,6 +5,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "lib/text.h"
+
 namespace iotmap::backend_map {
 
 namespace {
@@ -42,29 +44,6 @@ std::string protocols(const ProviderFootprint& f) {
 std::string location_str(const Location& l) {
   if (l.city.empty()) return l.country;
   return l.city + (l.country.empty() ? "" : ", " + l.country);
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string md_escape(std::string_view s) {

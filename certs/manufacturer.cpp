@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include "certs/names.h"
+#include "lib/text.h"
 
 namespace iotmap::embedded {
 extern const std::string_view default_manufacturers;
@@ -96,11 +97,8 @@ bool equal_text(std::string_view a, std::string_view b) {
   return a.size() == b.size() && find_key(a, b, false);
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+// Spaces and tabs only: a CR or LF inside a certificate field is part of its value.
+std::string_view trim(std::string_view s) { return iotmap::trim(s, " \t"); }
 
 // A field that is a URL or a domain name is matched against its domain only: the label left of
 // the public suffix (seed 000 section II-A1), so "*.sharp.accedo.tv" is Accedo's, not Sharp's.

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "lib/handle.h"
+#include "lib/text.h"
 
 namespace iotmap::certs {
 namespace {
@@ -15,12 +16,6 @@ namespace {
 const psl_ctx_t* psl() {
   static const Handle<psl_ctx_t, psl_free> latest(psl_latest(nullptr));
   return latest ? latest.get() : psl_builtin();
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool is_label_char(char ch) {
@@ -41,7 +36,8 @@ std::vector<std::string> names(const Certificate& c) {
   std::vector<std::string> out;
   std::unordered_set<std::string> seen;
   auto add = [&](std::string_view raw) {
-    std::string_view v = trim(raw);
+    // Spaces and tabs only: a CR or LF inside a certificate field is part of its value.
+    std::string_view v = trim(raw, " \t");
     if (v.ends_with('.')) v.remove_suffix(1);
     if (v.empty()) return;
     std::string n = ascii_lower(v);

@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "lib/text.h"
+
 namespace iotmap::ethics {
 namespace {
-
-std::string trim(std::string_view s) {
-  auto a = s.find_first_not_of(" \t\r\n");
-  if (a == std::string_view::npos) return "";
-  auto b = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(a, b - a + 1));
-}
 
 std::string port_list(std::vector<uint16_t> ports) {
   std::sort(ports.begin(), ports.end());
@@ -38,35 +33,8 @@ constexpr const char* kStyle =
 
 }  // namespace
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string contact_href(std::string_view raw) {
-  std::string c = trim(raw);
+  std::string c(trim(raw));
   if (c.rfind("https://", 0) == 0 || c.rfind("http://", 0) == 0) return c;
   if (c.rfind("mailto:", 0) == 0) return c;
   auto at = c.find('@');
@@ -77,12 +45,12 @@ std::string contact_href(std::string_view raw) {
 }
 
 std::string info_page_html(const InfoPageInput& in) {
-  const std::string contact = trim(in.contact);
+  const std::string contact(trim(in.contact));
   if (contact.empty())
     throw InfoPageError(
         "no contact: set ethics.contact in the configuration (an e-mail address or URL); the "
         "page must say whom to ask for an opt-out");
-  const std::string who = trim(in.operator_name);
+  const std::string who(trim(in.operator_name));
   const std::string ports = port_list(in.ports);
   const std::string c = contact_html(contact);
 

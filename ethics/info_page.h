@@ -30,9 +30,6 @@ struct InfoPageError : std::invalid_argument {
 // not say whom to ask is no opt-out promise.
 std::string info_page_html(const InfoPageInput& in);
 
-// "&<>\"'" as HTML entities.
-std::string html_escape(std::string_view text);
-
 // "mailto:x@y" for an e-mail address, the URL itself for http(s)://..., "" otherwise.
 std::string contact_href(std::string_view contact);
 

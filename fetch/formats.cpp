@@ -10,6 +10,7 @@
 #include "backend_map/ranges.h"
 #include "ethics/blocklist.h"
 #include "lib/net.h"
+#include "lib/text.h"
 #include "resolver/pdns.h"
 
 namespace iotmap::fetch {
@@ -32,12 +33,6 @@ constexpr FormatName kNames[] = {
     {Format::dnsdb, "dnsdb"},
     {Format::crtsh, "crtsh"},
 };
-
-std::string_view trim(std::string_view s) {
-  auto a = s.find_first_not_of(" \t\r\n");
-  if (a == std::string_view::npos) return {};
-  return s.substr(a, s.find_last_not_of(" \t\r\n") - a + 1);
-}
 
 std::string printable(std::string_view s) {
   std::string out;

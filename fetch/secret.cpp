@@ -3,41 +3,19 @@
 #include <openssl/crypto.h>
 #include <sys/stat.h>
 
-#include <cctype>
 #include <cstdlib>
 #include <fstream>
 
+#include "fetch/http.h"
+#include "lib/text.h"
+
 namespace iotmap::fetch {
-namespace {
-
-std::string trim(const std::string& s) {
-  auto a = s.find_first_not_of(" \t\r\n");
-  if (a == std::string::npos) return "";
-  return s.substr(a, s.find_last_not_of(" \t\r\n") - a + 1);
-}
-
-std::string url_encoded(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::optional<Secret> Secret::load(const std::string& env, const std::string& file,
                                    std::string* error) {
   if (!env.empty()) {
     if (const char* v = std::getenv(env.c_str()); v != nullptr && *v != '\0') {
-      std::string key = trim(v);
+      std::string key(trim(v));
       if (!key.empty()) return Secret(std::move(key));
     }
   }
@@ -60,7 +38,7 @@ std::optional<Secret> Secret::load(const std::string& env, const std::string& fi
     if (error) *error = "the key file " + file + " holds no key";
     return std::nullopt;
   }
-  std::string key = trim(line);
+  std::string key(trim(line));
   OPENSSL_cleanse(line.data(), line.size());
   return Secret(std::move(key));
 }
@@ -76,7 +54,7 @@ Redactor::~Redactor() {
 void Redactor::add(const Secret& s) {
   if (s.reveal().empty()) return;
   values_.push_back(s.reveal());
-  std::string enc = url_encoded(s.reveal());
+  std::string enc = url_escape(s.reveal());
   if (enc != s.reveal()) values_.push_back(enc);
 }
 

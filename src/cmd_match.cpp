@@ -6,17 +6,11 @@
 #include <string_view>
 
 #include "config/catalogue.h"
+#include "lib/text.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  const char* ws = " \t\r\n";
-  auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
 
 // The input as it may be shown in an error: printable, at most 80 characters.
 std::string printable(std::string_view s) {

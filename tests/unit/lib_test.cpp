@@ -57,3 +57,24 @@ TEST_CASE("a lock file admits one holder and frees on exit", "[lib]") {
   CHECK(iotmap::LockFile::try_acquire(path));
   unlink(path.c_str());
 }
+
+#include "lib/text.h"
+
+TEST_CASE("html_escape makes text safe in element text and quoted attributes", "[lib][text]") {
+  CHECK(iotmap::html_escape("") == "");
+  CHECK(iotmap::html_escape("plain text 123") == "plain text 123");
+  CHECK(iotmap::html_escape("<a href=\"x\">Tom's & Jerry's</a>") ==
+        "&lt;a href=&quot;x&quot;&gt;Tom&#39;s &amp; Jerry&#39;s&lt;/a&gt;");
+  // An entity already in the text is escaped again: the input is text, never markup.
+  CHECK(iotmap::html_escape("&amp;") == "&amp;amp;");
+  CHECK(iotmap::html_escape("Z\xc3\xbcrich") == "Z\xc3\xbcrich");  // UTF-8 passes unchanged
+}
+
+TEST_CASE("trim drops only the given blanks at both ends", "[lib][text]") {
+  CHECK(iotmap::trim("  a b \t\r\n") == "a b");
+  CHECK(iotmap::trim(" \t\r\n").empty());
+  CHECK(iotmap::trim("").empty());
+  CHECK(iotmap::trim("x") == "x");
+  CHECK(iotmap::trim("\ta\t", " \t") == "a");
+  CHECK(iotmap::trim("\ra\n", " \t") == "\ra\n");  // '\r' is data where the caller says so
+}
