@@ -3,17 +3,6 @@
 #include "db/schema.h"
 
 namespace iotmap::db {
-namespace {
-
-// Table names come from sqlite_schema, never from users; quote them anyway so that any name
-// SQLite accepts counts.
-std::string quoted(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-}  // namespace
 
 CheckReport check(Database& db) {
   CheckReport report;
@@ -29,15 +18,7 @@ CheckReport check(Database& db) {
     report.problems.push_back("foreign key: " + s.text(0) + " row " + s.text(1) +
                               " refers to a missing row of " + s.text(2));
   });
-  std::vector<std::string> tables;
-  Statement list(db,
-                 "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                 "ORDER BY name");
-  list.each([&](Statement& s) { tables.push_back(s.text(0)); });
-  for (const auto& t : tables) {
-    Statement count(db, "SELECT count(*) FROM " + quoted(t));
-    count.each([&](Statement& s) { report.row_counts.emplace_back(t, s.int64(0)); });
-  }
+  report.row_counts = row_counts(db);
   return report;
 }
 

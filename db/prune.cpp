@@ -2,25 +2,11 @@
 
 #include <sys/stat.h>
 
-#include <ctime>
+#include "db/schema.h"
+#include "db/store.h"
 
 namespace iotmap::db {
 namespace {
-
-std::string quoted(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-std::string date_of(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
 
 int64_t file_size(const std::string& path) {
   struct stat st {};
@@ -50,7 +36,7 @@ int64_t keep_cutoff(int keep_days, int64_t now) {
 PruneReport prune(Database& db, int64_t cutoff, bool dry_run) {
   PruneReport r;
   r.cutoff = cutoff;
-  r.cutoff_date = date_of(cutoff);
+  r.cutoff_date = utc_date(cutoff);
   r.dry_run = dry_run;
   Transaction tx(db, "prune");
   auto del = [&](const std::string& table, const std::string& sql, auto... values) {
@@ -116,16 +102,11 @@ SizeReport size_report(Database& db) {
   r.page_size = scalar(db, "PRAGMA page_size");
   r.page_count = scalar(db, "PRAGMA page_count");
   r.free_pages = scalar(db, "PRAGMA freelist_count");
-  std::vector<std::string> tables;
-  Statement list(db,
-                 "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                 "ORDER BY name");
-  list.each([&](Statement& s) { tables.push_back(s.text(0)); });
-  for (const auto& t : tables) {
+  for (auto& [name, rows] : row_counts(db)) {
     TableSize ts;
-    ts.name = t;
-    ts.rows = scalar(db, "SELECT count(*) FROM " + quoted(t));
-    r.tables.push_back(ts);
+    ts.name = std::move(name);
+    ts.rows = rows;
+    r.tables.push_back(std::move(ts));
   }
   // Bytes per table with its indexes, where SQLite was built with the dbstat table (Debian's is).
   try {

@@ -2,6 +2,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace iotmap::db {
 namespace {
@@ -261,6 +263,14 @@ Error too_new(const Database& db, int version) {
                "); use a newer iotmap for this database");
 }
 
+// Table names come from sqlite_schema, never from users; quote them anyway so that any name
+// SQLite accepts counts.
+std::string quoted(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 }  // namespace
 
 int latest_version() { return kLatest; }
@@ -294,6 +304,20 @@ Migration migrate(Database& db) {
   }
   m.to = read_version(db);
   return m;
+}
+
+std::vector<std::pair<std::string, int64_t>> row_counts(Database& db) {
+  std::vector<std::string> tables;
+  Statement list(db,
+                 "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                 "ORDER BY name");
+  list.each([&](Statement& s) { tables.push_back(s.text(0)); });
+  std::vector<std::pair<std::string, int64_t>> counts;
+  for (const auto& t : tables) {
+    Statement count(db, "SELECT count(*) FROM " + quoted(t));
+    count.each([&](Statement& s) { counts.emplace_back(t, s.int64(0)); });
+  }
+  return counts;
 }
 
 }  // namespace iotmap::db

@@ -2,6 +2,11 @@
 // the migration list in schema.cpp have been applied. docs/schema.md describes every table.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "db/sqlite.h"
 
 namespace iotmap::db {
@@ -21,5 +26,9 @@ struct Migration {
 // after. A file newer than this binary is an error: an old binary must not write into a
 // schema it does not know.
 Migration migrate(Database& db);
+
+// The number of rows of every table in the file, SQLite's own excepted, by table name. Reads
+// only; counting a large table takes a full scan of its smallest index.
+std::vector<std::pair<std::string, int64_t>> row_counts(Database& db);
 
 }  // namespace iotmap::db

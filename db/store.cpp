@@ -56,6 +56,15 @@ int64_t day_start(std::string_view date) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
+std::string utc_date(int64_t t) {
+  const auto tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
 Store::Store(const std::string& path) : db_(path) { migrate(db_); }
 
 // --- runs ---

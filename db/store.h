@@ -118,5 +118,7 @@ std::string normalize_name(std::string_view name);
 std::string canonical_ip(std::string_view ip);
 // "YYYY-MM-DD" -> Unix seconds of 00:00 UTC that day; throws db::Error on a malformed date.
 int64_t day_start(std::string_view date);
+// Unix seconds -> "YYYY-MM-DD" of that moment's UTC day; utc_date(day_start(d)) == d.
+std::string utc_date(int64_t t);
 
 }  // namespace iotmap::db

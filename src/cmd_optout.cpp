@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "db/store.h"
 #include "ethics/optout.h"
 #include "src/commands.h"
 
@@ -26,10 +27,7 @@ int run_optout(Context& ctx, Args& args) {
     auto prefix = Prefix::parse(pos[1]);
     if (!prefix) throw UsageError("'" + pos[1] + "' is not an address or CIDR prefix");
     if (!reason || reason->empty()) throw UsageError("optout add needs --reason TEXT");
-    std::time_t now = std::time(nullptr);
-    char date[16];
-    std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-    ethics::add_optout(path, *prefix, *reason, date);
+    ethics::add_optout(path, *prefix, *reason, db::utc_date(std::time(nullptr)));
     std::printf("opted out %s\n", prefix->str().c_str());
     return kOk;
   }

@@ -54,15 +54,6 @@ class StopOnSignal {
   void (*old_term_)(int);
 };
 
-std::string utc_date(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 std::vector<uint16_t> parse_ports(const std::string& text) {
   std::vector<uint16_t> out;
   size_t pos = 0;
@@ -229,9 +220,9 @@ int run_scan(Context& ctx, Args& args) {
   for (const auto& t : target_args) list.add_line(t, "--target", cfg.scan.cidr_cap);
   if (default_targets)
     for (const auto& f : cfg.sources.ipv6_hitlists) list.add_file(f, cfg.scan.cidr_cap);
-  Period period{0, 0, utc_date(now)};
+  Period period{0, 0, db::utc_date(now)};
   if (resolutions || default_targets) {
-    period = parse_period(resolutions.value_or(utc_date(now)));
+    period = parse_period(resolutions.value_or(db::utc_date(now)));
     targets_from_resolutions(store, period, list);
   }
   list.normalize();

@@ -415,3 +415,13 @@ TEST_CASE("a large batch of resolutions is written in one transaction", "[db]") 
   std::printf("db: 100000 resolutions written in %.2f s CPU (new names), %.2f s (known names)\n",
               first, next);
 }
+
+TEST_CASE("utc_date and day_start are inverse on UTC days", "[db]") {
+  CHECK(utc_date(0) == "1970-01-01");
+  CHECK(utc_date(951782400) == "2000-02-29");       // a leap day
+  CHECK(utc_date(951782400 + 86399) == "2000-02-29");  // its last second is still that day
+  CHECK(utc_date(951782400 + 86400) == "2000-03-01");
+  for (const char* d : {"1999-12-31", "2022-02-28", "2024-02-29", "2038-01-19", "2100-03-01"})
+    CHECK(utc_date(day_start(d)) == d);
+  CHECK(utc_date(-1) == "1969-12-31");
+}
