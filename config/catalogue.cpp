@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <fstream>
-#include <sstream>
 #include <unordered_set>
 
 #include <re2/re2.h>
@@ -533,11 +531,7 @@ Catalogue Catalogue::from_text(std::string_view text, const std::string& origin)
 }
 
 Catalogue Catalogue::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot open catalogue file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return from_text(text.str(), path);
+  return from_text(toml_walk::read_file(path, "catalogue file"), path);
 }
 
 Catalogue Catalogue::embedded() {

@@ -4,10 +4,8 @@
 #include "config/config.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <toml++/toml.h>
 
 #include "config/toml_walk.h"
@@ -218,11 +216,7 @@ Config load(const std::optional<std::string>& file) {
   Config c;
   parse_into(std::string(embedded::default_config), "<embedded default>", c);
   if (file) {
-    std::ifstream in(*file, std::ios::binary);
-    if (!in) throw ConfigError(*file + ": cannot open configuration file");
-    std::ostringstream text;
-    text << in.rdbuf();
-    parse_into(text.str(), *file, c);
+    parse_into(toml_walk::read_file(*file, "configuration file"), *file, c);
   }
   finish(c);
   return c;

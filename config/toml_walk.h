@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <iomanip>
 #include <map>
@@ -110,6 +111,16 @@ class Table {
   std::string path_;
   std::map<std::string, Setter> setters_;
 };
+
+// The whole of the file at `path`; a ConfigError "<path>: cannot open <what>" when it cannot be
+// opened.
+inline std::string read_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open " + what);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 // Parses `text` and hands the root table to `apply`; a TOML syntax error becomes a ConfigError
 // "<origin>:<line>: <description>".

@@ -2,9 +2,6 @@
 
 #include <re2/re2.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "config/toml_walk.h"
 
 namespace iotmap::embedded {
@@ -213,11 +210,7 @@ FetchSettings load_sources(const std::optional<std::string>& file) {
   FetchSettings fs;
   parse_into(std::string(embedded::default_sources), "<embedded sources>", fs, false);
   if (file) {
-    std::ifstream in(*file, std::ios::binary);
-    if (!in) throw config::ConfigError(*file + ": cannot open the sources file");
-    std::ostringstream text;
-    text << in.rdbuf();
-    parse_into(text.str(), *file, fs, true);
+    parse_into(config::toml_walk::read_file(*file, "the sources file"), *file, fs, true);
   }
   return fs;
 }
