@@ -1,8 +1,21 @@
 #include "src/cli.h"
 
 #include <cstdio>
+#include <fstream>
+#include <iostream>
 
 namespace iotmap::cli {
+
+bool write_output(const std::optional<std::string>& output, const std::string& text) {
+  if (!output) {
+    std::cout << text << std::flush;
+    return true;
+  }
+  std::ofstream out(*output, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.flush();
+  return static_cast<bool>(out);
+}
 
 bool Args::flag(const std::string& name) {
   for (auto it = argv_.begin(); it != argv_.end(); ++it) {

@@ -62,6 +62,10 @@ struct Command {
   int (*run)(Context&, Args&);
 };
 
+// Writes `text` to the file `output` (replacing it), or to stdout without one. False when the
+// file could not be written; the caller names itself in the message.
+bool write_output(const std::optional<std::string>& output, const std::string& text);
+
 // Prints "iotmap <command>: <what> is not built yet" and returns kNotBuilt.
 int not_built(const char* command, const char* what);
 

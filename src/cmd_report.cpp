@@ -3,8 +3,6 @@
 // the store with the configured prefix-to-AS, as2org, geolocation, published-range and
 // blocklist files, rendered as Markdown, JSON or one self-contained HTML page.
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <thread>
 
 #include "backend_map/report.h"
@@ -45,16 +43,9 @@ int run_report(Context& ctx, Args& args) {
                        : format == "html" ? bm::footprint_html(view.providers, fp, date)
                                           : bm::footprint_json(view.providers, fp, date);
     for (const auto& p : sources->problems) std::fprintf(stderr, "iotmap report: %s\n", p.c_str());
-    if (output) {
-      std::ofstream out(*output, std::ios::binary | std::ios::trunc);
-      out << text;
-      out.flush();
-      if (!out) {
-        std::fprintf(stderr, "iotmap report: cannot write %s\n", output->c_str());
-        return kFailure;
-      }
-    } else {
-      std::cout << text << std::flush;
+    if (!write_output(output, text)) {
+      std::fprintf(stderr, "iotmap report: cannot write %s\n", output->c_str());
+      return kFailure;
     }
     if (fp.providers.empty())
       std::fprintf(stderr, "iotmap report: no provider IPs in %s..%s\n",

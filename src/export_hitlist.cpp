@@ -1,8 +1,6 @@
 #include "src/export_hitlist.h"
 
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 
 #include "backend_map/catalogue_view.h"
 #include "backend_map/hitlist.h"
@@ -81,16 +79,9 @@ int export_hitlist(Context& ctx, Args& args) {
     std::string text = format == "csv"     ? bm::hitlist_csv(d, view.providers, rows)
                        : format == "jsonl" ? bm::hitlist_jsonl(d, view.providers, rows)
                                            : bm::hitlist_rules(d, view.providers, rows, date, rule);
-    if (output) {
-      std::ofstream out(*output, std::ios::binary | std::ios::trunc);
-      out << text;
-      out.flush();
-      if (!out) {
-        std::fprintf(stderr, "iotmap export hitlist: cannot write %s\n", output->c_str());
-        return kFailure;
-      }
-    } else {
-      std::cout << text << std::flush;
+    if (!write_output(output, text)) {
+      std::fprintf(stderr, "iotmap export hitlist: cannot write %s\n", output->c_str());
+      return kFailure;
     }
     if (stored.empty())
       std::fprintf(stderr,
