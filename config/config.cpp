@@ -140,7 +140,12 @@ void apply(const std::string& origin, const toml::table& root, Config& c) {
                         .on("seed", t.number(s.seed, 0, 9.2e18))
                         .on("probe_without_sni", t.boolean(s.probe_without_sni))
                         .on("probe_with_names", t.boolean(s.probe_with_names))
-                        .on("workers", t.number(s.workers, 0, 1024));
+                        .on("workers", t.number(s.workers, 0, 1024))
+                        .on("tls_mode", [&](const toml::node& n, const std::string& key) {
+                          t.str(s.tls_mode)(n, key);
+                          if (s.tls_mode != "full" && s.tls_mode != "cert")
+                            fail(origin, n, key, "expected \"full\" or \"cert\"");
+                        });
                   }))
       .on("ethics", section("ethics",
                             [&](Table& t) {

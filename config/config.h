@@ -51,6 +51,9 @@ struct ScanSettings {
   bool probe_without_sni = true;
   bool probe_with_names = true;
   int workers = 0;              // 0: one per core
+  // "full": every TLS handshake completes; "cert": where no application probe follows, it stops
+  // once the server's certificates have arrived (docs/scan-output.md)
+  std::string tls_mode = "full";
 };
 
 struct EthicsSettings {

@@ -78,6 +78,13 @@ class Store {
                                 const std::function<void(const TlsObservationRow&)>& fn);
   // Upserts the checkpoint of a scan run.
   void save_checkpoint(const ScanCheckpoint& cp);
+  // One batch of a scan in one transaction: certificates, observations, certificate names and
+  // the checkpoint covering them, so that a scan killed at any moment never leaves observations
+  // without their checkpoint or a checkpoint ahead of observations. Returns how many
+  // observations were new.
+  size_t add_scan_batch(std::span<const TlsObservationRow> rows,
+                        std::span<const CertificateRow> certs, std::span<const CertNameRow> names,
+                        const ScanCheckpoint& cp);
   // The latest checkpoint of an unfinished scan run over the same shard and target list, if
   // any: a scan that was killed resumes from there with the same seed and run id.
   std::optional<ScanCheckpoint> resumable_scan(std::string_view shard,

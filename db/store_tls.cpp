@@ -25,6 +25,40 @@ size_t insert_certificates(Database& db, std::span<const CertificateRow> certs) 
   return added;
 }
 
+void upsert_cert_names(Database& db, std::span<const CertNameRow> names) {
+  auto& upsert = db.cached(R"(
+      INSERT INTO cert_names(sha256, name, provider) VALUES (?, ?, ?)
+      ON CONFLICT(sha256, name) DO UPDATE SET
+        provider = CASE WHEN excluded.provider <> '' THEN excluded.provider ELSE provider END)");
+  for (const CertNameRow& n : names)
+    upsert.bind_all(n.sha256, normalize_name(n.name), n.provider).run();
+}
+
+// Certificates first (the observations refer to them), then the observations; inside the
+// caller's transaction. Returns how many observations were new.
+size_t insert_observations(Database& db, std::span<const TlsObservationRow> rows,
+                           std::span<const CertificateRow> certs) {
+  insert_certificates(db, certs);
+  auto& insert = db.cached(R"(
+      INSERT INTO tls_observations(run_id, ip, port, sni, observed_at, status,
+                                             tls_version, cipher, alpn, leaf_sha256, chain,
+                                             protocol, protocol_result, error)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT DO NOTHING)");
+  size_t added = 0;
+  for (const TlsObservationRow& o : rows) {
+    std::optional<std::string> leaf;
+    if (!o.leaf_sha256.empty()) leaf = o.leaf_sha256;
+    insert
+        .bind_all(o.run_id, canonical_ip(o.ip), o.port, o.sni, o.observed_at, o.status,
+                  o.tls_version, o.cipher, o.alpn, leaf, json_array(o.chain), o.protocol,
+                  o.protocol_result, o.error)
+        .run();
+    added += static_cast<size_t>(db.changes());
+  }
+  return added;
+}
+
 }  // namespace
 
 size_t Store::add_certificates(std::span<const CertificateRow> certs) {
@@ -36,12 +70,7 @@ size_t Store::add_certificates(std::span<const CertificateRow> certs) {
 
 void Store::add_cert_names(std::span<const CertNameRow> names) {
   Transaction tx(db_, "add_cert_names");
-  auto& upsert = db_.cached(R"(
-      INSERT INTO cert_names(sha256, name, provider) VALUES (?, ?, ?)
-      ON CONFLICT(sha256, name) DO UPDATE SET
-        provider = CASE WHEN excluded.provider <> '' THEN excluded.provider ELSE provider END)");
-  for (const CertNameRow& n : names)
-    upsert.bind_all(n.sha256, normalize_name(n.name), n.provider).run();
+  upsert_cert_names(db_, names);
   tx.commit();
 }
 
@@ -76,24 +105,18 @@ std::optional<CertificateRow> Store::certificate(std::string_view sha256) {
 size_t Store::add_tls_observations(std::span<const TlsObservationRow> rows,
                                    std::span<const CertificateRow> certs) {
   Transaction tx(db_, "add_tls_observations");
-  insert_certificates(db_, certs);
-  auto& insert = db_.cached(R"(
-      INSERT INTO tls_observations(run_id, ip, port, sni, observed_at, status,
-                                             tls_version, cipher, alpn, leaf_sha256, chain,
-                                             protocol, protocol_result, error)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT DO NOTHING)");
-  size_t added = 0;
-  for (const TlsObservationRow& o : rows) {
-    std::optional<std::string> leaf;
-    if (!o.leaf_sha256.empty()) leaf = o.leaf_sha256;
-    insert
-        .bind_all(o.run_id, canonical_ip(o.ip), o.port, o.sni, o.observed_at, o.status,
-                  o.tls_version, o.cipher, o.alpn, leaf, json_array(o.chain), o.protocol,
-                  o.protocol_result, o.error)
-        .run();
-    added += static_cast<size_t>(db_.changes());
-  }
+  size_t added = insert_observations(db_, rows, certs);
+  tx.commit();
+  return added;
+}
+
+size_t Store::add_scan_batch(std::span<const TlsObservationRow> rows,
+                             std::span<const CertificateRow> certs,
+                             std::span<const CertNameRow> names, const ScanCheckpoint& cp) {
+  Transaction tx(db_, "add_scan_batch");
+  size_t added = insert_observations(db_, rows, certs);
+  upsert_cert_names(db_, names);
+  save_checkpoint(cp);
   tx.commit();
   return added;
 }

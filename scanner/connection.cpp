@@ -117,6 +117,7 @@ bool Connection::retry_without_alpn() {
   result_.alpn_offered.clear();
   result_.chain.clear();
   result_.client_cert_requested = false;
+  result_.stopped_at_certificate = false;
   earlier_bytes_ += socket_bytes();
   close_socket(false);
   open_socket();
@@ -197,7 +198,8 @@ bool Connection::step_connect() {
     return false;
   }
   if (result_.tls) {
-    ssl_ = new_scan_session(env_.ssl_ctx, fd_, result_.sni, alpn_, &result_);
+    SSL_CTX* ctx = env_.cert_ctx != nullptr && !plan_.may_probe() ? env_.cert_ctx : env_.ssl_ctx;
+    ssl_ = new_scan_session(ctx, fd_, result_.sni, alpn_, &result_);
     if (!ssl_) {
       finish(Status::kLocalError, "SSL_new failed");
       return false;
@@ -215,6 +217,12 @@ bool Connection::step_handshake() {
   if (rc == 1) {
     read_session(ssl_.get(), result_);
     return begin_probe();
+  }
+  if (result_.stopped_at_certificate) {  // TlsMode::kCertificate: we ended it on purpose
+    read_session(ssl_.get(), result_);
+    ERR_clear_error();
+    finish(Status::kCertOnly);
+    return false;
   }
   int err = SSL_get_error(ssl_.get(), rc);
   if (socket_bytes() > env_.max_bytes) {
@@ -334,7 +342,7 @@ void Connection::finish(Status status, std::string error) {
   }
   result_.status = status;
   result_.error = std::move(error);
-  if (status == Status::kOk) result_.phase = Phase::kDone;
+  if (status == Status::kOk || status == Status::kCertOnly) result_.phase = Phase::kDone;
   result_.bytes_read = earlier_bytes_ + socket_bytes();
   result_.duration_ms = static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count());

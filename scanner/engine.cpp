@@ -33,11 +33,14 @@ class Worker {
   std::string run() {
     base_.reset(event_base_new());
     ctx_ = make_scan_context(options_.max_bytes);
-    if (!base_ || !ctx_) return "cannot create the event loop or the TLS context";
+    if (options_.tls_mode == TlsMode::kCertificate)
+      cert_ctx_ = make_scan_context(options_.max_bytes, TlsMode::kCertificate);
+    if (!base_ || !ctx_ || (options_.tls_mode == TlsMode::kCertificate && !cert_ctx_))
+      return "cannot create the event loop or the TLS context";
     pump_ev_.reset(evtimer_new(base_.get(), on_pump, this));
     scratch_.resize(16 * 1024);
     env_ = ConnectionEnv{base_.get(), ctx_.get(), &policy_, options_.timeout_ms,
-                         options_.max_bytes, options_.user_agent, &scratch_};
+                         options_.max_bytes, options_.user_agent, &scratch_, cert_ctx_.get()};
     pump();
     if (!(finished_ && live_.empty())) event_base_dispatch(base_.get());
     live_.clear();
@@ -97,7 +100,7 @@ class Worker {
   const std::vector<std::string>& alpn_wires_;
 
   Handle<event_base, event_base_free> base_;
-  SslCtx ctx_;
+  SslCtx ctx_, cert_ctx_;
   Handle<event, event_free> pump_ev_;
   std::string scratch_;
   ConnectionEnv env_;
@@ -134,6 +137,7 @@ EngineOptions EngineOptions::from(const config::ScanSettings& s) {
   o.per_prefix_spacing_ms = s.per_prefix_spacing_ms;
   o.max_bytes = s.max_bytes;
   o.workers = s.workers;
+  o.tls_mode = parse_tls_mode(s.tls_mode).value_or(TlsMode::kFull);
   return o;
 }
 

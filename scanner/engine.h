@@ -17,6 +17,7 @@
 #include "scanner/grab.h"
 #include "scanner/permutation.h"
 #include "scanner/targets.h"
+#include "scanner/tls.h"
 
 namespace iotmap::scanner {
 
@@ -30,6 +31,8 @@ struct EngineOptions {
   int workers = 0;  // 0: one per core
   size_t window = 0;  // 0: max(65536, 4 x max_in_flight)
   std::string user_agent = "iotmap/0.1";
+  // kCertificate: connections no application probe follows stop after the server's Certificate.
+  TlsMode tls_mode = TlsMode::kFull;
   int batch_ms = 250;  // how often the sink is called while results come in
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by a signal handler) to stop early
 

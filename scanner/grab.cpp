@@ -5,6 +5,7 @@ namespace iotmap::scanner {
 std::string_view to_string(Status s) {
   switch (s) {
     case Status::kOk: return "ok";
+    case Status::kCertOnly: return "cert_only";
     case Status::kBlocked: return "blocked";
     case Status::kRefused: return "refused";
     case Status::kUnreachable: return "unreachable";

@@ -14,6 +14,7 @@ namespace iotmap::scanner {
 // How a connection ended. Exactly one per grab; docs/scan-output.md explains each.
 enum class Status : uint8_t {
   kOk,                  // every step we tried completed (the app probe's verdict is in `app`)
+  kCertOnly,            // tls_mode cert: chain kept, handshake ended on purpose after it
   kBlocked,             // on the blocklist or opt-out list: no packet was sent
   kRefused,             // TCP connection refused (RST)
   kUnreachable,         // no route, host or network unreachable
@@ -52,6 +53,7 @@ struct GrabResult {
   std::string alpn;         // negotiated
   std::vector<std::string> chain;  // DER, in the order the server sent them (leaf first)
   bool client_cert_requested = false;
+  bool stopped_at_certificate = false;  // we ended the handshake once the chain was read
 
   AppResult app;
   uint64_t bytes_read = 0;  // from the socket, TLS records included

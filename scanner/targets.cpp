@@ -162,6 +162,13 @@ AppProtocol PortPlan::protocol_for(std::string_view negotiated_alpn) const {
   return protocol;
 }
 
+bool PortPlan::may_probe() const {
+  if (protocol != AppProtocol::kNone) return true;
+  for (size_t i = 0; i < alpn.size() && i < alpn_protocols.size(); ++i)
+    if (alpn_protocols[i] != AppProtocol::kNone) return true;
+  return false;
+}
+
 std::string_view TaskSet::sni(const Task& t) const {
   if (t.name < 0) return {};
   return targets[t.target].names[static_cast<size_t>(t.name)];

@@ -58,6 +58,8 @@ struct PortPlan {
   std::vector<AppProtocol> alpn_protocols;  // parallel to alpn; missing entries: `protocol`
 
   AppProtocol protocol_for(std::string_view negotiated_alpn) const;
+  // Whether an application probe can follow the handshake, whatever ALPN the server picks.
+  bool may_probe() const;
   auto operator<=>(const PortPlan&) const = default;
 };
 

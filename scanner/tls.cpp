@@ -30,7 +30,9 @@ void keep_chain(STACK_OF(X509)* chain, GrabResult& r) {
 
 // Replaces OpenSSL's chain verification: keep the chain exactly as the server sent it and
 // accept it. Skipping path building also saves most of the client's CPU per handshake.
-int capture_chain(X509_STORE_CTX* store, void*) {
+// With a non-null `stop` (TlsMode::kCertificate, under SSL_VERIFY_PEER) it refuses instead, which
+// ends the handshake here: the fallback should the message callback not have stopped it before.
+int capture_chain(X509_STORE_CTX* store, void* stop) {
   auto* ssl = static_cast<SSL*>(
       X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   if (ssl == nullptr) return 1;
@@ -40,8 +42,44 @@ int capture_chain(X509_STORE_CTX* store, void*) {
     } else if (X509* leaf = X509_STORE_CTX_get0_cert(store)) {
       r->chain = {der_of(leaf)};
     }
+    if (stop != nullptr && !r->chain.empty()) {
+      r->stopped_at_certificate = true;
+      return 0;
+    }
   }
   return 1;
+}
+
+uint32_t get24(std::string_view s, size_t at) {
+  return (static_cast<uint32_t>(static_cast<unsigned char>(s[at])) << 16) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(s[at + 1])) << 8) |
+         static_cast<unsigned char>(s[at + 2]);
+}
+
+// TlsMode::kCertificate: OpenSSL calls this with every handshake message it has read, before it
+// processes the message (TLS 1.3 ones decrypted). From the server's Certificate message we take
+// the chain ourselves and keep OpenSSL from decoding it: in OpenSSL 3.0 d2i_X509 sets up a
+// provider decoder for each certificate's public key, ~1.5M instructions per certificate and
+// about 85% of the client's work in a TLS 1.2 grab (callgrind, bench/README.md). The buffer we
+// are given is the one OpenSSL parses next, so an impossible certificate list length there makes
+// it stop with decode_error before the first d2i_X509; nothing after the Certificate (signature
+// check, Finished, key schedule) runs either. Should another OpenSSL hand us a copy, the
+// handshake goes on to capture_chain, which stops it after decoding.
+void on_message(int write_p, int version, int content_type, const void* buf, size_t len, SSL* ssl,
+                void*) {
+  if (write_p != 0 || content_type != SSL3_RT_HANDSHAKE || len < 4) return;
+  auto* r = result_of(ssl);
+  if (r == nullptr) return;
+  const auto* bytes = static_cast<const unsigned char*>(buf);
+  // Under TLS 1.3 a CertificateRequest comes before the Certificate: note it while we can.
+  if (bytes[0] == SSL3_MT_CERTIFICATE_REQUEST) r->client_cert_requested = true;
+  if (bytes[0] != SSL3_MT_CERTIFICATE) return;
+  std::string_view msg(static_cast<const char*>(buf), len);
+  auto list_at = read_certificate_message(msg, version == TLS1_3_VERSION, r->chain);
+  if (!list_at) return;  // malformed: left to OpenSSL to refuse
+  r->stopped_at_certificate = true;
+  auto* writable = const_cast<unsigned char*>(bytes);
+  writable[*list_at] = writable[*list_at + 1] = writable[*list_at + 2] = 0xff;
 }
 
 // The server sent CertificateRequest: note it and go on without a certificate.
@@ -52,15 +90,58 @@ int client_cert_requested(SSL* ssl, X509**, EVP_PKEY**) {
 
 }  // namespace
 
-SslCtx make_scan_context(uint64_t max_bytes) {
+std::string_view to_string(TlsMode m) { return m == TlsMode::kCertificate ? "cert" : "full"; }
+
+std::optional<TlsMode> parse_tls_mode(std::string_view text) {
+  if (text == "full") return TlsMode::kFull;
+  if (text == "cert") return TlsMode::kCertificate;
+  return std::nullopt;
+}
+
+std::optional<size_t> read_certificate_message(std::string_view msg, bool tls13,
+                                               std::vector<std::string>& chain) {
+  if (msg.size() < 4 || get24(msg, 1) != msg.size() - 4) return std::nullopt;
+  size_t at = 4;
+  if (tls13) {  // certificate_request_context
+    if (at >= msg.size()) return std::nullopt;
+    at += 1 + static_cast<unsigned char>(msg[at]);
+  }
+  if (at + 3 > msg.size() || get24(msg, at) != msg.size() - at - 3) return std::nullopt;
+  const size_t list_at = at;
+  at += 3;
+  std::vector<std::string> certs;
+  while (at < msg.size()) {
+    if (at + 3 > msg.size()) return std::nullopt;
+    size_t n = get24(msg, at);
+    at += 3;
+    if (n == 0 || n > msg.size() - at) return std::nullopt;
+    certs.emplace_back(msg.substr(at, n));
+    at += n;
+    if (tls13) {  // per-certificate extensions
+      if (at + 2 > msg.size()) return std::nullopt;
+      size_t ext = (static_cast<size_t>(static_cast<unsigned char>(msg[at])) << 8) |
+                   static_cast<unsigned char>(msg[at + 1]);
+      at += 2;
+      if (ext > msg.size() - at) return std::nullopt;
+      at += ext;
+    }
+  }
+  if (certs.empty()) return std::nullopt;
+  chain = std::move(certs);
+  return list_at;
+}
+
+SslCtx make_scan_context(uint64_t max_bytes, TlsMode mode) {
   SslCtx ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) return ctx;
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_VERSION);
   SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
   SSL_CTX_set_security_level(ctx.get(), 0);
   SSL_CTX_set_cipher_list(ctx.get(), "ALL:@SECLEVEL=0");
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
-  SSL_CTX_set_cert_verify_callback(ctx.get(), capture_chain, nullptr);
+  const bool stop = mode == TlsMode::kCertificate;
+  SSL_CTX_set_verify(ctx.get(), stop ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+  SSL_CTX_set_cert_verify_callback(ctx.get(), capture_chain, stop ? ctx.get() : nullptr);
+  if (stop) SSL_CTX_set_msg_callback(ctx.get(), on_message);
   SSL_CTX_set_client_cert_cb(ctx.get(), client_cert_requested);
   SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF |
@@ -95,7 +176,10 @@ Ssl new_scan_session(SSL_CTX* ctx, int fd, std::string_view sni, std::string_vie
 
 void read_session(SSL* ssl, GrabResult& r) {
   r.tls_version = SSL_get_version(ssl);
-  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) r.cipher = SSL_CIPHER_get_name(c);
+  // A TLS 1.2 session stopped at the certificate has chosen its cipher but not switched to it.
+  const SSL_CIPHER* c = SSL_get_current_cipher(ssl);
+  if (c == nullptr) c = SSL_get_pending_cipher(ssl);
+  if (c != nullptr) r.cipher = SSL_CIPHER_get_name(c);
   const unsigned char* alpn = nullptr;
   unsigned alpn_len = 0;
   SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);

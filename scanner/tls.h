@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,12 +20,32 @@ namespace iotmap::scanner {
 using SslCtx = Handle<SSL_CTX, SSL_CTX_free>;
 using Ssl = Handle<SSL, SSL_free>;
 
+// How far a TLS handshake goes.
+enum class TlsMode : uint8_t {
+  kFull,         // to the end: needed before an application probe
+  kCertificate,  // stopped once the server's Certificate message has arrived
+};
+
+std::string_view to_string(TlsMode m);  // "full", "cert"
+std::optional<TlsMode> parse_tls_mode(std::string_view text);
+
 // A client context for scanning: TLS 1.0 to 1.3 (old servers still hand out certificates),
 // every cipher OpenSSL has (security level 0), no certificate verification, no session reuse
 // (each connection must see the certificate), at most `max_bytes` of certificate chain.
 // The chain is captured during the handshake, so it is kept even when the handshake then fails
 // (a server that demands a client certificate sends its own first).
-SslCtx make_scan_context(uint64_t max_bytes);
+// With TlsMode::kCertificate the client reads the chain out of the server's Certificate message
+// and ends the handshake there, with a decode_error alert: no certificate decoding, signature
+// check or Finished on our side (see tls.cpp for why that is most of a grab's CPU). The session
+// then carries `stopped_at_certificate`.
+SslCtx make_scan_context(uint64_t max_bytes, TlsMode mode = TlsMode::kFull);
+
+// The certificates (DER, in the order sent) of a Certificate handshake message `msg` (4-byte
+// header included), TLS 1.3 layout when `tls13`. Returns the offset in `msg` of the 3-byte
+// certificate list length, or nothing (and `chain` untouched) unless the message is well formed
+// with at least one certificate.
+std::optional<size_t> read_certificate_message(std::string_view msg, bool tls13,
+                                               std::vector<std::string>& chain);
 
 // "h2", "http/1.1" -> the length-prefixed ALPN wire form; names longer than 255 are dropped.
 std::string alpn_wire(const std::vector<std::string>& protocols);
@@ -34,7 +55,8 @@ std::string alpn_wire(const std::vector<std::string>& protocols);
 Ssl new_scan_session(SSL_CTX* ctx, int fd, std::string_view sni, std::string_view alpn_wire,
                      GrabResult* result);
 
-// Version, cipher and ALPN of an established session into `result`; the chain too when the
+// Version, cipher and ALPN of an established session into `result` (of a session stopped at the
+// certificate: as far as the server's messages before it gave them); the chain too when the
 // capture callback did not run.
 void read_session(SSL* ssl, GrabResult& result);
 

@@ -29,7 +29,7 @@ std::string protocol_of(const db::TlsObservationRow& r) {
 }
 
 bool answered(const db::TlsObservationRow& r) {
-  return r.status == "ok" || r.status == "client_cert_required";
+  return r.status == "ok" || r.status == "cert_only" || r.status == "client_cert_required";
 }
 
 }  // namespace

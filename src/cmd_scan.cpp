@@ -108,11 +108,11 @@ std::string settings_summary(const EngineOptions& o, const config::ScanSettings&
   char buf[320];
   std::snprintf(buf, sizeof buf,
                 "rate=%g max_in_flight=%d timeout_ms=%d per_ip_spacing_ms=%d "
-                "per_prefix_spacing_ms=%d max_bytes=%llu workers=%d sni=%s%s ports=%s%s",
+                "per_prefix_spacing_ms=%d max_bytes=%llu workers=%d sni=%s%s ports=%s tls=%s%s",
                 o.rate, o.max_in_flight, o.timeout_ms, o.per_ip_spacing_ms,
                 o.per_prefix_spacing_ms, static_cast<unsigned long long>(o.max_bytes), o.workers,
                 s.probe_without_sni ? "none" : "", s.probe_with_names ? "+names" : "", p.c_str(),
-                grab_only ? " grab-only" : "");
+                std::string(to_string(o.tls_mode)).c_str(), grab_only ? " grab-only" : "");
   return buf;
 }
 
@@ -148,6 +148,7 @@ int run_scan(Context& ctx, Args& args) {
   auto rate_opt = args.option("--rate");
   bool fresh = args.flag("--fresh");
   bool grab_only = args.flag("--grab-only");
+  auto tls_mode_opt = args.option("--tls-mode");
   auto files = args.positionals();
 
   if (output && *output != "jsonl" && *output != "none")
@@ -196,6 +197,15 @@ int run_scan(Context& ctx, Args& args) {
     if (options.rate > policy.rate)
       std::fprintf(stderr, "iotmap scan: --rate %g is above the configured cap; scanning at %g/s\n",
                    options.rate, policy.rate);
+  }
+  // Certificates only: stopping each handshake after the certificates costs a third of a full
+  // one (bench/README.md), unless --tls-mode full asks for complete handshakes.
+  if (tls_mode_opt) {
+    auto mode = parse_tls_mode(*tls_mode_opt);
+    if (!mode) throw UsageError("--tls-mode takes full or cert, not '" + *tls_mode_opt + "'");
+    options.tls_mode = *mode;
+  } else if (grab_only) {
+    options.tls_mode = TlsMode::kCertificate;
   }
   options.stop = &g_stop;
   options.user_agent = "iotmap/0.1 (+" + policy.contact + ")";
@@ -287,11 +297,11 @@ int run_scan(Context& ctx, Args& args) {
     run_id = store.begin_run(info);
   }
   auto checkpoint = [&](uint64_t next) {
-    store.save_checkpoint({run_id, shard.str(), static_cast<int64_t>(seed), digest,
-                           static_cast<int64_t>(order.steps()), static_cast<int64_t>(next),
-                           static_cast<int64_t>(done), 0});
+    return db::ScanCheckpoint{run_id, shard.str(), static_cast<int64_t>(seed), digest,
+                              static_cast<int64_t>(order.steps()), static_cast<int64_t>(next),
+                              static_cast<int64_t>(done), 0};
   };
-  if (!resuming) checkpoint(0);
+  if (!resuming) store.save_checkpoint(checkpoint(0));
   std::fprintf(stderr,
                "iotmap scan: run #%lld: %zu targets, %zu connections (shard %s: %llu), seed %llu, "
                "%g/s\n",
@@ -325,12 +335,9 @@ int run_scan(Context& ctx, Args& args) {
         std::fputc('\n', stdout);
       }
     }
-    auto certs = book.take_certificates();
-    if (!rows.empty() || !certs.empty()) observations += store.add_tls_observations(rows, certs);
-    auto names = book.take_names();
-    if (!names.empty()) store.add_cert_names(names);
     done += batch.size();
-    checkpoint(watermark);
+    observations += store.add_scan_batch(rows, book.take_certificates(), book.take_names(),
+                                         checkpoint(watermark));
     if (jsonl) std::fflush(stdout);
     progress.add(batch.size());
   };

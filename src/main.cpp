@@ -36,7 +36,7 @@ const Command kCommands[] = {
     {"scan", "grab TLS certificates and probe MQTT/AMQP/HTTPS",
      "usage: iotmap scan [TARGET-FILE...] [--target IP[,NAME...]] [--resolutions DAY|HOUR]\n"
      "                   [--ports P,...] [--shard I/N] [--seed N] [--rate R] [--fresh]\n"
-     "                   [--grab-only] [--output jsonl|none]\n"
+     "                   [--grab-only] [--tls-mode full|cert] [--output jsonl|none]\n"
      "With no targets: the IPs resolved today and the configured IPv6 hitlists.\n"
      "Refuses (exit 6) without ethics.blocklist_file and ethics.contact.\n",
      run_scan},

@@ -330,10 +330,122 @@ TEST_CASE("engine: a server that demands a client certificate is recorded as suc
   }
 }
 
+TEST_CASE("engine: tls_mode cert stops each handshake after the server's certificate",
+          "[scanner][engine]") {
+  auto cert = scanner_test::make_cert("cert-only.test");
+  auto named = scanner_test::make_cert("named.test", {"named.test"});
+  TlsOptions tls12{&cert, {{"named.test", &named}}, kConnack};
+  tls12.max_version = TLS1_2_VERSION;
+  TlsServer only12("127.0.0.1", tls12);
+  TlsOptions tls13{&cert, {{"named.test", &named}}, kConnack};
+  tls13.min_version = TLS1_3_VERSION;
+  TlsServer only13("::1", tls13);
+  TlsOptions mtls12 = tls12;
+  mtls12.require_client_cert = true;
+  TlsServer client_cert12("127.0.0.1", mtls12);
+  TlsOptions mtls13 = tls13;
+  mtls13.require_client_cert = true;
+  TlsServer client_cert13("127.0.0.1", mtls13);
+  TlsServer with_probe("127.0.0.1", TlsOptions{&cert, {}, kConnack});
+
+  auto set = tasks_for({
+      {"127.0.0.1", plan(only12.port(), AppProtocol::kNone, true), {"named.test"}},
+      {"::1", plan(only13.port(), AppProtocol::kNone, true), {"named.test"}},
+      {"127.0.0.1", plan(client_cert12.port(), AppProtocol::kNone, true), {}},
+      {"127.0.0.1", plan(client_cert13.port(), AppProtocol::kNone, true), {}},
+      {"127.0.0.1", plan(with_probe.port(), AppProtocol::kMqtt, true), {}},
+  });
+  auto options = fast_options();
+  options.tls_mode = TlsMode::kCertificate;
+  auto run = scan(set, loopback_policy(), options);
+
+  auto check_cut = [&](const GrabResult& r, const scanner_test::TestCert& want,
+                       const char* version) {
+    INFO(r.ip.str() << ":" << r.port << " '" << r.sni << "' " << to_string(r.status) << " "
+                    << r.error);
+    CHECK(r.status == Status::kCertOnly);
+    CHECK(r.phase == Phase::kDone);
+    CHECK(r.stopped_at_certificate);
+    CHECK(r.tls_version == version);
+    CHECK_FALSE(r.cipher.empty());
+    REQUIRE(r.chain.size() == 1);
+    CHECK(r.chain[0] == want.der);
+  };
+  check_cut(run.at("127.0.0.1", only12.port()), cert, "TLSv1.2");
+  check_cut(run.at("127.0.0.1", only12.port(), "named.test"), named, "TLSv1.2");
+  check_cut(run.at("::1", only13.port()), cert, "TLSv1.3");
+  check_cut(run.at("::1", only13.port(), "named.test"), named, "TLSv1.3");
+  // A server that demands a client certificate has sent its own by then. Under TLS 1.3 its
+  // CertificateRequest comes first and is noted; under TLS 1.2 it follows the Certificate.
+  check_cut(run.at("127.0.0.1", client_cert12.port()), cert, "TLSv1.2");
+  check_cut(run.at("127.0.0.1", client_cert13.port()), cert, "TLSv1.3");
+  CHECK(run.at("127.0.0.1", client_cert13.port()).client_cert_requested);
+  // Nobody finished a handshake with us, except where a probe had to follow.
+  CHECK(only12.handshakes() == 0);
+  CHECK(only13.handshakes() == 0);
+  CHECK(client_cert13.handshakes() == 0);
+  const auto& probed = run.at("127.0.0.1", with_probe.port());
+  CHECK(probed.status == Status::kOk);
+  CHECK_FALSE(probed.stopped_at_certificate);
+  CHECK(probed.app.confirmed);
+  CHECK(with_probe.handshakes() == 1);
+}
+
+TEST_CASE("tls: the certificate list of a Certificate message, TLS 1.2 and 1.3 layouts",
+          "[scanner][tls]") {
+  auto u24 = [](size_t n) {
+    return std::string{static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
+  };
+  auto message = [&](const std::string& body) {
+    return std::string("\x0b", 1) + u24(body.size()) + body;
+  };
+  const std::string a = "first-der", b = "second";
+  std::string list12 = u24(a.size()) + a + u24(b.size()) + b;
+  std::string list13 =
+      u24(a.size()) + a + std::string("\0\0", 2) + u24(b.size()) + b + std::string("\0\x03xyz", 5);
+  std::vector<std::string> chain;
+  auto at = read_certificate_message(message(u24(list12.size()) + list12), false, chain);
+  REQUIRE(at);
+  CHECK(*at == 4);
+  CHECK(chain == std::vector<std::string>{a, b});
+  chain.clear();
+  at = read_certificate_message(
+      message(std::string("\x02", 1) + "cx" + u24(list13.size()) + list13), true, chain);
+  REQUIRE(at);
+  CHECK(*at == 7);
+  CHECK(chain == std::vector<std::string>{a, b});
+
+  // Anything malformed leaves the chain alone (OpenSSL then refuses the message itself).
+  const std::vector<std::string> before{"kept"};
+  for (const std::string& bad : {
+           message(u24(list12.size() + 1) + list12),            // list longer than the message
+           message(u24(list12.size()) + list12).substr(0, 20),  // truncated
+           message(u24(0)),                                     // no certificate
+           message(u24(3) + u24(0)),                            // an empty certificate
+           message(u24(4) + u24(9) + "x"),                      // a certificate past the end
+           std::string("\x0b\0\0", 3),                          // shorter than a header
+       }) {
+    chain = before;
+    CHECK_FALSE(read_certificate_message(bad, false, chain));
+    CHECK(chain == before);
+  }
+  std::string bad_ext = u24(a.size()) + a + std::string("\0\x09", 2);
+  chain = before;
+  CHECK_FALSE(read_certificate_message(
+      message(std::string("\0", 1) + u24(bad_ext.size()) + bad_ext), true, chain));
+  CHECK(chain == before);
+  CHECK(parse_tls_mode("cert") == TlsMode::kCertificate);
+  CHECK(parse_tls_mode("full") == TlsMode::kFull);
+  CHECK_FALSE(parse_tls_mode("fast"));
+}
+
 TEST_CASE("engine: connection refused and the global rate", "[scanner][engine]") {
   // A port that was just free: nothing listens there.
   uint16_t closed_port = 0;
-  { Server s("127.0.0.1", scanner_test::silent()); closed_port = s.port(); }
+  {
+    Server s("127.0.0.1", scanner_test::silent());
+    closed_port = s.port();
+  }
   auto cert = scanner_test::make_cert("r.test");
   TlsServer server("127.0.0.1", TlsOptions{&cert});
   std::vector<std::string> names;

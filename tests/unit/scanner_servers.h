@@ -237,6 +237,7 @@ struct TlsOptions {
   std::string reply;              // sent after the first request bytes arrive; "" = none
   bool flood = false;             // after the request, send HTTP headers without end
   bool require_client_cert = false;
+  int min_version = TLS1_VERSION;
   int max_version = TLS1_3_VERSION;
   std::string alpn;               // the protocol to select when offered ("" = ignore ALPN)
   bool strict_alpn = false;       // refuse a handshake whose ALPN list lacks `alpn` (as nginx)
@@ -265,6 +266,7 @@ class TlsServer {
     Handle<SSL_CTX, SSL_CTX_free> ctx(SSL_CTX_new(TLS_server_method()));
     SSL_CTX_use_certificate(ctx.get(), c.cert.get());
     SSL_CTX_use_PrivateKey(ctx.get(), c.key.get());
+    SSL_CTX_set_min_proto_version(ctx.get(), options_.min_version);
     SSL_CTX_set_max_proto_version(ctx.get(), options_.max_version);
     if (options_.require_client_cert)
       SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
