@@ -101,7 +101,8 @@ std::optional<std::string> print_name(const X509_NAME* name, unsigned long flags
 // RFC 2253 with UTF-8 kept readable; a value OpenSSL cannot convert to UTF-8 is given in hex.
 std::string one_line(const X509_NAME* name) {
   if (auto s = print_name(name, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB)) return *s;
-  if (auto s = print_name(name, (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_UTF8_CONVERT) | ASN1_STRFLGS_DUMP_ALL))
+  if (auto s =
+          print_name(name, (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_UTF8_CONVERT) | ASN1_STRFLGS_DUMP_ALL))
     return *s;
   return {};
 }
@@ -120,23 +121,34 @@ std::optional<int64_t> unix_seconds(const ASN1_TIME* t) {
   struct tm tm {};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
   return days_from_civil(int64_t{tm.tm_year} + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
-         tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+         int64_t{tm.tm_hour} * 3600 + int64_t{tm.tm_min} * 60 + tm.tm_sec;
 }
 
 std::string key_type_name(const ASN1_OBJECT* alg) {
   switch (OBJ_obj2nid(alg)) {
-    case NID_rsaEncryption: return "RSA";
-    case NID_rsassaPss: return "RSA-PSS";
-    case NID_X9_62_id_ecPublicKey: return "EC";
-    case NID_ED25519: return "ED25519";
-    case NID_ED448: return "ED448";
-    case NID_X25519: return "X25519";
-    case NID_X448: return "X448";
-    case NID_dsa: return "DSA";
+    case NID_rsaEncryption:
+      return "RSA";
+    case NID_rsassaPss:
+      return "RSA-PSS";
+    case NID_X9_62_id_ecPublicKey:
+      return "EC";
+    case NID_ED25519:
+      return "ED25519";
+    case NID_ED448:
+      return "ED448";
+    case NID_X25519:
+      return "X25519";
+    case NID_X448:
+      return "X448";
+    case NID_dsa:
+      return "DSA";
     case NID_dhKeyAgreement:
-    case NID_dhpublicnumber: return "DH";
-    case NID_sm2: return "SM2";
-    default: return object_name(alg);
+    case NID_dhpublicnumber:
+      return "DH";
+    case NID_sm2:
+      return "SM2";
+    default:
+      return object_name(alg);
   }
 }
 
@@ -176,10 +188,11 @@ Result<Certificate> parse_prefix(std::span<const uint8_t> der, bool trailing_ok)
   const unsigned char* p = der.data();
   X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!x) return fail("DER: not a certificate: " + openssl_reason());
-  size_t used = static_cast<size_t>(p - der.data());
+  auto used = static_cast<size_t>(p - der.data());
   if (used > der.size()) return fail("DER: the decoder read past the input");
   if (used < der.size() && !trailing_ok)
-    return fail("DER: trailing " + std::to_string(der.size() - used) + " bytes after the certificate");
+    return fail("DER: trailing " + std::to_string(der.size() - used) +
+                " bytes after the certificate");
 
   Certificate c;
   c.der.assign(reinterpret_cast<const char*>(der.data()), used);
@@ -232,7 +245,8 @@ Result<Certificate> parse_prefix(std::span<const uint8_t> der, bool trailing_ok)
   return c;
 }
 
-constexpr std::string_view kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kB64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // Strict base64 (RFC 4648): whitespace ignored, padding only at the end.
 std::optional<std::string> base64_decode(std::string_view in) {
@@ -280,14 +294,13 @@ std::optional<std::string_view> pem_label(std::string_view line, std::string_vie
   if (line.size() < 2 * dashes.size() + what.size() || !line.starts_with(dashes) ||
       !line.ends_with(dashes) || line.substr(dashes.size(), what.size()) != what)
     return std::nullopt;
-  return line.substr(dashes.size() + what.size(),
-                     line.size() - 2 * dashes.size() - what.size());
+  return line.substr(dashes.size() + what.size(), line.size() - 2 * dashes.size() - what.size());
 }
 
 }  // namespace
 
 std::string hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
+  constexpr std::string_view digits = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
   for (unsigned char b : bytes) {
@@ -335,7 +348,8 @@ Result<std::vector<Certificate>> parse_pem(std::string_view text) {
       continue;
     }
     if (auto l = pem_label(line, "END ")) {
-      if (*l != *label) return ParseError{where() + "END " + std::string(*l) + " closes BEGIN " + *label};
+      if (*l != *label)
+        return ParseError{where() + "END " + std::string(*l) + " closes BEGIN " + *label};
       bool trusted = *label == "TRUSTED CERTIFICATE";
       if (*label == "CERTIFICATE" || *label == "X509 CERTIFICATE" || trusted) {
         auto der = base64_decode(body);

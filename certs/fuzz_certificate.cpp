@@ -22,7 +22,8 @@ void exercise(const Certificate& c) {
   check(!c.der.empty() && c.sha256.size() == 64);
   // The DER kept is exactly one certificate, and parses to the same thing again.
   auto again = parse_der(c.der);
-  check(std::holds_alternative<Certificate>(again) && std::get<Certificate>(again).sha256 == c.sha256);
+  check(std::holds_alternative<Certificate>(again) &&
+        std::get<Certificate>(again).sha256 == c.sha256);
   // Every string is valid UTF-8: dump() throws otherwise.
   (void)nlohmann::json(c).dump();
   for (const auto& n : candidate_names(c)) check(n.back() == '.' && is_domain_name(n));
@@ -40,8 +41,10 @@ void exercise(const Certificate& c) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto der = parse_der(std::span(data, size));
-  if (auto* c = std::get_if<Certificate>(&der)) exercise(*c);
-  else check(!std::get<ParseError>(der).message.empty());
+  if (auto* c = std::get_if<Certificate>(&der))
+    exercise(*c);
+  else
+    check(!std::get<ParseError>(der).message.empty());
 
   auto pem = parse_pem(std::string_view(reinterpret_cast<const char*>(data), size));
   if (auto* certs = std::get_if<std::vector<Certificate>>(&pem)) {

@@ -1,9 +1,10 @@
 #include "certs/manufacturer.h"
 
+#include <toml++/toml.h>
+
 #include <array>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "certs/names.h"
 #include "lib/text.h"
@@ -87,7 +88,8 @@ bool find_key(std::string_view key, std::string_view field, bool good) {
     if (!equal) continue;
     if (!good) return true;
     size_t end = i + key.size();
-    if ((i == 0 || !is_word_char(field[i - 1])) && (end == field.size() || !is_word_char(field[end])))
+    if ((i == 0 || !is_word_char(field[i - 1])) &&
+        (end == field.size() || !is_word_char(field[end])))
       return true;
   }
   return false;
@@ -126,7 +128,8 @@ std::vector<std::string_view> values(const std::vector<std::pair<std::string, st
 bool under(std::string_view name, std::string_view zone) {
   std::string z = ascii_lower(zone);
   if (z.ends_with('.')) z.pop_back();
-  return name == z || (name.size() > z.size() && name.ends_with(z) && name[name.size() - z.size() - 1] == '.');
+  return name == z ||
+         (name.size() > z.size() && name.ends_with(z) && name[name.size() - z.size() - 1] == '.');
 }
 
 struct Fields {
@@ -138,7 +141,8 @@ std::string manufacturer_field(const Fields& f, const ManufacturerKeys& m, const
   bool o_named = false;
   for (auto o : f.o) {
     bool placeholder = trim(o).empty();
-    for (const auto& p : kw.placeholder_organizations) placeholder = placeholder || equal_text(p, trim(o));
+    for (const auto& p : kw.placeholder_organizations)
+      placeholder = placeholder || equal_text(p, trim(o));
     if (placeholder) continue;
     o_named = true;
     if (key_good_match(m.key, key_target(o))) return "O";
@@ -197,7 +201,9 @@ std::string public_domain_cn(const Fields& f, const ManufacturerKeys& m, const K
 }  // namespace
 
 bool key_match(std::string_view key, std::string_view field) { return find_key(key, field, false); }
-bool key_good_match(std::string_view key, std::string_view field) { return find_key(key, field, true); }
+bool key_good_match(std::string_view key, std::string_view field) {
+  return find_key(key, field, true);
+}
 
 KeywordList parse_keywords(std::string_view text, const std::string& origin) {
   toml::table root;
@@ -239,12 +245,16 @@ KeywordList load_keywords(const std::string& path) {
 }
 
 const KeywordList& default_keywords() {
-  static const KeywordList list = parse_keywords(embedded::default_manufacturers, "certs/manufacturers.toml");
+  static const KeywordList list =
+      parse_keywords(embedded::default_manufacturers, "certs/manufacturers.toml");
   return list;
 }
 
 ManufacturerMatch match_manufacturer(const Certificate& c, const KeywordList& keywords) {
-  Fields f{values(c.subject_fields, "O"), values(c.subject_fields, "OU"), {}, {},
+  Fields f{values(c.subject_fields, "O"),
+           values(c.subject_fields, "OU"),
+           {},
+           {},
            values(c.issuer_fields, "O")};
   f.cn.assign(c.common_names.begin(), c.common_names.end());
   f.san.assign(c.dns_sans.begin(), c.dns_sans.end());

@@ -14,13 +14,16 @@
 namespace iotmap::certs {
 
 struct ManufacturerKeys {
-  std::string key;                    // manufacturer key: must Good-Match
-  std::vector<std::string> products;  // product keys and sub-brands: one must Match; none = key alone
+  std::string key;  // manufacturer key: must Good-Match
+  std::vector<std::string>
+      products;  // product keys and sub-brands: one must Match; none = key alone
   // CN values that are placeholders rather than the device's own name ("www.amcrest.com");
   // "www.<key without blanks>.com" always counts.
   std::vector<std::string> placeholder_names;
-  std::vector<std::string> device_domains;  // CNs under these are device names (Foscam: myfoscam.org)
-  std::vector<std::string> device_issuers;  // an issuer O containing one counts as self-signed (WoSign)
+  std::vector<std::string>
+      device_domains;  // CNs under these are device names (Foscam: myfoscam.org)
+  std::vector<std::string>
+      device_issuers;  // an issuer O containing one counts as self-signed (WoSign)
 };
 
 struct KeywordList {
@@ -43,12 +46,12 @@ KeywordList load_keywords(const std::string& path);
 const KeywordList& default_keywords();
 
 struct ManufacturerMatch {
-  bool candidate = false;    // manufacturer and product keys match: a "candidate certificate"
-  bool device = false;       // candidate && self_signed && public_domain_cn.empty()
-  std::string manufacturer;  // the entry's key
-  std::string product;       // the product key that matched; empty for an entry without any
-  std::string field;         // where the manufacturer key matched: O, OU, CN or SAN
-  bool self_signed = false;  // in the rule's sense (see docs/certificates.md)
+  bool candidate = false;        // manufacturer and product keys match: a "candidate certificate"
+  bool device = false;           // candidate && self_signed && public_domain_cn.empty()
+  std::string manufacturer;      // the entry's key
+  std::string product;           // the product key that matched; empty for an entry without any
+  std::string field;             // where the manufacturer key matched: O, OU, CN or SAN
+  bool self_signed = false;      // in the rule's sense (see docs/certificates.md)
   std::string public_domain_cn;  // the first CN that is a valid public domain name, if any
 };
 

@@ -81,7 +81,8 @@ bool is_domain_name(std::string_view name) {
     if (dot == std::string_view::npos) break;
     name.remove_prefix(dot + 1);
   }
-  bool numeric_tld = std::all_of(last.begin(), last.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  bool numeric_tld =
+      std::all_of(last.begin(), last.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
   return labels >= 2 && !numeric_tld;
 }
 

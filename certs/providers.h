@@ -51,12 +51,14 @@ bool passes_cert_filters(std::string_view provider, std::string_view name,
 
 // Every name of names(c) that is a domain name (a leading "*." allowed), in that order, that the
 // matcher attributes and the filters keep. Device-service matches are not filtered.
-std::vector<NameMatch> match_names(const Certificate& c, const NameMatcher& matcher,
-                                   const std::vector<CertNameFilter>& filters = default_cert_name_filters());
+std::vector<NameMatch> match_names(
+    const Certificate& c, const NameMatcher& matcher,
+    const std::vector<CertNameFilter>& filters = default_cert_name_filters());
 
 // The catalogue as a NameMatcher (it keeps its own handle on the catalogue's data).
 NameMatcher catalogue_matcher(const config::Catalogue& catalogue);
-std::vector<NameMatch> match_names(const Certificate& c, const config::Catalogue& catalogue,
-                                   const std::vector<CertNameFilter>& filters = default_cert_name_filters());
+std::vector<NameMatch> match_names(
+    const Certificate& c, const config::Catalogue& catalogue,
+    const std::vector<CertNameFilter>& filters = default_cert_name_filters());
 
 }  // namespace iotmap::certs

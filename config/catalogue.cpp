@@ -3,14 +3,14 @@
 // is then confirmed with the pattern's own RE2 (for the region capture) and its post-filters.
 #include "config/catalogue.h"
 
+#include <re2/re2.h>
+#include <re2/set.h>
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <unordered_set>
-
-#include <re2/re2.h>
-#include <re2/set.h>
-#include <toml++/toml.h>
 
 #include "config/toml_walk.h"
 
@@ -45,8 +45,9 @@ namespace {
 using toml_walk::fail;
 using toml_walk::Table;
 
-const char* const kLevels[] = {"platform", "manufacturer", "product"};
-const char* const kProtocols[] = {"mqtt", "https", "http", "amqp", "coap", "cisco-tcp"};
+constexpr std::array<std::string_view, 3> kLevels = {"platform", "manufacturer", "product"};
+constexpr std::array<std::string_view, 6> kProtocols = {"mqtt", "https", "http",
+                                                        "amqp", "coap",  "cisco-tcp"};
 // Stands for a certificate's "*" label while matching, so that "*.iot.eu-west-1.amazonaws.com"
 // is attributed like any direct child of iot.eu-west-1.amazonaws.com.
 constexpr std::string_view kWildcardStandIn = "x";
@@ -141,9 +142,10 @@ class Loader {
 
   void apply(const toml::table& root) {
     Table top(origin_, root, "");
-    top.on("provider", [&](const toml::node& n, const std::string& key) {
-         for_each_table(n, key, [&](const toml::table& t, size_t i) { provider(t, i); });
-       })
+    top.on("provider",
+           [&](const toml::node& n, const std::string& key) {
+             for_each_table(n, key, [&](const toml::table& t, size_t i) { provider(t, i); });
+           })
         .on("service", [&](const toml::node& n, const std::string& key) {
           for_each_table(n, key, [&](const toml::table& t, size_t i) { service(t, i); });
         });
@@ -171,7 +173,8 @@ class Loader {
   }
 
   void check_id(const toml::table& t, const std::string& path, const std::string& id) {
-    const toml::node& at = t.get("id") != nullptr ? *t.get("id") : static_cast<const toml::node&>(t);
+    const toml::node& at =
+        t.get("id") != nullptr ? *t.get("id") : static_cast<const toml::node&>(t);
     if (id.empty()) fail(origin_, at, path + ".id", "must not be empty");
     for (char c : id)
       if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
@@ -204,8 +207,7 @@ class Loader {
       t.require("protocol");
       t.require("tls");
       t.apply();
-      if (std::find(std::begin(kProtocols), std::end(kProtocols), p.protocol) ==
-          std::end(kProtocols))
+      if (std::find(kProtocols.begin(), kProtocols.end(), p.protocol) == kProtocols.end())
         fail(origin_, e, t.path() + ".protocol",
              "'" + p.protocol + "' is not one of mqtt, https, http, amqp, coap, cisco-tcp");
       out.push_back(std::move(p));
@@ -252,7 +254,8 @@ class Loader {
           regex = *e.value<std::string>();
         } else if (e.is_table()) {
           Table t(origin_, *e.as_table(), key);
-          t.on("regex", t.str(regex)).on("require", t.strings(f.require))
+          t.on("regex", t.str(regex))
+              .on("require", t.strings(f.require))
               .on("exclude", t.strings(f.exclude));
           t.require("regex");
           t.apply();
@@ -278,8 +281,9 @@ class Loader {
     const auto& groups = re.NamedCapturingGroups();
     for (const auto& [name, index] : groups)
       if (name != "region")
-        fail(origin_, at, key, owner + ": pattern '" + regex + "' has a capture group named '" +
-                                   name + "'; only (?P<region>...) is understood");
+        fail(origin_, at, key,
+             owner + ": pattern '" + regex + "' has a capture group named '" + name +
+                 "'; only (?P<region>...) is understood");
   }
 
   // A name the resolver will ask for: must be a domain name under a registrable domain.
@@ -288,13 +292,14 @@ class Loader {
     std::string why;
     auto norm = normalise_name(name, &why);
     if (!norm || (*norm)[0] == '*')
-      fail(origin_, at, key, "'" + name + "' is not a domain name" + (why.empty() ? "" : ": " + why));
+      fail(origin_, at, key,
+           "'" + name + "' is not a domain name" + (why.empty() ? "" : ": " + why));
     if (p.registrable_domains.empty()) return;
     for (const auto& rd : p.registrable_domains) {
       std::string suffix = rd + ".";
       if (*norm == suffix ||
-          (norm->size() > suffix.size() && norm->compare(norm->size() - suffix.size() - 1,
-                                                         suffix.size() + 1, "." + suffix) == 0))
+          (norm->size() > suffix.size() &&
+           norm->compare(norm->size() - suffix.size() - 1, suffix.size() + 1, "." + suffix) == 0))
         return;
     }
     fail(origin_, at, key, "'" + name + "' is under none of the registrable_domains of " + p.id);
@@ -341,7 +346,8 @@ class Loader {
         check_name(at, path + ".name_templates", p, name);
       }
     }
-    for (const auto& f : p.fixed_names) check_name(*tab.get("fixed_names"), path + ".fixed_names", p, f);
+    for (const auto& f : p.fixed_names)
+      check_name(*tab.get("fixed_names"), path + ".fixed_names", p, f);
     for (size_t i = first_pattern; i < pattern_nodes_.size(); ++i)
       rule_sources_.push_back({Match::Kind::provider, d_->providers.size(), i - first_pattern,
                                pattern_nodes_[i], "provider " + p.id});
@@ -381,7 +387,7 @@ class Loader {
     for (const char* k : {"id", "name", "level", "domains"}) t.require(k);
     t.apply();
     check_id(tab, path, s.id);
-    if (std::find(std::begin(kLevels), std::end(kLevels), s.level) == std::end(kLevels))
+    if (std::find(kLevels.begin(), kLevels.end(), s.level) == kLevels.end())
       fail(origin_, *tab.get("level"), path + ".level",
            "'" + s.level + "' is not platform, manufacturer or product");
     if (s.domains.empty()) fail(origin_, *tab.get("domains"), path + ".domains", "lists no domain");
@@ -525,8 +531,7 @@ std::optional<Match> Catalogue::Data::match_slow(std::string_view name) const {
 
 Catalogue Catalogue::from_text(std::string_view text, const std::string& origin) {
   Loader loader(origin);
-  toml_walk::parse(std::string(text), origin,
-                   [&](const toml::table& root) { loader.apply(root); });
+  toml_walk::parse(std::string(text), origin, [&](const toml::table& root) { loader.apply(root); });
   return Catalogue(loader.take());
 }
 

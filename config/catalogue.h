@@ -21,7 +21,7 @@
 namespace iotmap::config {
 
 struct Region {
-  std::string code;     // the provider's region code as it appears in names: "eu-west-1"
+  std::string code;  // the provider's region code as it appears in names: "eu-west-1"
   std::string city;
   std::string country;  // ISO 3166-1 alpha-2
   double latitude = 0;
@@ -44,18 +44,18 @@ struct PatternFilter {
 };
 
 struct Provider {
-  std::string id;    // short and stable: "aws"
-  std::string name;  // display name
+  std::string id;           // short and stable: "aws"
+  std::string name;         // display name
   bool historical = false;  // the service is retired (Google Cloud IoT Core, 2023)
   // RE2 patterns, matched against the whole normalised name (lowercase, trailing dot). A
   // capture group named `region` yields the region code; without one, a label equal to one of
   // `regions` does.
   std::vector<std::string> patterns;
-  std::vector<PatternFilter> filters;      // filters[i] belongs to patterns[i]
-  std::vector<std::string> name_templates; // "iot.{region}.amazonaws.com.", one per region
-  std::vector<std::string> fixed_names;    // "mqtt.googleapis.com."
+  std::vector<PatternFilter> filters;       // filters[i] belongs to patterns[i]
+  std::vector<std::string> name_templates;  // "iot.{region}.amazonaws.com.", one per region
+  std::vector<std::string> fixed_names;     // "mqtt.googleapis.com."
   std::vector<std::string> registrable_domains;
-  std::vector<std::string> docs;           // documentation links
+  std::vector<std::string> docs;  // documentation links
   std::vector<Region> regions;
   std::vector<PortSpec> ports;
   std::vector<uint32_t> asns;  // ASes the provider itself operates (empty: it uses others')
@@ -75,9 +75,9 @@ struct DeviceService {
 
 struct Match {
   enum class Kind { provider, device } kind = Kind::provider;
-  std::string id;      // provider or device-service id
-  std::string name;    // its display name
-  std::string region;  // region code, empty if none
+  std::string id;                       // provider or device-service id
+  std::string name;                     // its display name
+  std::string region;                   // region code, empty if none
   const Region* region_info = nullptr;  // null when the region is unknown or absent
   bool primary = true;  // devices: primary or support domain; always true for providers
   std::string domain;   // devices: the catalogue domain that matched

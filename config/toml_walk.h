@@ -4,6 +4,8 @@
 // rather than a setting that silently does nothing.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <fstream>
 #include <functional>
@@ -13,8 +15,6 @@
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "config/config.h"
 

@@ -29,17 +29,18 @@ std::string label_of(std::string_view sql) {
 Database::Database(std::string path, Options options) : path_(std::move(path)) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!options.create && !fs::exists(path_, ec))
-    throw Error(path_ + ": no such database file");
+  if (!options.create && !fs::exists(path_, ec)) throw Error(path_ + ": no such database file");
   if (options.create) {
     fs::path parent = fs::path(path_).parent_path();
     if (!parent.empty()) fs::create_directories(parent, ec);
-    if (ec) throw Error(path_ + ": cannot create directory " + parent.string() + ": " + ec.message());
+    if (ec)
+      throw Error(path_ + ": cannot create directory " + parent.string() + ": " + ec.message());
   }
   sqlite3* raw = nullptr;
   // NOMUTEX: a connection is used by one thread at a time (see sqlite.h), so SQLite's own
   // per-call locking would only cost time.
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (options.create ? SQLITE_OPEN_CREATE : 0);
+  int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (options.create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path_.c_str(), &raw, flags, nullptr);
   db_.reset(raw);  // owned even when the open failed: SQLite hands back a handle to close
   if (rc != SQLITE_OK) throw error("cannot open database");
@@ -75,8 +76,7 @@ void Database::exec(std::string_view sql) {
 Statement& Database::cached(std::string_view sql) {
   std::string key(sql);
   auto it = cache_.find(key);
-  if (it == cache_.end())
-    it = cache_.emplace(key, std::make_unique<Statement>(*this, sql)).first;
+  if (it == cache_.end()) it = cache_.emplace(key, std::make_unique<Statement>(*this, sql)).first;
   Statement& s = *it->second;
   s.reset();
   s.clear_bindings();

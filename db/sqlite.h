@@ -33,8 +33,8 @@ class Statement;
 class Database {
  public:
   struct Options {
-    bool create = true;             // false: a missing file is an error instead of a new database
-    int busy_timeout_ms = 10'000;   // how long to wait for another process's write lock
+    bool create = true;            // false: a missing file is an error instead of a new database
+    int busy_timeout_ms = 10'000;  // how long to wait for another process's write lock
   };
 
   // Opens (and with Options::create, creates along with its parent directory) the database and

@@ -40,8 +40,7 @@ void Store::replace_ip_verdicts(std::string_view date, std::span<const IpVerdict
               });
 }
 
-void Store::replace_domain_verdicts(std::string_view date,
-                                    std::span<const DomainVerdictRow> rows) {
+void Store::replace_domain_verdicts(std::string_view date, std::span<const DomainVerdictRow> rows) {
   replace_day(db_, "domain_verdicts", date, rows, R"(
       INSERT INTO domain_verdicts(date, provider, domain, verdict, reason, ips_total,
                                   ips_exclusive, run_id)

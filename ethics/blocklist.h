@@ -37,7 +37,9 @@ class Blocklist {
     Prefix prefix;
     std::string origin;
   };
-  void add_entry(const Prefix& p, std::string origin) { entries_.push_back({p, std::move(origin)}); }
+  void add_entry(const Prefix& p, std::string origin) {
+    entries_.push_back({p, std::move(origin)});
+  }
   // Rebuilt after every public add, so that lookups are const and safe from many threads.
   void rebuild();
   const Interval* find(const IpAddress& ip) const;

@@ -16,8 +16,7 @@ std::vector<std::string> scan_preconditions(const config::Config& c) {
   if (e.contact.empty())
     problems.push_back(
         "ethics.contact is not set: a scan needs contact information for the info page");
-  if (c.scan.rate > e.max_rate)
-    problems.push_back("scan.rate exceeds ethics.max_rate");
+  if (c.scan.rate > e.max_rate) problems.push_back("scan.rate exceeds ethics.max_rate");
   return problems;
 }
 

@@ -14,13 +14,13 @@ namespace iotmap::cli {
 // Exit codes are part of the interface: cron and systemd act on them (docs/cli.md).
 enum Exit : int {
   kOk = 0,
-  kFailure = 1,    // the work ran and failed (I/O, database, every resolver dead, ...)
-  kUsage = 2,      // bad command line
-  kConfig = 3,     // configuration file or catalogue invalid
-  kNotBuilt = 4,   // the capability does not exist yet; nothing was done
-  kLocked = 5,     // another instance holds the lock
-  kRefused = 6,    // an ethics precondition is not met (no blocklist, no contact)
-  kPartial = 7,    // finished, but some input was bad or some stage was skipped
+  kFailure = 1,   // the work ran and failed (I/O, database, every resolver dead, ...)
+  kUsage = 2,     // bad command line
+  kConfig = 3,    // configuration file or catalogue invalid
+  kNotBuilt = 4,  // the capability does not exist yet; nothing was done
+  kLocked = 5,    // another instance holds the lock
+  kRefused = 6,   // an ethics precondition is not met (no blocklist, no contact)
+  kPartial = 7,   // finished, but some input was bad or some stage was skipped
 };
 
 // Thrown for a bad command line; main prints it with the command's usage and exits kUsage.

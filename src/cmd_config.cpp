@@ -24,8 +24,8 @@ int run_config(Context& ctx, Args& args) {
     std::printf("\n");
   }
   std::printf("scan: rate %.2f/s, %d in flight, timeout %d ms, blocklist '%s', contact '%s'\n",
-              c.scan.rate, c.scan.max_in_flight, c.scan.timeout_ms,
-              c.ethics.blocklist_file.c_str(), c.ethics.contact.c_str());
+              c.scan.rate, c.scan.max_in_flight, c.scan.timeout_ms, c.ethics.blocklist_file.c_str(),
+              c.ethics.contact.c_str());
   return kOk;
 }
 

@@ -9,9 +9,8 @@
 #include <filesystem>
 #include <limits>
 #include <map>
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "db/store.h"
 #include "src/commands.h"
@@ -32,11 +31,13 @@ struct Counts {
 // seed (so a second merge reuses it), else recorded anew with the source's outcome.
 int64_t target_run(db::Store& src, db::Store& dst, int64_t id, Counts& c) {
   auto rec = src.run(id);
-  if (!rec) throw std::runtime_error("observation of run " + std::to_string(id) + ", which is missing");
+  if (!rec)
+    throw std::runtime_error("observation of run " + std::to_string(id) + ", which is missing");
   std::optional<int64_t> found;
   dst.database()
-      .cached("SELECT id FROM runs WHERE kind = ? AND started_at = ? AND host = ? AND shard = ? "
-              "AND seed IS ? ORDER BY id LIMIT 1")
+      .cached(
+          "SELECT id FROM runs WHERE kind = ? AND started_at = ? AND host = ? AND shard = ? "
+          "AND seed IS ? ORDER BY id LIMIT 1")
       .bind_all(rec->info.kind, rec->info.started_at, rec->info.host, rec->info.shard,
                 rec->info.seed)
       .each([&](db::Statement& s) { found = s.int64(0); });
@@ -50,9 +51,9 @@ int64_t target_run(db::Store& src, db::Store& dst, int64_t id, Counts& c) {
 // Certificates (with their names) first, then the connections, under runs of MAIN.
 void merge_tls(db::Store& src, db::Store& dst, Counts& c) {
   std::vector<std::string> shas;
-  src.database().cached("SELECT sha256 FROM certificates ORDER BY sha256").each([&](db::Statement& s) {
-    shas.push_back(s.text(0));
-  });
+  src.database()
+      .cached("SELECT sha256 FROM certificates ORDER BY sha256")
+      .each([&](db::Statement& s) { shas.push_back(s.text(0)); });
   std::vector<db::CertificateRow> certs;
   for (size_t i = 0; i < shas.size(); ++i) {
     if (auto cert = src.certificate(shas[i])) certs.push_back(std::move(*cert));
@@ -62,9 +63,11 @@ void merge_tls(db::Store& src, db::Store& dst, Counts& c) {
     }
   }
   std::vector<db::CertNameRow> names;
-  src.database().cached("SELECT sha256, name, provider FROM cert_names").each([&](db::Statement& s) {
-    names.push_back({s.text(0), s.text(1), s.text(2)});
-  });
+  src.database()
+      .cached("SELECT sha256, name, provider FROM cert_names")
+      .each([&](db::Statement& s) {
+        names.push_back({s.text(0), s.text(1), s.text(2)});
+      });
   for (size_t i = 0; i < names.size(); i += kBatch)
     dst.add_cert_names(std::span(names).subspan(i, std::min(kBatch, names.size() - i)));
   std::map<int64_t, int64_t> runs;

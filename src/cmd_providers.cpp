@@ -1,8 +1,7 @@
 // iotmap providers [--json]: the catalogue in use (embedded, or `[catalogue] file`).
 #include <cstdio>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "config/catalogue.h"
 #include "src/commands.h"
@@ -13,8 +12,10 @@ namespace {
 // "mqtts/8883", "mqtts/443[x-amzn-mqtt-ca]", "https/443", "coap/5682", "cisco-tcp/9123".
 std::string port_text(const config::PortSpec& p) {
   std::string proto = p.protocol;
-  if (p.tls && (proto == "mqtt" || proto == "amqp" || proto == "coap")) proto += "s";
-  else if (p.tls && proto != "https") proto += "+tls";
+  if (p.tls && (proto == "mqtt" || proto == "amqp" || proto == "coap"))
+    proto += "s";
+  else if (p.tls && proto != "https")
+    proto += "+tls";
   std::string s = proto + "/" + std::to_string(p.port);
   if (!p.alpn.empty()) s += "[" + p.alpn + "]";
   return s;
@@ -40,26 +41,38 @@ nlohmann::json to_json(const config::Catalogue& c) {
   for (const auto& p : c.providers()) {
     auto regions = nlohmann::json::array();
     for (const auto& r : p.regions)
-      regions.push_back({{"code", r.code}, {"city", r.city}, {"country", r.country},
-                         {"latitude", r.latitude}, {"longitude", r.longitude},
+      regions.push_back({{"code", r.code},
+                         {"city", r.city},
+                         {"country", r.country},
+                         {"latitude", r.latitude},
+                         {"longitude", r.longitude},
                          {"approximate", r.approximate}});
     auto patterns = nlohmann::json::array();
     for (size_t i = 0; i < p.patterns.size(); ++i)
-      patterns.push_back({{"regex", p.patterns[i]}, {"require", p.filters[i].require},
+      patterns.push_back({{"regex", p.patterns[i]},
+                          {"require", p.filters[i].require},
                           {"exclude", p.filters[i].exclude}});
-    out["providers"].push_back({{"id", p.id}, {"name", p.name}, {"historical", p.historical},
-                                {"patterns", patterns}, {"name_templates", p.name_templates},
+    out["providers"].push_back({{"id", p.id},
+                                {"name", p.name},
+                                {"historical", p.historical},
+                                {"patterns", patterns},
+                                {"name_templates", p.name_templates},
                                 {"fixed_names", p.fixed_names},
                                 {"registrable_domains", p.registrable_domains},
-                                {"docs", p.docs}, {"regions", regions},
-                                {"ports", ports_json(p.ports)}, {"asns", p.asns}});
+                                {"docs", p.docs},
+                                {"regions", regions},
+                                {"ports", ports_json(p.ports)},
+                                {"asns", p.asns}});
   }
   for (const auto& s : c.services()) {
     auto domains = nlohmann::json::array();
     for (const auto& d : s.domains)
       domains.push_back({{"name", d.name}, {"pattern", d.pattern}, {"primary", d.primary}});
-    out["services"].push_back({{"id", s.id}, {"name", s.name}, {"level", s.level},
-                               {"domains", domains}, {"ports", ports_json(s.ports)}});
+    out["services"].push_back({{"id", s.id},
+                               {"name", s.name},
+                               {"level", s.level},
+                               {"domains", domains},
+                               {"ports", ports_json(s.ports)}});
   }
   return out;
 }
@@ -74,8 +87,8 @@ int run_providers(Context& ctx, Args& args) {
     std::printf("%s\n", to_json(catalogue).dump(2).c_str());
     return kOk;
   }
-  std::printf("%-10s %-28s %4s %4s %-10s %-24s %s\n", "ID", "NAME", "PAT", "REG", "STATUS",
-              "ASNS", "PORTS");
+  std::printf("%-10s %-28s %4s %4s %-10s %-24s %s\n", "ID", "NAME", "PAT", "REG", "STATUS", "ASNS",
+              "PORTS");
   for (const auto& p : catalogue.providers()) {
     std::string asns = join(p.asns, [](uint32_t a) { return std::to_string(a); });
     std::printf("%-10s %-28s %4zu %4zu %-10s %-24s %s\n", p.id.c_str(), p.name.c_str(),

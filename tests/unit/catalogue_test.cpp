@@ -25,8 +25,11 @@
 // child instead: link.aliyuncs.com (the post-filter keeps only "coap" names, so
 // a1b2c3d4e5.coap.cn-shanghai.link.aliyuncs.com) and Censys' cloud.global.fujitsu.com (the
 // catalogue keeps the narrower DNSDB domain, so a1b2c3d4e5.pass.cloud.global.fujitsu.com).
-#include <catch2/catch.hpp>
+#include "config/catalogue.h"
 
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -34,9 +37,6 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <unistd.h>
-
-#include "config/catalogue.h"
 
 using iotmap::config::Catalogue;
 using iotmap::config::ConfigError;
@@ -50,9 +50,12 @@ std::vector<std::string> split_csv(const std::string& line) {
   std::vector<std::string> out(1);
   bool quoted = false;
   for (char c : line) {
-    if (c == '"') quoted = !quoted;
-    else if (c == ',' && !quoted) out.emplace_back();
-    else out.back().push_back(c);
+    if (c == '"')
+      quoted = !quoted;
+    else if (c == ',' && !quoted)
+      out.emplace_back();
+    else
+      out.back().push_back(c);
   }
   return out;
 }
@@ -82,13 +85,22 @@ std::string provider_id(std::string company) {
   std::string c;
   for (char ch : company)
     if (ch != '\'') c.push_back(ch);
-  static const std::map<std::string, std::string> ids = {
-      {"Huawei Technologies", "huawei"}, {"Amazon AWS", "aws"},   {"Alibaba Cloud", "alibaba"},
-      {"Oracle", "oracle"},              {"Baidu", "baidu"},      {"PTC", "ptc"},
-      {"Siemens", "siemens"},            {"Sierra Wireless", "sierra"}, {"Bosch", "bosch"},
-      {"IBM", "ibm"},                    {"SAP", "sap"},          {"Cisco", "cisco"},
-      {"Fujitsu", "fujitsu"},            {"Microsoft", "microsoft"}, {"Google", "google"},
-      {"Tencent Holdings", "tencent"}};
+  static const std::map<std::string, std::string> ids = {{"Huawei Technologies", "huawei"},
+                                                         {"Amazon AWS", "aws"},
+                                                         {"Alibaba Cloud", "alibaba"},
+                                                         {"Oracle", "oracle"},
+                                                         {"Baidu", "baidu"},
+                                                         {"PTC", "ptc"},
+                                                         {"Siemens", "siemens"},
+                                                         {"Sierra Wireless", "sierra"},
+                                                         {"Bosch", "bosch"},
+                                                         {"IBM", "ibm"},
+                                                         {"SAP", "sap"},
+                                                         {"Cisco", "cisco"},
+                                                         {"Fujitsu", "fujitsu"},
+                                                         {"Microsoft", "microsoft"},
+                                                         {"Google", "google"},
+                                                         {"Tencent Holdings", "tencent"}};
   auto it = ids.find(c);
   INFO("company " << company);
   REQUIRE(it != ids.end());
@@ -196,8 +208,8 @@ TEST_CASE("catalogue: the 16 providers of METHOD section 1, each complete", "[ca
     for (const auto& port : p.ports) CHECK(port.port > 0);
   }
   CHECK(ids == std::set<std::string>{"alibaba", "aws", "baidu", "bosch", "cisco", "fujitsu",
-                                      "google", "huawei", "ibm", "microsoft", "oracle", "ptc",
-                                      "sap", "siemens", "sierra", "tencent"});
+                                     "google", "huawei", "ibm", "microsoft", "oracle", "ptc", "sap",
+                                     "siemens", "sierra", "tencent"});
   CHECK(cat.providers().size() == 16);
 
   const auto* aws = cat.provider("aws");
@@ -222,8 +234,7 @@ TEST_CASE("catalogue: the 16 providers of METHOD section 1, each complete", "[ca
     CHECK(services.count(s) == 1);
 }
 
-TEST_CASE("catalogue: every reference name matches its provider, with its region",
-          "[catalogue]") {
+TEST_CASE("catalogue: every reference name matches its provider, with its region", "[catalogue]") {
   auto cat = Catalogue::embedded();
   // Names DNSDB was asked for exactly (no "*."), e.g. Google's shared endpoints.
   std::set<std::string> exact;
@@ -239,18 +250,37 @@ TEST_CASE("catalogue: every reference name matches its provider, with its region
 
 TEST_CASE("catalogue: look-alike names do not match", "[catalogue]") {
   auto cat = Catalogue::embedded();
-  for (const char* name :
-       {"iot.us-east-1.amazonaws.com.attacker.example", "a1.iot.us-east-1.amazonaws.com.evil",
-        "amazonaws.com.evil.example", "a1b2.iot.us-east-1.amazonaws.com.cn.evil",
-        "a1-iot.us-east-1.amazonaws.com", "xazure-devices.net", "azure-devices.net.evil",
-        "evil-azure-devices.net", "hub.azure-devices.net.evil.example", "azure-devices.net",
-        "mqtt.googleapis.com.evil.example", "xmqtt.googleapis.com", "fakeiot.sap",
-        "x.bosch-iot-hub.com.evil", "notbosch-iot-hub.com", "x.tencentdevices.com.cn",
-        "eviltencentdevices.com", "x.iot-mqtts.cn-north-4.myhuaweicloud.com.evil",
-        "x.iot-as-mqtt.cn-shanghai.aliyuncs.com.evil", "devs.tplinkcloud.com.evil",
-        "notdevs.tplinkcloud.com", "command-2.amcrestcloud.com.evil.example",
-        "commandx.amcrestcloud.com", "alexa.amazon.com", "whisk.com", "samsung.whisk.com",
-        "samsungotn.net.evil", "example.com", "pool.ntp.org", "netflix.com", "wikipedia.org"}) {
+  for (const char* name : {"iot.us-east-1.amazonaws.com.attacker.example",
+                           "a1.iot.us-east-1.amazonaws.com.evil",
+                           "amazonaws.com.evil.example",
+                           "a1b2.iot.us-east-1.amazonaws.com.cn.evil",
+                           "a1-iot.us-east-1.amazonaws.com",
+                           "xazure-devices.net",
+                           "azure-devices.net.evil",
+                           "evil-azure-devices.net",
+                           "hub.azure-devices.net.evil.example",
+                           "azure-devices.net",
+                           "mqtt.googleapis.com.evil.example",
+                           "xmqtt.googleapis.com",
+                           "fakeiot.sap",
+                           "x.bosch-iot-hub.com.evil",
+                           "notbosch-iot-hub.com",
+                           "x.tencentdevices.com.cn",
+                           "eviltencentdevices.com",
+                           "x.iot-mqtts.cn-north-4.myhuaweicloud.com.evil",
+                           "x.iot-as-mqtt.cn-shanghai.aliyuncs.com.evil",
+                           "devs.tplinkcloud.com.evil",
+                           "notdevs.tplinkcloud.com",
+                           "command-2.amcrestcloud.com.evil.example",
+                           "commandx.amcrestcloud.com",
+                           "alexa.amazon.com",
+                           "whisk.com",
+                           "samsung.whisk.com",
+                           "samsungotn.net.evil",
+                           "example.com",
+                           "pool.ntp.org",
+                           "netflix.com",
+                           "wikipedia.org"}) {
     INFO(name);
     CHECK_FALSE(cat.match(name));
   }
@@ -364,8 +394,8 @@ TEST_CASE("catalogue: device services", "[catalogue]") {
   CHECK_FALSE(cat.match("command-.amcrestcloud.com"));
   CHECK_FALSE(cat.match("command-2.amcrestcloud2.com"));  // not in the registrable domain
   // Alexa: avs-alexa-*.amazon.com.
-  for (const char* n : {"avs-alexa-na.amazon.com", "avs-alexa-eu.amazon.com",
-                        "avs-alexa-4-na.amazon.com"}) {
+  for (const char* n :
+       {"avs-alexa-na.amazon.com", "avs-alexa-eu.amazon.com", "avs-alexa-4-na.amazon.com"}) {
     INFO(n);
     auto m = dev(n);
     REQUIRE(m);
@@ -384,11 +414,15 @@ TEST_CASE("catalogue: device services", "[catalogue]") {
   m = dev("samsungotn.net");
   REQUIRE(m);
   CHECK(m->id == "samsung");
-  for (auto [n, id] : std::vector<std::pair<const char*, const char*>>{
-           {"devs.tplinkcloud.com", "tplink"}, {"deventry.tplinkcloud.com", "tplink"},
-           {"signal.mydlink.com", "dlink"}, {"signal.auto.mydlink.com", "dlink"},
-           {"api.xbcs.net", "wemo"}, {"nat.xbcs.net", "wemo"}, {"heartbeat.lswf.net", "wemo"},
-           {"ddns.myfoscam.org", "foscam"}}) {
+  for (auto [n, id] :
+       std::vector<std::pair<const char*, const char*>>{{"devs.tplinkcloud.com", "tplink"},
+                                                        {"deventry.tplinkcloud.com", "tplink"},
+                                                        {"signal.mydlink.com", "dlink"},
+                                                        {"signal.auto.mydlink.com", "dlink"},
+                                                        {"api.xbcs.net", "wemo"},
+                                                        {"nat.xbcs.net", "wemo"},
+                                                        {"heartbeat.lswf.net", "wemo"},
+                                                        {"ddns.myfoscam.org", "foscam"}}) {
     INFO(n);
     m = dev(n);
     REQUIRE(m);
@@ -440,12 +474,13 @@ TEST_CASE("catalogue: candidate names", "[catalogue]") {
     CHECK(n.find('{') == std::string::npos);
     CHECK(iotmap::config::normalise_name(n) == n);
   }
-  for (const char* n : {"iot.eu-west-1.amazonaws.com.", "iot.us-gov-west-1.amazonaws.com.",
-                        "iot-mqtts.cn-north-4.myhuaweicloud.com.", "iot-amqps.cn-north-4.myhuaweicloud.com.",
-                        "iot-as-mqtt.cn-shanghai.aliyuncs.com.", "coap.eu-central-1.link.aliyuncs.com.",
-                        "iot.gz.baidubce.com.", "mqtt.googleapis.com.", "eu1.mindsphere.io.",
-                        "iot.internal-pod.europe.oraclecloud.com.", "iot.dv2.oraclecloud.com.",
-                        "devs.tplinkcloud.com.", "command-2.amcrestcloud.com."}) {
+  for (const char* n :
+       {"iot.eu-west-1.amazonaws.com.", "iot.us-gov-west-1.amazonaws.com.",
+        "iot-mqtts.cn-north-4.myhuaweicloud.com.", "iot-amqps.cn-north-4.myhuaweicloud.com.",
+        "iot-as-mqtt.cn-shanghai.aliyuncs.com.", "coap.eu-central-1.link.aliyuncs.com.",
+        "iot.gz.baidubce.com.", "mqtt.googleapis.com.", "eu1.mindsphere.io.",
+        "iot.internal-pod.europe.oraclecloud.com.", "iot.dv2.oraclecloud.com.",
+        "devs.tplinkcloud.com.", "command-2.amcrestcloud.com."}) {
     INFO(n);
     CHECK(set.count(n) == 1);
   }
@@ -537,7 +572,8 @@ TEST_CASE("catalogue: a bad catalogue is an error naming file, line and key", "[
                         "fixed_names = [\"iot.example.org.\"]\n") ==
         "test.toml:8: provider[p].fixed_names: 'iot.example.org.' is under none of the "
         "registrable_domains of p");
-  CHECK(error_of(base + "asns = [0]\n") == "test.toml:7: provider[p].asns: must be between 1 and 4294967295");
+  CHECK(error_of(base + "asns = [0]\n") ==
+        "test.toml:7: provider[p].asns: must be between 1 and 4294967295");
   CHECK(error_of(base + base) == "test.toml:9: provider[p].id: duplicate id 'p'");
   CHECK(error_of(base + "[[service]]\nid = \"s\"\nname = \"S\"\nlevel = \"galaxy\"\n"
                         "domains = [{ name = \"a.example.com\" }]\n") ==
@@ -550,8 +586,9 @@ TEST_CASE("catalogue: a bad catalogue is an error naming file, line and key", "[
         "test.toml:11: service[s].domains.pattern: service s: invalid RE2 pattern 'a(': "
         "missing ): a(");
   CHECK_THAT(error_of("[[provider]\n"), Contains("test.toml:1: "));
-  CHECK(error_of("") == "test.toml:1: provider: the catalogue lists no provider and no device "
-                        "service");
+  CHECK(error_of("") ==
+        "test.toml:1: provider: the catalogue lists no provider and no device "
+        "service");
 }
 
 TEST_CASE("catalogue: matching speed", "[.catalogue-bench]") {
@@ -559,10 +596,18 @@ TEST_CASE("catalogue: matching speed", "[.catalogue-bench]") {
   std::vector<std::string> names;
   for (int i = 0; i < 200000; ++i) {
     switch (i % 4) {
-      case 0: names.push_back("host" + std::to_string(i) + ".example" + std::to_string(i % 97) + ".com"); break;
-      case 1: names.push_back("a" + std::to_string(i) + "-ats.iot.eu-west-1.amazonaws.com"); break;
-      case 2: names.push_back("cdn" + std::to_string(i) + ".static.some-provider.net"); break;
-      default: names.push_back("x" + std::to_string(i) + ".iot-mqtts.cn-north-4.myhuaweicloud.com"); break;
+      case 0:
+        names.push_back("host" + std::to_string(i) + ".example" + std::to_string(i % 97) + ".com");
+        break;
+      case 1:
+        names.push_back("a" + std::to_string(i) + "-ats.iot.eu-west-1.amazonaws.com");
+        break;
+      case 2:
+        names.push_back("cdn" + std::to_string(i) + ".static.some-provider.net");
+        break;
+      default:
+        names.push_back("x" + std::to_string(i) + ".iot-mqtts.cn-north-4.myhuaweicloud.com");
+        break;
     }
   }
   size_t hits = 0;

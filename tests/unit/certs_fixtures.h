@@ -58,7 +58,8 @@ struct Spec {
 inline void add_fields(X509_NAME* name, const Fields& fields) {
   for (const auto& [k, v] : fields)
     if (X509_NAME_add_entry_by_txt(name, k.c_str(), MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(v.c_str()), -1, -1, 0) != 1)
+                                   reinterpret_cast<const unsigned char*>(v.c_str()), -1, -1,
+                                   0) != 1)
       throw std::runtime_error("cannot add " + k);
 }
 
@@ -83,8 +84,8 @@ inline X509Ptr make_x509(const Spec& s, X509* issuer = nullptr, EVP_PKEY* issuer
   ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(s.not_after));
   X509_set_pubkey(x.get(), key);
   add_fields(X509_get_subject_name(x.get()), s.subject);
-  X509_set_issuer_name(x.get(), issuer != nullptr ? X509_get_subject_name(issuer)
-                                                  : X509_get_subject_name(x.get()));
+  X509_set_issuer_name(
+      x.get(), issuer != nullptr ? X509_get_subject_name(issuer) : X509_get_subject_name(x.get()));
   X509* ext_issuer = issuer != nullptr ? issuer : x.get();
   add_ext(x.get(), ext_issuer, NID_subject_key_identifier, "hash");
   if (issuer != nullptr) add_ext(x.get(), ext_issuer, NID_authority_key_identifier, "keyid:always");
@@ -120,7 +121,8 @@ inline iotmap::certs::Certificate make_cert(const Spec& s) { return parsed(make_
 inline std::string pem_of(const std::string& der) {
   std::string b64(4 * ((der.size() + 2) / 3) + 1, '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                          reinterpret_cast<const unsigned char*>(der.data()), static_cast<int>(der.size()));
+                          reinterpret_cast<const unsigned char*>(der.data()),
+                          static_cast<int>(der.size()));
   b64.resize(static_cast<size_t>(n));
   std::string out = "-----BEGIN CERTIFICATE-----\n";
   for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";

@@ -11,7 +11,8 @@ namespace {
 
 // A device-like certificate: issued by a "device CA" key other than its own, so that only the
 // rule's own self-signed test (issuer O) can make it self-signed.
-Certificate issued(const Fields& subject, const Fields& issuer_subject, const std::string& sans = "") {
+Certificate issued(const Fields& subject, const Fields& issuer_subject,
+                   const std::string& sans = "") {
   Spec ca;
   ca.subject = issuer_subject;
   ca.key = ec_key();
@@ -67,9 +68,11 @@ TEST_CASE("Match and Good-Match", "[certs]") {
   }
 }
 
-TEST_CASE("a Dahua device certificate issued by the maker's CA is an IoT device certificate", "[certs]") {
-  Certificate c = issued({{"C", "CN"}, {"O", "Dahua"}, {"CN", "192.168.1.108"}},
-                         {{"C", "CN"}, {"O", "ZheJiang Dahua Technology Co., Ltd."}, {"CN", "Product Root CA"}});
+TEST_CASE("a Dahua device certificate issued by the maker's CA is an IoT device certificate",
+          "[certs]") {
+  Certificate c = issued(
+      {{"C", "CN"}, {"O", "Dahua"}, {"CN", "192.168.1.108"}},
+      {{"C", "CN"}, {"O", "ZheJiang Dahua Technology Co., Ltd."}, {"CN", "Product Root CA"}});
   REQUIRE_FALSE(c.self_signed);
   ManufacturerMatch m = match_manufacturer(c, defaults());
   CHECK(m.candidate);
@@ -82,26 +85,32 @@ TEST_CASE("a Dahua device certificate issued by the maker's CA is an IoT device 
 }
 
 TEST_CASE("Good-Match on the subject O: Praxis is not Axis", "[certs]") {
-  CHECK_FALSE(match_manufacturer(self_signed({{"O", "Praxis GmbH"}, {"CN", "praxis"}}), defaults()).candidate);
-  CHECK_FALSE(match_manufacturer(self_signed({{"O", "Maxis Communications Berhad"}}), defaults()).candidate);
-  auto m = match_manufacturer(self_signed({{"O", "Axis Communications AB"}, {"CN", "axis-accc8e"}}), defaults());
+  CHECK_FALSE(match_manufacturer(self_signed({{"O", "Praxis GmbH"}, {"CN", "praxis"}}), defaults())
+                  .candidate);
+  CHECK_FALSE(match_manufacturer(self_signed({{"O", "Maxis Communications Berhad"}}), defaults())
+                  .candidate);
+  auto m = match_manufacturer(self_signed({{"O", "Axis Communications AB"}, {"CN", "axis-accc8e"}}),
+                              defaults());
   CHECK(m.device);
   CHECK(m.manufacturer == "Axis");
 }
 
 TEST_CASE("a named O that is not the maker's: the key elsewhere does not count", "[certs]") {
-  auto m = match_manufacturer(self_signed({{"O", "Some Integrator Ltd"}, {"CN", "Dahua NVR"}}), defaults());
+  auto m = match_manufacturer(self_signed({{"O", "Some Integrator Ltd"}, {"CN", "Dahua NVR"}}),
+                              defaults());
   CHECK_FALSE(m.candidate);
 }
 
 TEST_CASE("an empty or placeholder O: the key is Good-Matched in OU, CN and SANs", "[certs]") {
-  auto ou = match_manufacturer(self_signed({{"O", "SomeOrganization"}, {"OU", "Hikvision"}}), defaults());
+  auto ou =
+      match_manufacturer(self_signed({{"O", "SomeOrganization"}, {"OU", "Hikvision"}}), defaults());
   CHECK(ou.device);
   CHECK(ou.field == "OU");
   auto cn = match_manufacturer(self_signed({{"CN", "Synology NAS"}}), defaults());
   CHECK(cn.device);
   CHECK(cn.field == "CN");
-  auto san = match_manufacturer(self_signed({{"O", "company"}, {"CN", "IPC"}}, "DNS:qnap-ts453"), defaults());
+  auto san = match_manufacturer(self_signed({{"O", "company"}, {"CN", "IPC"}}, "DNS:qnap-ts453"),
+                                defaults());
   CHECK(san.device);
   CHECK(san.manufacturer == "QNAP");
   CHECK(san.field == "SAN");
@@ -109,11 +118,11 @@ TEST_CASE("an empty or placeholder O: the key is Good-Matched in OU, CN and SANs
 
 TEST_CASE("product keys: Match in O, OU, CN or SANs", "[certs]") {
   Fields tplink_ca{{"O", "TP-Link"}, {"CN", "TP-Link CA"}};
-  auto router = match_manufacturer(issued({{"O", "TP-Link Technologies"}, {"CN", "Archer C7"}}, tplink_ca),
-                                   defaults());
+  auto router = match_manufacturer(
+      issued({{"O", "TP-Link Technologies"}, {"CN", "Archer C7"}}, tplink_ca), defaults());
   CHECK_FALSE(router.candidate);  // TP-Link makes routers too: a product key must show
-  auto cam = match_manufacturer(issued({{"O", "TP-Link Technologies"}, {"CN", "Tapo C200"}}, tplink_ca),
-                                defaults());
+  auto cam = match_manufacturer(
+      issued({{"O", "TP-Link Technologies"}, {"CN", "Tapo C200"}}, tplink_ca), defaults());
   CHECK(cam.device);
   CHECK(cam.product == "Tapo");
   auto nvr = match_manufacturer(issued({{"O", "TP-LINK"}, {"OU", "myNVR"}}, tplink_ca), defaults());
@@ -121,8 +130,8 @@ TEST_CASE("product keys: Match in O, OU, CN or SANs", "[certs]") {
   auto san = match_manufacturer(issued({{"O", "TP-Link"}}, tplink_ca, "DNS:ipc-1234"), defaults());
   CHECK(san.product == "IPC");
   // A sub-brand is a product key: Tyco's American Dynamics.
-  auto tyco = match_manufacturer(self_signed({{"O", "Tyco International"}, {"OU", "American Dynamics"}}),
-                                 defaults());
+  auto tyco = match_manufacturer(
+      self_signed({{"O", "Tyco International"}, {"OU", "American Dynamics"}}), defaults());
   CHECK(tyco.device);
   CHECK(tyco.product == "American Dynamics");
 }
@@ -130,7 +139,8 @@ TEST_CASE("product keys: Match in O, OU, CN or SANs", "[certs]") {
 TEST_CASE("the rule's self-signed condition", "[certs]") {
   Fields subject{{"O", "Hikvision"}, {"OU", "Cameras"}, {"CN", "DS-2CD2142"}};
   SECTION("a public CA's issuer O: a candidate, not a device") {
-    auto m = match_manufacturer(issued(subject, {{"O", "DigiCert Inc"}, {"CN", "DigiCert CA"}}), defaults());
+    auto m = match_manufacturer(issued(subject, {{"O", "DigiCert Inc"}, {"CN", "DigiCert CA"}}),
+                                defaults());
     CHECK(m.candidate);
     CHECK_FALSE(m.self_signed);
     CHECK_FALSE(m.device);
@@ -156,30 +166,39 @@ TEST_CASE("the rule's self-signed condition", "[certs]") {
 
 TEST_CASE("a CN that is a valid public domain name disqualifies", "[certs]") {
   SECTION("a real domain") {
-    auto m = match_manufacturer(self_signed({{"O", "Synology Inc."}, {"CN", "nas.example.com"}}), defaults());
+    auto m = match_manufacturer(self_signed({{"O", "Synology Inc."}, {"CN", "nas.example.com"}}),
+                                defaults());
     CHECK(m.candidate);
     CHECK_FALSE(m.device);
     CHECK(m.public_domain_cn == "nas.example.com");
   }
   SECTION("a wildcard CN under a real domain") {
-    auto m = match_manufacturer(self_signed({{"O", "Synology Inc."}, {"CN", "*.example.com"}}), defaults());
+    auto m = match_manufacturer(self_signed({{"O", "Synology Inc."}, {"CN", "*.example.com"}}),
+                                defaults());
     CHECK(m.public_domain_cn == "*.example.com");
   }
   SECTION("a domain in a SAN only does not") {
-    CHECK(match_manufacturer(self_signed({{"O", "Synology Inc."}, {"CN", "DS918"}}, "DNS:nas.example.com"),
-                             defaults())
+    CHECK(match_manufacturer(
+              self_signed({{"O", "Synology Inc."}, {"CN", "DS918"}}, "DNS:nas.example.com"),
+              defaults())
               .device);
   }
   SECTION("not domains: an IP, a single label, a private suffix") {
     for (const char* cn : {"192.168.1.20", "synology", "diskstation.local", "nas.lan"})
-      CHECK(match_manufacturer(self_signed({{"O", "Synology Inc."}, {"CN", cn}}), defaults()).device);
+      CHECK(
+          match_manufacturer(self_signed({{"O", "Synology Inc."}, {"CN", cn}}), defaults()).device);
   }
   SECTION("dynamic DNS names do not count") {
-    CHECK(match_manufacturer(self_signed({{"O", "Synology Inc."}, {"CN", "home.synology.me"}}), defaults()).device);
-    CHECK(match_manufacturer(self_signed({{"O", "Synology Inc."}, {"CN", "cam.ddns.net"}}), defaults()).device);
+    CHECK(match_manufacturer(self_signed({{"O", "Synology Inc."}, {"CN", "home.synology.me"}}),
+                             defaults())
+              .device);
+    CHECK(match_manufacturer(self_signed({{"O", "Synology Inc."}, {"CN", "cam.ddns.net"}}),
+                             defaults())
+              .device);
   }
   SECTION("www.<maker>.com is a placeholder") {
-    auto m = match_manufacturer(self_signed({{"O", "Amcrest"}, {"CN", "www.amcrest.com"}}), defaults());
+    auto m =
+        match_manufacturer(self_signed({{"O", "Amcrest"}, {"CN", "www.amcrest.com"}}), defaults());
     CHECK(m.device);
     CHECK(match_manufacturer(self_signed({{"O", "Amcrest"}, {"CN", "www.amcrest.net"}}), defaults())
               .public_domain_cn == "www.amcrest.net");
@@ -200,7 +219,8 @@ TEST_CASE("the Foscam rule: WoSign-issued *.myfoscam.org certificates are device
 }
 
 TEST_CASE("a field that is a URL or domain is matched by its domain label only", "[certs]") {
-  KeywordList kw = keywords("[[manufacturer]]\nkey = \"Sharp\"\n[[manufacturer]]\nkey = \"Accedo\"\n");
+  KeywordList kw =
+      keywords("[[manufacturer]]\nkey = \"Sharp\"\n[[manufacturer]]\nkey = \"Accedo\"\n");
   auto m = match_manufacturer(self_signed({{"CN", "*.sharp.accedo.tv"}}), kw);
   CHECK(m.manufacturer == "Accedo");
   CHECK(m.field == "CN");
@@ -236,8 +256,8 @@ TEST_CASE("keyword lists: the default and errors in a file", "[certs]") {
       if (m.key == key) return true;
     return false;
   };
-  for (const char* k : {"Hikvision", "Dahua", "Axis", "Synology", "QNAP", "Ubiquiti", "TP-Link", "D-Link",
-                        "Amcrest", "Foscam"})
+  for (const char* k : {"Hikvision", "Dahua", "Axis", "Synology", "QNAP", "Ubiquiti", "TP-Link",
+                        "D-Link", "Amcrest", "Foscam"})
     CHECK(has(k));
   CHECK_FALSE(kw.placeholder_organizations.empty());
   CHECK_FALSE(kw.ddns_suffixes.empty());
@@ -252,8 +272,10 @@ TEST_CASE("keyword lists: the default and errors in a file", "[certs]") {
   };
   CHECK(error("[[manufacturer]]\nkey = \"A\"\nproduct = [\"x\"]\n") ==
         "kw.toml:3: manufacturer[0].product: unknown key");
-  CHECK(error("\n[[manufacturer]]\nproducts = [\"x\"]\n") == "kw.toml:2: manufacturer[0]: missing key");
-  CHECK(error("ddns_suffixes = \"x\"\n") == "kw.toml:1: ddns_suffixes: expected an array of strings");
+  CHECK(error("\n[[manufacturer]]\nproducts = [\"x\"]\n") ==
+        "kw.toml:2: manufacturer[0]: missing key");
+  CHECK(error("ddns_suffixes = \"x\"\n") ==
+        "kw.toml:1: ddns_suffixes: expected an array of strings");
   CHECK(error("ddns_suffixes = [1]\n") == "kw.toml:1: ddns_suffixes: expected a string");
   CHECK(error("key = \n").starts_with("kw.toml:1: "));
   CHECK(error("colour = 1\n") == "kw.toml:1: colour: unknown key");

@@ -17,7 +17,8 @@ TEST_CASE("names: CNs then DNS SANs, lowercase, de-duplicated, wildcards kept", 
   CHECK(names(c) == Names{"device.example.com", "second.example.org", "*.example.com"});
 }
 
-TEST_CASE("candidate names: FQDN form, a wildcard contributes its parent, only domain names", "[certs]") {
+TEST_CASE("candidate names: FQDN form, a wildcard contributes its parent, only domain names",
+          "[certs]") {
   Spec s;
   s.subject = {{"CN", "192.168.1.108"}};
   s.sans =
@@ -65,7 +66,7 @@ TEST_CASE("registrable domains come from the public suffix list only", "[certs]"
   CHECK(registrable_domain("cam.ddns.net") == "cam.ddns.net");  // ddns.net is a listed suffix
   CHECK_FALSE(registrable_domain("co.uk"));
   CHECK_FALSE(registrable_domain("com"));
-  CHECK_FALSE(registrable_domain("nas.local"));       // not a listed suffix
+  CHECK_FALSE(registrable_domain("nas.local"));  // not a listed suffix
   CHECK_FALSE(registrable_domain("router.invalidtld"));
   CHECK_FALSE(registrable_domain("192.168.1.1"));
   CHECK_FALSE(registrable_domain("dahua"));

@@ -1,8 +1,8 @@
 // Parsing: every field of certificates made here with OpenSSL, and malformed input.
-#include <catch2/catch.hpp>
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -50,7 +50,8 @@ TEST_CASE("an RSA self-signed certificate: every field", "[certs]") {
   CHECK(c.serial == "1234");
   CHECK(c.subject == "CN=device.example.com,OU=Devices,O=Acme,C=US");
   CHECK(c.issuer == c.subject);
-  CHECK(c.subject_fields == Fields{{"C", "US"}, {"O", "Acme"}, {"OU", "Devices"}, {"CN", "device.example.com"}});
+  CHECK(c.subject_fields ==
+        Fields{{"C", "US"}, {"O", "Acme"}, {"OU", "Devices"}, {"CN", "device.example.com"}});
   CHECK(c.issuer_fields == c.subject_fields);
   CHECK(c.common_names == std::vector<std::string>{"device.example.com"});
   CHECK(c.dns_sans == std::vector<std::string>{"device.example.com", "*.api.example.com"});
@@ -110,7 +111,8 @@ TEST_CASE("key types and sizes: EC P-384, RSA 1024, Ed25519", "[certs]") {
   CHECK(ed.self_signed);
 }
 
-TEST_CASE("self-signed means the certificate's own key verifies it, not just equal names", "[certs]") {
+TEST_CASE("self-signed means the certificate's own key verifies it, not just equal names",
+          "[certs]") {
   Spec s;
   s.subject = {{"O", "Same"}, {"CN", "same"}};
   // Issuer DN equals subject DN, but another key signed it.
@@ -141,7 +143,8 @@ TEST_CASE("unicode, escaped and unknown DN fields", "[certs]") {
         "O=Société Générale ✓,C=FR");
 }
 
-TEST_CASE("a BMPString value comes out as UTF-8, and invalid UTF-8 in a DN is an error", "[certs]") {
+TEST_CASE("a BMPString value comes out as UTF-8, and invalid UTF-8 in a DN is an error",
+          "[certs]") {
   X509Ptr x = make_x509(Spec{});
   X509_NAME* name = X509_get_subject_name(x.get());
   const unsigned char bmp[] = {0x00, 'B', 0x00, 0xe9};  // "Bé" in UCS-2
@@ -157,14 +160,16 @@ TEST_CASE("a BMPString value comes out as UTF-8, and invalid UTF-8 in a DN is an
   CHECK_NOTHROW(nlohmann::json(c).dump());
 
   // OpenSSL checks DN strings while decoding: a UTF8String that is not UTF-8 fails the parse.
-  der.replace(der.find("MARKER"), 6, "MA\xff\xfe" "ER");
+  der.replace(der.find("MARKER"), 6,
+              "MA\xff\xfe"
+              "ER");
   CHECK(error_of(parse_der(der)) == "DER: not a certificate: invalid utf8string");
 }
 
 TEST_CASE("validity before 1970 and after 2049 (GeneralizedTime)", "[certs]") {
   Spec s;
-  s.not_before = -86400;           // 1969-12-31
-  s.not_after = 4102444800 + 59;   // 2100-01-01 00:00:59
+  s.not_before = -86400;          // 1969-12-31
+  s.not_after = 4102444800 + 59;  // 2100-01-01 00:00:59
   Certificate c = make_cert(s);
   CHECK(c.not_before == -86400);
   CHECK(c.not_after == 4102444859);
@@ -178,12 +183,15 @@ TEST_CASE("malformed DER is a ParseError that names the problem", "[certs]") {
   CHECK(error_of(parse_der(der + "xyz")) == "DER: trailing 3 bytes after the certificate");
   CHECK(error_of(parse_der(std::string("\x30\x84\xff\xff\xff\xff\x30\x00", 8)))
             .starts_with("DER: not a certificate: "));
-  CHECK(error_of(parse_der(std::string("\x30\x80\x00\x00", 4))).starts_with("DER: not a certificate"));
-  CHECK(error_of(parse_der(std::string(kMaxDerBytes + 1, '\x30'))).find("limit") != std::string::npos);
+  CHECK(error_of(parse_der(std::string("\x30\x80\x00\x00", 4)))
+            .starts_with("DER: not a certificate"));
+  CHECK(error_of(parse_der(std::string(kMaxDerBytes + 1, '\x30'))).find("limit") !=
+        std::string::npos);
   CHECK(error_of(parse_der(std::string(1, '\0'))).starts_with("DER: not a certificate: "));
 }
 
-TEST_CASE("every truncation and every byte flip of a certificate: an error or a certificate", "[certs]") {
+TEST_CASE("every truncation and every byte flip of a certificate: an error or a certificate",
+          "[certs]") {
   Spec s;
   s.sans = "DNS:a.example.com,IP:192.0.2.1";
   std::string der = make_der(s);
@@ -226,7 +234,8 @@ TEST_CASE("PEM bundles", "[certs]") {
   b.key = ec_key();
   std::string da = make_der(a), db = make_der(b);
   std::string bundle = "subject=a\n" + pem_of(da) +
-                       "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" + pem_of(db);
+                       "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" +
+                       pem_of(db);
 
   auto r = parse_pem(bundle);
   REQUIRE(error_of(r).empty());

@@ -1,11 +1,10 @@
 // Certificate names attributed to providers, with the authors' certificate post-filters.
 #include <catch2/catch.hpp>
-
 #include <map>
 
 #include "certs/providers.h"
-#include "config/catalogue.h"
 #include "certs_fixtures.h"
+#include "config/catalogue.h"
 
 using namespace iotmap::certs;
 using namespace certs_test;
@@ -42,7 +41,8 @@ Certificate with_names(const std::string& cn, const std::string& sans) {
 
 TEST_CASE("names go to the matcher in FQDN form, wildcard kept, non-names skipped", "[certs]") {
   std::vector<std::string> seen;
-  Certificate c = with_names("Hub.Azure-Devices.NET", "DNS:*.azure-devices.net,DNS:not a name,IP:192.0.2.1");
+  Certificate c =
+      with_names("Hub.Azure-Devices.NET", "DNS:*.azure-devices.net,DNS:not a name,IP:192.0.2.1");
   auto m = match_names(c, suffix_matcher(&seen));
   CHECK(seen == std::vector<std::string>{"hub.azure-devices.net.", "*.azure-devices.net."});
   REQUIRE(m.size() == 2);
@@ -52,8 +52,9 @@ TEST_CASE("names go to the matcher in FQDN form, wildcard kept, non-names skippe
 }
 
 TEST_CASE("AWS: only '*.iot' names count", "[certs]") {
-  Certificate c = with_names("*.iot.eu-west-1.amazonaws.com",
-                             "DNS:a1b2c3-ats.iot.eu-west-1.amazonaws.com,DNS:*.iot.eu-west-1.amazonaws.com");
+  Certificate c =
+      with_names("*.iot.eu-west-1.amazonaws.com",
+                 "DNS:a1b2c3-ats.iot.eu-west-1.amazonaws.com,DNS:*.iot.eu-west-1.amazonaws.com");
   auto m = match_names(c, suffix_matcher());
   REQUIRE(m.size() == 1);
   CHECK(m[0].name == "*.iot.eu-west-1.amazonaws.com");
@@ -66,12 +67,14 @@ TEST_CASE("SAP drops sapns2, Bosch keeps bosch-iot-hub.com, Siemens keeps three 
   REQUIRE(sap.size() == 1);
   CHECK(sap[0].name == "x.eu10.cp.iot.sap");
 
-  auto bosch = match_names(with_names("mqtt.bosch-iot-hub.com", "DNS:things.bosch-iot-suite.com"), suffix_matcher());
+  auto bosch = match_names(with_names("mqtt.bosch-iot-hub.com", "DNS:things.bosch-iot-suite.com"),
+                           suffix_matcher());
   REQUIRE(bosch.size() == 1);
   CHECK(bosch[0].name == "mqtt.bosch-iot-hub.com");
 
-  auto siemens = match_names(with_names("gateway.eu1.mindsphere.io", "DNS:*.eu2.mindsphere.io,DNS:www.mindsphere.io"),
-                             suffix_matcher());
+  auto siemens = match_names(
+      with_names("gateway.eu1.mindsphere.io", "DNS:*.eu2.mindsphere.io,DNS:www.mindsphere.io"),
+      suffix_matcher());
   REQUIRE(siemens.size() == 2);
   CHECK(siemens[0].name == "gateway.eu1.mindsphere.io");
   CHECK(siemens[1].name == "*.eu2.mindsphere.io");
@@ -93,9 +96,10 @@ TEST_CASE("device-service matches are not filtered, custom filters apply", "[cer
 TEST_CASE("with the embedded catalogue", "[certs]") {
   auto catalogue = iotmap::config::Catalogue::embedded();
   SECTION("AWS IoT's server certificate: the wildcard, with its region") {
-    auto m = match_names(with_names("*.iot.eu-west-1.amazonaws.com",
-                                    "DNS:iot.eu-west-1.amazonaws.com,DNS:*.iot.eu-west-1.amazonaws.com"),
-                         catalogue);
+    auto m =
+        match_names(with_names("*.iot.eu-west-1.amazonaws.com",
+                               "DNS:iot.eu-west-1.amazonaws.com,DNS:*.iot.eu-west-1.amazonaws.com"),
+                    catalogue);
     REQUIRE(m.size() == 1);
     CHECK(m[0].name == "*.iot.eu-west-1.amazonaws.com");
     CHECK(m[0].provider == "aws");
@@ -104,12 +108,14 @@ TEST_CASE("with the embedded catalogue", "[certs]") {
   }
   SECTION("an account endpoint in a certificate is dropped by the AWS filter") {
     CHECK(match_names(with_names("a1b2c3-ats.iot.eu-west-1.amazonaws.com", ""), catalogue).empty());
-    CHECK(match_names(with_names("a1b2c3-ats.iot.eu-west-1.amazonaws.com", ""), catalogue, {}).size() == 1);
+    CHECK(match_names(with_names("a1b2c3-ats.iot.eu-west-1.amazonaws.com", ""), catalogue, {})
+              .size() == 1);
   }
   SECTION("Azure, a look-alike, and a name of no one") {
-    auto m = match_names(with_names("*.azure-devices.net",
-                                    "DNS:xazure-devices.net,DNS:azure-devices.net.evil,DNS:www.example.com"),
-                         catalogue);
+    auto m = match_names(
+        with_names("*.azure-devices.net",
+                   "DNS:xazure-devices.net,DNS:azure-devices.net.evil,DNS:www.example.com"),
+        catalogue);
     REQUIRE(m.size() == 1);
     CHECK(m[0].provider == "microsoft");
   }

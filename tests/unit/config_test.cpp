@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "config/config.h"
+
+#include <catch2/catch.hpp>
 
 using iotmap::config::ConfigError;
 using iotmap::config::load_text;

@@ -1,10 +1,9 @@
 // A full disk: the store must fail with a message naming the file and the cause, and keep
 // every batch it committed before. Needs root to mount a tiny tmpfs.
-#include <catch2/catch.hpp>
-
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstring>
 
@@ -63,7 +62,7 @@ TEST_CASE("a full disk fails with a clear error and keeps what was committed", "
   if (!fs.mounted()) {
     if (geteuid() != 0) {
       WARN("full-disk test skipped: mounting a tmpfs needs root (" << std::strerror(fs.error())
-                                                                  << ")");
+                                                                   << ")");
       return;
     }
     FAIL("cannot mount a tmpfs on " << dir.path() << ": " << std::strerror(fs.error()));

@@ -1,6 +1,5 @@
 // Schema versions and migrations (db/schema.h), through Database and Store.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <set>
 
@@ -35,8 +34,8 @@ TEST_CASE("an empty database migrates to the latest version with every table", "
   auto objects = schema_objects(db);
   for (const char* table :
        {"runs", "vantage_points", "names", "name_sources", "resolutions", "resolution_answers",
-        "pdns", "certificates", "cert_names", "tls_observations", "scan_checkpoints",
-        "ip_verdicts", "domain_verdicts", "hitlist", "footprint", "fetches", "optout"})
+        "pdns", "certificates", "cert_names", "tls_observations", "scan_checkpoints", "ip_verdicts",
+        "domain_verdicts", "hitlist", "footprint", "fetches", "optout"})
     CHECK(objects.count(std::string("table ") + table) == 1);
   CHECK(objects.count("index resolution_answers_ip") == 1);
   CHECK(objects.count("view resolutions_readable") == 1);

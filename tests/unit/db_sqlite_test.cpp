@@ -1,6 +1,5 @@
 // The RAII SQLite layer (db/sqlite.h): connection settings, statements, transactions, errors.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 
 #include "db/sqlite.h"
@@ -52,8 +51,8 @@ TEST_CASE("statements bind by index and name and read every column type", "[db]"
 
   std::vector<std::string> seen;
   Statement(db, "SELECT i, r, s, b, n FROM t ORDER BY i DESC").each([&](Statement& s) {
-    seen.push_back(std::to_string(s.int64(0)) + " " + std::to_string(s.real(1)) + " " +
-                   s.text(2) + " " + std::to_string(s.blob(3).size()) + " " +
+    seen.push_back(std::to_string(s.int64(0)) + " " + std::to_string(s.real(1)) + " " + s.text(2) +
+                   " " + std::to_string(s.blob(3).size()) + " " +
                    (s.is_null(4) ? "null" : std::to_string(*s.optional_int64(4))));
   });
   REQUIRE(seen.size() == 2);
@@ -113,8 +112,8 @@ TEST_CASE("a file that is not SQLite, or a missing one, is an error naming the f
   TempDir dir;
   std::string garbage = dir.file("garbage.db");
   std::ofstream(garbage) << std::string(5000, 'x');
-  CHECK_THROWS_WITH(Database(garbage), Catch::StartsWith(garbage + ": ") &&
-                                           Catch::Contains("file is not a database"));
+  CHECK_THROWS_WITH(Database(garbage),
+                    Catch::StartsWith(garbage + ": ") && Catch::Contains("file is not a database"));
   std::string missing = dir.file("missing.db");
   CHECK_THROWS_WITH(Database(missing, {.create = false}),
                     Catch::StartsWith(missing + ": ") && Catch::Contains("no such database"));

@@ -1,6 +1,5 @@
 // The store (db/store.h): round trips, idempotent writes, constraints, batching.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <ctime>
 
@@ -158,7 +157,8 @@ TEST_CASE("writing the same hour twice adds nothing twice", "[db]") {
   CHECK(store.add_resolutions(rows) == 4);
 
   std::vector<ResolutionRow> back;
-  store.for_each_resolution(kHour, kHour + 3600, [&](const ResolutionRow& r) { back.push_back(r); });
+  store.for_each_resolution(kHour, kHour + 3600,
+                            [&](const ResolutionRow& r) { back.push_back(r); });
   REQUIRE(back.size() == 4);
   const ResolutionRow& a = back[0];
   CHECK(a.name == "mqtt.example.com.");
@@ -292,11 +292,10 @@ TEST_CASE("passive DNS upserts widen the time window", "[db]") {
 TEST_CASE("daily results replace the day, other days stay", "[db]") {
   TempDir dir;
   Store store(dir.file("daily.db"));
-  std::vector<HitlistRow> hits{
-      {"aws", "a.iot.example.com", "192.0.2.1", 8883, "mqtt", "dedicated", "backend", "primary",
-       "dns", 1, 2},
-      {"aws", "a.iot.example.com", "192.0.2.1", 443, "https", "dedicated", "backend", "primary",
-       "dns", 1, 2}};
+  std::vector<HitlistRow> hits{{"aws", "a.iot.example.com", "192.0.2.1", 8883, "mqtt", "dedicated",
+                                "backend", "primary", "dns", 1, 2},
+                               {"aws", "a.iot.example.com", "192.0.2.1", 443, "https", "dedicated",
+                                "backend", "primary", "dns", 1, 2}};
   store.replace_hitlist("2024-05-01", hits);
   store.replace_hitlist("2024-05-02", hits);
   store.replace_hitlist("2024-05-01", std::span(hits).first(1));
@@ -310,13 +309,15 @@ TEST_CASE("daily results replace the day, other days stay", "[db]") {
   CHECK(store.hitlist("2024-05-02").size() == 2);
   CHECK_THROWS_WITH(store.replace_hitlist("May 2", hits), Catch::Contains("not a date"));
 
-  store.replace_ip_verdicts("2024-05-01", std::vector<IpVerdictRow>{
-      {"192.0.2.1", "aws", "dedicated", "dedicated", "", 3, 0, 1, kSourceActiveDns | kSourceTls,
-       "dns,tls", std::nullopt}});
-  store.replace_domain_verdicts("2024-05-01", std::vector<DomainVerdictRow>{
-      {"aws", "a.iot.example.com", "dedicated", "", 1, 1, std::nullopt}});
+  store.replace_ip_verdicts(
+      "2024-05-01",
+      std::vector<IpVerdictRow>{{"192.0.2.1", "aws", "dedicated", "dedicated", "", 3, 0, 1,
+                                 kSourceActiveDns | kSourceTls, "dns,tls", std::nullopt}});
+  store.replace_domain_verdicts(
+      "2024-05-01", std::vector<DomainVerdictRow>{
+                        {"aws", "a.iot.example.com", "dedicated", "", 1, 1, std::nullopt}});
   store.replace_footprint("2024-05-01", std::vector<FootprintRow>{
-      {"aws", 10, 2, 1, 3, 1, "PR", R"({"ases":[16509]})"}});
+                                            {"aws", 10, 2, 1, 3, 1, "PR", R"({"ases":[16509]})"}});
   CHECK(count(store, "ip_verdicts") == 1);
   CHECK(count(store, "domain_verdicts") == 1);
   auto fp = store.footprint("2024-05-01");
@@ -418,7 +419,7 @@ TEST_CASE("a large batch of resolutions is written in one transaction", "[db]") 
 
 TEST_CASE("utc_date and day_start are inverse on UTC days", "[db]") {
   CHECK(utc_date(0) == "1970-01-01");
-  CHECK(utc_date(951782400) == "2000-02-29");       // a leap day
+  CHECK(utc_date(951782400) == "2000-02-29");          // a leap day
   CHECK(utc_date(951782400 + 86399) == "2000-02-29");  // its last second is still that day
   CHECK(utc_date(951782400 + 86400) == "2000-03-01");
   for (const char* d : {"1999-12-31", "2022-02-28", "2024-02-29", "2038-01-19", "2100-03-01"})

@@ -77,8 +77,8 @@ TEST_CASE("a malformed blocklist line is an error naming file and line", "[ethic
 TEST_CASE("the IANA special-purpose ranges are blocked by default", "[ethics]") {
   Blocklist b;
   b.add_special_purpose();
-  for (const char* s : {"10.1.2.3", "127.0.0.1", "192.168.1.1", "192.0.2.1", "224.0.0.1",
-                        "::1", "fe80::1", "2001:db8::1", "fd00::2", "100.64.0.1"})
+  for (const char* s : {"10.1.2.3", "127.0.0.1", "192.168.1.1", "192.0.2.1", "224.0.0.1", "::1",
+                        "fe80::1", "2001:db8::1", "fd00::2", "100.64.0.1"})
     CHECK(b.contains(ip(s)));
   for (const char* s : {"8.8.8.8", "52.94.0.1", "2a05:d018::1", "2600:1f18::1"})
     CHECK_FALSE(b.contains(ip(s)));
