@@ -19,6 +19,23 @@ std::vector<std::string> parse_json_array(const std::string& text) {
   return out;
 }
 
+std::string json_int_array(const std::vector<int64_t>& items) {
+  if (items.empty()) return "[]";
+  std::string out = "[";
+  for (int64_t v : items) out += (out.size() > 1 ? "," : "") + std::to_string(v);
+  return out + "]";
+}
+
+std::vector<int64_t> parse_json_int_array(const std::string& text) {
+  std::vector<int64_t> out;
+  if (text == "[]") return out;
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return out;
+  for (const auto& item : j)
+    if (item.is_number_integer()) out.push_back(item.get<int64_t>());
+  return out;
+}
+
 std::string json_counts(const std::map<std::string, int64_t>& counts) {
   return nlohmann::json(counts).dump();
 }

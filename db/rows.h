@@ -74,6 +74,10 @@ struct ResolutionRow {
   std::optional<double> rtt_ms;
   int64_t resolved_at = 0;
   std::optional<int64_t> run_id;
+  std::string ecs;                  // client subnet echoed by the resolver ("" when none)
+  std::optional<int> ecs_scope;     // its scope prefix length
+  std::vector<int64_t> cname_ttls;  // TTL of each cname_chain link, same order
+  std::string detail;               // for error rows: what happened, in words
 };
 
 // One (ip, name) pair seen in resolutions: the name resolved to the IP, directly or through

@@ -247,6 +247,23 @@ SELECT strftime('%Y-%m-%dT%H', r.hour, 'unixepoch') AS hour, n.name, r.qtype,
        r.min_ttl, r.resolver, r.rtt_ms, r.run_id
 FROM resolutions r JOIN names n ON n.id = r.name_id JOIN vantage_points v ON v.id = r.vantage_id;
 )sql",
+    // Version 2: what a resolution's reply said beyond its answers: the client subnet the
+    // resolver echoed with its scope (RFC 7871), the TTL of each CNAME link, and for error
+    // rows what happened. ADD COLUMN with a constant default rewrites no row.
+    R"sql(
+ALTER TABLE resolutions ADD COLUMN ecs TEXT NOT NULL DEFAULT '';
+ALTER TABLE resolutions ADD COLUMN ecs_scope INTEGER;
+ALTER TABLE resolutions ADD COLUMN cname_ttls TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE resolutions ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+DROP VIEW resolutions_readable;
+CREATE VIEW resolutions_readable AS
+SELECT strftime('%Y-%m-%dT%H', r.hour, 'unixepoch') AS hour, n.name, r.qtype,
+       v.name AS vantage, r.status, r.rcode, r.cname_chain,
+       (SELECT group_concat(a.ip, ' ') FROM resolution_answers a WHERE a.resolution_id = r.id)
+         AS addresses,
+       r.min_ttl, r.resolver, r.rtt_ms, r.run_id, r.ecs, r.ecs_scope, r.cname_ttls, r.detail
+FROM resolutions r JOIN names n ON n.id = r.name_id JOIN vantage_points v ON v.id = r.vantage_id;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

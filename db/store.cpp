@@ -26,6 +26,13 @@ std::string this_host() {
 
 }  // namespace
 
+bool is_normalized_name(std::string_view name) {
+  if (name.size() < 2 || name.back() != '.') return false;
+  for (char c : name)
+    if (c >= 'A' && c <= 'Z') return false;
+  return true;
+}
+
 std::string normalize_name(std::string_view name) {
   if (name.empty() || name == ".") throw Error("empty domain name");
   std::string out;
@@ -166,14 +173,24 @@ void Store::upsert_names(std::span<const NameRow> names) {
         first_seen = min(first_seen, excluded.first_seen),
         last_seen = max(last_seen, excluded.last_seen))");
   const int64_t fallback_time = now();
+  // The ids come back anyway (RETURNING): keeping them spares add_resolutions an index search
+  // per row for the names a run has just imported.
+  std::unordered_map<std::string, int64_t> fresh;
+  fresh.reserve(names.size());
+  std::string normalized;
   for (const NameRow& n : names) {
     int64_t seen = n.seen_at ? n.seen_at : fallback_time;
     int64_t id = 0;
-    name.bind_all(normalize_name(n.name), n.provider, n.region, seen)
-        .each([&](Statement& s) { id = s.int64(0); });
+    normalized = is_normalized_name(n.name) ? n.name : normalize_name(n.name);
+    name.bind_all(normalized, n.provider, n.region, seen).each([&](Statement& s) {
+      id = s.int64(0);
+    });
     if (!n.source.empty()) source.bind_all(id, n.source, seen).run();
+    fresh.emplace(normalized, id);
   }
   tx.commit();
+  name_ids_.reserve(name_ids_.size() + fresh.size());
+  name_ids_.merge(fresh);
 }
 
 std::vector<NameRow> Store::candidate_names() {

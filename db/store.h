@@ -38,7 +38,7 @@ class Store {
 
   // --- runs: one row per invocation of a stage ---
   int64_t begin_run(const RunInfo& run);
-  // status: ok|failed|partial. Throws if no run has this id.
+  // status: ok|failed|partial|interrupted. Throws if no run has this id.
   void finish_run(int64_t id, std::string_view status,
                   const std::map<std::string, int64_t>& counts = {}, std::string_view message = {});
   std::optional<RunRecord> run(int64_t id);
@@ -121,6 +121,8 @@ class Store {
 
 // "Mqtt.Example.COM" -> "mqtt.example.com."; throws db::Error on an empty name.
 std::string normalize_name(std::string_view name);
+// True when normalize_name(name) == name: callers skip the copy for names already normalised.
+bool is_normalized_name(std::string_view name);
 // "192.0.2.1", "2001:DB8::1" -> canonical text; throws db::Error on anything else.
 std::string canonical_ip(std::string_view ip);
 // "YYYY-MM-DD" -> Unix seconds of 00:00 UTC that day; throws db::Error on a malformed date.

@@ -1,4 +1,5 @@
 // The store's DNS tables: our own resolutions (with their answer addresses) and passive DNS.
+#include <algorithm>
 #include <unordered_map>
 
 #include "db/json_text.h"
@@ -9,9 +10,10 @@ namespace iotmap::db {
 size_t Store::add_resolutions(std::span<const ResolutionRow> rows) {
   Transaction tx(db_, "add_resolutions");
   auto& insert = db_.cached(R"(
-      INSERT INTO resolutions(hour, name_id, qtype, vantage_id, status, rcode,
-                                        cname_chain, min_ttl, resolver, rtt_ms, resolved_at, run_id)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      INSERT INTO resolutions(hour, name_id, qtype, vantage_id, status, rcode, cname_chain,
+                              min_ttl, resolver, rtt_ms, resolved_at, run_id, ecs, ecs_scope,
+                              cname_ttls, detail)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT DO NOTHING)");
   auto& answer = db_.cached(
       "INSERT INTO resolution_answers(resolution_id, ip, ttl) VALUES (?, ?, ?) "
@@ -20,15 +22,26 @@ size_t Store::add_resolutions(std::span<const ResolutionRow> rows) {
   std::unordered_map<std::string, int64_t> vantages;
   std::unordered_map<std::string, int64_t> fresh_names;
   size_t added = 0;
+  std::string normalized;
+  std::vector<std::string> chain;
   for (const ResolutionRow& r : rows) {
     auto vp = vantages.find(r.vantage);
     if (vp == vantages.end()) vp = vantages.emplace(r.vantage, vantage_id(r.vantage)).first;
-    std::vector<std::string> chain;
-    chain.reserve(r.cname_chain.size());
-    for (const auto& c : r.cname_chain) chain.push_back(normalize_name(c));
+    // The resolver hands over names already normalised: no copies for those.
+    const bool plain_chain =
+        std::all_of(r.cname_chain.begin(), r.cname_chain.end(),
+                    [](const std::string& c) { return is_normalized_name(c); });
+    if (!plain_chain) {
+      chain.clear();
+      for (const auto& c : r.cname_chain) chain.push_back(normalize_name(c));
+    }
+    const bool plain_name = is_normalized_name(r.name);
+    if (!plain_name) normalized = normalize_name(r.name);
     insert
-        .bind_all(r.hour, name_id(normalize_name(r.name), fresh_names), r.qtype, vp->second, r.status, r.rcode,
-                  json_array(chain), r.min_ttl, r.resolver, r.rtt_ms, r.resolved_at, r.run_id)
+        .bind_all(r.hour, name_id(plain_name ? r.name : normalized, fresh_names), r.qtype,
+                  vp->second, r.status, r.rcode, json_array(plain_chain ? r.cname_chain : chain),
+                  r.min_ttl, r.resolver, r.rtt_ms, r.resolved_at, r.run_id, r.ecs, r.ecs_scope,
+                  json_int_array(r.cname_ttls), r.detail)
         .run();
     // Already stored for this hour: the first final result stands, answers included.
     if (db_.changes() == 0) continue;
@@ -47,7 +60,8 @@ void Store::for_each_resolution(int64_t from, int64_t to,
   // because the order is that of the unique key, which the scan follows without sorting.
   auto& q = db_.cached(R"(
       SELECT r.id, r.hour, n.name, r.qtype, v.name, r.status, r.rcode, r.cname_chain, r.min_ttl,
-             r.resolver, r.rtt_ms, r.resolved_at, r.run_id, a.ip, a.ttl
+             r.resolver, r.rtt_ms, r.resolved_at, r.run_id, a.ip, a.ttl, r.ecs, r.ecs_scope,
+             r.cname_ttls, r.detail
       FROM resolutions r
       JOIN names n ON n.id = r.name_id
       JOIN vantage_points v ON v.id = r.vantage_id
@@ -73,6 +87,10 @@ void Store::for_each_resolution(int64_t from, int64_t to,
       r.rtt_ms = s.optional_real(10);
       r.resolved_at = s.int64(11);
       r.run_id = s.optional_int64(12);
+      r.ecs = s.text(15);
+      if (!s.is_null(16)) r.ecs_scope = static_cast<int>(s.int64(16));
+      r.cname_ttls = parse_json_int_array(s.text(17));
+      r.detail = s.text(18);
       current = std::move(r);
     }
     if (!s.is_null(13)) current->answers.push_back({s.text(13), s.int64(14)});

@@ -214,29 +214,9 @@ SourceResult run_dnsdb(const Source& s, Context& ctx) {
   resolver::PdnsFilter filter;
   filter.from = since;
   filter.rrtypes = s.rrtypes;
-  filter.name = [&](const std::string& n) { return ctx.catalogue.match(n).has_value(); };
-  std::vector<db::PdnsRow> rows;
-  std::map<std::string, int64_t> last_seen;
   std::ifstream in(r.path);
-  auto st = resolver::read_dnsdb(in, r.path, filter, [&](const resolver::PdnsRecord& rec) {
-    rows.push_back({rec.rrname, rec.rrtype, rec.rdata, rec.time_first, rec.time_last, "dnsdb"});
-    last_seen[rec.rrname] = std::max(last_seen[rec.rrname], rec.time_last);
-    if (rows.size() >= 10000) {
-      ctx.store.upsert_pdns(rows);
-      rows.clear();
-    }
-  });
-  ctx.store.upsert_pdns(rows);
-  std::vector<db::NameRow> name_rows;
-  for (const auto& [n, t] : last_seen) {
-    db::NameRow nr{n, "", "", "pdns", t};
-    if (auto m = ctx.catalogue.match(n)) {
-      nr.provider = m->id;
-      nr.region = m->region;
-    }
-    name_rows.push_back(std::move(nr));
-  }
-  ctx.store.upsert_names(name_rows);
+  const resolver::PdnsStats st =
+      resolver::import_pdns(in, r.path, filter, "dnsdb", ctx.catalogue, ctx.store).stats;
   r.counts = {{"queries", queries + lookups},
               {"names", static_cast<int64_t>(names.size())},
               {"lookups", lookups},

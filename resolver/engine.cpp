@@ -69,6 +69,7 @@ struct ResolverState {
 
 struct VantageState {
   config::VantagePoint cfg;
+  std::vector<QueryBuilder> builders;  // one per qtype of the run, in EngineOptions::qtypes order
   std::vector<int> resolvers;
   uint64_t cursor = 0;          // next (name, type) pair not yet started
   std::deque<uint32_t> ready;   // jobs waiting for a resolver (retries, chain follow-ups)
@@ -105,6 +106,7 @@ struct Engine::Impl {
   std::vector<uint32_t> free_jobs;
   using Due = std::pair<Clock::time_point, uint32_t>;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> backoff;
+  std::vector<uint8_t> query;  // reused for every query; ares_send copies it
   const std::vector<std::string>* raw_names = nullptr;
   std::vector<std::string> names;  // normalized; empty string: invalid
   uint64_t pairs_per_vantage = 0;
@@ -112,6 +114,7 @@ struct Engine::Impl {
   RunStats stats;
   bool pumping = false;
   bool pump_again = false;
+  bool stopping = false;
   uint64_t rng_state = 0;
 
   uint16_t next_id() {  // xorshift64*, seeded from the OS
@@ -150,6 +153,7 @@ struct Engine::Impl {
         vs.resolvers.push_back(static_cast<int>(r));
         ++r;
       }
+      for (uint16_t t : options.qtypes) vs.builders.emplace_back(t, vp.client_subnet);
       vs.cfg = std::move(vp);
       vantages.push_back(std::move(vs));
     }
@@ -171,7 +175,9 @@ struct Engine::Impl {
                ARES_OPT_EDNSPSZ | ARES_OPT_SOCK_RCVBUF | ARES_OPT_SOCK_SNDBUF;
     // NOCHECKRESP: hand SERVFAIL/REFUSED to us instead of trying "another server". EDNS: accept
     // UDP replies up to the advertised size. No cache exists in this c-ares, none is wanted.
-    opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH;
+    // STAYOPEN: c-ares 1.18 closes its sockets whenever no query is left in flight, which
+    // happens every time one read drains all replies before the engine sends more.
+    opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH | ARES_FLAG_STAYOPEN;
     opts.timeout = settings.timeout_ms;
     opts.tries = 1;  // retries are the engine's, so that they can move to another resolver
     opts.sock_state_cb = &Impl::on_sock_state;
@@ -318,8 +324,10 @@ struct Engine::Impl {
     const VantageState& vs = vantages[j.vantage];
     // c-ares 1.18 keeps the ID of the buffer given to ares_send and finds the query of a reply
     // by it: every query needs its own random ID (also against spoofed replies).
-    auto q = build_query(j.current, j.qtype, next_id(), vs.cfg.client_subnet);
-    if (!q) {
+    const auto type_index =
+        std::find(options.qtypes.begin(), options.qtypes.end(), j.qtype) - options.qtypes.begin();
+    const QueryBuilder& qb = vs.builders[static_cast<size_t>(type_index)];
+    if (!qb.build(j.current, next_id(), query)) {
       finish_error(j, Status::kInvalidName, "cannot build a query for '" + j.current + "'");
       return;
     }
@@ -332,12 +340,32 @@ struct Engine::Impl {
     ++j.tries;
     ++j.queries;
     j.sent = now;
-    ares_send(r.channel.get(), q->data(), static_cast<int>(q->size()), &Impl::on_reply, &j);
+    ares_send(r.channel.get(), query.data(), static_cast<int>(query.size()), &Impl::on_reply, &j);
+  }
+
+  // Jobs waiting for a query end without a result; the loop ends once nothing is in flight.
+  void stop_sending() {
+    stopping = true;
+    auto drop = [&](uint32_t id) {
+      --vantages[jobs[id].vantage].live_jobs;
+      jobs[id].chain.clear();
+      free_jobs.push_back(id);
+    };
+    for (; !backoff.empty(); backoff.pop()) drop(backoff.top().second);
+    for (auto& vs : vantages)
+      for (; !vs.ready.empty(); vs.ready.pop_front()) drop(vs.ready.front());
+    bool in_flight = false;
+    for (const auto& r : resolvers) in_flight = in_flight || r.in_flight > 0;
+    if (!in_flight) event_base_loopbreak(base.get());
   }
 
   void pump() {
     if (pumping) {
       pump_again = true;
+      return;
+    }
+    if (stopping || (options.stop != nullptr && options.stop->load())) {
+      stop_sending();
       return;
     }
     pumping = true;
@@ -611,6 +639,7 @@ struct Engine::Impl {
     pairs_per_vantage = input.size() * options.qtypes.size();
     total = pairs_per_vantage * vantages.size();
     stats = RunStats{};
+    stopping = false;
     for (auto& vs : vantages) {
       vs.cursor = 0;
       vs.ready.clear();
@@ -626,9 +655,13 @@ struct Engine::Impl {
       timeval tv{0, 10000};
       event_add(tick.get(), &tv);
       pump();
-      if (stats.results < total) event_base_dispatch(base.get());
+      // Stopped before anything was sent: no event would ever break the loop.
+      bool idle_stop = stopping && std::none_of(resolvers.begin(), resolvers.end(),
+                                                [](const auto& r) { return r.in_flight > 0; });
+      if (stats.results < total && !idle_stop) event_base_dispatch(base.get());
       event_del(tick.get());
     }
+    stats.stopped = stopping;
     stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     for (auto& r : resolvers) {
       r.report.down = r.down;

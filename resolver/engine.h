@@ -10,6 +10,7 @@
 // the vantage point's remaining names end as `no_resolver` once the give-up time has passed.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -38,6 +39,7 @@ struct RunStats {
   uint64_t by_status[kStatusCount] = {};
   std::vector<ResolverReport> resolvers;
   double seconds = 0;
+  bool stopped = false;  // EngineOptions::stop was raised: results < name x type x vantage pairs
 };
 
 struct EngineOptions {
@@ -47,6 +49,10 @@ struct EngineOptions {
   int down_after_timeouts = 8;    // consecutive timeouts that mark a resolver down
   int backoff_ms = 100;           // delay before the first retry; doubles per retry
   int give_up_ms = 0;             // 0: 3 x timeout_ms (at least 1 s)
+  // Polled at least every 10 ms (a signal handler may set it). Once set, no query is sent:
+  // queries in flight end with their reply or timeout, and a job that would need another query
+  // (a retry, the next link of a chain) ends without a result, as do the jobs not started.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 class Engine {

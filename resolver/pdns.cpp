@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 
 #include "resolver/wire.h"
 
@@ -153,6 +154,41 @@ PdnsStats read_dnsdb(std::istream& in, const std::string& origin, const PdnsFilt
     }
   }
   return st;
+}
+
+db::NameRow catalogue_name_row(const config::Catalogue& cat, const std::string& name,
+                               const std::string& source, int64_t seen) {
+  db::NameRow row{name, "", "", source, seen};
+  if (auto m = cat.match(name)) {
+    row.provider = m->id;
+    row.region = m->region;
+  }
+  return row;
+}
+
+PdnsImport import_pdns(std::istream& in, const std::string& origin, PdnsFilter filter,
+                       const std::string& source, const config::Catalogue& cat, db::Store& store) {
+  constexpr size_t kBatch = 10000;
+  filter.name = [&](const std::string& n) { return cat.match(n).has_value(); };
+  std::vector<db::PdnsRow> rows;
+  std::map<std::string, int64_t> last_seen;
+  PdnsImport out;
+  out.stats = read_dnsdb(in, origin, filter, [&](const PdnsRecord& r) {
+    rows.push_back({r.rrname, r.rrtype, r.rdata, r.time_first, r.time_last, source});
+    auto& t = last_seen[r.rrname];
+    t = std::max(t, r.time_last);
+    if (rows.size() >= kBatch) {
+      store.upsert_pdns(rows);
+      rows.clear();
+    }
+  });
+  store.upsert_pdns(rows);
+  std::vector<db::NameRow> names;
+  names.reserve(last_seen.size());
+  for (const auto& [name, t] : last_seen) names.push_back(catalogue_name_row(cat, name, "pdns", t));
+  store.upsert_names(names);
+  out.names = names.size();
+  return out;
 }
 
 }  // namespace iotmap::resolver

@@ -14,6 +14,9 @@
 #include <string_view>
 #include <vector>
 
+#include "config/catalogue.h"
+#include "db/store.h"
+
 namespace iotmap::resolver {
 
 struct PdnsRecord {
@@ -49,5 +52,21 @@ bool parse_dnsdb_line(std::string_view line, std::vector<PdnsRecord>& out, std::
 // Reads `in` line by line, calling `on_record` for every kept value.
 PdnsStats read_dnsdb(std::istream& in, const std::string& origin, const PdnsFilter& filter,
                      const std::function<void(const PdnsRecord&)>& on_record);
+
+// A candidate name with the catalogue's provider and region (both "" when it matches none).
+db::NameRow catalogue_name_row(const config::Catalogue& cat, const std::string& name,
+                               const std::string& source, int64_t seen);
+
+struct PdnsImport {
+  PdnsStats stats;
+  size_t names = 0;  // distinct rrnames recorded as candidate names
+};
+
+// Reads a DNSDB stream into the store, as `iotmap resolve --pdns` and `iotmap fetch` both do:
+// records whose rrname matches the catalogue (filter.name is replaced by the catalogue's
+// patterns) go to the pdns table under `source`, and their rrnames become candidate names
+// (source "pdns", last seen = their latest time_last), in batches.
+PdnsImport import_pdns(std::istream& in, const std::string& origin, PdnsFilter filter,
+                       const std::string& source, const config::Catalogue& cat, db::Store& store);
 
 }  // namespace iotmap::resolver

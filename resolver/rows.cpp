@@ -59,31 +59,50 @@ std::string status_label(const Result& r) {
   return "UNKNOWN";
 }
 
-db::ResolutionRow to_row(const Result& r, int64_t hour, std::optional<int64_t> run_id) {
-  db::ResolutionRow row;
+void fill_row(const Result& r, int64_t hour, std::optional<int64_t> run_id,
+              db::ResolutionRow& row) {
+  // Assignments rather than a fresh row: a reused row keeps its strings' buffers.
+  auto store_form = [](std::string& out, const std::string& name) {
+    out.assign(name);
+    out.push_back('.');
+  };
   row.hour = hour;
-  row.name = r.name;
+  store_form(row.name, r.name);
   row.qtype = type_name(r.qtype);
   row.vantage = r.vantage;
   row.status = status_label(r);
-  if (r.rcode >= 0) row.rcode = r.rcode;
-  row.cname_chain.reserve(r.chain.size());
+  row.rcode = r.rcode >= 0 ? std::optional<int>(r.rcode) : std::nullopt;
+  row.cname_chain.resize(r.chain.size());
+  row.cname_ttls.resize(r.chain.size());
   std::optional<int64_t> min_ttl;
   auto lower = [&](int64_t ttl) { min_ttl = min_ttl ? std::min(*min_ttl, ttl) : ttl; };
-  for (const auto& link : r.chain) {
-    row.cname_chain.push_back(link.target);
-    lower(link.ttl);
+  for (size_t i = 0; i < r.chain.size(); ++i) {
+    store_form(row.cname_chain[i], r.chain[i].target);
+    row.cname_ttls[i] = r.chain[i].ttl;
+    lower(r.chain[i].ttl);
   }
-  row.answers.reserve(r.answers.size());
-  for (const auto& a : r.answers) {
-    row.answers.push_back({a.address.str(), a.ttl});
-    lower(a.ttl);
+  row.answers.resize(r.answers.size());
+  for (size_t i = 0; i < r.answers.size(); ++i) {
+    row.answers[i].ip = r.answers[i].address.str();
+    row.answers[i].ttl = r.answers[i].ttl;
+    lower(r.answers[i].ttl);
   }
-  if (!r.answers.empty()) row.min_ttl = min_ttl;
+  row.min_ttl = r.answers.empty() ? std::nullopt : min_ttl;
   row.resolver = r.resolver;
-  if (r.rcode >= 0) row.rtt_ms = r.rtt_ms;
+  row.rtt_ms = r.rcode >= 0 ? std::optional<double>(r.rtt_ms) : std::nullopt;
   row.resolved_at = r.time_us / 1'000'000;
   row.run_id = run_id;
+  if (r.ecs)
+    row.ecs = r.ecs->str();
+  else
+    row.ecs.clear();
+  row.ecs_scope = r.ecs && r.ecs_scope >= 0 ? std::optional<int>(r.ecs_scope) : std::nullopt;
+  row.detail = r.detail;
+}
+
+db::ResolutionRow to_row(const Result& r, int64_t hour, std::optional<int64_t> run_id) {
+  db::ResolutionRow row;
+  fill_row(r, hour, run_id, row);
   return row;
 }
 

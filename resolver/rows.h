@@ -24,6 +24,9 @@ std::optional<int64_t> parse_hour(std::string_view label);
 // CNAME_TOO_LONG, INVALID_NAME, NO_RESOLVER.
 std::string status_label(const Result& r);
 
+// Names in the row are in the store's form (trailing dot), so the store need not copy them.
 db::ResolutionRow to_row(const Result& r, int64_t hour, std::optional<int64_t> run_id);
+// to_row into an existing row, reusing its buffers (the resolve command's batch).
+void fill_row(const Result& r, int64_t hour, std::optional<int64_t> run_id, db::ResolutionRow& row);
 
 }  // namespace iotmap::resolver

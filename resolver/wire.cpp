@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 
 #include "lib/handle.h"
 
@@ -185,6 +186,31 @@ std::optional<std::vector<uint8_t>> build_query(std::string_view name, uint16_t 
   }
   Bytes bytes(raw);
   return std::vector<uint8_t>(raw, raw + size);
+}
+
+QueryBuilder::QueryBuilder(uint16_t qtype, const std::optional<Prefix>& client_subnet) {
+  auto root = build_query(".", qtype, 0, client_subnet);
+  // Header, the root name (one zero byte), then QTYPE and QCLASS at least.
+  if (!root || root->size() < 17 || (*root)[12] != 0)
+    throw std::runtime_error("ldns could not build a query template");
+  header_.assign(root->begin(), root->begin() + 12);
+  tail_.assign(root->begin() + 13, root->end());
+}
+
+bool QueryBuilder::build(const std::string& name, uint16_t id, std::vector<uint8_t>& out) const {
+  ldns_rdf* raw = nullptr;
+  if (name.empty() || ldns_str2rdf_dname(&raw, name.c_str()) != LDNS_STATUS_OK || raw == nullptr)
+    return false;
+  Rdf owner(raw);
+  const size_t n = ldns_rdf_size(owner.get());
+  out.resize(header_.size() + n + tail_.size());
+  uint8_t* p = out.data();
+  std::memcpy(p, header_.data(), header_.size());
+  p[0] = static_cast<uint8_t>(id >> 8);
+  p[1] = static_cast<uint8_t>(id & 0xff);
+  std::memcpy(p + header_.size(), ldns_rdf_data(owner.get()), n);
+  std::memcpy(p + header_.size() + n, tail_.data(), tail_.size());
+  return true;
 }
 
 ParseOutcome parse_reply(std::span<const uint8_t> wire) {

@@ -38,6 +38,22 @@ std::optional<std::vector<uint8_t>> build_query(std::string_view name, uint16_t 
                                                 uint16_t id,
                                                 const std::optional<Prefix>& client_subnet);
 
+// The same bytes as build_query, cheaper per query: ldns builds the query for the root name
+// once (header, EDNS0 and client-subnet option included), and each query only splices in the
+// question name (encoded by ldns) and the ID. The resolver sends one query per name and type,
+// so building and serialising a whole ldns packet each time was most of its user CPU.
+class QueryBuilder {
+ public:
+  // Throws std::runtime_error when ldns cannot build the template.
+  QueryBuilder(uint16_t qtype, const std::optional<Prefix>& client_subnet);
+  // Replaces the content of `out` with the query; false when `name` is not a valid domain name.
+  bool build(const std::string& name, uint16_t id, std::vector<uint8_t>& out) const;
+
+ private:
+  std::vector<uint8_t> header_;  // the 12 header bytes, ID 0
+  std::vector<uint8_t> tail_;    // after the root name: QTYPE, QCLASS and the additional section
+};
+
 struct ParsedRecord {
   std::string owner;  // normalized (lower case, no trailing dot)
   uint16_t type = 0;

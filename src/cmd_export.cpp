@@ -53,17 +53,22 @@ void write_jsonl(std::ostream& out, const db::ResolutionRow& r) {
   j["resolver"] = r.resolver;
   j["rtt_ms"] = r.rtt_ms ? nlohmann::json(*r.rtt_ms) : nlohmann::json(nullptr);
   j["resolved_at"] = r.resolved_at;
+  j["cname_ttls"] = r.cname_ttls;
+  j["ecs"] = r.ecs;
+  j["ecs_scope"] = r.ecs_scope ? nlohmann::json(*r.ecs_scope) : nlohmann::json(nullptr);
+  j["detail"] = r.detail;
   out << j.dump() << '\n';
 }
 
 constexpr const char* kCsvHeader =
     "hour,name,qtype,vantage,status,rcode,cname_chain,answers,ttls,min_ttl,resolver,rtt_ms,"
-    "resolved_at\n";
+    "resolved_at,cname_ttls,ecs,ecs_scope,detail\n";
 
 // Lists inside one CSV field are separated by spaces (names and addresses hold none).
 void write_csv(std::ostream& out, const db::ResolutionRow& r) {
-  std::string chain, ips, ttls;
+  std::string chain, ips, ttls, chain_ttls;
   for (const auto& c : r.cname_chain) chain += (chain.empty() ? "" : " ") + c;
+  for (int64_t t : r.cname_ttls) chain_ttls += (chain_ttls.empty() ? "" : " ") + std::to_string(t);
   for (const auto& a : r.answers) {
     ips += (ips.empty() ? "" : " ") + a.ip;
     ttls += (ttls.empty() ? "" : " ") + std::to_string(a.ttl);
@@ -71,7 +76,9 @@ void write_csv(std::ostream& out, const db::ResolutionRow& r) {
   out << resolver::hour_label(r.hour) << ',' << csv_field(r.name) << ',' << r.qtype << ','
       << csv_field(r.vantage) << ',' << r.status << ',' << opt_text(r.rcode) << ','
       << csv_field(chain) << ',' << ips << ',' << ttls << ',' << opt_text(r.min_ttl) << ','
-      << csv_field(r.resolver) << ',' << opt_text(r.rtt_ms) << ',' << r.resolved_at << '\n';
+      << csv_field(r.resolver) << ',' << opt_text(r.rtt_ms) << ',' << r.resolved_at << ','
+      << chain_ttls << ',' << r.ecs << ',' << opt_text(r.ecs_scope) << ',' << csv_field(r.detail)
+      << '\n';
 }
 
 int export_resolutions(Context& ctx, Args& args) {

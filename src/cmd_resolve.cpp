@@ -17,6 +17,7 @@
 #include "db/store.h"
 #include "lib/lockfile.h"
 #include "lib/progress.h"
+#include "lib/stop_signal.h"
 #include "resolver/engine.h"
 #include "resolver/pdns.h"
 #include "resolver/rows.h"
@@ -48,17 +49,6 @@ std::string trim(const std::string& s) {
   return s.substr(a, b - a + 1);
 }
 
-// Provider and region of a name per the catalogue ("" when it matches none).
-db::NameRow name_row(const config::Catalogue& cat, const std::string& name,
-                     const std::string& source, int64_t seen) {
-  db::NameRow row{name, "", "", source, seen};
-  if (auto m = cat.match(name)) {
-    row.provider = m->id;
-    row.region = m->region;
-  }
-  return row;
-}
-
 struct Gathered {
   std::vector<std::string> names;  // what this run resolves, normalized with trailing dot
   bool bad_input = false;
@@ -85,7 +75,7 @@ Gathered from_arguments(const std::vector<std::string>& args, const config::Cata
     }
     if (!seen.insert(*name).second) return;
     g.names.push_back(*name);
-    rows.push_back(name_row(cat, *name, "cli", now));
+    rows.push_back(resolver::catalogue_name_row(cat, *name, "cli", now));
   };
   for (const auto& a : args) {
     if (a != "-") {
@@ -103,8 +93,8 @@ Gathered from_arguments(const std::vector<std::string>& args, const config::Cata
 
 // Passive DNS files: records of matching names go to the pdns table, their names become
 // candidates (source pdns, last seen = time_last).
-void import_pdns(const std::vector<std::string>& files, const config::Catalogue& cat,
-                 const resolver::PdnsFilter& window, db::Store& store, Gathered& g) {
+void import_pdns_files(const std::vector<std::string>& files, const config::Catalogue& cat,
+                       const resolver::PdnsFilter& window, db::Store& store, Gathered& g) {
   for (const auto& file : files) {
     std::ifstream in(file);
     if (!in) {
@@ -113,25 +103,9 @@ void import_pdns(const std::vector<std::string>& files, const config::Catalogue&
       g.bad_input = true;
       continue;
     }
-    resolver::PdnsFilter filter = window;
-    filter.name = [&](const std::string& n) { return cat.match(n).has_value(); };
-    std::vector<db::PdnsRow> pdns;
-    std::map<std::string, int64_t> last_seen;
     std::string source = file.substr(file.find_last_of('/') + 1);
-    auto flush = [&] {
-      store.upsert_pdns(pdns);
-      pdns.clear();
-    };
-    auto st = resolver::read_dnsdb(in, file, filter, [&](const resolver::PdnsRecord& r) {
-      pdns.push_back({r.rrname, r.rrtype, r.rdata, r.time_first, r.time_last, source});
-      auto& t = last_seen[r.rrname];
-      t = std::max(t, r.time_last);
-      if (pdns.size() >= kBatch) flush();
-    });
-    flush();
-    std::vector<db::NameRow> rows;
-    for (const auto& [name, t] : last_seen) rows.push_back(name_row(cat, name, "pdns", t));
-    store.upsert_names(rows);
+    auto imported = resolver::import_pdns(in, file, window, source, cat, store);
+    const resolver::PdnsStats& st = imported.stats;
     for (const auto& e : st.errors) std::fprintf(stderr, "iotmap resolve: %s; skipped\n", e.c_str());
     if (st.malformed > st.errors.size())
       std::fprintf(stderr, "iotmap resolve: %s: %llu more malformed lines skipped\n",
@@ -143,11 +117,11 @@ void import_pdns(const std::vector<std::string>& files, const config::Catalogue&
                  static_cast<unsigned long long>(st.kept),
                  static_cast<unsigned long long>(st.outside_window),
                  static_cast<unsigned long long>(st.not_matching),
-                 static_cast<unsigned long long>(st.malformed), rows.size());
+                 static_cast<unsigned long long>(st.malformed), imported.names);
     if (st.malformed > 0) g.bad_input = true;
     g.counts["pdns_records"] += static_cast<int64_t>(st.kept);
     g.counts["pdns_malformed"] += static_cast<int64_t>(st.malformed);
-    g.counts["names_pdns"] += static_cast<int64_t>(rows.size());
+    g.counts["names_pdns"] += static_cast<int64_t>(imported.names);
   }
 }
 
@@ -162,7 +136,7 @@ void import_cert_names(const config::Catalogue& cat, db::Store& store, int64_t n
     if (norm && (*norm)[0] != '*' && cat.match(*norm)) names.insert(*norm);
   });
   std::vector<db::NameRow> rows;
-  for (const auto& n : names) rows.push_back(name_row(cat, n, "cert", now));
+  for (const auto& n : names) rows.push_back(resolver::catalogue_name_row(cat, n, "cert", now));
   store.upsert_names(rows);
   g.counts["names_cert"] = static_cast<int64_t>(rows.size());
 }
@@ -173,13 +147,14 @@ Gathered from_sources(const config::Config& cfg, const config::Catalogue& cat, d
   Gathered g;
   if (use_catalogue) {
     std::vector<db::NameRow> rows;
-    for (const auto& n : cat.candidate_names()) rows.push_back(name_row(cat, n, "catalogue", now));
+    for (const auto& n : cat.candidate_names())
+      rows.push_back(resolver::catalogue_name_row(cat, n, "catalogue", now));
     store.upsert_names(rows);
     g.counts["names_catalogue"] = static_cast<int64_t>(rows.size());
   }
   std::vector<std::string> files = cfg.sources.passive_dns;
   files.insert(files.end(), pdns_files.begin(), pdns_files.end());
-  import_pdns(files, cat, window, store, g);
+  import_pdns_files(files, cat, window, store, g);
   import_cert_names(cat, store, now, g);
   for (const auto& row : store.candidate_names()) g.names.push_back(row.name);
   return g;
@@ -275,6 +250,9 @@ int run_resolve(Context& ctx, Args& args) {
   info.vantage = vantage_list;
   info.config = settings_summary(cfg.resolver);
   const int64_t run_id = store.begin_run(info);
+  // From here SIGTERM/SIGINT end the run cleanly: what was resolved is stored, the run is
+  // marked interrupted, and the next run of the same hour asks only for what is missing.
+  StopOnSignal signals;
 
   Gathered g = positional.empty()
                    ? from_sources(cfg, cat, store, now, use_catalogue, pdns_files, window)
@@ -288,34 +266,38 @@ int run_resolve(Context& ctx, Args& args) {
 
   const uint64_t total = names.size() * qtypes.size() * vps.size();
   Progress progress("resolve " + info.covers, total);
-  std::vector<db::ResolutionRow> batch;
-  batch.reserve(kBatch);
-  size_t added = 0, stored = 0;
+  // The rows are reused from batch to batch (fill_row keeps their buffers): no allocation per
+  // result once the first batch is built.
+  std::vector<db::ResolutionRow> batch(kBatch);
+  size_t used = 0, added = 0, stored = 0;
   auto flush = [&] {
-    added += store.add_resolutions(batch);
-    stored += batch.size();
-    batch.clear();
+    added += store.add_resolutions(std::span(batch.data(), used));
+    stored += used;
+    used = 0;
   };
   resolver::EngineOptions opts;
   opts.qtypes = qtypes;
   opts.on_result = [&](const Result& r) {
-    batch.push_back(resolver::to_row(r, hour, run_id));
-    if (batch.size() >= kBatch) flush();
+    resolver::fill_row(r, hour, run_id, batch[used++]);
+    if (used == batch.size()) flush();
     progress.add();
   };
   opts.on_notice = [](const std::string& m) {
     std::fprintf(stderr, "\niotmap resolve: %s\n", m.c_str());
   };
+  opts.stop = &StopOnSignal::flag();
   resolver::RunStats stats;
   try {
     resolver::Engine engine(vps, cfg.resolver, opts);
-    stats = engine.run(names);
+    // A signal during the import: nothing is sent, the run ends as interrupted below.
+    if (!StopOnSignal::raised()) stats = engine.run(names);
     flush();
   } catch (const std::exception& e) {
     store.finish_run(run_id, "failed", g.counts, e.what());
     throw;
   }
   progress.finish();
+  const bool interrupted = StopOnSignal::raised() || stats.stopped;
 
   auto counts = g.counts;
   counts["names"] = static_cast<int64_t>(names.size());
@@ -354,6 +336,16 @@ int run_resolve(Context& ctx, Args& args) {
                    static_cast<unsigned long long>(r.replies),
                    static_cast<unsigned long long>(r.timeouts),
                    static_cast<unsigned long long>(r.errors));
+  }
+  if (interrupted) {
+    std::fprintf(stderr,
+                 "iotmap resolve: stopped by a signal: %zu of %llu rows stored; the next run "
+                 "for %s asks only for the rest\n",
+                 stored, static_cast<unsigned long long>(total), info.covers.c_str());
+    store.finish_run(run_id, "interrupted", counts,
+                     "stopped by a signal after " + std::to_string(stored) + " of " +
+                         std::to_string(total) + " rows");
+    return kFailure;
   }
   bool dead_vantage = false;
   for (const auto& [vp, d] : down) dead_vantage = dead_vantage || (d.first == d.second);

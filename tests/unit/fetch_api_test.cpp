@@ -136,7 +136,7 @@ TEST_CASE("fetch atlas: a group's probe answers merge into one resolution", "[fe
                                      "ihsu-prod-am-001.cloudapp.net. 60 IN A 203.0.113.70"})}}}}});
   row = atlas_row(chain, {1002, hub + ".", "A", "atlas-us"}, std::nullopt, &note);
   REQUIRE(row);
-  CHECK(row->cname_chain == std::vector<std::string>{"ihsu-prod-am-001.cloudapp.net"});
+  CHECK(row->cname_chain == std::vector<std::string>{"ihsu-prod-am-001.cloudapp.net."});
   REQUIRE(row->answers.size() == 1);
   CHECK(row->answers[0].ip == "203.0.113.70");
   json nx = json::array(

@@ -30,7 +30,8 @@ TEST_CASE("rows: hours, status labels and the store row", "[resolver]") {
   auto row = to_row(r, 1795305600, 7);
   CHECK(row.qtype == "AAAA");
   CHECK(row.status == "NOERROR");
-  CHECK(row.cname_chain == std::vector<std::string>{"a.example"});
+  CHECK(row.name == "alias.example.");
+  CHECK(row.cname_chain == std::vector<std::string>{"a.example."});
   REQUIRE(row.answers.size() == 2);
   CHECK(row.answers[1].ip == "2001:db8::2");
   CHECK(row.min_ttl == 50);

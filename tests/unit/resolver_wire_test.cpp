@@ -56,6 +56,25 @@ TEST_CASE("wire: a built query parses back, with EDNS and client subnet", "[reso
   CHECK_FALSE(build_query("a..example", kTypeA, 1, std::nullopt));
 }
 
+TEST_CASE("wire: the query builder gives build_query's bytes", "[resolver]") {
+  for (auto ecs : {std::optional<Prefix>{}, Prefix::parse("198.51.100.0/24"),
+                   Prefix::parse("2001:db8:aa::/48"), Prefix::parse("0.0.0.0/0")}) {
+    for (uint16_t type : {kTypeA, kTypeAaaa}) {
+      QueryBuilder builder(type, ecs);
+      std::vector<uint8_t> out;
+      for (std::string name : {"a.example", "mqtt.iot.eu-west-1.amazonaws.com", "x", "a.b.c.d."}) {
+        INFO(name << " type " << type << " ecs " << (ecs ? ecs->str() : "none"));
+        REQUIRE(builder.build(name, 0xbeef, out));
+        auto expected = build_query(name, type, 0xbeef, ecs);
+        REQUIRE(expected);
+        CHECK(out == *expected);
+      }
+      CHECK_FALSE(builder.build("a..example", 1, out));
+      CHECK_FALSE(builder.build("", 1, out));
+    }
+  }
+}
+
 TEST_CASE("wire: replies that are not DNS are errors, not crashes", "[resolver]") {
   std::vector<uint8_t> empty;
   CHECK_FALSE(parse_reply(empty).reply);
