@@ -162,6 +162,14 @@ std::string normalize_name(std::string_view name) {
   return out;
 }
 
+bool names_a_site(std::string_view name) {
+  if (name.starts_with("*.")) name.remove_prefix(2);
+  const size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos) return false;
+  const std::string_view tld = name.substr(dot + 1);
+  return tld != "invalid" && tld != "localhost";
+}
+
 IpId Dataset::ip(const IpAddress& address) {
   if (ip_slots_.empty())
     rehash(ip_slots_, ips.size(), [&](uint32_t id) { return hash_ip(ips[id]); });
@@ -214,7 +222,7 @@ void Dataset::certificate(Day day, const IpAddress& address, uint16_t port,
     c.fingerprint = std::string(fingerprint);
     for (const auto& n : cert_names) {
       auto norm = normalize_name(n);
-      if (!norm.empty()) c.names.push_back(names.intern(norm));
+      if (names_a_site(norm)) c.names.push_back(names.intern(norm));
     }
     std::sort(c.names.begin(), c.names.end());
     c.names.erase(std::unique(c.names.begin(), c.names.end()), c.names.end());

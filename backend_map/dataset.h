@@ -65,6 +65,11 @@ class StringTable {
 // Lowercase, without a trailing dot: the form every name has inside the backend map.
 std::string normalize_name(std::string_view name);
 bool is_normal_name(std::string_view name);  // normalize_name would return it unchanged
+// False for a certificate name that can name no site: one label ("localhost", "router") or a
+// name under the special-use TLDs .invalid and .localhost (RFC 6761). Servers put these in
+// placeholder certificates (Google's front ends answer without SNI with "invalid2.invalid"),
+// so they are no evidence of another organisation on the address. Takes a normal name.
+bool names_a_site(std::string_view name);
 
 struct Observation {
   Day day = 0;
@@ -132,8 +137,9 @@ struct Dataset {
   // chain names must be observed on the IP this way to bring other aliases of a CDN name in.
   void resolution(Day day, const IpAddress& ip, std::string_view name,
                   const std::vector<std::string>& chain, Source source);
-  // Records a certificate (once per fingerprint) and its sighting. Its names also become
-  // observations of source kCertificate on that IP and day.
+  // Records a certificate (once per fingerprint) and its sighting. Its names that can name a
+  // site (names_a_site) become the certificate's names and observations of source
+  // kCertificate on that IP and day.
   void certificate(Day day, const IpAddress& ip, uint16_t port, std::string_view fingerprint,
                    const std::vector<std::string>& cert_names);
   void service(Day day, const IpAddress& ip, uint16_t port, std::string_view protocol, bool ok);

@@ -400,6 +400,46 @@ TEST_CASE("certificate names of other organisations make an IP shared under the 
   CHECK(loose.ip_providers[loose.find(0, kDay)->providers_begin].not_matching == 1);
 }
 
+TEST_CASE("placeholder certificate names name no site and do not make an IP shared",
+          "[backend_map]") {
+  // The lab's Google address: only mqtt.googleapis.com resolves there; without SNI the server
+  // shows Google's placeholder certificate for invalid2.invalid (RFC 6761's .invalid), with
+  // SNI its own. An appliance's default "localhost" certificate is no site either.
+  Dataset d;
+  d.observe(kDay, ip("198.51.100.200"), "mqtt.googleapis.com", kActiveDns);
+  d.certificate(kDay, ip("198.51.100.200"), 443, "no-sni",
+                {"invalid2.invalid", "INVALID2.invalid."});
+  d.certificate(kDay, ip("198.51.100.200"), 443, "sni",
+                {"mqtt.googleapis.com", "mqtt-tls.googleapis.com"});
+  d.certificate(kDay, ip("198.51.100.200"), 8443, "default",
+                {"localhost", "x.localhost", "router"});
+  auto google = [](std::string_view name) -> NameMatch {
+    if (name == "mqtt.googleapis.com") return {0, -1};
+    return {};
+  };
+  // googleapis.com is a public suffix (PSL private section): mqtt-tls.googleapis.com is the
+  // provider's own only through the catalogue's registrable domains, as in the lab.
+  std::vector<Provider> providers(1);
+  providers[0].registrable_domains = {"googleapis.com"};
+  ClassifyOptions o;
+  o.providers = &providers;
+  auto c = classify(d, google, kDay, kDay, o);
+  const IpDay* r = c.find(0, kDay);
+  REQUIRE(r != nullptr);
+  CHECK(r->exclusive == Verdict::kDedicated);
+  CHECK(r->registrable_domains == 1);
+  CHECK(c.ip_providers[r->providers_begin].threshold == Verdict::kDedicated);
+  CHECK(verdict_of(c, d, "mqtt.googleapis.com").exclusive == Verdict::kDedicated);
+  CHECK(d.find_name("invalid2.invalid") == kNone);
+  CHECK(d.find_name("localhost") == kNone);
+
+  CHECK_FALSE(names_a_site("invalid2.invalid"));
+  CHECK_FALSE(names_a_site("*.invalid"));
+  CHECK_FALSE(names_a_site("localhost"));
+  CHECK(names_a_site("www.shop-alpha.test"));  // .test stands for real sites in the lab
+  CHECK(names_a_site("*.cdn.example"));
+}
+
 TEST_CASE("classification on several threads equals the sequential one", "[backend_map]") {
   Dataset d;
   for (int day = 0; day < 5; ++day) {
