@@ -253,7 +253,18 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
 
     f.prefixes_v4 = uint32_t(count_distinct(v4_24));
     f.prefixes_v6 = uint32_t(count_distinct(v6_56));
-    f.announced_prefixes = uint32_t(count_distinct(announced));
+    std::sort(announced.begin(), announced.end());
+    for (size_t a = 0; a < announced.size();) {
+      size_t b = a;
+      while (b < announced.size() && announced[b] == announced[a]) ++b;
+      auto origins = in.pfx2as->origins(*announced[a]);
+      f.prefixes.push_back(
+          {announced[a]->prefix, {origins.begin(), origins.end()}, uint32_t(b - a)});
+      a = b;
+    }
+    f.announced_prefixes = uint32_t(f.prefixes.size());
+    std::stable_sort(f.prefixes.begin(), f.prefixes.end(),
+                     [](const PrefixCount& x, const PrefixCount& y) { return x.ips > y.ips; });
     for (auto [asn, n] : as_ips) {
       AsCount a;
       a.asn = asn;

@@ -46,6 +46,12 @@ struct AsCount {
   bool own = false;  // one of the provider's own ASes (catalogue)
 };
 
+struct PrefixCount {
+  Prefix prefix;                  // the pfx2as entry the IPs matched longest
+  std::vector<uint32_t> origins;  // its origin ASes (several for MOAS and AS sets)
+  uint32_t ips = 0;
+};
+
 struct LocationCount {
   Location location;
   uint32_t ips = 0;
@@ -88,6 +94,7 @@ struct ProviderFootprint {
   uint32_t prefixes_v4 = 0;                         // distinct IPv4 /24s
   uint32_t prefixes_v6 = 0;                         // distinct IPv6 /56s
   uint32_t announced_prefixes = 0;                  // distinct pfx2as prefixes
+  std::vector<PrefixCount> prefixes;                // those prefixes, most IPs first
   uint32_t unrouted = 0;                            // IPs with no pfx2as match
   std::string strategy;                             // DI | PR | DI+PR | "" (nothing announced)
   uint32_t di_ips = 0, pr_ips = 0;

@@ -80,6 +80,9 @@ ojson footprint_object(const std::vector<Provider>& providers, const ProviderFoo
   j["prefixes_v4_24"] = f.prefixes_v4;
   j["prefixes_v6_56"] = f.prefixes_v6;
   j["announced_prefixes"] = f.announced_prefixes;
+  j["prefixes"] = ojson::array();
+  for (const auto& p : f.prefixes)
+    j["prefixes"].push_back({{"prefix", p.prefix.str()}, {"origins", p.origins}, {"ips", p.ips}});
   j["unrouted_ips"] = f.unrouted;
   j["strategy"] = f.strategy;
   j["di_ips"] = f.di_ips;
@@ -280,7 +283,7 @@ std::string source_chart_svg(const std::vector<Provider>& providers, const Footp
     int x = label_w + k * 120;
     s += "<rect x=\"" + std::to_string(x) + "\" y=\"8\" width=\"12\" height=\"12\" fill=\"" +
          kSourceColors[k] + "\"/>";
-    s += "<text x=\"" + std::to_string(x + 16) + "\" y=\"18\" font-size=\"11\">" + kSourceNames[k] +
+    s += "<text x=\"" + std::to_string(x + 16) + "\" y=\"18\" font-size=\"12\">" + kSourceNames[k] +
          "</text>\n";
   }
   int y = top;
@@ -311,7 +314,7 @@ std::string source_chart_svg(const std::vector<Provider>& providers, const Footp
         x += w;
       }
       s += "<text x=\"" + std::to_string(label_w + bar_w + 6) + "\" y=\"" +
-           std::to_string(by + bar_h - 3) + "\" font-size=\"11\">" + (fam ? "v6 " : "v4 ") +
+           std::to_string(by + bar_h - 2) + "\" font-size=\"12\">" + (fam ? "v6 " : "v4 ") +
            std::to_string(c.total()) + "</text>\n";
     }
     y += row_h;
@@ -322,10 +325,11 @@ std::string source_chart_svg(const std::vector<Provider>& providers, const Footp
 std::string stability_chart_svg(const std::vector<Provider>& providers, const Footprint& fp) {
   const char* colors[] = {"#59a14f", "#e15759", "#4e79a7"};
   const char* labels[] = {"in both", "new", "gone"};
-  const int label_w = 190, bar_h = 10, gap = 12, top = 34, plot_w = 460;
+  // 12px text on 14px bars 4px apart: 10px labels 2px apart were hard to read on a laptop.
+  const int label_w = 190, bar_h = 14, step = bar_h + 4, gap = 14, top = 34, plot_w = 460;
   size_t days = 0;
   for (const auto& f : fp.providers) days = std::max(days, f.stability.size());
-  const int row_h = int(std::max<size_t>(days, 1)) * (bar_h + 2) + gap;
+  const int row_h = int(std::max<size_t>(days, 1)) * step + gap;
   const int height = top + int(fp.providers.size()) * row_h + 10;
   const int width = label_w + plot_w + 120;
   std::string s =
@@ -339,7 +343,7 @@ std::string stability_chart_svg(const std::vector<Provider>& providers, const Fo
     int x = label_w + k * 110;
     s += "<rect x=\"" + std::to_string(x) + "\" y=\"8\" width=\"12\" height=\"12\" fill=\"" +
          colors[k] + "\"/>";
-    s += "<text x=\"" + std::to_string(x + 16) + "\" y=\"18\" font-size=\"11\">" + labels[k] +
+    s += "<text x=\"" + std::to_string(x + 16) + "\" y=\"18\" font-size=\"12\">" + labels[k] +
          "</text>\n";
   }
   int y = top;
@@ -365,10 +369,10 @@ std::string stability_chart_svg(const std::vector<Provider>& providers, const Fo
         x += w;
       }
       s += "<text x=\"" + std::to_string(label_w + plot_w + 6) + "\" y=\"" +
-           std::to_string(by + bar_h - 1) + "\" font-size=\"10\">" + day_str(p.day).substr(5) +
+           std::to_string(by + bar_h - 2) + "\" font-size=\"12\">" + day_str(p.day).substr(5) +
            " " + std::to_string(p.both) + "/" + std::to_string(p.added) + "/" +
            std::to_string(p.gone) + "</text>\n";
-      by += bar_h + 2;
+      by += step;
     }
     y += row_h;
   }

@@ -1,6 +1,7 @@
 // Footprint per provider: ASes, prefixes, strategy, locations, ports, sources, stability,
 // validation against published ranges and blocklist overlap.
 #include <catch2/catch.hpp>
+#include <set>
 #include <sstream>
 
 #include "backend_map/footprint.h"
@@ -101,6 +102,17 @@ TEST_CASE("footprint of the lab's providers", "[backend_map]") {
   CHECK(aws.ases[0].name == "Lab Amazon");
   CHECK(aws.ases[1].asn == 64501);
   CHECK_FALSE(aws.ases[1].own);
+  // The announced prefixes themselves: .10-.12 in 198.51.100.0/26, the v6 address in the /48,
+  // the edge in the CDN's /26.
+  REQUIRE(aws.prefixes.size() == 3);
+  CHECK(aws.announced_prefixes == 3);
+  CHECK(aws.prefixes[0].prefix.str() == "198.51.100.0/26");
+  CHECK(aws.prefixes[0].ips == 3);
+  CHECK(aws.prefixes[0].origins == std::vector<uint32_t>{64497});
+  CHECK(aws.prefixes[1].ips == 1);
+  CHECK(aws.prefixes[2].ips == 1);
+  std::set<std::string> others{aws.prefixes[1].prefix.str(), aws.prefixes[2].prefix.str()};
+  CHECK(others == std::set<std::string>{"203.0.113.192/26", "2001:db8:a5::/48"});
   CHECK(aws.strategy == "DI+PR");
   CHECK(aws.di_ips == 4);
   CHECK(aws.pr_ips == 1);
