@@ -2,7 +2,9 @@
 // without and with SNI; mosquitto as MQTT on 8883 and 1883, RabbitMQ as AMQP, nginx as HTTPS,
 // the CDN's many-names certificate; and the fault addresses: a silent, a trickling and a
 // garbage server (run by this test inside the namespace) end at the deadline or at once, a
-// blocklisted address sees no connection, and the rest finishes on time.
+// blocklisted address sees no connection, and the rest finishes on time. Then --grab-only's
+// certificate-only handshakes against the same endpoints and the TLS variants (TLS 1.3 only,
+// TLS 1.2 only, client certificate required), compared with full handshakes.
 //
 // Everything that touches a lab address runs inside the namespace: iotmap through
 // `ip netns exec`, the fault servers on sockets made by a thread that entered it.
@@ -16,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -55,7 +58,65 @@ std::string quote(const std::string& s) { return "'" + s + "'"; }
 struct Grab {
   json j;
   const json& leaf() const { return j["tls"]["leaf"]; }
+  std::vector<std::string> chain() const {
+    std::vector<std::string> out;
+    if (j["tls"].is_object())
+      for (const auto& c : j["tls"]["chain"]) out.push_back(c["sha256"]);
+    return out;
+  }
 };
+
+struct ScanOutput {
+  int rc = -1;
+  std::string err;
+  std::map<std::string, Grab> grabs;  // "ip port sni"
+  double seconds = 0;
+
+  const Grab& at(const std::string& ip, int port, const std::string& sni = "") const {
+    auto it = grabs.find(ip + " " + std::to_string(port) + " " + sni);
+    static const Grab none{
+        json::object({{"status", "missing"}, {"tls", nullptr}, {"app", nullptr}})};
+    if (it == grabs.end()) {
+      FAIL_CHECK("no grab of " << ip << " " << port << " '" << sni << "'");
+      return none;
+    }
+    return it->second;
+  }
+};
+
+// `iotmap scan` inside the namespace with the directory's iotmap.toml and targets.txt, jsonl out.
+ScanOutput scan_in_lab(const std::string& ns, const TempDir& d, const std::string& db,
+                       const std::string& args) {
+  ScanOutput o;
+  std::string cmd = "ip netns exec " + quote(ns) + " " + quote(IOTMAP_BINARY) + " --config " +
+                    quote(d.file("iotmap.toml")) + " --db " + quote(d.file(db)) + " scan " +
+                    quote(d.file("targets.txt")) + " " + args + " --output jsonl >" +
+                    quote(d.file("out.jsonl")) + " 2>" + quote(d.file("err.txt"));
+  auto t0 = std::chrono::steady_clock::now();
+  int rc = std::system(cmd.c_str());
+  o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  o.rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  std::ifstream err_in(d.file("err.txt"));
+  o.err.assign(std::istreambuf_iterator<char>(err_in), std::istreambuf_iterator<char>());
+  std::ifstream out(d.file("out.jsonl"));
+  for (std::string line; std::getline(out, line);) {
+    Grab g{json::parse(line)};
+    o.grabs[g.j["ip"].get<std::string>() + " " + std::to_string(g.j["port"].get<int>()) + " " +
+            g.j["sni"].get<std::string>()] = g;
+  }
+  return o;
+}
+
+void write_config(const TempDir& d, const std::string& scan_settings,
+                  const std::vector<std::string>& blocked) {
+  std::ofstream b(d.file("blocklist.txt"));
+  for (const auto& s : blocked) b << s << (s.find(':') != std::string::npos ? "/128\n" : "/32\n");
+  std::ofstream c(d.file("iotmap.toml"));
+  c << "[scan]\n" << scan_settings << "per_ip_spacing_ms = 0\nper_prefix_spacing_ms = 0\n"
+    << "[ethics]\n# the lab's documentation prefixes are IANA special-purpose: an explicit override\n"
+    << "default_blocklist = false\nblocklist_file = \"" << d.file("blocklist.txt")
+    << "\"\ncontact = \"lab-test@example.org\"\n";
+}
 
 }  // namespace
 
@@ -104,50 +165,19 @@ TEST_CASE("lab: scan collects every endpoint's certificates and confirms MQTT, A
       for (const auto& n : ns_names) t << "," << n;
       t << "\n";
     }
-    std::ofstream b(d.file("blocklist.txt"));
-    for (const auto& a : f["blocked"]["addresses"]) {
-      std::string s = a.get<std::string>();
-      b << s << (s.find(':') != std::string::npos ? "/128\n" : "/32\n");
-    }
   }
+  std::vector<std::string> blocked;
+  for (const auto& a : f["blocked"]["addresses"]) blocked.push_back(a.get<std::string>());
   const int deadline_ms = 2000;
-  {
-    std::ofstream c(d.file("iotmap.toml"));
-    c << "[scan]\nrate = 1000\nmax_in_flight = 200\ntimeout_ms = " << deadline_ms
-      << "\nper_ip_spacing_ms = 0\nper_prefix_spacing_ms = 0\n"
-      << "[ethics]\n# the lab's documentation prefixes are IANA special-purpose: an explicit override\n"
-      << "default_blocklist = false\nblocklist_file = \"" << d.file("blocklist.txt")
-      << "\"\ncontact = \"lab-test@example.org\"\n";
-  }
-  std::string cmd = "ip netns exec " + quote(ns) + " " + quote(IOTMAP_BINARY) + " --config " +
-                    quote(d.file("iotmap.toml")) + " --db " + quote(d.file("lab.db")) + " scan " +
-                    quote(d.file("targets.txt")) +
-                    " --ports 443,1883,5671,8883 --output jsonl >" + quote(d.file("out.jsonl")) +
-                    " 2>" + quote(d.file("err.txt"));
-  auto t0 = std::chrono::steady_clock::now();
-  int rc = std::system(cmd.c_str());
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::ifstream err_in(d.file("err.txt"));
-  std::string err((std::istreambuf_iterator<char>(err_in)), std::istreambuf_iterator<char>());
-  INFO(err);
-  REQUIRE(WIFEXITED(rc));
-  REQUIRE(WEXITSTATUS(rc) == 0);
-
-  std::map<std::string, Grab> grabs;  // "ip port sni"
-  std::ifstream out(d.file("out.jsonl"));
-  for (std::string line; std::getline(out, line);) {
-    Grab g{json::parse(line)};
-    grabs[g.j["ip"].get<std::string>() + " " + std::to_string(g.j["port"].get<int>()) + " " +
-          g.j["sni"].get<std::string>()] = g;
-  }
+  write_config(d, "rate = 1000\nmax_in_flight = 200\ntimeout_ms = " + std::to_string(deadline_ms) + "\n",
+               blocked);
+  ScanOutput scan = scan_in_lab(ns, d, "lab.db", "--ports 443,1883,5671,8883");
+  INFO(scan.err);
+  REQUIRE(scan.rc == 0);
+  const double seconds = scan.seconds;
+  const auto& grabs = scan.grabs;
   auto at = [&](const std::string& ip, int port, const std::string& sni = "") -> const Grab& {
-    auto it = grabs.find(ip + " " + std::to_string(port) + " " + sni);
-    static const Grab none{json::object({{"status", "missing"}, {"tls", nullptr}, {"app", nullptr}})};
-    if (it == grabs.end()) {
-      FAIL_CHECK("no grab of " << ip << " " << port << " '" << sni << "'");
-      return none;
-    }
-    return it->second;
+    return scan.at(ip, port, sni);
   };
 
   // The whole scan is over shortly after one deadline although three servers never finish.
@@ -242,4 +272,112 @@ TEST_CASE("lab: scan collects every endpoint's certificates and confirms MQTT, A
   CHECK(run->counts["blocked"] > 0);
   servers.clear();
   ::close(ns_fd);
+}
+
+TEST_CASE("lab: --grab-only stops every handshake after the certificates and collects the same "
+          "chains as full handshakes, TLS 1.3-only, TLS 1.2-only and client-cert servers included",
+          "[lab][scanner]") {
+  const json l = lab();
+  const std::string ns = ns_name(l);
+  REQUIRE(::access(("/var/run/netns/" + ns).c_str(), F_OK) == 0);  // the lab is up
+
+  // Every TLS endpoint with every name it has a certificate for, and the TLS variants.
+  std::map<std::string, std::set<std::string>> names;
+  for (const auto& e : l["endpoints"]) {
+    if (!e["tls"].get<bool>()) continue;
+    auto& n = names[e["address"].get<std::string>()];
+    for (const auto& [name, cert] : e["certificates"]["sni"].items()) n.insert(name);
+  }
+  const json& variants = l["tls_variants"];
+  for (const char* v : {"tls13_only", "tls12_only", "client_cert_required"})
+    for (const auto& a : variants[v]["addresses"]) {
+      auto& n = names[a.get<std::string>()];
+      if (variants[v].contains("sni")) n.insert(variants[v]["sni"].get<std::string>());
+    }
+  TempDir d;
+  {
+    std::ofstream t(d.file("targets.txt"));
+    for (const auto& [addr, addr_names] : names) {
+      t << addr;
+      for (const auto& n : addr_names) t << "," << n;
+      t << "\n";
+    }
+  }
+  write_config(d, "rate = 1000\nmax_in_flight = 100\ntimeout_ms = 3000\n", {"192.0.2.203"});
+  ScanOutput cut = scan_in_lab(ns, d, "cut.db", "--ports 443,5671,8883 --grab-only");
+  INFO(cut.err);
+  REQUIRE(cut.rc == 0);
+  ScanOutput full = scan_in_lab(ns, d, "full.db", "--ports 443,5671,8883 --grab-only --tls-mode full");
+  INFO(full.err);
+  REQUIRE(full.rc == 0);
+  REQUIRE(cut.grabs.size() == full.grabs.size());
+
+  // The same chain as a complete handshake, leaf and CA, stopped on purpose.
+  auto same_chain = [&](const std::string& ip, int port, const std::string& sni) -> const Grab& {
+    INFO(ip << ":" << port << " '" << sni << "'");
+    const Grab& g = cut.at(ip, port, sni);
+    INFO(g.j.dump());
+    CHECK(g.j["status"] == "cert_only");
+    CHECK(g.j["phase"] == "done");
+    CHECK_FALSE(g.j["tls"]["cipher"].get<std::string>().empty());
+    CHECK(g.chain().size() == 2);
+    CHECK(g.chain() == full.at(ip, port, sni).chain());
+    return g;
+  };
+  std::set<std::string> families;
+  size_t endpoints = 0;
+  for (const auto& e : l["endpoints"]) {
+    if (!e["tls"].get<bool>()) continue;
+    std::string ip = e["address"];
+    int port = e["port"];
+    ++endpoints;
+    families.insert(ip.find(':') != std::string::npos ? "v6" : "v4");
+    const Grab& plain = same_chain(ip, port, "");
+    CHECK(plain.j["tls"]["version"] == "TLSv1.3");
+    REQUIRE(plain.leaf().is_object());
+    CHECK(plain.leaf()["common_names"][0] == e["certificates"]["no_sni"]["subject_cn"]);
+    for (const auto& [name, cert] : e["certificates"]["sni"].items()) {
+      const Grab& named = same_chain(ip, port, name);
+      REQUIRE(named.leaf().is_object());
+      CHECK(named.leaf()["common_names"][0] == cert["subject_cn"]);
+    }
+  }
+  CHECK(endpoints >= 10);
+  CHECK(families == std::set<std::string>{"v4", "v6"});
+
+  for (const auto& a : variants["tls13_only"]["addresses"]) {
+    const int port = variants["tls13_only"]["port"];
+    for (const std::string& sni : {std::string(), variants["tls13_only"]["sni"].get<std::string>()})
+      CHECK(same_chain(a, port, sni).j["tls"]["version"] == "TLSv1.3");
+  }
+  for (const auto& a : variants["tls12_only"]["addresses"]) {
+    const int port = variants["tls12_only"]["port"];
+    for (const std::string& sni : {std::string(), variants["tls12_only"]["sni"].get<std::string>()})
+      CHECK(same_chain(a, port, sni).j["tls"]["version"] == "TLSv1.2");
+  }
+  // The server that wants a client certificate: its chain, and (TLS 1.3) its request noted; a
+  // full handshake ends in the refusal.
+  for (const auto& a : variants["client_cert_required"]["addresses"]) {
+    const int port = variants["client_cert_required"]["port"];
+    const Grab& g = same_chain(a, port, "");
+    CHECK(g.j["tls"]["client_cert_requested"] == true);
+    CHECK(full.at(a, port).j["tls"]["client_cert_requested"] == true);
+  }
+
+  // Stored as such: every observation where something listens is cert_only with its leaf (the
+  // ports are scanned on every address), and the run's mode is in its settings.
+  iotmap::db::Store store(d.file("cut.db"));
+  size_t stored = 0, refused = 0;
+  store.for_each_tls_observation(0, std::numeric_limits<int64_t>::max(),
+                                 [&](const iotmap::db::TlsObservationRow& o) {
+                                   ++stored;
+                                   if (o.status == "refused") return void(++refused);
+                                   CHECK(o.status == "cert_only");
+                                   CHECK_FALSE(o.leaf_sha256.empty());
+                                 });
+  CHECK(stored == cut.grabs.size());
+  CHECK(stored - refused >= 2 * endpoints);
+  auto run = store.run(cut.grabs.begin()->second.j["run_id"].get<int64_t>());
+  REQUIRE(run);
+  CHECK(run->info.config.find("tls=cert") != std::string::npos);
 }

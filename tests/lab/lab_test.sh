@@ -178,6 +178,34 @@ for addr in $($LAB_PYTHON -c 'import json,sys; print(" ".join(json.load(open(sys
     bad "cdn $(hp "$addr" 443) without SNI shows a certificate with $n SANs (want >= 10)"; fi
 done
 
+section "TLS variants: a TLS 1.3-only, a TLS 1.2-only and a client-certificate-required server"
+# s_client_version ADDR PORT OPTION...: the protocol of a completed handshake, or "refused".
+s_client_version() {
+  local addr=$1 port=$2; shift 2
+  in_lab timeout 10 openssl s_client -brief -connect "$(hp "$addr" "$port")" "$@" -CAfile "$LAB_CA" </dev/null 2>&1 |
+    awk '/^Protocol version:/ { p = $NF } /^Verification: OK/ { v = 1 } END { print (p != "" && v ? p : "refused") }'
+}
+while read -r name addr port; do
+  case $name in
+    tls13_only)
+      expect "$name $(hp "$addr" "$port"): TLS 1.3 accepted" TLSv1.3 "$(s_client_version "$addr" "$port" -tls1_3)"
+      expect "$name $(hp "$addr" "$port"): TLS 1.2 refused" refused "$(s_client_version "$addr" "$port" -tls1_2)" ;;
+    tls12_only)
+      expect "$name $(hp "$addr" "$port"): TLS 1.2 accepted" TLSv1.2 "$(s_client_version "$addr" "$port" -tls1_2)"
+      expect "$name $(hp "$addr" "$port"): TLS 1.3 refused" refused "$(s_client_version "$addr" "$port" -tls1_3)" ;;
+    client_cert_required)
+      # Without a client certificate the server ends the session after its own certificate.
+      out=$(in_lab timeout 10 openssl s_client -connect "$(hp "$addr" "$port")" -tls1_2 -CAfile "$LAB_CA" </dev/null 2>&1)
+      if grep -qiE 'alert (handshake failure|certificate required)|peer did not return a certificate' <<<"$out"; then
+        ok "$name $(hp "$addr" "$port"): a client without a certificate is refused"
+      else bad "$name $(hp "$addr" "$port"): no refusal without a client certificate: $(tail -3 <<<"$out" | tr '\n' ' ')"; fi ;;
+  esac
+done < <($LAB_PYTHON -c '
+import json, sys
+for name, v in json.load(open(sys.argv[1]))["tls_variants"].items():
+    if isinstance(v, dict):
+        for a in v["addresses"]: print(name, a, v["port"])' "$LAB_JSON")
+
 section "faults"
 jq_py() { $LAB_PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); exec(sys.argv[2])' "$LAB_JSON" "$1"; }
 # dead resolver of vp-dead: assigned, nothing answers
