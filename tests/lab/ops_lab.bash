@@ -21,7 +21,8 @@ if [ $# -ge 3 ]; then
 fi
 
 # ops_lab_config [EXTRA-TOML]: writes $work/lab.toml and its files. OPS_RESOLVER_QPS and
-# OPS_SCAN_RATE (defaults 2000 and 1000) slow the measurement stages down.
+# OPS_SCAN_RATE (defaults 2000 and 1000) slow the measurement stages down; OPS_VANTAGE_POINTS
+# (default "vp-a vp-b") picks the lab's vantage points, with their client subnets.
 ops_lab_config() {
   "$LAB_PYTHON" - "$LAB_JSON" "$work" "$SRC" "${1:-}" <<'PY'
 import json, os, sys
@@ -29,6 +30,7 @@ d = json.load(open(sys.argv[1]))
 qps = os.environ.get("OPS_RESOLVER_QPS", "2000")    # slower runs give kills more to hit
 rate = os.environ.get("OPS_SCAN_RATE", "1000")
 work, src, extra = sys.argv[2], sys.argv[3], sys.argv[4]
+vps = os.environ.get("OPS_VANTAGE_POINTS", "vp-a vp-b").split()
 with open(f"{work}/names.jsonl", "w") as f:
     for n in d["names"]:
         if n.get("provider"):
@@ -43,9 +45,11 @@ def ep(r):
     return (f"[{a}]" if ":" in a else a) + f":{r['port']}"
 with open(f"{work}/lab.toml", "w") as f:
     for v in d["vantage_points"]:
-        if v["name"] not in ("vp-a", "vp-b"):
+        if v["name"] not in vps:
             continue
         f.write(f'[[vantage_point]]\nname = "{v["name"]}"\nlocation = "{v["location"]}"\n')
+        if v.get("client_subnet"):
+            f.write(f'client_subnet = "{v["client_subnet"]}"\n')
         f.write("resolvers = [" + ", ".join(f'"{ep(r)}"' for r in v["resolvers"]) + "]\n\n")
     f.write(f"[resolver]\ntimeout_ms = 1000\nretries = 1\nqps = {qps}\n\n")
     f.write(f"[scan]\nrate = {rate}\nmax_in_flight = 200\ntimeout_ms = 2000\n"
