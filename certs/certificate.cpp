@@ -354,8 +354,11 @@ Result<std::vector<Certificate>> parse_pem(std::string_view text) {
       if (*label == "CERTIFICATE" || *label == "X509 CERTIFICATE" || trusted) {
         auto der = base64_decode(body);
         if (!der) return ParseError{where() + "invalid base64"};
-        auto c = parse_prefix(std::span(reinterpret_cast<const uint8_t*>(der->data()), der->size()),
-                              trusted);
+        // Through a named reference: clang-analyzer took der->data() for a pointer into a freed
+        // string (cplusplus.InnerPointer), which it is not.
+        const std::string& bytes = *der;
+        auto c = parse_prefix(
+            std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), trusted);
         if (auto* e = std::get_if<ParseError>(&c)) return ParseError{where() + e->message};
         out.push_back(std::move(std::get<Certificate>(c)));
       }

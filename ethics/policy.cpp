@@ -10,13 +10,13 @@ std::vector<std::string> scan_preconditions(const config::Config& c) {
   std::vector<std::string> problems;
   const auto& e = c.ethics;
   if (e.blocklist_file.empty())
-    problems.push_back("ethics.blocklist_file is not set: a scan needs a blocklist file");
+    problems.emplace_back("ethics.blocklist_file is not set: a scan needs a blocklist file");
   else if (access(e.blocklist_file.c_str(), R_OK) != 0)
     problems.push_back("ethics.blocklist_file " + e.blocklist_file + " cannot be read");
   if (e.contact.empty())
-    problems.push_back(
+    problems.emplace_back(
         "ethics.contact is not set: a scan needs contact information for the info page");
-  if (c.scan.rate > e.max_rate) problems.push_back("scan.rate exceeds ethics.max_rate");
+  if (c.scan.rate > e.max_rate) problems.emplace_back("scan.rate exceeds ethics.max_rate");
   return problems;
 }
 

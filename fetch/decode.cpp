@@ -158,7 +158,7 @@ Compression parse_compression(std::string_view t) {
   if (t == "gzip") return Compression::gzip;
   if (t == "xz") return Compression::xz;
   if (t == "auto") return Compression::sniff;
-  throw std::invalid_argument("compression must be \"auto\", \"none\", \"gzip\" or \"xz\"");
+  throw std::invalid_argument(R"(compression must be "auto", "none", "gzip" or "xz")");
 }
 
 const char* compression_name(Compression c) {

@@ -10,7 +10,8 @@ template <auto Free>
 struct CFree {
   template <typename T>
   void operator()(T* p) const noexcept {
-    if (p != nullptr) Free(p);
+    // Handing the pointer to its C free function is what this RAII wrapper is for.
+    if (p != nullptr) Free(p);  // NOLINT(cppcoreguidelines-owning-memory)
   }
 };
 

@@ -25,7 +25,8 @@ struct IpAddress {
   }
   static IpAddress from_v4(uint32_t value);
 
-  auto operator<=>(const IpAddress&) const = default;
+  // clang-tidy 14 takes the defaulted <=>'s comparison with 0 for a null pointer constant.
+  auto operator<=>(const IpAddress&) const = default;  // NOLINT(modernize-use-nullptr)
 };
 
 struct Prefix {

@@ -16,7 +16,7 @@
 // `<stage>.state` code and the stage run's counts as `<stage>.<count>`; it is updated after
 // every stage, so a killed job leaves the record of what it finished.
 #include <fcntl.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigaction, kill
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>

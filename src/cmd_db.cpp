@@ -41,14 +41,14 @@ int check_command(const std::string& path) {
 std::string human(int64_t bytes) {
   char buf[32];
   if (bytes < 0) return "?";
-  if (bytes < 10 * 1024)
+  if (bytes < 10LL * 1024)
     std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
   else if (bytes < 10LL * 1024 * 1024)
-    std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(bytes) / 1024.0);
   else if (bytes < 10LL * 1024 * 1024 * 1024)
-    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / 1048576.0);
   else
-    std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / 1073741824.0);
+    std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / 1073741824.0);
   return buf;
 }
 

@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigaction, kill
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -77,7 +77,7 @@ Listen parse_listen(const std::string& text) {
                      "' is not an IP address (give the address to listen on)");
   Listen l;
   l.v6 = ip->v6;
-  uint16_t p = static_cast<uint16_t>(std::stoi(port));
+  auto p = static_cast<uint16_t>(std::stoi(port));
   if (ip->v6) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&l.addr);
     a->sin6_family = AF_INET6;
