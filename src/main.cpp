@@ -23,7 +23,8 @@ const Command kCommands[] = {
      "completed (--redo does) and always redoes classify, export and report. A stage whose own\n"
      "lock is held (an hourly resolve) is retried for --lock-wait seconds (default 600).\n"
      "Exit: 0 every stage ok; 7 a stage was refused, not built, locked or partial; 1 a stage\n"
-     "failed; 5 another daily holds the lock. Per-stage times and counts: runs table, kind daily.\n",
+     "failed; 5 another daily holds the lock. Per-stage times and counts: runs table, kind "
+     "daily.\n",
      run_daily},
     {"hourly", "the hourly job: resolve every candidate name once",
      "usage: iotmap hourly [--lock-wait SECONDS]\n"
@@ -32,7 +33,8 @@ const Command kCommands[] = {
      run_hourly},
     {"resolve", "resolve candidate names from every vantage point",
      "usage: iotmap resolve [--once] [--vantage NAME] [--types A,AAAA] [--pdns FILE]\n"
-     "                      [--since T] [--until T] [--no-catalogue] [NAME...|-]\n", run_resolve},
+     "                      [--since T] [--until T] [--no-catalogue] [NAME...|-]\n",
+     run_resolve},
     {"scan", "grab TLS certificates and probe MQTT/AMQP/HTTPS",
      "usage: iotmap scan [TARGET-FILE...] [--target IP[,NAME...]] [--resolutions DAY|HOUR]\n"
      "                   [--ports P,...] [--shard I/N] [--seed N] [--rate R] [--fresh]\n"
@@ -51,8 +53,8 @@ const Command kCommands[] = {
      "usage: iotmap report footprint --date D --format md|html|json [--window DAYS]\n"
      "                               [--output FILE]\n",
      run_report},
-    {"providers", "list the provider catalogue",
-     "usage: iotmap providers [--json]\n", run_providers},
+    {"providers", "list the provider catalogue", "usage: iotmap providers [--json]\n",
+     run_providers},
     {"match", "print the provider and region of each name",
      "usage: iotmap match [NAME...]   (reads names from stdin, one per line, when none given)\n",
      run_match},
@@ -67,8 +69,8 @@ const Command kCommands[] = {
      "prune: deletes resolutions, TLS observations, verdicts, hitlist and footprint rows older\n"
      "than N days (certificates still referenced stay), then optionally VACUUMs.\n",
      run_db},
-    {"optout", "manage the opt-out list",
-     "usage: iotmap optout add CIDR --reason TEXT | list\n", run_optout},
+    {"optout", "manage the opt-out list", "usage: iotmap optout add CIDR --reason TEXT | list\n",
+     run_optout},
     {"info-page", "the web page the prober's reverse-DNS name shows",
      "usage: iotmap info-page [--serve ADDR:PORT | --write FILE] [--operator TEXT]\n"
      "                        [--prober NAME] [--contact TEXT]\n"
@@ -105,7 +107,10 @@ int dispatch(int argc, char** argv) {
       if (i + 1 >= argc) throw UsageError(std::string(name) + " needs a value");
       return argv[++i];
     };
-    if (!rest.empty()) {
+    // "--dbx" or "--config-file" is a typo, not --db or --config.
+    auto global = [&](const std::string& name) { return a == name || a.starts_with(name + "="); };
+    // From the command name on, every word is the command's.
+    if (!rest.empty() || a.empty() || a[0] != '-') {
       rest.push_back(a);
     } else if (a == "--help" || a == "-h") {
       print_help();
@@ -113,14 +118,12 @@ int dispatch(int argc, char** argv) {
     } else if (a == "--version") {
       std::printf("iotmap 0.1.0\n");
       return kOk;
-    } else if (a.rfind("--config", 0) == 0) {
+    } else if (global("--config")) {
       ctx.config_file = value("--config");
-    } else if (a.rfind("--db", 0) == 0) {
+    } else if (global("--db")) {
       ctx.db_file = value("--db");
-    } else if (a[0] == '-') {
-      throw UsageError("unknown global option " + a);
     } else {
-      rest.push_back(a);
+      throw UsageError("unknown global option " + a);
     }
   }
   if (rest.empty()) {
