@@ -4,20 +4,8 @@
 set -uo pipefail
 export LC_ALL=C
 IOTMAP=${1:?usage: db_test.sh IOTMAP_BINARY SOURCE_DIR}
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
-# check DESCRIPTION EXPECTED_EXIT PATTERN: runs the command in $out/$rc, matches output to PATTERN
-check() {
-  if [ "$rc" = "$2" ] && grep -qE -- "$3" <<<"$out"; then
-    ok "$1"
-  else
-    bad "$1 (exit $rc, want $2; want output matching '$3')"$'\n'"$out"
-  fi
-}
-run() { out=$("$IOTMAP" "$@" 2>&1); rc=$?; }
+SRC=${2:?usage: db_test.sh IOTMAP_BINARY SOURCE_DIR}
+. "$SRC/tests/cli/ops_common.bash"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -71,5 +59,4 @@ run --db "$db" db vacuum
 check "an unknown subcommand is a usage error" 2 "unknown subcommand vacuum"
 
 echo
-echo "db_test: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+ops_summary db_test

@@ -6,12 +6,9 @@
 set -uo pipefail
 export LC_ALL=C
 IOTMAP=${1:?usage: docs_cli_test.sh IOTMAP_BINARY SOURCE_DIR}
-DOC=${2:?usage: docs_cli_test.sh IOTMAP_BINARY SOURCE_DIR}/docs/cli.md
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+SRC=${2:?usage: docs_cli_test.sh IOTMAP_BINARY SOURCE_DIR}
+DOC=$SRC/docs/cli.md
+. "$SRC/tests/cli/ops_common.bash"
 
 # The command names: the indented first words of the "commands:" block of `iotmap --help`.
 mapfile -t commands < <("$IOTMAP" --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1; next} on {exit}')
@@ -34,5 +31,4 @@ for c in "${commands[@]}"; do
   fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+ops_summary docs_cli_test

@@ -6,20 +6,8 @@
 set -uo pipefail
 export LC_ALL=C
 IOTMAP=${1:?usage: global_options_test.sh IOTMAP_BINARY SOURCE_DIR}
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
-# check DESCRIPTION EXPECTED_EXIT PATTERN: the last run's exit code and output
-check() {
-  if [ "$rc" = "$2" ] && grep -qE -- "$3" <<<"$out"; then
-    ok "$1"
-  else
-    bad "$1 (exit $rc, want $2; want output matching '$3')"$'\n'"$out"
-  fi
-}
-run() { out=$("$IOTMAP" "$@" 2>&1); rc=$?; }
+SRC=${2:?usage: global_options_test.sh IOTMAP_BINARY SOURCE_DIR}
+. "$SRC/tests/cli/ops_common.bash"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,5 +33,4 @@ check "--config without a value" 2 "--config needs a value"
 run db migrate --db "$tmp/d.db"
 check "after the command, --db is the command's (db has none)" 2 "iotmap db: unknown option --db"
 
-echo "global_options_test: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+ops_summary global_options_test

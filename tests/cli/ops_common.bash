@@ -1,4 +1,4 @@
-# Shared by the operations tests (tests/cli/ops_*.sh, tests/lab/ops_*_test.sh): counters and
+# Shared by the CLI and operations tests (tests/cli/*.sh, tests/lab/ops_*_test.sh): counters and
 # checks. Not a test itself (ctest runs *.sh). Source it, then end with `ops_summary NAME`.
 passed=0
 failed=0
