@@ -752,4 +752,14 @@ std::string Classification::domain_reason(const Dataset& data, const DomainVerdi
   }
 }
 
+std::vector<ServiceAt> Classification::window_services(const Dataset& data) const {
+  std::vector<ServiceAt> services;
+  for (const auto& s : data.services)
+    if (s.ok && s.day >= first_day && s.day <= last_day)
+      services.push_back({s.ip, s.port, s.protocol});
+  std::sort(services.begin(), services.end());
+  services.erase(std::unique(services.begin(), services.end()), services.end());
+  return services;
+}
+
 }  // namespace iotmap::backend_map

@@ -117,6 +117,14 @@ struct DomainVerdict {
   Verdict verdict(Rule rule) const { return rule == Rule::kExclusive ? exclusive : threshold; }
 };
 
+// A port and protocol that answered on an IP.
+struct ServiceAt {
+  IpId ip;
+  uint16_t port;
+  uint8_t protocol;
+  auto operator<=>(const ServiceAt&) const = default;
+};
+
 struct Classification {
   Day first_day = 0, last_day = 0;  // the window, inclusive
   ClassifyOptions options;
@@ -141,6 +149,10 @@ struct Classification {
   std::string ip_reason(const Dataset& data, const IpDay& ip_day, Rule rule,
                         const IpProvider* provider = nullptr) const;
   std::string domain_reason(const Dataset& data, const DomainVerdict& d, Rule rule) const;
+
+  // The services of `data` that answered on some day of the window, sorted by (ip, port,
+  // protocol), each once: what the footprint and the hitlist report per IP.
+  std::vector<ServiceAt> window_services(const Dataset& data) const;
 
   // Per-day offsets into ip_days, for find().
   std::vector<uint64_t> day_begin;  // size last_day - first_day + 2

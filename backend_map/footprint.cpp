@@ -85,22 +85,7 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
     return std::tie(a.provider, a.ip) < std::tie(b.provider, b.ip);
   });
 
-  // Services that answered in the window, by IP.
-  struct Svc {
-    IpId ip;
-    uint16_t port;
-    uint8_t protocol;
-    bool operator<(const Svc& o) const {
-      return std::tie(ip, port, protocol) < std::tie(o.ip, o.port, o.protocol);
-    }
-    bool operator==(const Svc& o) const = default;
-  };
-  std::vector<Svc> services;
-  for (const auto& s : data.services)
-    if (s.ok && s.day >= cls.first_day && s.day <= cls.last_day)
-      services.push_back({s.ip, s.port, s.protocol});
-  std::sort(services.begin(), services.end());
-  services.erase(std::unique(services.begin(), services.end()), services.end());
+  const std::vector<ServiceAt> services = cls.window_services(data);
 
   PrefixTable blocklist;
   for (const auto& p : in.blocklist) blocklist.add(p, std::vector<uint32_t>{0});
@@ -232,7 +217,7 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
       }
 
       // Services seen.
-      auto s = std::lower_bound(services.begin(), services.end(), Svc{ipid, 0, 0});
+      auto s = std::lower_bound(services.begin(), services.end(), ServiceAt{ipid, 0, 0});
       for (; s != services.end() && s->ip == ipid; ++s) ++ports[{s->port, s->protocol}];
 
       // Validation and blocklist.

@@ -36,18 +36,7 @@ uint32_t DetectionRule::threshold(double d, uint32_t n) {
 std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification& cls,
                                       const std::vector<Provider>& providers,
                                       const HitlistOptions& options) {
-  struct Svc {
-    IpId ip;
-    uint16_t port;
-    uint8_t protocol;
-    auto operator<=>(const Svc&) const = default;
-  };
-  std::vector<Svc> services;
-  for (const auto& s : data.services)
-    if (s.ok && s.day >= cls.first_day && s.day <= cls.last_day)
-      services.push_back({s.ip, s.port, s.protocol});
-  std::sort(services.begin(), services.end());
-  services.erase(std::unique(services.begin(), services.end()), services.end());
+  const std::vector<ServiceAt> services = cls.window_services(data);
 
   std::vector<HitlistRow> rows;
   size_t di = 0;
@@ -71,7 +60,7 @@ std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification&
         base.sources |= cls.domain_ips[k].sources;
         base.last_seen = cls.domain_ips[k].day;
       }
-      auto s = std::lower_bound(services.begin(), services.end(), Svc{base.ip, 0, 0});
+      auto s = std::lower_bound(services.begin(), services.end(), ServiceAt{base.ip, 0, 0});
       bool any = false;
       for (; s != services.end() && s->ip == base.ip; ++s) {
         HitlistRow r = base;
