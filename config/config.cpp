@@ -144,7 +144,7 @@ void apply(const std::string& origin, const toml::table& root, Config& c) {
                         .on("tls_mode", [&](const toml::node& n, const std::string& key) {
                           t.str(s.tls_mode)(n, key);
                           if (s.tls_mode != "full" && s.tls_mode != "cert")
-                            fail(origin, n, key, "expected \"full\" or \"cert\"");
+                            fail(origin, n, key, "must be \"full\" or \"cert\"");
                         });
                   }))
       .on("ethics", section("ethics",

@@ -21,6 +21,8 @@ TEST_CASE("the embedded default configuration loads", "[config]") {
   REQUIRE(c.vantage_points.size() == 1);
   CHECK(c.vantage_points[0].resolvers[0].str() == "127.0.0.1:53");
   CHECK(c.scan.rate == 100);
+  CHECK(c.scan.tls_mode == "full");
+  CHECK(load_text("[scan]\ntls_mode = \"cert\"\n", "cert.toml").scan.tls_mode == "cert");
   CHECK(c.loaded_from == std::vector<std::string>{"<embedded default>", "empty.toml"});
 }
 
@@ -61,6 +63,8 @@ TEST_CASE("configuration errors name file, line and key", "[config]") {
         "my.toml:1: vantage_point.resolvers: vantage point x has no resolver");
   CHECK(error_of("[classify]\nhitlist_rule = \"vibes\"\n") ==
         "my.toml:2: classify.hitlist_rule: must be \"exclusive\" or \"threshold\"");
+  CHECK(error_of("[scan]\ntls_mode = \"fast\"\n") ==
+        "my.toml:2: scan.tls_mode: must be \"full\" or \"cert\"");
   CHECK(error_of("[scan\nrate=1\n").rfind("my.toml:1: ", 0) == 0);  // TOML syntax error
   CHECK(error_of("[ethics]\nmax_rate = 10\n[scan]\nrate = 50\n") ==
         "scan.rate 50.000000 exceeds ethics.max_rate 10.000000");
