@@ -4,17 +4,11 @@
 #include <charconv>
 #include <cstring>
 
+#include "lib/text.h"
+
 namespace iotmap::backend_map {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 std::optional<uint32_t> parse_u32(std::string_view s) {
   uint32_t v = 0;
