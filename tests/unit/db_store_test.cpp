@@ -135,6 +135,20 @@ TEST_CASE("names are normalised and widened, once per name and source", "[db]") 
   CHECK(first == 200);
   CHECK(last == 300);
   CHECK_THROWS_AS(store.upsert_names(std::vector<NameRow>{{"", "", "", "cli", 1}}), Error);
+  // Another process (no ids cached): an existing name's new source hangs off its own id.
+  Store other(dir.file("names.db"));
+  other.upsert_names(std::vector<NameRow>{{"b.example.com", "", "", "cli", 400},
+                                          {"a.example.com", "", "", "cli", 400}});
+  CHECK(count(other, "names") == 2);
+  auto sources_of_a = [&] {
+    int64_t n = 0;
+    Statement(other.database(),
+              "SELECT count(*) FROM name_sources s JOIN names n "
+              "ON n.id = s.name_id WHERE n.name = 'a.example.com.'")
+        .each([&](Statement& s) { n = s.int64(0); });
+    return n;
+  };
+  CHECK(sources_of_a() == 3);
 }
 
 TEST_CASE("writing the same hour twice adds nothing twice", "[db]") {
