@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the scanner's reply parsers (scanner/fuzz_mqtt.cpp, fuzz_amqp.cpp, fuzz_http.cpp) for a
-# bounded time each: configures a clang build with libFuzzer, ASan and UBSan in its own
+# Fuzzes the scanner's reply parsers (scanner/fuzz_mqtt.cpp, fuzz_amqp.cpp, fuzz_http.cpp) and
+# its Certificate message reader (fuzz_certificate_message.cpp) for a bounded time each: configures a clang build with libFuzzer, ASan and UBSan in its own
 # directory (cmake/Fuzz.cmake), builds only the fuzz targets and what they link, writes seed
 # replies and runs each fuzzer. Exits non-zero on a finding; the input is left in the findings
 # folder.
@@ -21,10 +21,10 @@ cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DIOTMAP_FUZZ=ON \
   -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" >"$build/configure.log" 2>&1 ||
   { cat "$build/configure.log" >&2; exit 1; }
-cmake --build "$build" --target fuzz_mqtt fuzz_amqp fuzz_http
+cmake --build "$build" --target fuzz_mqtt fuzz_amqp fuzz_http fuzz_certificate_message
 
 # Seeds: real replies of each kind, and near misses.
-mkdir -p "$build/seeds-mqtt" "$build/seeds-amqp" "$build/seeds-http"
+mkdir -p "$build/seeds-mqtt" "$build/seeds-amqp" "$build/seeds-http" "$build/seeds-certificate_message"
 printf '\x20\x02\x00\x00' >"$build/seeds-mqtt/connack"
 printf '\x20\x02\x01\x05' >"$build/seeds-mqtt/refused"
 printf '\x20\x05\x00\x84\x02\x21\x00' >"$build/seeds-mqtt/v5"
@@ -47,8 +47,12 @@ printf 'HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Length: 0\r\n\r\n' >"
 printf 'HTTP/1.0 404\n\n' >"$build/seeds-http/lf"
 printf 'HTTP/1.1 301 Moved\r\nLocation: x\r\nserver: x\r\n\r\nbody' >"$build/seeds-http/redirect"
 
+# Certificate messages (first byte: 0 TLS 1.2 layout, 1 TLS 1.3): two certificates each.
+printf '\x00\x0b\x00\x00\x0e\x00\x00\x0b\x00\x00\x03abc\x00\x00\x02de' >"$build/seeds-certificate_message/tls12"
+printf '\x01\x0b\x00\x00\x16\x01x\x00\x00\x11\x00\x00\x03abc\x00\x00\x00\x00\x02de\x00\x02\xff\xff' >"$build/seeds-certificate_message/tls13"
+
 status=0
-for t in mqtt amqp http; do
+for t in mqtt amqp http certificate_message; do
   corpus="$build/corpus-$t"
   findings="$build/findings-$t"
   mkdir -p "$corpus" "$findings"
