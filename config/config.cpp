@@ -3,10 +3,11 @@
 // rather than a setting that silently does nothing.
 #include "config/config.h"
 
+#include <toml++/toml.h>
+
 #include <cstdlib>
 #include <functional>
 #include <map>
-#include <toml++/toml.h>
 
 #include "config/toml_walk.h"
 
@@ -114,39 +115,40 @@ void apply(const std::string& origin, const toml::table& root, Config& c) {
                                     .on("retries", t.number(r.retries, 0, 20))
                                     .on("max_cname_chain", t.number(r.max_cname_chain, 1, 64));
                               }))
-      .on("scan",
-          section("scan",
-                  [&](Table& t) {
-                    auto& s = c.scan;
-                    t.on("ports",
-                         [&](const toml::node& n, const std::string& key) {
-                           const auto* arr = n.as_array();
-                           if (arr == nullptr) fail(origin, n, key, "expected an array of ports");
-                           ports.clear();
-                           for (const auto& e : *arr) {
-                             auto v = e.value<int64_t>();
-                             if (!e.is_integer() || !v || *v < 1 || *v > 65535)
-                               fail(origin, e, key, "ports are integers from 1 to 65535");
-                             ports.push_back(static_cast<uint16_t>(*v));
-                           }
-                         })
-                        .on("rate", t.number(s.rate, 0.01, 1e7))
-                        .on("max_in_flight", t.number(s.max_in_flight, 1, 1e6))
-                        .on("timeout_ms", t.number(s.timeout_ms, 10, 600000))
-                        .on("per_ip_spacing_ms", t.number(s.per_ip_spacing_ms, 0, 3600000))
-                        .on("per_prefix_spacing_ms", t.number(s.per_prefix_spacing_ms, 0, 3600000))
-                        .on("max_bytes", t.number(s.max_bytes, 1024, 1e9))
-                        .on("cidr_cap", t.number(s.cidr_cap, 1, 1e12))
-                        .on("seed", t.number(s.seed, 0, 9.2e18))
-                        .on("probe_without_sni", t.boolean(s.probe_without_sni))
-                        .on("probe_with_names", t.boolean(s.probe_with_names))
-                        .on("workers", t.number(s.workers, 0, 1024))
-                        .on("tls_mode", [&](const toml::node& n, const std::string& key) {
-                          t.str(s.tls_mode)(n, key);
-                          if (s.tls_mode != "full" && s.tls_mode != "cert")
-                            fail(origin, n, key, "must be \"full\" or \"cert\"");
-                        });
-                  }))
+      .on("scan", section("scan",
+                          [&](Table& t) {
+                            auto& s = c.scan;
+                            t.on("ports",
+                                 [&](const toml::node& n, const std::string& key) {
+                                   const auto* arr = n.as_array();
+                                   if (arr == nullptr)
+                                     fail(origin, n, key, "expected an array of ports");
+                                   ports.clear();
+                                   for (const auto& e : *arr) {
+                                     auto v = e.value<int64_t>();
+                                     if (!e.is_integer() || !v || *v < 1 || *v > 65535)
+                                       fail(origin, e, key, "ports are integers from 1 to 65535");
+                                     ports.push_back(static_cast<uint16_t>(*v));
+                                   }
+                                 })
+                                .on("rate", t.number(s.rate, 0.01, 1e7))
+                                .on("max_in_flight", t.number(s.max_in_flight, 1, 1e6))
+                                .on("timeout_ms", t.number(s.timeout_ms, 10, 600000))
+                                .on("per_ip_spacing_ms", t.number(s.per_ip_spacing_ms, 0, 3600000))
+                                .on("per_prefix_spacing_ms",
+                                    t.number(s.per_prefix_spacing_ms, 0, 3600000))
+                                .on("max_bytes", t.number(s.max_bytes, 1024, 1e9))
+                                .on("cidr_cap", t.number(s.cidr_cap, 1, 1e12))
+                                .on("seed", t.number(s.seed, 0, 9.2e18))
+                                .on("probe_without_sni", t.boolean(s.probe_without_sni))
+                                .on("probe_with_names", t.boolean(s.probe_with_names))
+                                .on("workers", t.number(s.workers, 0, 1024))
+                                .on("tls_mode", [&](const toml::node& n, const std::string& key) {
+                                  t.str(s.tls_mode)(n, key);
+                                  if (s.tls_mode != "full" && s.tls_mode != "cert")
+                                    fail(origin, n, key, R"(must be "full" or "cert")");
+                                });
+                          }))
       .on("ethics", section("ethics",
                             [&](Table& t) {
                               auto& e = c.ethics;
@@ -171,15 +173,15 @@ void apply(const std::string& origin, const toml::table& root, Config& c) {
                                    .on("fetch_file", t.str(s.fetch_file));
                              }))
       .on("classify", section("classify", [&](Table& t) {
-        auto& k = c.classify;
-        t.on("window_days", t.number(k.window_days, 1, 366))
-            .on("shared_threshold", t.number(k.shared_threshold, 0, 1e6))
-            .on("hitlist_rule", [&](const toml::node& n, const std::string& key) {
-              t.str(k.hitlist_rule)(n, key);
-              if (k.hitlist_rule != "exclusive" && k.hitlist_rule != "threshold")
-                fail(origin, n, key, "must be \"exclusive\" or \"threshold\"");
-            });
-      }));
+            auto& k = c.classify;
+            t.on("window_days", t.number(k.window_days, 1, 366))
+                .on("shared_threshold", t.number(k.shared_threshold, 0, 1e6))
+                .on("hitlist_rule", [&](const toml::node& n, const std::string& key) {
+                  t.str(k.hitlist_rule)(n, key);
+                  if (k.hitlist_rule != "exclusive" && k.hitlist_rule != "threshold")
+                    fail(origin, n, key, R"(must be "exclusive" or "threshold")");
+                });
+          }));
   top.apply();
 }
 

@@ -144,7 +144,7 @@ std::unique_ptr<FootprintSources> load_footprint_sources(const config::Config& c
       s->geo = std::make_unique<bm::MaxMindGeo>(src.geoip);
       s->inputs.geo = s->geo->as_lookup();
     } catch (const std::exception& e) {
-      s->problems.push_back(e.what());
+      s->problems.emplace_back(e.what());
     }
   }
   for (const auto& f : src.published_ranges) {
@@ -155,9 +155,9 @@ std::unique_ptr<FootprintSources> load_footprint_sources(const config::Config& c
       int32_t p = view.index(ranges.format == bm::RangeFormat::kAzureServiceTags ? "microsoft"
                              : ranges.format == bm::RangeFormat::kGoogleCloud    ? "google"
                                                                                  : "aws");
-      if (p >= 0) s->inputs.published.push_back({p, std::move(ranges)});
+      if (p >= 0) s->inputs.published.emplace_back(p, std::move(ranges));
     } catch (const std::exception& e) {
-      s->problems.push_back(e.what());
+      s->problems.emplace_back(e.what());
     }
   }
   if (!src.blocklist_overlap.empty()) {
