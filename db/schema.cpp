@@ -270,7 +270,9 @@ constexpr int kLatest = static_cast<int>(std::size(kSteps));
 
 int read_version(Database& db) {
   int version = 0;
-  db.cached("PRAGMA user_version").each([&](Statement& s) { version = static_cast<int>(s.int64(0)); });
+  db.cached("PRAGMA user_version").each([&](Statement& s) {
+    version = static_cast<int>(s.int64(0));
+  });
   return version;
 }
 
@@ -311,8 +313,8 @@ Migration migrate(Database& db) {
     try {
       db.exec(kSteps[v]);
     } catch (const Error& e) {
-      throw Error(std::string(e.what()) + " (migration to schema version " +
-                  std::to_string(v + 1) + ")");
+      throw Error(std::string(e.what()) + " (migration to schema version " + std::to_string(v + 1) +
+                  ")");
     }
     // user_version lives in the file header, which the transaction covers: a failed step
     // leaves the version where it was.

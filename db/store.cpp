@@ -94,7 +94,8 @@ void Store::finish_run(int64_t id, std::string_view status,
                 WHERE id = ?5)")
       .bind_all(now(), status, json_counts(counts), message, id)
       .run();
-  if (db_.changes() == 0) throw Error(db_.path() + ": finish run " + std::to_string(id) + ": no such run");
+  if (db_.changes() == 0)
+    throw Error(db_.path() + ": finish run " + std::to_string(id) + ": no such run");
 }
 
 std::optional<RunRecord> Store::run(int64_t id) {
@@ -106,9 +107,9 @@ std::optional<RunRecord> Store::run(int64_t id) {
       .each([&](Statement& s) {
         RunRecord r;
         r.id = id;
-        r.info = {s.text(0),         s.text(2),         s.text(3),          s.text(4),
-                  s.text(5),         s.optional_int64(6), s.optional_int64(7), s.optional_real(8),
-                  s.text(9),         s.text(10),        s.int64(1)};
+        r.info = {s.text(0), s.text(2),           s.text(3),           s.text(4),
+                  s.text(5), s.optional_int64(6), s.optional_int64(7), s.optional_real(8),
+                  s.text(9), s.text(10),          s.int64(1)};
         r.finished_at = s.optional_int64(11);
         r.status = s.text(12);
         r.counts = parse_json_counts(s.text(13));
@@ -206,7 +207,9 @@ void Store::upsert_names(std::span<const NameRow> names) {
 std::vector<NameRow> Store::candidate_names() {
   std::vector<NameRow> out;
   db_.cached("SELECT name, provider, region, coalesce(last_seen, 0) FROM names ORDER BY name")
-      .each([&](Statement& s) { out.push_back({s.text(0), s.text(1), s.text(2), "", s.int64(3)}); });
+      .each([&](Statement& s) {
+        out.push_back({s.text(0), s.text(1), s.text(2), "", s.int64(3)});
+      });
   return out;
 }
 
@@ -276,8 +279,9 @@ void Store::add_optout(const OptoutRow& row) {
 
 std::vector<OptoutRow> Store::optouts() {
   std::vector<OptoutRow> out;
-  db_.cached("SELECT prefix, reason, added_at FROM optout ORDER BY prefix")
-      .each([&](Statement& s) { out.push_back({s.text(0), s.text(1), s.int64(2)}); });
+  db_.cached("SELECT prefix, reason, added_at FROM optout ORDER BY prefix").each([&](Statement& s) {
+    out.push_back({s.text(0), s.text(1), s.int64(2)});
+  });
   return out;
 }
 

@@ -124,7 +124,7 @@ void Store::upsert_pdns(std::span<const PdnsRow> rows) {
   for (const PdnsRow& p : rows) {
     // Names in the same form as everywhere else so that joins with names/cert_names match;
     // a CNAME's target is a name too.
-    std::string rdata = p.rrtype == "CNAME" ? normalize_name(p.rdata)
+    std::string rdata = p.rrtype == "CNAME"                       ? normalize_name(p.rdata)
                         : (p.rrtype == "A" || p.rrtype == "AAAA") ? canonical_ip(p.rdata)
                                                                   : p.rdata;
     upsert.bind_all(normalize_name(p.rrname), p.rrtype, rdata, p.time_first, p.time_last, p.source)
