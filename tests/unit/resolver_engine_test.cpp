@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <set>
@@ -368,6 +369,36 @@ TEST_CASE("engine: the in-flight cap and the rate limit hold", "[resolver]") {
   CHECK(run.results.size() == 32);
   CHECK(secs >= 0.28);
   CHECK(secs < 3);
+}
+
+TEST_CASE("engine: a raised stop flag ends the run with the results so far", "[resolver]") {
+  FakeDns dns(zone);
+  auto s = fast_settings();
+  s.qps = 100;  // one query per 10 ms: the run would take 0.3 s
+  std::atomic<bool> stop{false};
+  std::vector<Result> results;
+  EngineOptions o;
+  o.qtypes = {kTypeA};
+  o.stop = &stop;
+  o.on_result = [&](const Result& r) {
+    results.push_back(r);
+    if (results.size() == 5) stop = true;
+  };
+  Engine engine({vantage("vp1", {&dns})}, s, o);
+  auto stats = engine.run(std::vector<std::string>(32, "a.example"));
+  CHECK(stats.stopped);
+  // The queries in flight when the flag rose still end; nothing is sent after it.
+  CHECK(results.size() >= 5);
+  CHECK(results.size() < 32);
+  CHECK(stats.queries == results.size());
+  for (const auto& r : results) CHECK(r.status == Status::kAnswer);
+
+  // Raised before the run: nothing is sent and run() returns at once.
+  results.clear();
+  auto again = engine.run(std::vector<std::string>(4, "a.example"));
+  CHECK(again.stopped);
+  CHECK(again.queries == 0);
+  CHECK(results.empty());
 }
 
 TEST_CASE("engine: several vantage points each get every name", "[resolver]") {
