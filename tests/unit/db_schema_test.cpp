@@ -1,7 +1,10 @@
 // Schema versions and migrations (db/schema.h), through Database and Store.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <iterator>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "db/check.h"
 #include "db/schema.h"
@@ -85,4 +88,100 @@ TEST_CASE("a damaged database is reported, naming the file", "[db]") {
     f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
   }
   CHECK_THROWS_WITH(Store(path), Catch::StartsWith(path + ": ") && Catch::Contains("malformed"));
+}
+
+TEST_CASE("a version 1 database migrates to version 2 keeping its rows", "[db]") {
+  TempDir dir;
+  std::string path = dir.file("v1.db");
+  {
+    std::ifstream in(IOTMAP_SOURCE_DIR "/tests/unit/data/schema_v1.sql");
+    REQUIRE(in);
+    std::string v1((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Database db(path);
+    db.exec(v1);
+    db.exec("PRAGMA user_version = 1");
+    // Rows as a version 1 binary wrote them: a resolution with a CNAME chain and answers, and
+    // an error row.
+    db.exec(R"sql(
+INSERT INTO runs (id, kind, started_at, status) VALUES (7, 'hourly', 1700000000, 'ok');
+INSERT INTO vantage_points (id, name) VALUES (1, 'lab');
+INSERT INTO names (id, name, provider) VALUES (1, 'mqtt.example.com.', 'aws'),
+                                              (2, 'gone.example.com.', 'aws');
+INSERT INTO resolutions (id, hour, name_id, qtype, vantage_id, status, rcode, cname_chain,
+                         min_ttl, resolver, rtt_ms, resolved_at, run_id)
+  VALUES (1, 1699999200, 1, 'A', 1, 'NOERROR', 0, '["edge.example.net."]', 60,
+          '192.0.2.53:53', 12.5, 1700000001, 7),
+         (2, 1699999200, 2, 'A', 1, 'NXDOMAIN', 3, '[]', NULL, '192.0.2.53:53', 3.0,
+          1700000002, 7);
+INSERT INTO resolution_answers (resolution_id, ip, ttl) VALUES (1, '192.0.2.10', 60),
+                                                               (1, '192.0.2.11', 300);
+)sql");
+  }
+
+  Store store(path);
+  CHECK(stored_version(store.database()) == 2);
+  CHECK(check(store.database()).ok());
+
+  std::vector<ResolutionRow> old;
+  store.for_each_resolution(1699999200, 1699999200 + 3600,
+                            [&](const ResolutionRow& r) { old.push_back(r); });
+  REQUIRE(old.size() == 2);
+  const ResolutionRow& a = old[0].name == "mqtt.example.com." ? old[0] : old[1];
+  const ResolutionRow& nx = old[0].name == "mqtt.example.com." ? old[1] : old[0];
+  CHECK(a.status == "NOERROR");
+  CHECK(a.cname_chain == std::vector<std::string>{"edge.example.net."});
+  REQUIRE(a.answers.size() == 2);
+  CHECK(a.answers[0].ip == "192.0.2.10");
+  CHECK(a.answers[1].ttl == 300);
+  CHECK(a.min_ttl == 60);
+  CHECK(a.rtt_ms == 12.5);
+  CHECK(a.run_id == 7);
+  CHECK(nx.status == "NXDOMAIN");
+  CHECK(nx.rcode == 3);
+  CHECK(nx.answers.empty());
+  // The columns version 2 added hold their defaults on the old rows.
+  for (const ResolutionRow* r : {&a, &nx}) {
+    CHECK(r->ecs.empty());
+    CHECK_FALSE(r->ecs_scope);
+    CHECK(r->cname_ttls.empty());
+    CHECK(r->detail.empty());
+  }
+  std::vector<std::string> raw;
+  Statement(store.database(),
+            "SELECT ecs || '|' || ifnull(ecs_scope, 'null') || '|' || cname_ttls || '|' || "
+            "detail FROM resolutions ORDER BY id")
+      .each([&](Statement& s) { raw.push_back(s.text(0)); });
+  CHECK(raw == std::vector<std::string>{"|null|[]|", "|null|[]|"});
+
+  // A new row with the version 2 fields goes in and comes back.
+  ResolutionRow fresh;
+  fresh.hour = 1699999200 + 3600;
+  fresh.name = "mqtt.example.com.";
+  fresh.qtype = "A";
+  fresh.vantage = "lab";
+  fresh.status = "NOERROR";
+  fresh.rcode = 0;
+  fresh.cname_chain = {"edge.example.net."};
+  fresh.cname_ttls = {30};
+  fresh.answers = {{"192.0.2.12", 20}};
+  fresh.resolved_at = fresh.hour + 5;
+  fresh.ecs = "198.51.100.0/24";
+  fresh.ecs_scope = 20;
+  fresh.detail = "answered after one retry";
+  CHECK(store.add_resolutions(std::vector<ResolutionRow>{fresh}) == 1);
+  std::vector<ResolutionRow> back;
+  store.for_each_resolution(fresh.hour, fresh.hour + 3600,
+                            [&](const ResolutionRow& r) { back.push_back(r); });
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].ecs == "198.51.100.0/24");
+  CHECK(back[0].ecs_scope == 20);
+  CHECK(back[0].cname_ttls == std::vector<int64_t>{30});
+  CHECK(back[0].detail == "answered after one retry");
+  CHECK(back[0].answers.at(0).ip == "192.0.2.12");
+
+  // The shell view shows the new columns for old and new rows alike.
+  int64_t view_rows = 0;
+  Statement(store.database(), "SELECT count(*) FROM resolutions_readable WHERE cname_ttls <> ''")
+      .each([&](Statement& s) { view_rows = s.int64(0); });
+  CHECK(view_rows == 3);
 }

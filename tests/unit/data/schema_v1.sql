@@ -1,0 +1,231 @@
+-- Schema version 1 exactly as db/schema.cpp created it: kSteps[0] at e3d34a3, the parent of
+-- 9ba9e78 that added version 2. Frozen here so that the migration test starts from what shipped
+-- even if step 1 is edited by mistake. Never update this file.
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,                       -- resolve|scan|classify|daily|hourly|fetch|merge
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,                      -- NULL while running (or killed)
+  status TEXT NOT NULL DEFAULT 'running',   -- running|ok|failed|partial
+  covers TEXT NOT NULL DEFAULT '',          -- 'YYYY-MM-DD' or 'YYYY-MM-DDTHH' the run is about
+  host TEXT NOT NULL DEFAULT '',
+  vantage TEXT NOT NULL DEFAULT '',
+  shard TEXT NOT NULL DEFAULT '',           -- 'I/N', '' when unsharded
+  seed INTEGER,
+  target_count INTEGER,
+  rate REAL,
+  config TEXT NOT NULL DEFAULT '',
+  counts TEXT NOT NULL DEFAULT '{}',        -- JSON object of counters
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX runs_kind_started ON runs(kind, started_at);
+
+CREATE TABLE vantage_points (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  location TEXT NOT NULL DEFAULT '',
+  client_subnet TEXT NOT NULL DEFAULT '',
+  resolvers TEXT NOT NULL DEFAULT '[]'      -- JSON array of "ip:port"
+);
+
+CREATE TABLE names (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE CHECK (name = lower(name) AND substr(name, -1) = '.'),
+  provider TEXT NOT NULL DEFAULT '',        -- provider or service id from the catalogue
+  region TEXT NOT NULL DEFAULT '',
+  first_seen INTEGER,
+  last_seen INTEGER
+);
+CREATE INDEX names_provider ON names(provider);
+
+CREATE TABLE name_sources (
+  name_id INTEGER NOT NULL REFERENCES names(id) ON DELETE CASCADE,
+  source TEXT NOT NULL,                     -- catalogue|pdns|cert|cli|ct
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  PRIMARY KEY (name_id, source)
+) WITHOUT ROWID;
+
+CREATE TABLE resolutions (
+  id INTEGER PRIMARY KEY,
+  hour INTEGER NOT NULL,                    -- start of the UTC hour
+  name_id INTEGER NOT NULL REFERENCES names(id),
+  qtype TEXT NOT NULL,                      -- A|AAAA
+  vantage_id INTEGER NOT NULL REFERENCES vantage_points(id),
+  status TEXT NOT NULL,                     -- NOERROR|NXDOMAIN|NODATA|SERVFAIL|TIMEOUT|...
+  rcode INTEGER,                            -- NULL when no response arrived
+  cname_chain TEXT NOT NULL DEFAULT '[]',   -- JSON array, in order from the queried name
+  min_ttl INTEGER,
+  resolver TEXT NOT NULL DEFAULT '',
+  rtt_ms REAL,
+  resolved_at INTEGER NOT NULL,
+  run_id INTEGER REFERENCES runs(id),
+  UNIQUE (hour, name_id, qtype, vantage_id)
+);
+CREATE INDEX resolutions_name ON resolutions(name_id, hour);
+
+CREATE TABLE resolution_answers (
+  resolution_id INTEGER NOT NULL REFERENCES resolutions(id) ON DELETE CASCADE,
+  ip TEXT NOT NULL,
+  ttl INTEGER NOT NULL,
+  PRIMARY KEY (resolution_id, ip)
+) WITHOUT ROWID;
+CREATE INDEX resolution_answers_ip ON resolution_answers(ip);
+
+CREATE TABLE pdns (
+  id INTEGER PRIMARY KEY,
+  rrname TEXT NOT NULL,
+  rrtype TEXT NOT NULL,
+  rdata TEXT NOT NULL,
+  time_first INTEGER NOT NULL,
+  time_last INTEGER NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  UNIQUE (rrname, rrtype, rdata)
+);
+CREATE INDEX pdns_rdata ON pdns(rdata, rrtype);
+
+CREATE TABLE certificates (
+  sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),
+  subject_dn TEXT NOT NULL DEFAULT '',
+  issuer_dn TEXT NOT NULL DEFAULT '',
+  common_name TEXT NOT NULL DEFAULT '',
+  dns_sans TEXT NOT NULL DEFAULT '[]',
+  ip_sans TEXT NOT NULL DEFAULT '[]',
+  not_before INTEGER,
+  not_after INTEGER,
+  key_type TEXT NOT NULL DEFAULT '',
+  key_bits INTEGER,
+  signature_algorithm TEXT NOT NULL DEFAULT '',
+  self_signed INTEGER NOT NULL DEFAULT 0 CHECK (self_signed IN (0, 1)),
+  der BLOB,
+  first_seen INTEGER
+);
+
+CREATE TABLE cert_names (
+  sha256 TEXT NOT NULL REFERENCES certificates(sha256) ON DELETE CASCADE,
+  name TEXT NOT NULL,                       -- CN or SAN, lowercase with a trailing dot
+  provider TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (sha256, name)
+) WITHOUT ROWID;
+CREATE INDEX cert_names_name ON cert_names(name);
+
+CREATE TABLE tls_observations (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  ip TEXT NOT NULL,
+  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),
+  sni TEXT NOT NULL DEFAULT '',             -- '' when no SNI was sent
+  observed_at INTEGER NOT NULL,
+  status TEXT NOT NULL,                     -- ok|timeout|refused|tls_error|client_cert_required|...
+  tls_version TEXT NOT NULL DEFAULT '',
+  cipher TEXT NOT NULL DEFAULT '',
+  alpn TEXT NOT NULL DEFAULT '',
+  leaf_sha256 TEXT REFERENCES certificates(sha256),
+  chain TEXT NOT NULL DEFAULT '[]',         -- JSON array of sha256, leaf first
+  protocol TEXT NOT NULL DEFAULT 'none',    -- mqtt|amqp|http|none
+  protocol_result TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  UNIQUE (run_id, ip, port, sni)
+);
+CREATE INDEX tls_observations_ip ON tls_observations(ip, port);
+CREATE INDEX tls_observations_leaf ON tls_observations(leaf_sha256, observed_at);
+CREATE INDEX tls_observations_time ON tls_observations(observed_at);
+
+CREATE TABLE scan_checkpoints (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+  shard TEXT NOT NULL DEFAULT '',
+  seed INTEGER NOT NULL,
+  targets_digest TEXT NOT NULL DEFAULT '',  -- identifies the target list
+  target_count INTEGER NOT NULL,
+  next_index INTEGER NOT NULL,              -- next position in the permuted target order
+  done_count INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE ip_verdicts (
+  date TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  verdict_threshold TEXT NOT NULL,          -- dedicated|shared|unknown
+  verdict_exclusive TEXT NOT NULL,          -- dedicated|shared|unknown
+  reason TEXT NOT NULL DEFAULT '',
+  names_total INTEGER NOT NULL DEFAULT 0,
+  names_not_matching INTEGER NOT NULL DEFAULT 0,
+  registrable_domains INTEGER NOT NULL DEFAULT 0,
+  sources INTEGER NOT NULL DEFAULT 0,       -- bitmask: 1 active DNS, 2 passive DNS, 4 TLS
+  sources_text TEXT NOT NULL DEFAULT '',
+  run_id INTEGER REFERENCES runs(id),
+  PRIMARY KEY (date, ip, provider)
+) WITHOUT ROWID;
+CREATE INDEX ip_verdicts_ip ON ip_verdicts(ip, date);
+
+CREATE TABLE domain_verdicts (
+  date TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  verdict TEXT NOT NULL,                    -- dedicated|shared|unknown
+  reason TEXT NOT NULL DEFAULT '',
+  ips_total INTEGER NOT NULL DEFAULT 0,
+  ips_exclusive INTEGER NOT NULL DEFAULT 0,
+  run_id INTEGER REFERENCES runs(id),
+  PRIMARY KEY (date, provider, domain)
+) WITHOUT ROWID;
+
+CREATE TABLE hitlist (
+  date TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),
+  protocol TEXT NOT NULL,                   -- mqtt|amqp|https|coap|...
+  infrastructure TEXT NOT NULL,             -- dedicated|shared|unknown
+  level TEXT NOT NULL DEFAULT '',           -- backend|platform|manufacturer|product
+  domain_class TEXT NOT NULL DEFAULT '',    -- primary|support
+  sources TEXT NOT NULL DEFAULT '',
+  first_seen INTEGER,
+  last_seen INTEGER,
+  PRIMARY KEY (date, provider, domain, ip, port, protocol)
+) WITHOUT ROWID;
+CREATE INDEX hitlist_ip ON hitlist(ip, port);
+
+CREATE TABLE footprint (
+  date TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  ipv4 INTEGER NOT NULL DEFAULT 0,
+  ipv6 INTEGER NOT NULL DEFAULT 0,
+  ases INTEGER NOT NULL DEFAULT 0,
+  prefixes_v4 INTEGER NOT NULL DEFAULT 0,   -- IPv4 /24s
+  prefixes_v6 INTEGER NOT NULL DEFAULT 0,   -- IPv6 /56s
+  strategy TEXT NOT NULL DEFAULT '',        -- DI|PR|DI+PR
+  detail TEXT NOT NULL DEFAULT '{}',        -- JSON
+  PRIMARY KEY (date, provider)
+) WITHOUT ROWID;
+
+CREATE TABLE fetches (
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  url TEXT NOT NULL,
+  fetched_at INTEGER NOT NULL,
+  status TEXT NOT NULL,                     -- ok|not_modified|failed
+  etag TEXT NOT NULL DEFAULT '',
+  last_modified TEXT NOT NULL DEFAULT '',
+  sha256 TEXT NOT NULL DEFAULT '',
+  bytes INTEGER NOT NULL DEFAULT 0,
+  path TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX fetches_source ON fetches(source, fetched_at);
+
+CREATE TABLE optout (
+  prefix TEXT PRIMARY KEY,
+  reason TEXT NOT NULL DEFAULT '',
+  added_at INTEGER NOT NULL
+);
+
+-- For people at the sqlite3 shell: one readable line per resolution.
+CREATE VIEW resolutions_readable AS
+SELECT strftime('%Y-%m-%dT%H', r.hour, 'unixepoch') AS hour, n.name, r.qtype,
+       v.name AS vantage, r.status, r.rcode, r.cname_chain,
+       (SELECT group_concat(a.ip, ' ') FROM resolution_answers a WHERE a.resolution_id = r.id)
+         AS addresses,
+       r.min_ttl, r.resolver, r.rtt_ms, r.run_id
+FROM resolutions r JOIN names n ON n.id = r.name_id JOIN vantage_points v ON v.id = r.vantage_id;
