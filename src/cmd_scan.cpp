@@ -5,7 +5,6 @@
 // store with its settings and counts; its checkpoint lets a killed scan resume where it was,
 // with the same seed and run, repeating and losing no target. docs/scan-output.md describes
 // --output jsonl.
-#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <unordered_set>
@@ -15,6 +14,7 @@
 #include "ethics/policy.h"
 #include "lib/lockfile.h"
 #include "lib/progress.h"
+#include "lib/stop_signal.h"
 #include "resolver/rows.h"
 #include "scanner/engine.h"
 #include "scanner/ports.h"
@@ -26,33 +26,8 @@ namespace {
 
 using namespace iotmap::scanner;
 
-std::atomic<bool> g_stop{false};
-
 // IPv6 hitlists are scanned on these (METHOD.md section 2).
 const std::vector<uint16_t> kHitlistPorts = {443, 8883, 1883, 5671};
-
-void on_signal(int) { g_stop = true; }
-
-// SIGINT/SIGTERM stop the scan cleanly (connections in flight end, the checkpoint is saved);
-// the previous handlers come back when the scan is over.
-class StopOnSignal {
- public:
-  StopOnSignal() {
-    g_stop = false;
-    old_int_ = std::signal(SIGINT, on_signal);
-    old_term_ = std::signal(SIGTERM, on_signal);
-  }
-  ~StopOnSignal() {
-    std::signal(SIGINT, old_int_);
-    std::signal(SIGTERM, old_term_);
-  }
-  StopOnSignal(const StopOnSignal&) = delete;
-  StopOnSignal& operator=(const StopOnSignal&) = delete;
-
- private:
-  void (*old_int_)(int);
-  void (*old_term_)(int);
-};
 
 std::vector<uint16_t> parse_ports(const std::string& text) {
   std::vector<uint16_t> out;
@@ -207,7 +182,7 @@ int run_scan(Context& ctx, Args& args) {
   } else if (grab_only) {
     options.tls_mode = TlsMode::kCertificate;
   }
-  options.stop = &g_stop;
+  options.stop = &StopOnSignal::flag();
   options.user_agent = "iotmap/0.1 (+" + policy.contact + ")";
 
   const std::string db_path = ctx.db_path();
@@ -344,6 +319,7 @@ int run_scan(Context& ctx, Args& args) {
 
   ScanSummary summary;
   {
+    // SIGINT/SIGTERM stop the scan cleanly: connections in flight end, the checkpoint is saved.
     StopOnSignal signals;
     try {
       summary = run_scan(tasks, order, resume, policy, options, sink);
