@@ -85,6 +85,12 @@ std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification&
       }
     }
   }
+  sort_hitlist(data, providers, rows);
+  return rows;
+}
+
+void sort_hitlist(const Dataset& data, const std::vector<Provider>& providers,
+                  std::vector<HitlistRow>& rows) {
   // Providers in id order, without building strings in the comparator.
   std::vector<int32_t> rank(providers.size(), 0);
   {
@@ -116,7 +122,6 @@ std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification&
                                   a.ip == b.ip && a.port == b.port && a.protocol == b.protocol;
                          }),
              rows.end());
-  return rows;
 }
 
 std::string hitlist_csv(const Dataset& data, const std::vector<Provider>& providers,

@@ -31,11 +31,16 @@ struct HitlistRow {
 };
 
 // One row per provider, domain, IP and port. Ports are those that answered a scan in the window;
-// for an IP no scan reached, the provider's documented ports. Sorted by provider, domain, IP,
-// port.
+// for an IP no scan reached, the provider's documented ports. In sort_hitlist's order.
 std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification& cls,
                                       const std::vector<Provider>& providers,
                                       const HitlistOptions& options);
+
+// The hitlist's one order, whoever writes it (classify, `export hitlist` from stored text):
+// provider id, domain, IP (every IPv4 address before any IPv6 one, each family by numeric
+// value, not by text), port, protocol. Rows with the same key are kept once.
+void sort_hitlist(const Dataset& data, const std::vector<Provider>& providers,
+                  std::vector<HitlistRow>& rows);
 
 // The detection rule consumers apply (002 section 4.3 / 003 chapter 5): a line is flagged when
 // it contacts IP/port pairs of at least max(1, floor(D x N)) of a service's N domains, at least

@@ -76,6 +76,9 @@ int export_hitlist(Context& ctx, Args& args) {
       r.primary = s.domain_class != "support";
       rows.push_back(std::move(r));
     }
+    // The store returns IPs in text order ("2001:db8::1" before "203.0.113.5", "10.0.0.10"
+    // before "10.0.0.9"); files must come out in the order classify built them.
+    bm::sort_hitlist(d, view.providers, rows);
     std::string text = format == "csv"     ? bm::hitlist_csv(d, view.providers, rows)
                        : format == "jsonl" ? bm::hitlist_jsonl(d, view.providers, rows)
                                            : bm::hitlist_rules(d, view.providers, rows, date, rule);
