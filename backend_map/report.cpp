@@ -264,33 +264,48 @@ std::string footprint_markdown(const std::vector<Provider>& providers, const Foo
   return out;
 }
 
+// The two charts share their frame: the <svg> opening, a legend of coloured squares in the top
+// margin and a provider name right-aligned before each row.
+std::string svg_open(const char* id, int width, int height) {
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" class=\"chart\" id=\"" +
+         std::string(id) + "\" viewBox=\"0 0 " + std::to_string(width) + " " +
+         std::to_string(height) + "\" width=\"" + std::to_string(width) + "\" height=\"" +
+         std::to_string(height) + "\">\n";
+}
+
+std::string svg_legend(int x0, int spacing, const char* const* colors, const char* const* names,
+                       int n) {
+  std::string s;
+  for (int k = 0; k < n; ++k) {
+    int x = x0 + k * spacing;
+    s += "<rect x=\"" + std::to_string(x) + "\" y=\"8\" width=\"12\" height=\"12\" fill=\"" +
+         colors[k] + "\"/>";
+    s += "<text x=\"" + std::to_string(x + 16) + "\" y=\"18\" font-size=\"12\">" + names[k] +
+         "</text>\n";
+  }
+  return s;
+}
+
+std::string svg_row_label(int label_w, int y, const std::string& text) {
+  return "<text x=\"" + std::to_string(label_w - 8) + "\" y=\"" + std::to_string(y) +
+         "\" font-size=\"12\" text-anchor=\"end\">" + html_escape(text) + "</text>\n";
+}
+
 std::string source_chart_svg(const std::vector<Provider>& providers, const Footprint& fp) {
   const int label_w = 190, bar_w = 460, bar_h = 14, gap = 10, top = 34;
   const int row_h = 2 * bar_h + 4 + gap;
   const int height = top + int(fp.providers.size()) * row_h + 10;
   const int width = label_w + bar_w + 90;
-  std::string s =
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" class=\"chart\" id=\"sources-chart\" "
-      "viewBox=\"0 0 " +
-      std::to_string(width) + " " + std::to_string(height) + "\" width=\"" + std::to_string(width) +
-      "\" height=\"" + std::to_string(height) + "\">\n";
+  std::string s = svg_open("sources-chart", width, height);
   s += "<title>Fraction and number of IPs per provider per source (upper bar IPv4, lower bar "
        "IPv6)</title>\n";
   s += "<defs><pattern id=\"hatch\" width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\" "
        "patternTransform=\"rotate(45)\">"
        "<rect width=\"2\" height=\"4\" fill=\"#fff\" fill-opacity=\"0.45\"/></pattern></defs>\n";
-  for (int k = 0; k < 4; ++k) {
-    int x = label_w + k * 120;
-    s += "<rect x=\"" + std::to_string(x) + "\" y=\"8\" width=\"12\" height=\"12\" fill=\"" +
-         kSourceColors[k] + "\"/>";
-    s += "<text x=\"" + std::to_string(x + 16) + "\" y=\"18\" font-size=\"12\">" + kSourceNames[k] +
-         "</text>\n";
-  }
+  s += svg_legend(label_w, 120, kSourceColors, kSourceNames, 4);
   int y = top;
   for (const auto& f : fp.providers) {
-    s += "<text x=\"" + std::to_string(label_w - 8) + "\" y=\"" + std::to_string(y + bar_h + 4) +
-         "\" font-size=\"12\" text-anchor=\"end\">" +
-         html_escape(provider_name(providers, f.provider)) + "</text>\n";
+    s += svg_row_label(label_w, y + bar_h + 4, provider_name(providers, f.provider));
     for (int fam = 0; fam < 2; ++fam) {
       const SourceCounts& c = fam == 0 ? f.sources_v4 : f.sources_v6;
       uint32_t vals[4] = {c.cert, c.pdns, c.active_dns, c.several};
@@ -332,25 +347,12 @@ std::string stability_chart_svg(const std::vector<Provider>& providers, const Fo
   const int row_h = int(std::max<size_t>(days, 1)) * step + gap;
   const int height = top + int(fp.providers.size()) * row_h + 10;
   const int width = label_w + plot_w + 120;
-  std::string s =
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" class=\"chart\" "
-      "id=\"stability-chart\" "
-      "viewBox=\"0 0 " +
-      std::to_string(width) + " " + std::to_string(height) + "\" width=\"" + std::to_string(width) +
-      "\" height=\"" + std::to_string(height) + "\">\n";
+  std::string s = svg_open("stability-chart", width, height);
   s += "<title>Stability of each provider's IP set against " + day_str(fp.first_day) + "</title>\n";
-  for (int k = 0; k < 3; ++k) {
-    int x = label_w + k * 110;
-    s += "<rect x=\"" + std::to_string(x) + "\" y=\"8\" width=\"12\" height=\"12\" fill=\"" +
-         colors[k] + "\"/>";
-    s += "<text x=\"" + std::to_string(x + 16) + "\" y=\"18\" font-size=\"12\">" + labels[k] +
-         "</text>\n";
-  }
+  s += svg_legend(label_w, 110, colors, labels, 3);
   int y = top;
   for (const auto& f : fp.providers) {
-    s += "<text x=\"" + std::to_string(label_w - 8) + "\" y=\"" + std::to_string(y + bar_h) +
-         "\" font-size=\"12\" text-anchor=\"end\">" +
-         html_escape(provider_name(providers, f.provider)) + "</text>\n";
+    s += svg_row_label(label_w, y + bar_h, provider_name(providers, f.provider));
     if (f.stability.empty())
       s += "<text x=\"" + std::to_string(label_w) + "\" y=\"" + std::to_string(y + bar_h) +
            "\" font-size=\"11\" fill=\"#777\">one day only</text>\n";
