@@ -264,6 +264,7 @@ struct Engine::Impl {
   Result base_result(const Job& j) {
     Result r;
     r.name = names[j.name_index].empty() ? (*raw_names)[j.name_index] : names[j.name_index];
+    r.name_index = j.name_index;
     r.qtype = j.qtype;
     r.vantage = vantages[j.vantage].cfg.name;
     if (j.last_resolver >= 0) r.resolver = resolvers[j.last_resolver].label;

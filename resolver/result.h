@@ -51,6 +51,7 @@ struct Answer {
 
 struct Result {
   std::string name;     // as asked, normalized (lower case, no trailing dot)
+  uint32_t name_index = 0;  // position of the name in the list given to Engine::run
   uint16_t qtype = 0;   // kTypeA or kTypeAaaa
   std::string vantage;  // the vantage point's name
   std::string resolver; // "address:port" of the resolver that gave the final reply (or was
