@@ -52,6 +52,7 @@ struct NameRow {
   std::string region;    // "" keeps what is stored
   std::string source;    // catalogue|pdns|cert|cli|ct
   int64_t seen_at = 0;
+  int64_t id = 0;        // names.id, filled by Store::candidate_names; upsert_names ignores it
 };
 
 struct AnswerRow {
@@ -63,6 +64,7 @@ struct AnswerRow {
 struct ResolutionRow {
   int64_t hour = 0;  // start of the UTC hour
   std::string name;
+  int64_t name_id = 0;  // names.id of `name` when the caller has it (saves a lookup); 0: unknown
   std::string qtype;    // A|AAAA
   std::string vantage;  // vantage point name; created if unknown
   std::string status;   // NOERROR|NXDOMAIN|NODATA|SERVFAIL|REFUSED|TIMEOUT|MALFORMED|...

@@ -206,9 +206,9 @@ void Store::upsert_names(std::span<const NameRow> names) {
 
 std::vector<NameRow> Store::candidate_names() {
   std::vector<NameRow> out;
-  db_.cached("SELECT name, provider, region, coalesce(last_seen, 0) FROM names ORDER BY name")
+  db_.cached("SELECT name, provider, region, coalesce(last_seen, 0), id FROM names ORDER BY name")
       .each([&](Statement& s) {
-        out.push_back({s.text(0), s.text(1), s.text(2), "", s.int64(3)});
+        out.push_back({s.text(0), s.text(1), s.text(2), "", s.int64(3), s.int64(4)});
       });
   return out;
 }

@@ -35,13 +35,19 @@ size_t Store::add_resolutions(std::span<const ResolutionRow> rows) {
       chain.clear();
       for (const auto& c : r.cname_chain) chain.push_back(normalize_name(c));
     }
-    const bool plain_name = is_normalized_name(r.name);
-    if (!plain_name) normalized = normalize_name(r.name);
+    // A name id from the caller was read from this store's names table (and the foreign key
+    // would reject any other); without one, the name is looked up, or added.
+    int64_t nid = r.name_id;
+    if (nid <= 0) {
+      const bool plain_name = is_normalized_name(r.name);
+      if (!plain_name) normalized = normalize_name(r.name);
+      nid = name_id(plain_name ? r.name : normalized, fresh_names);
+    }
     insert
-        .bind_all(r.hour, name_id(plain_name ? r.name : normalized, fresh_names), r.qtype,
-                  vp->second, r.status, r.rcode, json_array(plain_chain ? r.cname_chain : chain),
-                  r.min_ttl, r.resolver, r.rtt_ms, r.resolved_at, r.run_id, r.ecs, r.ecs_scope,
-                  json_int_array(r.cname_ttls), r.detail)
+        .bind_all(r.hour, nid, r.qtype, vp->second, r.status, r.rcode,
+                  json_array(plain_chain ? r.cname_chain : chain), r.min_ttl, r.resolver, r.rtt_ms,
+                  r.resolved_at, r.run_id, r.ecs, r.ecs_scope, json_int_array(r.cname_ttls),
+                  r.detail)
         .run();
     // Already stored for this hour: the first final result stands, answers included.
     if (db_.changes() == 0) continue;

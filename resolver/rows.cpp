@@ -68,6 +68,7 @@ void fill_row(const Result& r, int64_t hour, std::optional<int64_t> run_id,
   };
   row.hour = hour;
   store_form(row.name, r.name);
+  row.name_id = 0;  // the engine knows names, not the store's ids: the caller may set it
   row.qtype = type_name(r.qtype);
   row.vantage = r.vantage;
   row.status = status_label(r);

@@ -51,6 +51,7 @@ std::string trim(const std::string& s) {
 
 struct Gathered {
   std::vector<std::string> names;  // what this run resolves, normalized with trailing dot
+  std::vector<int64_t> ids;        // names.id of each of `names` when read from the store, else empty
   bool bad_input = false;
   std::map<std::string, int64_t> counts;
 };
@@ -156,26 +157,34 @@ Gathered from_sources(const config::Config& cfg, const config::Catalogue& cat, d
   files.insert(files.end(), pdns_files.begin(), pdns_files.end());
   import_pdns_files(files, cat, window, store, g);
   import_cert_names(cat, store, now, g);
-  for (const auto& row : store.candidate_names()) g.names.push_back(row.name);
+  for (auto& row : store.candidate_names()) {
+    g.names.push_back(std::move(row.name));
+    g.ids.push_back(row.id);
+  }
   return g;
 }
 
-// Drops names whose every type x vantage point of this run is already stored for `hour`.
-std::vector<std::string> not_done(db::Store& store, int64_t hour, std::vector<std::string> names,
-                                  const std::vector<config::VantagePoint>& vps, size_t ntypes) {
+// Drops names (and their ids) whose every type x vantage point of this run is already stored
+// for `hour`.
+void drop_done(db::Store& store, int64_t hour, Gathered& g,
+               const std::vector<config::VantagePoint>& vps, size_t ntypes) {
   std::set<std::string> ours;
   for (const auto& vp : vps) ours.insert(vp.name);
   std::map<std::string, size_t> done;
   store.for_each_resolution(hour, hour + 3600, [&](const db::ResolutionRow& r) {
     if (ours.count(r.vantage)) ++done[r.name];
   });
-  if (done.empty()) return names;
-  std::vector<std::string> out;
-  for (auto& n : names) {
-    auto it = done.find(n);
-    if (it == done.end() || it->second < ntypes * vps.size()) out.push_back(std::move(n));
+  if (done.empty()) return;
+  size_t kept = 0;
+  for (size_t i = 0; i < g.names.size(); ++i) {
+    auto it = done.find(g.names[i]);
+    if (it != done.end() && it->second >= ntypes * vps.size()) continue;
+    g.names[kept] = std::move(g.names[i]);
+    if (!g.ids.empty()) g.ids[kept] = g.ids[i];
+    ++kept;
   }
-  return out;
+  g.names.resize(kept);
+  if (!g.ids.empty()) g.ids.resize(kept);
 }
 
 std::string settings_summary(const config::ResolverSettings& s) {
@@ -258,7 +267,8 @@ int run_resolve(Context& ctx, Args& args) {
                    ? from_sources(cfg, cat, store, now, use_catalogue, pdns_files, window)
                    : from_arguments(positional, cat, store, now);
   const size_t candidates = g.names.size();
-  std::vector<std::string> names = not_done(store, hour, std::move(g.names), vps, qtypes.size());
+  drop_done(store, hour, g, vps, qtypes.size());
+  const std::vector<std::string>& names = g.names;
   if (names.size() < candidates)
     std::fprintf(stderr,
                  "iotmap resolve: %zu of %zu names already resolved for %s; not asked again\n",
@@ -278,7 +288,9 @@ int run_resolve(Context& ctx, Args& args) {
   resolver::EngineOptions opts;
   opts.qtypes = qtypes;
   opts.on_result = [&](const Result& r) {
-    resolver::fill_row(r, hour, run_id, batch[used++]);
+    db::ResolutionRow& row = batch[used++];
+    resolver::fill_row(r, hour, run_id, row);
+    row.name_id = g.ids.empty() ? 0 : g.ids[r.name_index];
     if (used == batch.size()) flush();
     progress.add();
   };
