@@ -34,7 +34,8 @@ class Worker {
     base_.reset(event_base_new());
     ctx_ = make_scan_context(options_.max_bytes);
     if (options_.tls_mode == TlsMode::kCertificate)
-      cert_ctx_ = make_scan_context(options_.max_bytes, TlsMode::kCertificate);
+      cert_ctx_ =
+          make_scan_context(options_.max_bytes, TlsMode::kCertificate, options_.certificate_stop);
     if (!base_ || !ctx_ || (options_.tls_mode == TlsMode::kCertificate && !cert_ctx_))
       return "cannot create the event loop or the TLS context";
     pump_ev_.reset(evtimer_new(base_.get(), on_pump, this));

@@ -33,6 +33,8 @@ struct EngineOptions {
   std::string user_agent = "iotmap/0.1";
   // kCertificate: connections no application probe follows stop after the server's Certificate.
   TlsMode tls_mode = TlsMode::kFull;
+  // kAfterDecoding only in tests, to run the fallback (tls.h).
+  CertificateStop certificate_stop = CertificateStop::kBeforeDecoding;
   int batch_ms = 250;  // how often the sink is called while results come in
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by a signal handler) to stop early
 

@@ -64,9 +64,10 @@ uint32_t get24(std::string_view s, size_t at) {
 // are given is the one OpenSSL parses next, so an impossible certificate list length there makes
 // it stop with decode_error before the first d2i_X509; nothing after the Certificate (signature
 // check, Finished, key schedule) runs either. Should another OpenSSL hand us a copy, the
-// handshake goes on to capture_chain, which stops it after decoding.
+// handshake goes on to capture_chain, which stops it after decoding. A null `spoil`
+// (CertificateStop::kAfterDecoding) leaves the buffer alone, as if it were that copy.
 void on_message(int write_p, int version, int content_type, const void* buf, size_t len, SSL* ssl,
-                void*) {
+                void* spoil) {
   if (write_p != 0 || content_type != SSL3_RT_HANDSHAKE || len < 4) return;
   auto* r = result_of(ssl);
   if (r == nullptr) return;
@@ -78,6 +79,7 @@ void on_message(int write_p, int version, int content_type, const void* buf, siz
   auto list_at = read_certificate_message(msg, version == TLS1_3_VERSION, r->chain);
   if (!list_at) return;  // malformed: left to OpenSSL to refuse
   r->stopped_at_certificate = true;
+  if (spoil == nullptr) return;
   auto* writable = const_cast<unsigned char*>(bytes);
   writable[*list_at] = writable[*list_at + 1] = writable[*list_at + 2] = 0xff;
 }
@@ -131,7 +133,7 @@ std::optional<size_t> read_certificate_message(std::string_view msg, bool tls13,
   return list_at;
 }
 
-SslCtx make_scan_context(uint64_t max_bytes, TlsMode mode) {
+SslCtx make_scan_context(uint64_t max_bytes, TlsMode mode, CertificateStop where) {
   SslCtx ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) return ctx;
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_VERSION);
@@ -141,7 +143,11 @@ SslCtx make_scan_context(uint64_t max_bytes, TlsMode mode) {
   const bool stop = mode == TlsMode::kCertificate;
   SSL_CTX_set_verify(ctx.get(), stop ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
   SSL_CTX_set_cert_verify_callback(ctx.get(), capture_chain, stop ? ctx.get() : nullptr);
-  if (stop) SSL_CTX_set_msg_callback(ctx.get(), on_message);
+  if (stop) {
+    SSL_CTX_set_msg_callback(ctx.get(), on_message);
+    SSL_CTX_set_msg_callback_arg(ctx.get(),
+                                 where == CertificateStop::kBeforeDecoding ? ctx.get() : nullptr);
+  }
   SSL_CTX_set_client_cert_cb(ctx.get(), client_cert_requested);
   SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF |

@@ -26,6 +26,13 @@ enum class TlsMode : uint8_t {
   kCertificate,  // stopped once the server's Certificate message has arrived
 };
 
+// Where TlsMode::kCertificate ends the handshake. kBeforeDecoding: the message callback spoils
+// the Certificate message in the buffer OpenSSL 3.0 is about to parse. kAfterDecoding: the
+// callback only reads the chain, as it must when an OpenSSL hands it a copy, and the verify
+// callback ends the handshake once OpenSSL has decoded the chain. Only tests choose
+// kAfterDecoding: it runs that fallback on an OpenSSL where the first way works.
+enum class CertificateStop : uint8_t { kBeforeDecoding, kAfterDecoding };
+
 std::string_view to_string(TlsMode m);  // "full", "cert"
 std::optional<TlsMode> parse_tls_mode(std::string_view text);
 
@@ -38,7 +45,8 @@ std::optional<TlsMode> parse_tls_mode(std::string_view text);
 // and ends the handshake there, with a decode_error alert: no certificate decoding, signature
 // check or Finished on our side (see tls.cpp for why that is most of a grab's CPU). The session
 // then carries `stopped_at_certificate`.
-SslCtx make_scan_context(uint64_t max_bytes, TlsMode mode = TlsMode::kFull);
+SslCtx make_scan_context(uint64_t max_bytes, TlsMode mode = TlsMode::kFull,
+                         CertificateStop stop = CertificateStop::kBeforeDecoding);
 
 // The certificates (DER, in the order sent) of a Certificate handshake message `msg` (4-byte
 // header included), TLS 1.3 layout when `tls13`. Returns the offset in `msg` of the 3-byte

@@ -6,7 +6,12 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
 
+#include "certs/certificate.h"
 #include "scanner/connection.h"
 #include "scanner/engine.h"
 #include "tests/unit/scanner_servers.h"
@@ -389,6 +394,80 @@ TEST_CASE("engine: tls_mode cert stops each handshake after the server's certifi
   CHECK_FALSE(probed.stopped_at_certificate);
   CHECK(probed.app.confirmed);
   CHECK(with_probe.handshakes() == 1);
+}
+
+TEST_CASE("engine: tls_mode cert fallback, the verify callback ends the handshake",
+          "[scanner][engine][tls]") {
+  // CertificateStop::kAfterDecoding: what happens with an OpenSSL that hands the message callback
+  // a copy. The chain and status must be those of the usual stop, the chain that of a full
+  // handshake.
+  auto leaf = scanner_test::make_cert("leaf.test");
+  auto middle = scanner_test::make_cert("middle.test");
+  auto top = scanner_test::make_cert("top.test");
+  TlsOptions tls12{&leaf};
+  tls12.chain = {&middle, &top};
+  tls12.max_version = TLS1_2_VERSION;
+  TlsServer only12("127.0.0.1", tls12);
+  TlsOptions tls13 = tls12;
+  tls13.min_version = TLS1_3_VERSION;
+  tls13.max_version = TLS1_3_VERSION;
+  TlsServer only13("::1", tls13);
+  auto set = tasks_for({
+      {"127.0.0.1", plan(only12.port(), AppProtocol::kNone, true), {}},
+      {"::1", plan(only13.port(), AppProtocol::kNone, true), {}},
+  });
+  const std::vector<std::string> sent{certs::fingerprint(leaf.der), certs::fingerprint(middle.der),
+                                      certs::fingerprint(top.der)};
+  auto fingerprints = [](const GrabResult& r) {
+    std::vector<std::string> out;
+    for (const auto& der : r.chain) out.push_back(certs::fingerprint(der));
+    return out;
+  };
+
+  // Which way the client stopped, as the alert it sent: decode_error for the spoilt message,
+  // certificate_unknown for the verify callback's refusal (it sets no X509 error).
+  auto alert_of = [](TlsServer& server) {
+    int alert = 0;
+    for (int i = 0; i < 200 && alert == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      alert = server.take_alert();
+    }
+    return alert;
+  };
+
+  auto options = fast_options();
+  options.tls_mode = TlsMode::kCertificate;
+  auto primary = scan(set, loopback_policy(), options);
+  CHECK(alert_of(only12) == SSL_AD_DECODE_ERROR);
+  CHECK(alert_of(only13) == SSL_AD_DECODE_ERROR);
+  options.certificate_stop = CertificateStop::kAfterDecoding;
+  auto fallback = scan(set, loopback_policy(), options);
+  CHECK(alert_of(only12) == SSL_AD_CERTIFICATE_UNKNOWN);
+  CHECK(alert_of(only13) == SSL_AD_CERTIFICATE_UNKNOWN);
+  CHECK(only12.handshakes() == 0);  // before the full scan, which completes them
+  CHECK(only13.handshakes() == 0);
+  auto full = scan(set, loopback_policy(), fast_options());
+
+  for (auto [ip, port, version] : {std::tuple{"127.0.0.1", only12.port(), "TLSv1.2"},
+                                   std::tuple{"::1", only13.port(), "TLSv1.3"}}) {
+    const auto& f = fallback.at(ip, port);
+    const auto& p = primary.at(ip, port);
+    const auto& whole = full.at(ip, port);
+    INFO(version << " fallback: " << to_string(f.status) << " " << f.error
+                 << ", primary: " << to_string(p.status) << " " << p.error
+                 << ", full: " << to_string(whole.status) << " " << whole.error);
+    CHECK(f.status == Status::kCertOnly);
+    CHECK(f.error.empty());
+    CHECK(f.stopped_at_certificate);
+    CHECK(f.tls_version == version);
+    CHECK(f.cipher == p.cipher);
+    CHECK(fingerprints(f) == sent);
+    CHECK(p.status == Status::kCertOnly);
+    CHECK(fingerprints(p) == sent);
+    CHECK_FALSE(whole.stopped_at_certificate);
+    CHECK(whole.tls_version == version);
+    CHECK(fingerprints(whole) == sent);
+  }
 }
 
 TEST_CASE("tls: the certificate list of a Certificate message, TLS 1.2 and 1.3 layouts",

@@ -234,6 +234,7 @@ struct TlsOptions {
       : cert(c), by_name(std::move(names)), reply(std::move(answer)) {}
   const TestCert* cert = nullptr;
   std::vector<std::pair<std::string, const TestCert*>> by_name;  // SNI -> certificate
+  std::vector<const TestCert*> chain;  // sent after each certificate, in this order
   std::string reply;              // sent after the first request bytes arrive; "" = none
   bool flood = false;             // after the request, send HTTP headers without end
   bool require_client_cert = false;
@@ -260,12 +261,17 @@ class TlsServer {
   uint16_t port() const { return server_->port(); }
   int accepted() const { return server_->accepted(); }
   int handshakes() const { return handshakes_; }
+  // The description of the last alert a client sent (0: none since the last call), e.g. what it
+  // ended a handshake with. The server reads it a moment after the client has gone.
+  int take_alert() { return last_alert_.exchange(0); }
 
  private:
   Handle<SSL_CTX, SSL_CTX_free> make_ctx(const TestCert& c) {
     Handle<SSL_CTX, SSL_CTX_free> ctx(SSL_CTX_new(TLS_server_method()));
     SSL_CTX_use_certificate(ctx.get(), c.cert.get());
     SSL_CTX_use_PrivateKey(ctx.get(), c.key.get());
+    for (const TestCert* extra : options_.chain)
+      SSL_CTX_add1_chain_cert(ctx.get(), extra->cert.get());
     SSL_CTX_set_min_proto_version(ctx.get(), options_.min_version);
     SSL_CTX_set_max_proto_version(ctx.get(), options_.max_version);
     if (options_.require_client_cert)
@@ -302,6 +308,11 @@ class TlsServer {
   void serve(int fd, const std::atomic<bool>& stop) {
     Handle<SSL, SSL_free> ssl(SSL_new(ctx_.get()));
     SSL_set_fd(ssl.get(), fd);
+    SSL_set_app_data(ssl.get(), this);
+    SSL_set_info_callback(ssl.get(), [](const SSL* s, int where, int ret) {
+      if ((where & SSL_CB_READ_ALERT) != 0)
+        static_cast<TlsServer*>(SSL_get_app_data(s))->last_alert_ = ret & 0xff;
+    });
     timeval tv{0, 200000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     int rc = -1;
@@ -338,6 +349,7 @@ class TlsServer {
   Handle<SSL_CTX, SSL_CTX_free> ctx_;
   std::vector<std::pair<std::string, Handle<SSL_CTX, SSL_CTX_free>>> named_;
   std::atomic<int> handshakes_{0};
+  std::atomic<int> last_alert_{0};
   std::unique_ptr<Server> server_;  // last: stops before the contexts go
 };
 
