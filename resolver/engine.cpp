@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "lib/handle.h"
+#include "resolver/udp_batch.h"
 #include "resolver/wire.h"
 
 namespace iotmap::resolver {
@@ -54,6 +55,7 @@ struct ResolverState {
   int vantage = 0;
   config::ResolverEndpoint endpoint;
   std::string label;
+  std::unique_ptr<UdpBatch> batch;  // the channel's sockets: destroyed after it
   Channel channel;
   std::unordered_map<ares_socket_t, Event> events;
   int in_flight = 0;
@@ -71,9 +73,9 @@ struct VantageState {
   config::VantagePoint cfg;
   std::vector<QueryBuilder> builders;  // one per qtype of the run, in EngineOptions::qtypes order
   std::vector<int> resolvers;
-  uint64_t cursor = 0;          // next (name, type) pair not yet started
-  std::deque<uint32_t> ready;   // jobs waiting for a resolver (retries, chain follow-ups)
-  size_t rr = 0;                // round-robin position
+  uint64_t cursor = 0;         // next (name, type) pair not yet started
+  std::deque<uint32_t> ready;  // jobs waiting for a resolver (retries, chain follow-ups)
+  size_t rr = 0;               // round-robin position
   int live_jobs = 0;
   bool abandoned = false;
 };
@@ -86,7 +88,7 @@ struct Job {
   int vantage = 0;
   std::string current;  // the name the next query asks for (qname or a chain target)
   std::vector<CnameLink> chain;
-  int tries = 0;        // tries of the current query
+  int tries = 0;  // tries of the current query
   int queries = 0;
   int last_resolver = -1;
   Clock::time_point sent{};
@@ -102,7 +104,7 @@ struct Engine::Impl {
   Event tick;
   std::vector<ResolverState> resolvers;  // never resized after construction
   std::vector<VantageState> vantages;
-  std::deque<Job> jobs;                  // stable addresses: c-ares holds Job* as its arg
+  std::deque<Job> jobs;  // stable addresses: c-ares holds Job* as its arg
   std::vector<uint32_t> free_jobs;
   using Due = std::pair<Clock::time_point, uint32_t>;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> backoff;
@@ -172,7 +174,7 @@ struct Engine::Impl {
   void open_channel(ResolverState& rs) {
     ares_options opts{};
     int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
-               ARES_OPT_EDNSPSZ | ARES_OPT_SOCK_RCVBUF | ARES_OPT_SOCK_SNDBUF;
+               ARES_OPT_EDNSPSZ;
     // NOCHECKRESP: hand SERVFAIL/REFUSED to us instead of trying "another server". EDNS: accept
     // UDP replies up to the advertised size. No cache exists in this c-ares, none is wanted.
     // STAYOPEN: c-ares 1.18 closes its sockets whenever no query is left in flight, which
@@ -183,13 +185,16 @@ struct Engine::Impl {
     opts.sock_state_cb = &Impl::on_sock_state;
     opts.sock_state_cb_data = &rs;
     opts.ednspsz = kEdnsUdpSize;
-    opts.socket_receive_buffer_size = 4 << 20;
-    opts.socket_send_buffer_size = 1 << 20;
     ares_channel ch = nullptr;
     int rc = ares_init_options(&ch, &opts, mask);
     if (rc != ARES_SUCCESS)
       throw std::runtime_error(std::string("ares_init_options: ") + ares_strerror(rc));
     rs.channel.reset(ch);
+    // Batched UDP: one sendmmsg per pump and one recvmmsg per readable event instead of a
+    // system call per datagram. A reply longer than kEdnsUdpSize is still cut to more than the
+    // EDNS size, so c-ares still takes it as truncated and asks again over TCP.
+    rs.batch = std::make_unique<UdpBatch>(size_t{kEdnsUdpSize} + 1, 4 << 20, 1 << 20);
+    ares_set_socket_functions(ch, &UdpBatch::functions(), rs.batch.get());
     ares_addr_port_node server{};
     server.family = rs.endpoint.address.v6 ? AF_INET6 : AF_INET;
     std::memcpy(rs.endpoint.address.v6 ? static_cast<void*>(&server.addr.addr6)
@@ -223,7 +228,19 @@ struct Engine::Impl {
     auto* rs = static_cast<ResolverState*>(arg);
     ares_process_fd(rs->channel.get(), (what & EV_READ) ? fd : ARES_SOCKET_BAD,
                     (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+    // c-ares may stop reading before the batch is drained (a datagram from another address);
+    // the kernel has nothing more to wake us for those already read.
+    while ((what & EV_READ) && rs->batch->buffered(fd))
+      ares_process_fd(rs->channel.get(), fd, ARES_SOCKET_BAD);
     rs->impl->pump();
+  }
+
+  // Sends what c-ares queued during this round. A socket whose send failed reports the error
+  // to c-ares on its next read, done here: c-ares closes it and ends each query on it with an
+  // error, which counts in the resolver's report and is retried like any failed try.
+  void flush_sends() {
+    for (auto& r : resolvers)
+      for (int fd : r.batch->flush()) ares_process_fd(r.channel.get(), fd, ARES_SOCKET_BAD);
   }
 
   static void on_tick(evutil_socket_t, short, void* arg) {
@@ -367,6 +384,7 @@ struct Engine::Impl {
     }
     if (stopping || (options.stop != nullptr && options.stop->load())) {
       stop_sending();
+      flush_sends();
       return;
     }
     pumping = true;
@@ -383,6 +401,7 @@ struct Engine::Impl {
       check_give_up(now);
     } while (pump_again);
     pumping = false;
+    flush_sends();
   }
 
   void dispatch(int v, Clock::time_point now) {
@@ -459,9 +478,9 @@ struct Engine::Impl {
         finish_error(j, Status::kInvalidName,
                      "'" + (*raw_names)[name_index] + "' is not a valid domain name");
       else
-        finish_error(j, Status::kNoResolver,
-                     "not sent: every resolver of vantage point " + vs.cfg.name +
-                         " stopped answering");
+        finish_error(
+            j, Status::kNoResolver,
+            "not sent: every resolver of vantage point " + vs.cfg.name + " stopped answering");
     }
   }
 
@@ -493,8 +512,8 @@ struct Engine::Impl {
     r.last_reply = now;
     if (r.down) {
       r.down = false;
-      options.on_notice("resolver " + r.label + " (vantage point " +
-                        vantages[r.vantage].cfg.name + ") answers again");
+      options.on_notice("resolver " + r.label + " (vantage point " + vantages[r.vantage].cfg.name +
+                        ") answers again");
     }
   }
 
@@ -511,16 +530,18 @@ struct Engine::Impl {
         ++r.report.errors;
       }
       // Down: many tries in a row without a reply, and no reply at all for a whole timeout
-      // period (a busy server that drops some queries of a burst is not down).
+      // period (a busy server that drops some queries of a burst is not down). A socket error
+      // (nothing listens: ICMP port unreachable) is no sign of a busy server and ends every
+      // query on the socket at once, long before a timeout period: it needs no wait.
       if (++r.consecutive_timeouts >= options.down_after_timeouts && !r.down &&
-          now - r.last_reply >= std::chrono::milliseconds(settings.timeout_ms)) {
+          (!timeout || now - r.last_reply >= std::chrono::milliseconds(settings.timeout_ms))) {
         r.down = true;
         r.down_since = now;
         r.next_probe = now + std::chrono::milliseconds(settings.timeout_ms);
         ++r.report.times_down;
         options.on_notice("resolver " + r.label + " (vantage point " +
-                          vantages[r.vantage].cfg.name + ") stopped answering: " +
-                          std::to_string(r.consecutive_timeouts) +
+                          vantages[r.vantage].cfg.name +
+                          ") stopped answering: " + std::to_string(r.consecutive_timeouts) +
                           " queries in a row without a reply; the vantage point's other "
                           "resolvers take over");
       }
@@ -554,11 +575,20 @@ struct Engine::Impl {
       return;
     }
     switch (p.rcode) {
-      case 0: break;
-      case 2: res.status = Status::kServfail; break;
-      case 3: res.status = Status::kNxdomain; break;
-      case 5: res.status = Status::kRefused; break;
-      default: res.status = Status::kOtherRcode; break;
+      case 0:
+        break;
+      case 2:
+        res.status = Status::kServfail;
+        break;
+      case 3:
+        res.status = Status::kNxdomain;
+        break;
+      case 5:
+        res.status = Status::kRefused;
+        break;
+      default:
+        res.status = Status::kOtherRcode;
+        break;
     }
     // Walk the chain from the name asked in this query; a NXDOMAIN keeps the chain it carries.
     std::string end = j.current;
@@ -674,8 +704,8 @@ struct Engine::Impl {
 
 const char* status_name(Status s) {
   static const char* const kNames[kStatusCount] = {
-      "answer",        "nodata",     "nxdomain",       "servfail",     "refused",
-      "rcode",         "timeout",    "malformed",      "network_error", "cname_loop",
+      "answer",         "nodata",       "nxdomain",   "servfail",      "refused",
+      "rcode",          "timeout",      "malformed",  "network_error", "cname_loop",
       "cname_too_long", "invalid_name", "no_resolver"};
   return kNames[static_cast<int>(s)];
 }
@@ -690,8 +720,8 @@ bool status_is_dns_answer(Status s) {
   return s == Status::kAnswer || s == Status::kNodata || s == Status::kNxdomain;
 }
 
-Engine::Engine(std::vector<config::VantagePoint> vantage_points,
-               config::ResolverSettings settings, EngineOptions options)
+Engine::Engine(std::vector<config::VantagePoint> vantage_points, config::ResolverSettings settings,
+               EngineOptions options)
     : impl_(std::make_unique<Impl>(std::move(vantage_points), settings, std::move(options))) {}
 
 Engine::~Engine() = default;

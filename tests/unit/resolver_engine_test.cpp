@@ -1,6 +1,11 @@
 // The resolution engine against fake DNS servers on 127.0.0.1 (tests/unit/resolver_fake_dns.h).
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -232,6 +237,52 @@ TEST_CASE("engine: the vantage point's second resolver takes over from a dead on
   bool reported = false;
   for (const auto& n : run.notices)
     reported = reported || (n.find(dead.endpoint()) != std::string::npos &&
+                            n.find("stopped answering") != std::string::npos);
+  CHECK(reported);
+}
+
+TEST_CASE("engine: a resolver nothing listens on fails fast and is reported down", "[resolver]") {
+  // A port nobody listens on: every query brings back ICMP port unreachable.
+  uint16_t closed_port;
+  {
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), len) == 0);
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    closed_port = ntohs(a.sin_port);
+    ::close(fd);
+  }
+  FakeDns good(zone);
+  auto s = fast_settings();
+  s.timeout_ms = 2000;  // a query that waited for its timeout would show in the run's time
+  EngineOptions o;
+  o.down_after_timeouts = 3;
+  o.backoff_ms = 10;
+  auto vp = vantage("vp1", {&good});
+  config::ResolverEndpoint refusing;
+  refusing.address = *IpAddress::parse("127.0.0.1");
+  refusing.port = closed_port;
+  vp.resolvers.insert(vp.resolvers.begin(), refusing);
+  std::vector<std::string> names(40, "a.example");
+  auto start = std::chrono::steady_clock::now();
+  auto run = resolve({vp}, names, s, {kTypeA}, o);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  REQUIRE(run.results.size() == 40);
+  for (const auto& r : run.results) CHECK(r.status == Status::kAnswer);
+  CHECK(secs < 1.5);
+  REQUIRE(run.stats.resolvers.size() == 2);
+  const auto& refused = run.stats.resolvers[0];
+  CHECK(refused.sent > 0);
+  CHECK(refused.errors == refused.sent);  // each ended with the socket error, none timed out
+  CHECK(refused.timeouts == 0);
+  CHECK(refused.times_down == 1);
+  bool reported = false;
+  for (const auto& n : run.notices)
+    reported = reported || (n.find(refused.resolver) != std::string::npos &&
                             n.find("stopped answering") != std::string::npos);
   CHECK(reported);
 }
