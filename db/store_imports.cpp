@@ -49,11 +49,17 @@ int64_t Store::for_each_observed_cert_name(int64_t after_id, int64_t since,
   db_.cached("SELECT max(id) FROM tls_observations").each([&](Statement& s) {
     if (!s.is_null(0)) last_id = std::max(last_id, s.int64(0));
   });
-  // Two conditions OR-ed: SQLite answers each from its own index (the rowid, and
-  // tls_observations_time).
-  db_.cached(R"(SELECT c.name, min(o.observed_at), max(o.observed_at)
-                FROM tls_observations o JOIN cert_names c ON c.sha256 = o.leaf_sha256
-                WHERE o.id > ?1 OR o.observed_at >= ?2
+  // Each condition on its own index (rowid, tls_observations_time), the few new observations
+  // first and their certificates' names looked up after: with the conditions OR-ed in one WHERE,
+  // SQLite walked every certificate name and all its observations (500k observations: 95 ms
+  // against 4 ms, growing with the table). An observation both new by id and by time comes twice;
+  // min and max do not mind.
+  db_.cached(R"(WITH new AS MATERIALIZED (
+                  SELECT leaf_sha256 AS sha256, observed_at FROM tls_observations WHERE id > ?1
+                  UNION ALL
+                  SELECT leaf_sha256, observed_at FROM tls_observations WHERE observed_at >= ?2)
+                SELECT c.name, min(n.observed_at), max(n.observed_at)
+                FROM new n CROSS JOIN cert_names c ON c.sha256 = n.sha256
                 GROUP BY c.name ORDER BY c.name)")
       .bind_all(after_id, since)
       .each([&](Statement& s) {

@@ -22,7 +22,7 @@ inline constexpr const char* kCertObservationCount = "cert_observation_id";
 // observed_at >= since.
 struct CertCursor {
   int64_t after_id = 0;
-  int64_t since = 0;
+  int64_t since = INT64_MAX;  // every id is above 0: the first run needs no second look by time
 };
 
 // From the latest ok/partial resolve run that imported certificate names (nullopt: none, so
