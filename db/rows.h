@@ -219,4 +219,24 @@ struct OptoutRow {
   int64_t added_at = 0;  // 0: now
 };
 
+// A passive-DNS file as `iotmap resolve` last imported it.
+struct PdnsFileRow {
+  std::string path;  // absolute
+  int64_t size = 0;
+  int64_t mtime = 0;
+  std::string sha256;  // of the content
+  std::string filter;  // what decided which records were kept (resolver::pdns_filter_key)
+  int64_t imported_at = 0;
+  int64_t records = 0;  // records kept
+  std::optional<int64_t> run_id;
+};
+
+// A name in the leaf certificates of some TLS observations, with the first and last time one
+// of them was observed.
+struct ObservedCertName {
+  std::string name;
+  int64_t first_seen = 0;
+  int64_t last_seen = 0;
+};
+
 }  // namespace iotmap::db

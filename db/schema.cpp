@@ -264,6 +264,20 @@ SELECT strftime('%Y-%m-%dT%H', r.hour, 'unixepoch') AS hour, n.name, r.qtype,
        r.min_ttl, r.resolver, r.rtt_ms, r.run_id, r.ecs, r.ecs_scope, r.cname_ttls, r.detail
 FROM resolutions r JOIN names n ON n.id = r.name_id JOIN vantage_points v ON v.id = r.vantage_id;
 )sql",
+    // Version 3: the passive-DNS files `iotmap resolve` has imported, so that the hourly run
+    // skips a file whose content (and the filter it was read with) has not changed.
+    R"sql(
+CREATE TABLE pdns_files (
+  path TEXT PRIMARY KEY,                    -- absolute path of the file
+  size INTEGER NOT NULL,
+  mtime INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,                     -- of the content at the import
+  filter TEXT NOT NULL DEFAULT '',          -- window, record types, catalogue digest
+  imported_at INTEGER NOT NULL,
+  records INTEGER NOT NULL DEFAULT 0,       -- records kept by that import
+  run_id INTEGER REFERENCES runs(id)
+);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

@@ -106,6 +106,19 @@ class Store {
   void add_optout(const OptoutRow& row);
   std::vector<OptoutRow> optouts();
 
+  // --- what `iotmap resolve` imported before, so that it imports only what is new ---
+  // The latest run of `kind` that ended ok or partial and whose counts have `counter`.
+  std::optional<RunRecord> latest_run_with(std::string_view kind, std::string_view counter);
+  std::optional<PdnsFileRow> pdns_file(std::string_view path);
+  // Upserts by path.
+  void record_pdns_file(const PdnsFileRow& row);
+  // The names (cert_names) of the leaf certificates of the TLS observations with id > after_id
+  // or observed_at >= since, each with the first and last observed_at among those
+  // observations, in name order. Returns the highest observation id stored when the read
+  // began, the after_id of the next call.
+  int64_t for_each_observed_cert_name(int64_t after_id, int64_t since,
+                                      const std::function<void(const ObservedCertName&)>& fn);
+
  private:
   // The id of a name, inserting it if new. `fresh` collects the names this transaction
   // inserted; they join name_ids_ only once it commits, so a rollback leaves no stale id.

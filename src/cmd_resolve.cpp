@@ -2,11 +2,13 @@
 // into the store, resolves each from every vantage point with the engine (resolver/engine.h),
 // and files the results under the current UTC hour. The store's unique key makes a second run
 // in the same hour add nothing; names already complete for the hour are not asked again.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -15,10 +17,12 @@
 
 #include "config/catalogue.h"
 #include "db/store.h"
+#include "fetch/atomic_file.h"
 #include "lib/lockfile.h"
 #include "lib/progress.h"
 #include "lib/stop_signal.h"
 #include "resolver/engine.h"
+#include "resolver/incremental.h"
 #include "resolver/pdns.h"
 #include "resolver/rows.h"
 #include "resolver/wire.h"
@@ -93,15 +97,32 @@ Gathered from_arguments(const std::vector<std::string>& args, const config::Cata
 }
 
 // Passive DNS files: records of matching names go to the pdns table, their names become
-// candidates (source pdns, last seen = time_last).
+// candidates (source pdns, last seen = time_last). A file whose content and filter are those
+// of its last import is not read again: the upserts would change nothing. The digest, not the
+// size and mtime, decides, because copies keep the mtime (cp -p, rsync -t) and a rewrite within
+// the same second keeps it too; hashing costs less than parsing.
 void import_pdns_files(const std::vector<std::string>& files, const config::Catalogue& cat,
-                       const resolver::PdnsFilter& window, db::Store& store, Gathered& g) {
+                       const resolver::PdnsFilter& window, db::Store& store, int64_t run_id,
+                       int64_t now, Gathered& g) {
+  const std::string filter_key = resolver::pdns_filter_key(window, cat);
   for (const auto& file : files) {
+    struct stat file_info {};
+    std::string sha = ::stat(file.c_str(), &file_info) == 0 ? fetch::sha256_file(file) : "";
     std::ifstream in(file);
-    if (!in) {
+    if (!in || sha.empty()) {
       std::fprintf(stderr, "iotmap resolve: cannot read passive DNS file %s; skipped\n",
                    file.c_str());
       g.bad_input = true;
+      continue;
+    }
+    // Cron and a person at the shell name the same file from different directories.
+    const std::string path = std::filesystem::absolute(file).lexically_normal().string();
+    auto stored = store.pdns_file(path);
+    if (resolver::pdns_file_unchanged(stored, sha, filter_key)) {
+      std::fprintf(stderr,
+                   "iotmap resolve: passive DNS %s: unchanged since %s; not imported again\n",
+                   file.c_str(), resolver::utc_time_text(stored->imported_at).c_str());
+      ++g.counts["pdns_files_unchanged"];
       continue;
     }
     std::string source = file.substr(file.find_last_of('/') + 1);
@@ -123,27 +144,35 @@ void import_pdns_files(const std::vector<std::string>& files, const config::Cata
     g.counts["pdns_records"] += static_cast<int64_t>(st.kept);
     g.counts["pdns_malformed"] += static_cast<int64_t>(st.malformed);
     g.counts["names_pdns"] += static_cast<int64_t>(imported.names);
+    ++g.counts["pdns_files_imported"];
+    store.record_pdns_file({path, static_cast<int64_t>(file_info.st_size),
+                            static_cast<int64_t>(file_info.st_mtim.tv_sec), sha, filter_key, now,
+                            static_cast<int64_t>(st.kept), run_id});
   }
 }
 
-// Names in certificates the scanner stored: CN and DNS SANs that match a pattern; a wildcard
-// "*.x" contributes "x".
-void import_cert_names(const config::Catalogue& cat, db::Store& store, int64_t now, Gathered& g) {
-  std::set<std::string> names;
-  store.database().cached("SELECT DISTINCT name FROM cert_names").each([&](db::Statement& s) {
-    std::string n = s.text(0);
-    if (n.rfind("*.", 0) == 0) n = n.substr(2);
-    auto norm = config::normalise_name(n);
-    if (norm && (*norm)[0] != '*' && cat.match(*norm)) names.insert(*norm);
-  });
-  std::vector<db::NameRow> rows;
-  for (const auto& n : names) rows.push_back(resolver::catalogue_name_row(cat, n, "cert", now));
+// Names in certificates the scanner observed since the previous resolve run that did this
+// (resolver::cert_cursor): CN and DNS SANs that match a pattern, first and last seen when the
+// observations were made. Only the leaf's names count: it is the certificate the server
+// presents for itself, while intermediates and roots name their CA (a vendor CA called
+// "ca.vendor-iot.example" is not a host that serves devices).
+void import_cert_names(const config::Catalogue& cat, db::Store& store, Gathered& g) {
+  auto cursor =
+      resolver::cert_cursor(store.latest_run_with("resolve", resolver::kCertObservationCount));
+  std::vector<db::ObservedCertName> seen;
+  int64_t last_id = store.for_each_observed_cert_name(
+      cursor.after_id, cursor.since, [&](const db::ObservedCertName& n) { seen.push_back(n); });
+  auto rows = resolver::cert_name_rows(cat, seen);
   store.upsert_names(rows);
-  g.counts["names_cert"] = static_cast<int64_t>(rows.size());
+  std::set<std::string_view> names;
+  for (const auto& r : rows) names.insert(r.name);
+  g.counts["names_cert"] = static_cast<int64_t>(names.size());
+  g.counts[resolver::kCertObservationCount] = last_id;
 }
 
 Gathered from_sources(const config::Config& cfg, const config::Catalogue& cat, db::Store& store,
-                      int64_t now, bool use_catalogue, const std::vector<std::string>& pdns_files,
+                      int64_t now, int64_t run_id, bool use_catalogue,
+                      const std::vector<std::string>& pdns_files,
                       const resolver::PdnsFilter& window) {
   Gathered g;
   if (use_catalogue) {
@@ -155,8 +184,8 @@ Gathered from_sources(const config::Config& cfg, const config::Catalogue& cat, d
   }
   std::vector<std::string> files = cfg.sources.passive_dns;
   files.insert(files.end(), pdns_files.begin(), pdns_files.end());
-  import_pdns_files(files, cat, window, store, g);
-  import_cert_names(cat, store, now, g);
+  import_pdns_files(files, cat, window, store, run_id, now, g);
+  import_cert_names(cat, store, g);
   for (auto& row : store.candidate_names()) {
     g.names.push_back(std::move(row.name));
     g.ids.push_back(row.id);
@@ -264,7 +293,7 @@ int run_resolve(Context& ctx, Args& args) {
   StopOnSignal signals;
 
   Gathered g = positional.empty()
-                   ? from_sources(cfg, cat, store, now, use_catalogue, pdns_files, window)
+                   ? from_sources(cfg, cat, store, now, run_id, use_catalogue, pdns_files, window)
                    : from_arguments(positional, cat, store, now);
   const size_t candidates = g.names.size();
   drop_done(store, hour, g, vps, qtypes.size());

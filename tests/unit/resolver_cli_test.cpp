@@ -231,3 +231,119 @@ TEST_CASE("cli: merge carries scan shards' certificates and TLS observations onc
   CHECK(scan_runs == 2);  // one per shard, not one more per merge
   CHECK(cert_names == 1);
 }
+
+TEST_CASE("cli: the hourly run does not import an unchanged passive DNS file again", "[resolver]") {
+  TempDir dir;
+  FakeDns dns(lab);
+  write_config(dir / "cfg.toml", dns, "vp1");
+  auto line = [](const std::string& name) {
+    return R"({"time_first":1700000000,"time_last":1700000500,"rrname":")" + name +
+           R"(","rrtype":"A","rdata":["198.51.100.7"]})"
+           "\n";
+  };
+  std::ofstream(dir / "pdns.jsonl") << line("abc123-ats.iot.eu-west-1.amazonaws.com.");
+  std::string resolve = "--config " + dir / "cfg.toml" + " --db " + dir / "p.db" +
+                        " resolve --no-catalogue --types A --pdns " + dir / "pdns.jsonl";
+  auto pdns_rows = [&] {
+    iotmap::db::Store store(dir / "p.db");
+    size_t n = 0;
+    store.for_each_pdns(0, INT64_MAX, [&](const iotmap::db::PdnsRow&) { ++n; });
+    return n;
+  };
+  REQUIRE(run_iotmap(resolve, "/dev/null", dir / "err1") == 0);
+  CHECK(slurp(dir / "err1").find("1 records kept") != std::string::npos);
+  CHECK(pdns_rows() == 1);
+  // Rows an import would bring back show whether the second run imported the file.
+  {
+    iotmap::db::Store store(dir / "p.db");
+    store.database().exec("DELETE FROM pdns");
+  }
+  REQUIRE(run_iotmap(resolve, "/dev/null", dir / "err2") == 0);
+  auto err = slurp(dir / "err2");
+  CHECK(err.find("passive DNS " + dir / "pdns.jsonl" + ": unchanged since ") != std::string::npos);
+  CHECK(err.find("; not imported again") != std::string::npos);
+  CHECK(err.find("records kept") == std::string::npos);
+  CHECK(pdns_rows() == 0);
+  // A changed file is imported again, whole.
+  std::ofstream(dir / "pdns.jsonl", std::ios::app)
+      << line("def456-ats.iot.eu-west-1.amazonaws.com.");
+  REQUIRE(run_iotmap(resolve, "/dev/null", dir / "err3") == 0);
+  CHECK(slurp(dir / "err3").find("2 records kept") != std::string::npos);
+  CHECK(pdns_rows() == 2);
+  iotmap::db::Store store(dir / "p.db");
+  int64_t records = -1;
+  std::string path;
+  store.database()
+      .cached("SELECT path, records FROM pdns_files")
+      .each([&](iotmap::db::Statement& s) {
+        path = s.text(0);
+        records = s.int64(1);
+      });
+  CHECK(path == dir / "pdns.jsonl");
+  CHECK(records == 2);
+}
+
+TEST_CASE("cli: certificate names are last seen when observed and read once", "[resolver]") {
+  TempDir dir;
+  FakeDns dns(lab);
+  write_config(dir / "cfg.toml", dns, "vp1");
+  const std::string leaf1(64, 'a'), leaf2(64, 'b'), leaf3(64, 'd'), ca(64, 'c');
+  const int64_t t1 = 1795305600;  // 2026-11-22 00:00 UTC
+  auto observe = [&](const std::string& leaf, int64_t at, const std::string& name) {
+    iotmap::db::Store s(dir / "c.db");
+    iotmap::db::RunInfo info;
+    info.kind = "scan";
+    int64_t run = s.begin_run(info);
+    std::vector<iotmap::db::CertificateRow> certs(2);
+    certs[0].sha256 = leaf;
+    certs[1].sha256 = ca;
+    iotmap::db::TlsObservationRow o;
+    o.run_id = run;
+    o.ip = "198.51.100.20";
+    o.port = 8883;
+    o.observed_at = at;
+    o.status = "ok";
+    o.leaf_sha256 = leaf;
+    o.chain = {leaf, ca};
+    s.add_tls_observations(std::vector{o}, certs);
+    // The intermediate carries a name that matches the catalogue too; only leaves count.
+    s.add_cert_names(std::vector<iotmap::db::CertNameRow>{
+        {leaf, name, "aws"}, {ca, "ca.iot.eu-west-1.amazonaws.com.", "aws"}});
+    s.finish_run(run, "ok");
+  };
+  std::map<std::string, std::pair<int64_t, int64_t>> seen;  // cert source: first, last
+  auto read = [&] {
+    seen.clear();
+    iotmap::db::Store s(dir / "c.db");
+    s.database()
+        .cached(
+            "SELECT n.name, s.first_seen, s.last_seen FROM names n JOIN name_sources s ON "
+            "s.name_id = n.id WHERE s.source = 'cert'")
+        .each([&](iotmap::db::Statement& st) {
+          seen[st.text(0)] = {st.int64(1), st.int64(2)};
+        });
+  };
+  const std::string a = "abc123-ats.iot.eu-west-1.amazonaws.com.";
+  const std::string b = "def456-ats.iot.eu-west-1.amazonaws.com.";
+  const std::string c = "ghi789-ats.iot.eu-west-1.amazonaws.com.";
+  observe(leaf1, t1, "*." + a);
+  observe(leaf1, t1 + 600, "*." + a);
+  std::string resolve = "--config " + dir / "cfg.toml" + " --db " + dir / "c.db" +
+                        " resolve --no-catalogue --types A";
+  REQUIRE(run_iotmap(resolve) == 0);
+  read();
+  CHECK(seen == std::map<std::string, std::pair<int64_t, int64_t>>{{a, {t1, t1 + 600}}});
+  // The next run reads only observations newer than this one: a's record, gone, stays gone.
+  {
+    iotmap::db::Store s(dir / "c.db");
+    s.database().exec("DELETE FROM name_sources WHERE source = 'cert'");
+  }
+  const int64_t now = time(nullptr);
+  observe(leaf2, now, b);
+  // Stored after the run but observed long before it, as a merged scan shard is.
+  observe(leaf3, t1 - 3600, c);
+  REQUIRE(run_iotmap(resolve) == 0);
+  read();
+  CHECK(seen == std::map<std::string, std::pair<int64_t, int64_t>>{{b, {now, now}},
+                                                                   {c, {t1 - 3600, t1 - 3600}}});
+}

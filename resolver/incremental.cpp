@@ -1,0 +1,92 @@
+#include "resolver/incremental.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <utility>
+
+namespace iotmap::resolver {
+namespace {
+
+// FNV-1a, 64 bits: a stable digest (unlike std::hash) that needs no library. It only has to
+// notice that the catalogue changed; nobody attacks it.
+struct Fnv {
+  uint64_t h = 14695981039346656037ull;
+  void add(const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;  // a separator that no text byte equals ends each field
+  }
+};
+
+std::string catalogue_digest(const config::Catalogue& cat) {
+  Fnv f;
+  for (const auto& p : cat.providers()) {
+    f.add("provider " + p.id);
+    for (const auto& x : p.patterns) f.add(x);
+    for (const auto& filter : p.filters) {
+      for (const auto& x : filter.require) f.add("require " + x);
+      for (const auto& x : filter.exclude) f.add("exclude " + x);
+    }
+    for (const auto& r : p.regions) f.add("region " + r.code);
+  }
+  for (const auto& s : cat.services()) {
+    f.add("service " + s.id);
+    for (const auto& d : s.domains) f.add(d.pattern + (d.primary ? " primary" : " support"));
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(f.h));
+  return buf;
+}
+
+}  // namespace
+
+CertCursor cert_cursor(const std::optional<db::RunRecord>& previous) {
+  if (!previous) return {};
+  auto it = previous->counts.find(kCertObservationCount);
+  return {it == previous->counts.end() ? 0 : it->second, previous->info.started_at};
+}
+
+std::vector<db::NameRow> cert_name_rows(const config::Catalogue& cat,
+                                        const std::vector<db::ObservedCertName>& seen) {
+  std::map<std::string, std::pair<int64_t, int64_t>> span;  // name -> (first, last)
+  for (const auto& s : seen) {
+    std::string_view n = s.name;
+    if (n.rfind("*.", 0) == 0) n.remove_prefix(2);
+    auto norm = config::normalise_name(n);
+    if (!norm || (*norm)[0] == '*' || !cat.match(*norm)) continue;
+    auto [it, fresh] = span.try_emplace(*norm, s.first_seen, s.last_seen);
+    if (fresh) continue;
+    it->second.first = std::min(it->second.first, s.first_seen);
+    it->second.second = std::max(it->second.second, s.last_seen);
+  }
+  std::vector<db::NameRow> rows;
+  for (const auto& [name, t] : span) {
+    rows.push_back(catalogue_name_row(cat, name, "cert", t.first));
+    if (t.second != t.first) rows.push_back(catalogue_name_row(cat, name, "cert", t.second));
+  }
+  return rows;
+}
+
+std::string pdns_filter_key(const PdnsFilter& filter, const config::Catalogue& cat) {
+  std::string types;
+  for (const auto& t : filter.rrtypes) types += (types.empty() ? "" : ",") + t;
+  return "window=" + std::to_string(filter.from) + ".." + std::to_string(filter.to) +
+         " types=" + types + " catalogue=" + catalogue_digest(cat);
+}
+
+bool pdns_file_unchanged(const std::optional<db::PdnsFileRow>& stored, const std::string& sha256,
+                         const std::string& filter_key) {
+  return stored && !sha256.empty() && stored->sha256 == sha256 && stored->filter == filter_key;
+}
+
+std::string utc_time_text(int64_t unix_seconds) {
+  time_t t = static_cast<time_t>(unix_seconds);
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &utc);
+  return buf;
+}
+
+}  // namespace iotmap::resolver

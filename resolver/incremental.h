@@ -1,0 +1,56 @@
+// The hourly `iotmap resolve` imports only what is new since its previous run: passive-DNS files
+// whose content or filter changed, and the certificate names of TLS observations that are new.
+// The decisions live here, apart from files and the database, so that unit tests can check them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/catalogue.h"
+#include "db/rows.h"
+#include "resolver/pdns.h"
+
+namespace iotmap::resolver {
+
+// The counter under which a resolve run records the highest TLS observation id it has read
+// certificate names from (runs.counts); the next run starts after it.
+inline constexpr const char* kCertObservationCount = "cert_observation_id";
+
+// Which TLS observations a run takes certificate names from: id > after_id or
+// observed_at >= since.
+struct CertCursor {
+  int64_t after_id = 0;
+  int64_t since = INT64_MAX;  // every id is above 0: the first run needs no second look by time
+};
+
+// From the latest ok/partial resolve run that imported certificate names (nullopt: none, so
+// every observation). Observed since its start is what is new; the id catches what was stored
+// after its read but observed before its start: a scan batch in flight, or a `merge` bringing
+// a shard's older observations. The time alone catches rows whose ids SQLite reused after a
+// prune deleted the newest ids.
+CertCursor cert_cursor(const std::optional<db::RunRecord>& previous);
+
+// Candidate names (source "cert") from the names of observed certificates: "*.x" gives "x"
+// (the wildcard's parent is a name a client may be told to use), names that the catalogue does
+// not match are dropped, first and last seen are those of the observations. A name seen over a
+// span gives two rows, one at each end, because upsert_names widens first_seen and last_seen by
+// each row's one time.
+std::vector<db::NameRow> cert_name_rows(const config::Catalogue& cat,
+                                        const std::vector<db::ObservedCertName>& seen);
+
+// What decides the records an import of a passive-DNS file keeps: the window, the record types
+// and the catalogue (ids, patterns, filters, regions). A file read under another key is read
+// again even when its content is the same: a new pattern may keep records the last import did
+// not.
+std::string pdns_filter_key(const PdnsFilter& filter, const config::Catalogue& cat);
+
+// True when `stored` is an import of the same content under the same filter key.
+bool pdns_file_unchanged(const std::optional<db::PdnsFileRow>& stored, const std::string& sha256,
+                         const std::string& filter_key);
+
+// "2026-11-22 05:40:12 UTC".
+std::string utc_time_text(int64_t unix_seconds);
+
+}  // namespace iotmap::resolver
