@@ -162,10 +162,19 @@ std::string lock_path(const std::string& db_path, const char* suffix) {
 std::optional<LockFile> take_lock(const std::string& path, const char* job) {
   auto lock = LockFile::try_acquire(path);
   if (lock) return lock;
+  // The holder writes its pid just after taking the lock: a loser that comes in between reads
+  // an empty file, so it looks again for a moment before saying the pid is unknown.
   std::string pid;
-  std::ifstream in(path);
-  std::getline(in, pid);
-  if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) pid = "unknown";
+  auto numeric = [&] {
+    return !pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos;
+  };
+  for (int i = 0; i < 20 && !numeric(); ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    pid.clear();
+    std::ifstream in(path);
+    std::getline(in, pid);
+  }
+  if (!numeric()) pid = "unknown";
   std::fprintf(stderr, "iotmap %s: another iotmap run holds %s (pid %s); nothing done, exit 5\n",
                job, path.c_str(), pid.c_str());
   return std::nullopt;
