@@ -80,6 +80,50 @@ bool pdns_file_unchanged(const std::optional<db::PdnsFileRow>& stored, const std
   return stored && !sha256.empty() && stored->sha256 == sha256 && stored->filter == filter_key;
 }
 
+HourJobs::HourJobs(std::vector<std::string> qtypes, std::vector<std::string> vantages)
+    : qtypes_(std::move(qtypes)), vantages_(std::move(vantages)) {}
+
+void HourJobs::add(const db::ResolutionRow& stored) {
+  auto t = std::find(qtypes_.begin(), qtypes_.end(), stored.qtype);
+  auto v = std::find(vantages_.begin(), vantages_.end(), stored.vantage);
+  if (t == qtypes_.end() || v == vantages_.end()) return;
+  auto& bits = done_[stored.name];
+  bits.resize(qtypes_.size() * vantages_.size());
+  bits[static_cast<size_t>(t - qtypes_.begin()) * vantages_.size() +
+       static_cast<size_t>(v - vantages_.begin())] = true;
+}
+
+bool HourJobs::done(const std::string& name, size_t type, size_t vantage) const {
+  auto it = done_.find(name);
+  return it != done_.end() && it->second[type * vantages_.size() + vantage];
+}
+
+bool HourJobs::complete(const std::string& name) const {
+  auto it = done_.find(name);
+  return it != done_.end() &&
+         std::find(it->second.begin(), it->second.end(), false) == it->second.end();
+}
+
+size_t keep_unfinished(const HourJobs& jobs, std::vector<std::string>& names,
+                       std::vector<int64_t>& ids) {
+  if (jobs.empty()) return 0;
+  size_t kept = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (jobs.complete(names[i])) continue;
+    // Moving a string onto itself may empty it: a kept name stays where it is until the
+    // first dropped one opens a gap.
+    if (kept != i) {
+      names[kept] = std::move(names[i]);
+      if (!ids.empty()) ids[kept] = ids[i];
+    }
+    ++kept;
+  }
+  const size_t dropped = names.size() - kept;
+  names.resize(kept);
+  if (!ids.empty()) ids.resize(kept);
+  return dropped;
+}
+
 std::string utc_time_text(int64_t unix_seconds) {
   time_t t = static_cast<time_t>(unix_seconds);
   tm utc{};

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/catalogue.h"
@@ -49,6 +50,29 @@ std::string pdns_filter_key(const PdnsFilter& filter, const config::Catalogue& c
 // True when `stored` is an import of the same content under the same filter key.
 bool pdns_file_unchanged(const std::optional<db::PdnsFileRow>& stored, const std::string& sha256,
                          const std::string& filter_key);
+
+// The jobs (name x type x vantage point) of one run and which of them already have their row
+// for the run's hour, read from the store: a second run in the same hour asks only for the
+// rest. Rows of other types or vantage points are not this run's jobs and count for nothing.
+class HourJobs {
+ public:
+  // `qtypes` ("A", "AAAA") and `vantages` (names) in the run's order.
+  HourJobs(std::vector<std::string> qtypes, std::vector<std::string> vantages);
+  void add(const db::ResolutionRow& stored);
+  bool empty() const { return done_.empty(); }
+  bool done(const std::string& name, size_t type, size_t vantage) const;
+  // Every type x vantage point of `name` done.
+  bool complete(const std::string& name) const;
+
+ private:
+  std::vector<std::string> qtypes_, vantages_;
+  std::unordered_map<std::string, std::vector<bool>> done_;  // name -> [type * vantages + vp]
+};
+
+// Keeps, in order, the names (and their ids when `ids` is not empty) that some job of `jobs`
+// is still missing for; returns how many were dropped as complete.
+size_t keep_unfinished(const HourJobs& jobs, std::vector<std::string>& names,
+                       std::vector<int64_t>& ids);
 
 // "2026-11-22 05:40:12 UTC".
 std::string utc_time_text(int64_t unix_seconds);

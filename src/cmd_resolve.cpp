@@ -55,7 +55,7 @@ std::string trim(const std::string& s) {
 
 struct Gathered {
   std::vector<std::string> names;  // what this run resolves, normalized with trailing dot
-  std::vector<int64_t> ids;        // names.id of each of `names` when read from the store, else empty
+  std::vector<int64_t> ids;  // names.id of each of `names` when read from the store, else empty
   bool bad_input = false;
   std::map<std::string, int64_t> counts;
 };
@@ -128,10 +128,11 @@ void import_pdns_files(const std::vector<std::string>& files, const config::Cata
     std::string source = file.substr(file.find_last_of('/') + 1);
     auto imported = resolver::import_pdns(in, file, window, source, cat, store);
     const resolver::PdnsStats& st = imported.stats;
-    for (const auto& e : st.errors) std::fprintf(stderr, "iotmap resolve: %s; skipped\n", e.c_str());
+    for (const auto& e : st.errors)
+      std::fprintf(stderr, "iotmap resolve: %s; skipped\n", e.c_str());
     if (st.malformed > st.errors.size())
-      std::fprintf(stderr, "iotmap resolve: %s: %llu more malformed lines skipped\n",
-                   file.c_str(), static_cast<unsigned long long>(st.malformed - st.errors.size()));
+      std::fprintf(stderr, "iotmap resolve: %s: %llu more malformed lines skipped\n", file.c_str(),
+                   static_cast<unsigned long long>(st.malformed - st.errors.size()));
     std::fprintf(stderr,
                  "iotmap resolve: passive DNS %s: %llu lines, %llu records kept, %llu outside the "
                  "window, %llu not matching, %llu malformed; %zu names\n",
@@ -193,27 +194,17 @@ Gathered from_sources(const config::Config& cfg, const config::Catalogue& cat, d
   return g;
 }
 
-// Drops names (and their ids) whose every type x vantage point of this run is already stored
-// for `hour`.
-void drop_done(db::Store& store, int64_t hour, Gathered& g,
-               const std::vector<config::VantagePoint>& vps, size_t ntypes) {
-  std::set<std::string> ours;
-  for (const auto& vp : vps) ours.insert(vp.name);
-  std::map<std::string, size_t> done;
-  store.for_each_resolution(hour, hour + 3600, [&](const db::ResolutionRow& r) {
-    if (ours.count(r.vantage)) ++done[r.name];
-  });
-  if (done.empty()) return;
-  size_t kept = 0;
-  for (size_t i = 0; i < g.names.size(); ++i) {
-    auto it = done.find(g.names[i]);
-    if (it != done.end() && it->second >= ntypes * vps.size()) continue;
-    g.names[kept] = std::move(g.names[i]);
-    if (!g.ids.empty()) g.ids[kept] = g.ids[i];
-    ++kept;
-  }
-  g.names.resize(kept);
-  if (!g.ids.empty()) g.ids.resize(kept);
+// Drops the names (and their ids) whose every type x vantage point of this run is already
+// stored for `hour`; returns how many.
+size_t drop_done(db::Store& store, int64_t hour, Gathered& g,
+                 const std::vector<config::VantagePoint>& vps,
+                 const std::vector<uint16_t>& qtypes) {
+  std::vector<std::string> types, vantages;
+  for (uint16_t t : qtypes) types.push_back(resolver::type_name(t));
+  for (const auto& vp : vps) vantages.push_back(vp.name);
+  resolver::HourJobs jobs(std::move(types), std::move(vantages));
+  store.for_each_resolution(hour, hour + 3600, [&](const db::ResolutionRow& r) { jobs.add(r); });
+  return resolver::keep_unfinished(jobs, g.names, g.ids);
 }
 
 std::string settings_summary(const config::ResolverSettings& s) {
@@ -248,8 +239,8 @@ int run_resolve(Context& ctx, Args& args) {
   std::vector<uint16_t> qtypes;
   for (size_t pos = 0; types_opt && pos <= types_opt->size();) {
     size_t comma = types_opt->find(',', pos);
-    std::string t = types_opt->substr(pos, comma == std::string::npos ? std::string::npos
-                                                                       : comma - pos);
+    std::string t =
+        types_opt->substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     auto qt = resolver::type_from_name(t);
     if (!qt || (*qt != resolver::kTypeA && *qt != resolver::kTypeAaaa))
       throw UsageError("--types takes A and/or AAAA, not '" + t + "'");
@@ -277,8 +268,8 @@ int run_resolve(Context& ctx, Args& args) {
   std::string vantage_list;
   for (const auto& vp : vps) {
     vantage_list += (vantage_list.empty() ? "" : ",") + vp.name;
-    db::VantagePointRow row{vp.name, vp.location,
-                            vp.client_subnet ? vp.client_subnet->str() : "", {}};
+    db::VantagePointRow row{
+        vp.name, vp.location, vp.client_subnet ? vp.client_subnet->str() : "", {}};
     for (const auto& r : vp.resolvers) row.resolvers.push_back(r.str());
     store.upsert_vantage_point(row);
   }
@@ -296,12 +287,12 @@ int run_resolve(Context& ctx, Args& args) {
                    ? from_sources(cfg, cat, store, now, run_id, use_catalogue, pdns_files, window)
                    : from_arguments(positional, cat, store, now);
   const size_t candidates = g.names.size();
-  drop_done(store, hour, g, vps, qtypes.size());
+  const size_t done = drop_done(store, hour, g, vps, qtypes);
   const std::vector<std::string>& names = g.names;
-  if (names.size() < candidates)
+  if (done > 0)
     std::fprintf(stderr,
                  "iotmap resolve: %zu of %zu names already resolved for %s; not asked again\n",
-                 candidates - names.size(), candidates, info.covers.c_str());
+                 done, candidates, info.covers.c_str());
 
   const uint64_t total = names.size() * qtypes.size() * vps.size();
   Progress progress("resolve " + info.covers, total);
@@ -350,8 +341,8 @@ int run_resolve(Context& ctx, Args& args) {
     if (stats.by_status[s] == 0) continue;
     const char* n = resolver::status_name(static_cast<resolver::Status>(s));
     counts[std::string("status_") + n] = static_cast<int64_t>(stats.by_status[s]);
-    by_status += std::string(by_status.empty() ? "" : ", ") + n + " " +
-                 std::to_string(stats.by_status[s]);
+    by_status +=
+        std::string(by_status.empty() ? "" : ", ") + n + " " + std::to_string(stats.by_status[s]);
   }
   std::fprintf(stderr,
                "iotmap resolve: %s: %zu names x %zu types x %zu vantage points = %zu rows "
@@ -368,15 +359,14 @@ int run_resolve(Context& ctx, Args& args) {
     d.first += r.down || (r.sent > 0 && r.replies == 0);
     d.second += 1;
     if (r.down || r.times_down > 0)
-      std::fprintf(stderr,
-                   "iotmap resolve: resolver %s (vantage point %s) %s: %llu sent, %llu replies, "
-                   "%llu timeouts, %llu socket errors\n",
-                   r.resolver.c_str(), r.vantage.c_str(),
-                   r.down ? "was down at the end" : "was down for a while",
-                   static_cast<unsigned long long>(r.sent),
-                   static_cast<unsigned long long>(r.replies),
-                   static_cast<unsigned long long>(r.timeouts),
-                   static_cast<unsigned long long>(r.errors));
+      std::fprintf(
+          stderr,
+          "iotmap resolve: resolver %s (vantage point %s) %s: %llu sent, %llu replies, "
+          "%llu timeouts, %llu socket errors\n",
+          r.resolver.c_str(), r.vantage.c_str(),
+          r.down ? "was down at the end" : "was down for a while",
+          static_cast<unsigned long long>(r.sent), static_cast<unsigned long long>(r.replies),
+          static_cast<unsigned long long>(r.timeouts), static_cast<unsigned long long>(r.errors));
   }
   if (interrupted) {
     std::fprintf(stderr,

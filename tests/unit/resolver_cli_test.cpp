@@ -1,25 +1,25 @@
 // `iotmap resolve`, `export resolutions` and `merge` driven as a user would, against a fake
 // DNS server on 127.0.0.1 run by this test process.
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 
 #include "db/store.h"
 #include "resolver/rows.h"
 #include "resolver/wire.h"
 #include "tests/unit/resolver_fake_dns.h"
 
+using iotmap::testing::fake_reply;
 using iotmap::testing::FakeAction;
 using iotmap::testing::FakeDns;
 using iotmap::testing::FakeQuery;
-using iotmap::testing::fake_reply;
 namespace fs = std::filesystem;
 
 namespace {
@@ -43,7 +43,7 @@ std::string slurp(const std::string& file) {
 
 // Runs the binary with a shell command line; returns its exit code.
 int run_iotmap(const std::string& args, const std::string& out = "/dev/null",
-           const std::string& err = "/dev/null") {
+               const std::string& err = "/dev/null") {
   std::string cmd = std::string(IOTMAP_BINARY) + " " + args + " >" + out + " 2>" + err;
   int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -85,7 +85,7 @@ TEST_CASE("cli: resolve files one row per name x type x vantage point, once per 
   std::string base = "--config " + dir / "cfg.toml" + " --db " + dir / "a.db";
   // A bad name on stdin makes the run partial (exit 7), the others are resolved.
   CHECK(run_iotmap(base + " resolve --once --no-catalogue - <" + dir / "names.txt", "/dev/null",
-               dir / "err1") == 7);
+                   dir / "err1") == 7);
   CHECK(slurp(dir / "err1").find("stdin:4: 'bad..name'") != std::string::npos);
   int queries = dns.udp_queries();
   CHECK(queries == 4);
@@ -96,9 +96,9 @@ TEST_CASE("cli: resolve files one row per name x type x vantage point, once per 
   CHECK(slurp(dir / "err2").find("2 of 2 names already resolved") != std::string::npos);
 
   std::string hour = iotmap::resolver::hour_label(iotmap::resolver::hour_start(time(nullptr)));
-  CHECK(run_iotmap("--db " + dir / "a.db" + " export resolutions --hour " + hour +
-                   " --format jsonl",
-               dir / "out.jsonl") == 0);
+  CHECK(
+      run_iotmap("--db " + dir / "a.db" + " export resolutions --hour " + hour + " --format jsonl",
+                 dir / "out.jsonl") == 0);
   std::istringstream lines(slurp(dir / "out.jsonl"));
   std::map<std::string, std::string> status;
   std::string line;
@@ -113,7 +113,7 @@ TEST_CASE("cli: resolve files one row per name x type x vantage point, once per 
                                                      {"missing.example. A", "NXDOMAIN"},
                                                      {"missing.example. AAAA", "NXDOMAIN"}});
   CHECK(run_iotmap("--db " + dir / "a.db" + " export resolutions --hour " + hour + " --format csv",
-               dir / "out.csv") == 0);
+                   dir / "out.csv") == 0);
   auto csv = slurp(dir / "out.csv");
   CHECK(csv.rfind("hour,name,qtype,vantage,status", 0) == 0);
   CHECK(csv.find(hour + ",a.example.,A,vp1,NOERROR,0,,192.0.2.1,300,300,") != std::string::npos);
@@ -121,17 +121,116 @@ TEST_CASE("cli: resolve files one row per name x type x vantage point, once per 
   CHECK(run_iotmap("--db " + dir / "a.db" + " export bogus") == 2);
 }
 
-TEST_CASE("cli: merge brings vantage-point databases together without duplicates",
-          "[resolver]") {
+namespace {
+
+// The fake server's answers (lab) with each asked name counted, for tests that check what a run
+// asked.
+struct AskedNames {
+  std::mutex m;
+  std::multiset<std::string> names;  // as asked: lower case, no trailing dot
+  FakeAction operator()(const FakeQuery& q) {
+    std::lock_guard<std::mutex> l(m);
+    names.insert(q.qname);
+    return lab(q);
+  }
+  // What was asked since the last call: each name and how often.
+  std::map<std::string, size_t> take() {
+    std::lock_guard<std::mutex> l(m);
+    std::map<std::string, size_t> out;
+    for (const auto& n : names) ++out[n + "."];
+    names.clear();
+    return out;
+  }
+};
+
+// Every row of the current hour in `db`: "name qtype vantage" -> status.
+std::map<std::string, std::string> hour_rows(const std::string& db) {
+  iotmap::db::Store store(db);
+  const int64_t hour = iotmap::resolver::hour_start(time(nullptr));
+  std::map<std::string, std::string> rows;
+  store.for_each_resolution(hour, hour + 3600, [&](const iotmap::db::ResolutionRow& r) {
+    rows[r.name + " " + r.qtype + " " + r.vantage] = r.status;
+  });
+  return rows;
+}
+
+// Each of `names` asked twice (A and AAAA) and nothing else.
+std::map<std::string, size_t> twice_each(const std::vector<std::string>& names) {
+  std::map<std::string, size_t> out;
+  for (const auto& n : names) out[n] = 2;
+  return out;
+}
+
+}  // namespace
+
+// Two resolves in one hour, as cron and the daily job run them: whatever the first stored is
+// not asked again, every other name is asked and stored whole, wherever the done names stand
+// in the list and whether the names come from stdin or from the catalogue.
+TEST_CASE("cli: two resolves in one hour ask each missing name once and lose none", "[resolver]") {
+  stay_within_one_hour(120);
+  TempDir dir;
+  AskedNames asked;
+  FakeDns dns([&](const FakeQuery& q) { return asked(q); });
+  write_config(dir / "cfg.toml", dns, "vp1");
+  auto base = [&](const std::string& db) {
+    return "--config " + dir / "cfg.toml" + " --db " + dir / db + " resolve --once";
+  };
+
+  // The catalogue first, then new names on stdin among catalogue names already done.
+  REQUIRE(run_iotmap(base("a.db")) == 0);
+  std::vector<std::string> catalogue;
+  for (const auto& n : iotmap::db::Store(dir / "a.db").candidate_names())
+    catalogue.push_back(n.name);
+  REQUIRE(catalogue.size() > 10);
+  CHECK(asked.take() == twice_each(catalogue));
+  const std::string first = catalogue.front(), middle = catalogue[catalogue.size() / 2],
+                    last = catalogue.back();
+  std::ofstream(dir / "stdin") << "new0.example\n"
+                               << first << "\nnew1.example\n"
+                               << middle << "\nnew2.example\n"
+                               << last << "\n";
+  CHECK(run_iotmap(base("a.db") + " - <" + dir / "stdin", "/dev/null", dir / "err_a") == 0);
+  CHECK(slurp(dir / "err_a").find("3 of 6 names already resolved") != std::string::npos);
+  CHECK(asked.take() == twice_each({"new0.example.", "new1.example.", "new2.example."}));
+  auto rows = hour_rows(dir / "a.db");
+  CHECK(rows.size() == 2 * (catalogue.size() + 3));
+  for (const char* n : {"new0.example.", "new1.example.", "new2.example."})
+    for (const char* t : {" A vp1", " AAAA vp1"}) CHECK(rows[n + std::string(t)] == "NXDOMAIN");
+
+  // Names on stdin first, then the catalogue: done names at its start, middle or end.
+  for (const std::string& done : {first, middle, last}) {
+    INFO("done first: " << done);
+    fs::remove(dir / "b.db");
+    std::ofstream(dir / "stdin") << done << "\n";
+    REQUIRE(run_iotmap(base("b.db") + " - <" + dir / "stdin") == 0);
+    CHECK(asked.take() == twice_each({done}));
+    CHECK(run_iotmap(base("b.db"), "/dev/null", dir / "err_b") == 0);
+    CHECK(slurp(dir / "err_b")
+              .find("1 of " + std::to_string(catalogue.size()) + " names already resolved") !=
+          std::string::npos);
+    auto rest = catalogue;
+    rest.erase(std::find(rest.begin(), rest.end(), done));
+    CHECK(asked.take() == twice_each(rest));
+    auto b_rows = hour_rows(dir / "b.db");
+    CHECK(b_rows.size() == 2 * catalogue.size());
+    for (const auto& [key, status] : b_rows) {
+      INFO(key);
+      CHECK(status != "INVALID_NAME");
+    }
+  }
+}
+
+TEST_CASE("cli: merge brings vantage-point databases together without duplicates", "[resolver]") {
   TempDir dir;
   FakeDns one(lab), two(lab);
   write_config(dir / "one.toml", one, "vp1");
   write_config(dir / "two.toml", two, "vp2");
   CHECK(run_iotmap("--config " + dir / "one.toml" + " --db " + dir / "one.db" +
-               " resolve --no-catalogue a.example x.example") == 0);
+                   " resolve --no-catalogue a.example x.example") == 0);
   CHECK(run_iotmap("--config " + dir / "two.toml" + " --db " + dir / "two.db" +
-               " resolve --no-catalogue a.example") == 0);
-  std::string merge = "merge " + dir / "one.db" + " " + dir / "two.db" + " --into " + dir / "main.db";
+                   " resolve --no-catalogue a.example") == 0);
+  std::string merge =
+      "merge " + dir / "one.db" + " " + dir / "two.db" + " --into " + dir / "main.db";
   CHECK(run_iotmap(merge) == 0);
   CHECK(run_iotmap(merge, "/dev/null", dir / "err") == 0);  // again: nothing new
   CHECK(slurp(dir / "err").find("(0 new)") != std::string::npos);
@@ -163,8 +262,9 @@ TEST_CASE("cli: passive DNS and catalogue names become candidates with their sou
   iotmap::db::Store store(dir / "p.db");
   std::map<std::string, std::string> sources;
   store.database()
-      .cached("SELECT n.name, group_concat(s.source) FROM names n JOIN name_sources s ON "
-              "s.name_id = n.id GROUP BY n.name")
+      .cached(
+          "SELECT n.name, group_concat(s.source) FROM names n JOIN name_sources s ON "
+          "s.name_id = n.id GROUP BY n.name")
       .each([&](iotmap::db::Statement& s) { sources[s.text(0)] = s.text(1); });
   CHECK(sources["abc123-ats.iot.eu-west-1.amazonaws.com."] == "pdns");
   CHECK(sources.count("www.example.org.") == 0);
@@ -180,8 +280,7 @@ TEST_CASE("cli: passive DNS and catalogue names become candidates with their sou
   CHECK(rows == 2 * store.candidate_names().size());
 }
 
-TEST_CASE("cli: merge carries scan shards' certificates and TLS observations once",
-          "[resolver]") {
+TEST_CASE("cli: merge carries scan shards' certificates and TLS observations once", "[resolver]") {
   TempDir dir;
   std::string sha(64, 'a');
   for (int shard = 0; shard < 2; ++shard) {
@@ -212,22 +311,24 @@ TEST_CASE("cli: merge carries scan shards' certificates and TLS observations onc
     s.add_cert_names(names);
     s.finish_run(run, "ok");
   }
-  std::string merge = "merge " + dir / "shard0.db" + " " + dir / "shard1.db" + " --into " +
-                      dir / "main.db";
+  std::string merge =
+      "merge " + dir / "shard0.db" + " " + dir / "shard1.db" + " --into " + dir / "main.db";
   CHECK(run_iotmap(merge) == 0);
   CHECK(run_iotmap(merge) == 0);
   iotmap::db::Store main(dir / "main.db");
   std::vector<std::string> ips;
-  main.for_each_tls_observation(0, INT64_MAX,
-                                [&](const iotmap::db::TlsObservationRow& o) { ips.push_back(o.ip); });
+  main.for_each_tls_observation(
+      0, INT64_MAX, [&](const iotmap::db::TlsObservationRow& o) { ips.push_back(o.ip); });
   CHECK(ips == std::vector<std::string>{"198.51.100.20", "198.51.100.21"});
   REQUIRE(main.certificate(sha));
   CHECK(main.certificate(sha)->common_name == "*.iot.eu-west-1.amazonaws.com");
   int scan_runs = 0, cert_names = 0;
-  main.database().cached("SELECT count(*) FROM runs WHERE kind = 'scan'").each(
-      [&](iotmap::db::Statement& s) { scan_runs = static_cast<int>(s.int64(0)); });
-  main.database().cached("SELECT count(*) FROM cert_names").each(
-      [&](iotmap::db::Statement& s) { cert_names = static_cast<int>(s.int64(0)); });
+  main.database()
+      .cached("SELECT count(*) FROM runs WHERE kind = 'scan'")
+      .each([&](iotmap::db::Statement& s) { scan_runs = static_cast<int>(s.int64(0)); });
+  main.database().cached("SELECT count(*) FROM cert_names").each([&](iotmap::db::Statement& s) {
+    cert_names = static_cast<int>(s.int64(0));
+  });
   CHECK(scan_runs == 2);  // one per shard, not one more per merge
   CHECK(cert_names == 1);
 }

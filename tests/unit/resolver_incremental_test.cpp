@@ -202,3 +202,81 @@ TEST_CASE("store: the latest ok or partial run with a counter", "[db]") {
   CHECK(store.latest_run_with("resolve", "cert_observation_id")->id == partial);
   CHECK_FALSE(store.latest_run_with("scan", "cert_observation_id"));
 }
+
+namespace {
+
+db::ResolutionRow stored_row(const std::string& name, const std::string& qtype,
+                             const std::string& vantage, const std::string& status = "NOERROR") {
+  db::ResolutionRow r;
+  r.name = name;
+  r.qtype = qtype;
+  r.vantage = vantage;
+  r.status = status;
+  return r;
+}
+
+// Names with long text (no small-string buffer) and short, as the catalogue has both.
+std::vector<std::string> ten_names() {
+  std::vector<std::string> names;
+  for (int i = 0; i < 10; ++i)
+    names.push_back(std::to_string(i) + (i % 2 ? ".a." : ".device-endpoint.iot.provider.example."));
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "incremental: names done at the start, middle or end of the list are dropped, the rest "
+    "kept whole and in order",
+    "[resolver]") {
+  const auto all = ten_names();
+  for (const std::vector<size_t>& done_at :
+       {std::vector<size_t>{0}, {5}, {9}, {0, 5, 9}, {}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}) {
+    for (bool with_ids : {false, true}) {
+      INFO("done at " << done_at.size() << " places, ids " << with_ids);
+      resolver::HourJobs jobs({"A", "AAAA"}, {"vp1", "vp2"});
+      for (size_t i : done_at)
+        for (const char* t : {"A", "AAAA"})
+          for (const char* v : {"vp1", "vp2"}) jobs.add(stored_row(all[i], t, v));
+      std::vector<std::string> names = all, want_names;
+      std::vector<int64_t> ids, want_ids;
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (with_ids) ids.push_back(static_cast<int64_t>(100 + i));
+        if (std::find(done_at.begin(), done_at.end(), i) != done_at.end()) continue;
+        want_names.push_back(all[i]);
+        if (with_ids) want_ids.push_back(static_cast<int64_t>(100 + i));
+      }
+      CHECK(resolver::keep_unfinished(jobs, names, ids) == done_at.size());
+      CHECK(names == want_names);
+      CHECK(ids == want_ids);
+    }
+  }
+}
+
+TEST_CASE("incremental: a name is done only when every type x vantage point of the run is",
+          "[resolver]") {
+  const std::string name = "thing.iot.provider.example.";
+  std::vector<int64_t> no_ids;
+  auto kept = [&](resolver::HourJobs& jobs) {
+    std::vector<std::string> names{name};
+    resolver::keep_unfinished(jobs, names, no_ids);
+    return names.size() == 1;
+  };
+  resolver::HourJobs both({"A", "AAAA"}, {"vp1", "vp2"});
+  for (const char* t : {"A", "AAAA"}) both.add(stored_row(name, t, "vp1"));
+  both.add(stored_row(name, "A", "vp2"));
+  CHECK(kept(both));  // AAAA from vp2 missing
+  CHECK(both.done(name, 0, 1));
+  CHECK_FALSE(both.done(name, 1, 1));
+  both.add(stored_row(name, "AAAA", "vp2"));
+  CHECK_FALSE(kept(both));
+
+  // Rows of another vantage point or type are not this run's: they do not make it done.
+  resolver::HourJobs a_only({"A"}, {"vp1", "vp2"});
+  for (const char* v : {"vp1", "vp2", "vp3"}) a_only.add(stored_row(name, "AAAA", v));
+  a_only.add(stored_row(name, "A", "vp3"));
+  a_only.add(stored_row(name, "A", "vp1"));
+  CHECK(kept(a_only));
+  a_only.add(stored_row(name, "A", "vp2"));
+  CHECK_FALSE(kept(a_only));
+}
