@@ -11,6 +11,7 @@ rebuilds incrementally, runs the tests and prints, per mutation, whether a test 
   tests/mutation/run.py ID...           # some mutations, by id
   tests/mutation/run.py --check         # only check that every mutation applies to the sources
   tests/mutation/run.py --rev REV       # the tests of an older commit (a score before new tests)
+  tests/mutation/run.py --new-tag '[mutation]'   # score with and without the tests of a tag
 
 The clone is $IOTMAP_MUTATION_DIR (default $TMPDIR/iotmap-mutation), kept between runs so that
 rebuilds stay incremental. It is reset to this checkout's HEAD, plus its uncommitted changes and
@@ -175,16 +176,21 @@ def cli_tests(work):
                   if not p.name.startswith("fuzz_"))
 
 
-def run_tests(work, hint, env):
-    """None when every test passes, else the name of the first failing test."""
+def run_tests(work, hint, env, spec=""):
+    """None when every test passes, else the name of the first failing test. `spec` narrows
+    the unit tests (a Catch2 test spec such as "~[mutation]"); the CLI tests run unless the
+    spec selects a tag (then only those unit tests run)."""
     unit = str(work / "build" / "tests" / "iotmap_unit_tests")
+    only = spec.startswith("[")
     steps = []
-    if hint:
-        steps.append((f"unit {hint}", [unit, "--abort", hint], UNIT_TIMEOUT))
-    steps.append(("unit", [unit, "--abort"], UNIT_TIMEOUT))
-    for t in cli_tests(work):
-        steps.append((f"cli {t.name}", ["bash", str(t), str(work / "build" / "iotmap"),
-                                       str(work)], CLI_TIMEOUT))
+    if hint and not only:
+        steps.append((f"unit {hint}{spec}", [unit, "--abort", hint + spec], UNIT_TIMEOUT))
+    steps.append((f"unit {spec}".strip(), [unit, "--abort"] + ([spec] if spec else []),
+                  UNIT_TIMEOUT))
+    if not only:
+        for t in cli_tests(work):
+            steps.append((f"cli {t.name}", ["bash", str(t), str(work / "build" / "src" / "iotmap"),
+                                           str(work)], CLI_TIMEOUT))
     for name, cmd, limit in steps:
         rc, out = run(cmd, work / "build" / "tests", timeout=limit, env=env)
         if rc == "timeout":
@@ -194,6 +200,18 @@ def run_tests(work, hint, env):
     return None
 
 
+def judge(work, m, env, new_tag):
+    """(caught before the new tests, caught with them, what caught it)."""
+    if not new_tag:
+        failing = run_tests(work, m.hint, env)
+        return bool(failing), bool(failing), failing
+    failing = run_tests(work, m.hint, env, "~" + new_tag)
+    if failing:
+        return True, True, failing
+    failing = run_tests(work, "", env, new_tag)
+    return False, bool(failing), failing and f"{failing} (new tests only)"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("ids", nargs="*", help="mutation ids (default: all)")
@@ -201,6 +219,10 @@ def main():
     ap.add_argument("--check", action="store_true", help="only check that every mutation applies")
     ap.add_argument("--list", default=str(LIST), help="the mutation list (default: %(default)s)")
     ap.add_argument("--rev", help="test this commit instead of the working tree (a 'before' score)")
+    ap.add_argument("--new-tag", help="also score without the unit tests of this Catch2 tag, "
+                    "e.g. [mutation]: a before and after from one build per mutation")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip the check that the unmutated sources pass every test")
     args = ap.parse_args()
 
     mutations = read_list(Path(args.list))
@@ -229,12 +251,12 @@ def main():
     rc, out = build(work, env)
     if rc != 0:
         sys.exit("the unmutated sources do not build:\n" + out[-3000:])
-    failing = run_tests(work, "", env)
+    failing = None if args.no_baseline else run_tests(work, "", env)
     if failing:
         sys.exit(f"the unmutated sources fail a test ({failing}); a mutation run needs them "
                  "passing")
 
-    results = {}  # set -> [caught, total]
+    results = {}  # set -> [caught before the new tests, caught, total]
     escaped = []
     for m in mutations:
         t0 = time.monotonic()
@@ -246,14 +268,13 @@ def main():
             if rc != 0:
                 verdict = "does not compile (left out)"
             else:
-                failing = run_tests(work, m.hint, env)
-                score = results.setdefault(m.set, [0, 0])
-                score[1] += 1
-                if failing:
-                    score[0] += 1
-                    verdict = f"caught by {failing}"
-                else:
-                    verdict = "NOT caught"
+                before, after, failing = judge(work, m, env, args.new_tag)
+                score = results.setdefault(m.set, [0, 0, 0])
+                score[0] += before
+                score[1] += after
+                score[2] += 1
+                verdict = f"caught by {failing}" if after else "NOT caught"
+                if not after:
                     escaped.append(m)
         finally:
             path.write_text(original)
@@ -261,8 +282,12 @@ def main():
 
     build(work, env)  # leave the clone built from unmutated sources
     print()
-    for s, (caught, total) in sorted(results.items()):
-        print(f"set {s}: {caught}/{total} caught ({100 * caught // max(total, 1)}%)")
+    for s, (before, caught, total) in sorted(results.items()):
+        line = f"set {s}: {caught}/{total} caught ({100 * caught // max(total, 1)}%)"
+        if args.new_tag:
+            line += (f"; without the tests tagged {args.new_tag}: {before}/{total} "
+                     f"({100 * before // max(total, 1)}%)")
+        print(line)
     for m in escaped:
         print(f"not caught: {m.id} ({m.file}): {m.why}")
     return 1 if escaped else 0

@@ -492,3 +492,66 @@ TEST_CASE("classification on several threads equals the sequential one", "[backe
   CHECK(shared > 0);
   CHECK(dedicated > 0);
 }
+
+TEST_CASE("a domain whose addresses are exclusive to different registrable domains is shared",
+          "[backend_map][mutation]") {
+  // Day 0: the provider name alone on A. Day 1: on B, behind another organisation's name
+  // (devb.tenant-b.test CNAME -> the provider name), so B is exclusive to tenant-b.test.
+  // Each address is exclusive on every day, but not to the same registrable domain.
+  const char* name = "a1b2-ats.iot.us-east-1.amazonaws.com";
+  Dataset d;
+  d.observe(kDay, ip("198.51.100.10"), name, kActiveDns);
+  d.observe(kDay + 1, ip("198.51.100.20"), name, kActiveDns);
+  d.cname(kDay + 1, "devb.tenant-b.test", name);
+  auto c = run(d, 0, 2);
+  const IpDay* b = c.find(d.find_ip(ip("198.51.100.20")), kDay + 1);
+  REQUIRE(b != nullptr);
+  REQUIRE(b->exclusive == Verdict::kDedicated);
+  CHECK(c.registrable[b->domain] == "tenant-b.test");
+  const auto& v = verdict_of(c, d, name);
+  CHECK(v.exclusive == Verdict::kShared);
+  CHECK(v.exclusive_reason == Reason::kOtherRegistrableDomain);
+  CHECK(v.exclusive_ip == d.find_ip(ip("198.51.100.20")));
+  CHECK(v.ips_exclusive == 1);
+
+  // Both addresses exclusive to amazonaws.com: dedicated.
+  Dataset same;
+  same.observe(kDay, ip("198.51.100.10"), name, kActiveDns);
+  same.observe(kDay + 1, ip("198.51.100.20"), name, kActiveDns);
+  CHECK(verdict_of(run(same, 0, 2), same, name).exclusive == Verdict::kDedicated);
+}
+
+TEST_CASE("threshold fallback on a day the provider is absent: shared only above the threshold",
+          "[backend_map][mutation]") {
+  // Day 0: the provider name on A. Day 1: A holds `foreign` names of others and not the
+  // provider's; the threshold rule then counts every name on A (the fallback).
+  const char* name = "a1b2-ats.iot.us-east-1.amazonaws.com";
+  auto threshold_verdict = [&](int foreign) {
+    Dataset d;
+    d.observe(kDay, ip("198.51.100.10"), name, kActiveDns);
+    for (int i = 0; i < foreign; ++i)
+      d.observe(kDay + 1, ip("198.51.100.10"), "www.site" + std::to_string(i) + ".test",
+                kPassiveDns);
+    return verdict_of(run(d, 2, 2), d, name).threshold;
+  };
+  CHECK(threshold_verdict(1) == Verdict::kDedicated);
+  CHECK(threshold_verdict(2) == Verdict::kDedicated);  // equal: not above
+  CHECK(threshold_verdict(3) == Verdict::kShared);
+}
+
+TEST_CASE("an address the threshold rule cannot judge keeps the domain unknown, not dedicated",
+          "[backend_map][mutation]") {
+  // A: the provider name by DNS. B: the same name in a scanned certificate only, no DNS.
+  const char* name = "mqtt-ats.iot.us-east-1.amazonaws.com";
+  Dataset d;
+  d.observe(kDay, ip("198.51.100.10"), name, kActiveDns);
+  d.certificate(kDay, ip("198.51.100.99"), 8883, "dd", {name});
+  auto c = run(d);
+  const IpDay* b = c.find(d.find_ip(ip("198.51.100.99")), kDay);
+  REQUIRE(b != nullptr);
+  REQUIRE(c.ip_providers[b->providers_begin].threshold == Verdict::kUnknown);
+  const auto& v = verdict_of(c, d, name);
+  CHECK(v.threshold == Verdict::kUnknown);
+  CHECK(v.threshold_reason == Reason::kIpNeverExclusive);
+  CHECK(v.threshold_ip == d.find_ip(ip("198.51.100.99")));
+}

@@ -193,3 +193,62 @@ TEST_CASE("a MaxMind database that cannot be opened is an error naming the file"
   CHECK_THROWS_WITH(MaxMindGeo("/nonexistent/GeoLite2-City.mmdb"),
                     Catch::Contains("/nonexistent/GeoLite2-City.mmdb"));
 }
+
+namespace {
+
+const ProviderFootprint& aws_footprint(const Dataset& d, const char* pfx2as_text, Footprint& fp) {
+  auto cls = classify(d, lookup, kDay, kDay);
+  static const auto providers = lab_providers();
+  std::istringstream in(pfx2as_text);
+  PrefixTable pfx;
+  std::vector<ParseIssue> issues;
+  read_pfx2as(in, "test", pfx, issues);
+  REQUIRE(issues.empty());
+  FootprintInputs fin;
+  fin.providers = &providers;
+  fin.pfx2as = &pfx;
+  fp = compute_footprint(d, cls, fin);
+  REQUIRE(fp.providers.size() == 1);
+  return fp.providers[0];
+}
+
+}  // namespace
+
+TEST_CASE("footprint counts IPv6 prefixes per /56 and IPv4 ones per /24",
+          "[backend_map][mutation]") {
+  const char* name = "a1b2-ats.iot.us-east-1.amazonaws.com";
+  Dataset d;
+  // Two /64s of one /56, and a second /56.
+  d.observe(kDay, ip("2001:db8:a5:100::1"), name, kActiveDns);
+  d.observe(kDay, ip("2001:db8:a5:1ff::1"), name, kActiveDns);
+  d.observe(kDay, ip("2001:db8:a5:200::1"), name, kActiveDns);
+  // Two addresses of one /24, one of another /24 in the same /16.
+  d.observe(kDay, ip("198.51.100.10"), name, kActiveDns);
+  d.observe(kDay, ip("198.51.100.250"), name, kActiveDns);
+  d.observe(kDay, ip("198.51.101.10"), name, kActiveDns);
+  Footprint fp;
+  const auto& f = aws_footprint(d, "2001:db8:a5::\t48\t64497\n", fp);
+  CHECK(f.ipv6 == 3);
+  CHECK(f.prefixes_v6 == 2);
+  CHECK(f.ipv4 == 3);
+  CHECK(f.prefixes_v4 == 2);
+}
+
+TEST_CASE("footprint: a prefix announced by several ASes is DI if any of them is the provider's",
+          "[backend_map][mutation]") {
+  Dataset d;
+  d.observe(kDay, ip("198.51.100.10"), "a1b2-ats.iot.us-east-1.amazonaws.com", kActiveDns);
+  for (const char* origins : {"64497_64501", "64501_64497", "64501,64497"}) {
+    INFO("origin field " << origins);
+    std::string table = std::string("198.51.100.0\t24\t") + origins + "\n";
+    Footprint fp;
+    const auto& f = aws_footprint(d, table.c_str(), fp);
+    CHECK(f.di_ips == 1);
+    CHECK(f.pr_ips == 0);
+    CHECK(f.strategy == "DI");
+  }
+  Footprint fp;
+  const auto& other = aws_footprint(d, "198.51.100.0\t24\t64501_64502\n", fp);
+  CHECK(other.pr_ips == 1);
+  CHECK(other.strategy == "PR");
+}

@@ -197,3 +197,48 @@ TEST_CASE("a port listed twice in the catalogue gives one hitlist row", "[backen
   CHECK(rows[0].port == 443);
   CHECK(rows[1].port == 1883);
 }
+
+TEST_CASE("detection threshold is floor(D*N), at least 1, for D*N between whole numbers",
+          "[backend_map][mutation]") {
+  CHECK(DetectionRule::threshold(0.4, 4) == 1);    // 1.6
+  CHECK(DetectionRule::threshold(0.5, 3) == 1);    // 1.5
+  CHECK(DetectionRule::threshold(0.4, 9) == 3);    // 3.6
+  CHECK(DetectionRule::threshold(0.3, 3) == 1);    // 0.9: at least 1
+  CHECK(DetectionRule::threshold(0.1, 3) == 1);    // 0.3: at least 1
+  CHECK(DetectionRule::threshold(0.7, 10) == 7);   // whole, whichever way 0.7 * 10 rounds
+  CHECK(DetectionRule::threshold(0.45, 20) == 9);  // whole
+}
+
+TEST_CASE("the default hitlist holds dedicated domains only, not unknown ones",
+          "[backend_map][mutation]") {
+  // Unknown: one address by DNS, one known only from a certificate. Dedicated: one address.
+  const char* unknown = "a1-ats.iot.us-east-1.amazonaws.com";
+  const char* dedicated = "c3-ats.iot.us-east-1.amazonaws.com";
+  Dataset d;
+  d.observe(kDay, ip("198.51.100.10"), unknown, kActiveDns);
+  d.certificate(kDay, ip("198.51.100.99"), 8883, "dd", {unknown});
+  d.observe(kDay, ip("198.51.100.30"), dedicated, kActiveDns);
+  auto cls = classify(d, lookup, kDay, kDay);
+  REQUIRE(cls.domain(d.find_name(unknown))->exclusive == Verdict::kUnknown);
+  REQUIRE(cls.domain(d.find_name(dedicated))->exclusive == Verdict::kDedicated);
+  auto prov = providers();
+  for (Rule rule : {Rule::kExclusive, Rule::kThreshold}) {
+    INFO(rule_str(rule));
+    HitlistOptions o;
+    o.date = kDay;
+    o.rule = rule;
+    for (const auto& r : build_hitlist(d, cls, prov, o)) {
+      CHECK(d.names[r.domain] == dedicated);
+      CHECK(r.infrastructure == Verdict::kDedicated);
+    }
+    // Asked for, the unknown domain comes with its verdict.
+    o.include_shared = true;
+    size_t rows = 0;
+    for (const auto& r : build_hitlist(d, cls, prov, o))
+      if (d.names[r.domain] == unknown) {
+        ++rows;
+        CHECK(r.infrastructure == Verdict::kUnknown);
+      }
+    CHECK(rows == 4);  // two addresses, the catalogue's two ports
+  }
+}

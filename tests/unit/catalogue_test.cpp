@@ -617,3 +617,15 @@ TEST_CASE("catalogue: matching speed", "[.catalogue-bench]") {
   WARN(names.size() / s << " names/s (" << hits << " matches)");
   CHECK(hits == names.size() / 2);
 }
+
+TEST_CASE("catalogue: a device glob's `*` stays inside one label", "[catalogue][mutation]") {
+  auto cat = Catalogue::embedded();
+  // avs-alexa-*.amazon.com and samsung-*.whisk.com: one or more name characters, no dot.
+  CHECK(cat.match("avs-alexa-na.amazon.com"));
+  CHECK(cat.match("samsung-eu.whisk.com"));
+  for (const char* n : {"avs-alexa-na.attacker.amazon.com", "avs-alexa-x.y.amazon.com",
+                        "samsung-eu.evil.whisk.com", "samsung-a.b.c.whisk.com"}) {
+    INFO(n);
+    CHECK_FALSE(cat.match(n));
+  }
+}

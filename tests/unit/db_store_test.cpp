@@ -134,6 +134,13 @@ TEST_CASE("names are normalised and widened, once per name and source", "[db]") 
       });
   CHECK(first == 200);
   CHECK(last == 300);
+  // The name itself: its earliest and latest sighting over every source, in any order.
+  Statement(store.database(), "SELECT first_seen, last_seen FROM names").each([&](Statement& s) {
+    first = s.int64(0);
+    last = s.int64(1);
+  });
+  CHECK(first == 100);
+  CHECK(last == 300);
   CHECK_THROWS_AS(store.upsert_names(std::vector<NameRow>{{"", "", "", "cli", 1}}), Error);
   // Another process (no ids cached): an existing name's new source hangs off its own id.
   Store other(dir.file("names.db"));

@@ -474,3 +474,23 @@ TEST_CASE("engine: every query has its own random ID", "[resolver]") {
   for (const auto& q : dns.queries()) ids.insert(q.id);
   CHECK(ids.size() >= 60);
 }
+
+TEST_CASE("engine: the target of a CNAME chain gets its own tries", "[resolver][mutation]") {
+  // The first query for the target is lost; with retries = 1 the target is asked again, as
+  // any name would be, however many tries the chain's first query took.
+  std::atomic<int> target_queries{0};
+  FakeDns dns([&](const FakeQuery& q) {
+    if (q.qname == "partial.example")
+      return FakeAction{false, fake_reply(q, 0, {"partial.example. 100 IN CNAME a.example."})};
+    if (q.qname == "a.example" && target_queries++ == 0) return FakeAction::dropped();
+    return zone(q);
+  });
+  EngineOptions o;
+  o.backoff_ms = 10;
+  auto run = resolve({vantage("vp1", {&dns})}, {"partial.example"}, fast_settings(), {kTypeA}, o);
+  const auto& r = run.one("partial.example");
+  CHECK(r.status == Status::kAnswer);
+  CHECK(r.answers.size() == 2);
+  CHECK(r.queries == 3);
+  CHECK(target_queries == 2);
+}

@@ -629,3 +629,23 @@ TEST_CASE("engine: the stop flag ends a scan early with a consistent watermark",
   CHECK(watermark < set.tasks.size());
   for (uint64_t s = 0; s < watermark; ++s) CHECK(delivered.count(s) == 1);
 }
+
+TEST_CASE("engine: blocked tasks name their blocklist entry and use no rate tokens",
+          "[scanner][engine][ethics][mutation]") {
+  auto cert = scanner_test::make_cert("x.test");
+  TlsServer allowed("127.0.0.1", TlsOptions{&cert});
+  std::vector<Endpoint> endpoints{
+      {"127.0.0.1", plan(allowed.port(), AppProtocol::kNone, true), {}}};
+  for (int i = 1; i <= 40; ++i)
+    endpoints.push_back(
+        {"127.0.1." + std::to_string(i), plan(allowed.port(), AppProtocol::kNone, true), {}});
+  auto options = fast_options();
+  options.rate = 10;  // 41 tokens would take 4 s; the one allowed connection takes one
+  auto run = scan(tasks_for(endpoints), loopback_policy({"127.0.1.0/24"}), options);
+  REQUIRE(run.results.size() == 41);
+  CHECK(run.summary.by_status["blocked"] == 40);
+  CHECK(allowed.accepted() == 1);
+  for (const auto& r : run.results)
+    if (r.status == Status::kBlocked) CHECK(r.error == "on the blocklist: test (127.0.1.0/24)");
+  CHECK(run.seconds < 2.0);
+}
