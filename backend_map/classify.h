@@ -23,6 +23,7 @@
 // Domains without DNS data fall back to certificates (002 section 4.2.2).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -74,6 +75,9 @@ struct IpProvider {
   uint32_t matching = 0;      // names of the provider on the IP
   uint32_t not_matching = 0;  // names counted against the threshold
   uint8_t sources = 0;        // sources linking the IP to the provider's names
+  // Of the names counted against the threshold, how many each source linked to the IP (index:
+  // bit number of the Source; a name two sources saw counts under both).
+  std::array<uint32_t, kSourceBits> sharing{};
   Verdict threshold = Verdict::kUnknown;
   Reason threshold_reason = Reason::kNone;
 };
@@ -135,6 +139,10 @@ struct Classification {
   std::vector<IpDay> ip_days;          // sorted by (day, ip)
   std::vector<IpProvider> ip_providers;
   std::vector<NameId> ip_names;
+  std::vector<uint8_t> ip_name_sources;  // parallel to ip_names: Source bits of each name
+  // Parallel to ip_names: 1 for another site's name (counted against every provider present,
+  // or any name when none is).
+  std::vector<uint8_t> ip_name_other;
   std::vector<DomainIp> domain_ips;    // sorted by (domain, ip, day)
   std::vector<DomainVerdict> domains;  // sorted by domain id
 
@@ -148,6 +156,9 @@ struct Classification {
   // Text for the stored reason columns, e.g. "3 registrable domains (a.com, b.com, ...)".
   std::string ip_reason(const Dataset& data, const IpDay& ip_day, Rule rule,
                         const IpProvider* provider = nullptr) const;
+  // The names of other sites on the IP, by the source that linked them: "2 from passive DNS
+  // (reverse): a.com, b.org; 1 from certificates: c.net" ("" when none, or names not kept).
+  std::string other_names(const Dataset& data, const IpDay& ip_day) const;
   std::string domain_reason(const Dataset& data, const DomainVerdict& d, Rule rule) const;
 
   // The services of `data` that answered on some day of the window, sorted by (ip, port,
@@ -157,6 +168,18 @@ struct Classification {
   // Per-day offsets into ip_days, for find().
   std::vector<uint64_t> day_begin;  // size last_day - first_day + 2
 };
+
+// How strong "dedicated" is on a day: of the addresses with a verdict (a provider present),
+// how many passive DNS by address or a bulk forward-DNS data set covered (kAddressSources).
+// Without such evidence only our own resolutions, provider-name passive DNS and certificates
+// could show other sites on an address.
+struct EvidenceCoverage {
+  size_t addresses = 0;
+  size_t with_evidence = 0;
+};
+EvidenceCoverage evidence_coverage(const Classification& cls, Day day);
+// "12 of 40 verdict addresses (30.0%) had reverse or bulk evidence"; "no verdict addresses".
+std::string coverage_str(const EvidenceCoverage& c);
 
 // Classifies every IP and day in [first_day, last_day] and every domain over that window.
 Classification classify(const Dataset& data, const ProviderLookup& lookup, Day first_day,

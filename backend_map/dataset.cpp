@@ -48,6 +48,8 @@ std::string sources_str(uint8_t mask) {
   add(kActiveDns, "active_dns");
   add(kPassiveDns, "pdns");
   add(kCertificate, "cert");
+  add(kAddressPdns, "pdns_reverse");
+  add(kBulkDns, "bulk");
   return out;
 }
 
@@ -55,7 +57,25 @@ std::optional<Source> parse_source(std::string_view text) {
   if (text == "active_dns") return kActiveDns;
   if (text == "pdns") return kPassiveDns;
   if (text == "cert") return kCertificate;
+  if (text == "pdns_reverse") return kAddressPdns;
+  if (text == "bulk") return kBulkDns;
   return std::nullopt;
+}
+
+const char* source_words(Source bit) {
+  switch (bit) {
+    case kActiveDns:
+      return "active DNS";
+    case kPassiveDns:
+      return "passive DNS";
+    case kCertificate:
+      return "certificates";
+    case kAddressPdns:
+      return "passive DNS (reverse)";
+    case kBulkDns:
+      return "bulk forward DNS";
+  }
+  return "";
 }
 
 namespace {

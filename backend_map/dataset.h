@@ -25,11 +25,26 @@ std::string day_str(Day day);
 Day day_of(int64_t unix_seconds);
 
 // Where an (ip, name) link was learned; a bit set, since one link can come from several.
-enum Source : uint8_t { kActiveDns = 1, kPassiveDns = 2, kCertificate = 4 };
-constexpr uint8_t kDnsSources = kActiveDns | kPassiveDns;
-// "active_dns", "pdns", "cert", joined with '+' in that order; "" for 0.
+// kPassiveDns: passive-DNS records of provider names (and their CNAME chains); kAddressPdns:
+// passive-DNS records found through the address (docs/backend-map.md, "Evidence"), which is
+// how other sites on a provider's address become visible; kBulkDns: forward-DNS data sets.
+enum Source : uint8_t {
+  kActiveDns = 1,
+  kPassiveDns = 2,
+  kCertificate = 4,
+  kAddressPdns = 8,
+  kBulkDns = 16,
+};
+constexpr int kSourceBits = 5;
+constexpr uint8_t kDnsSources = kActiveDns | kPassiveDns | kAddressPdns | kBulkDns;
+// Sources that looked at the address itself rather than at provider names.
+constexpr uint8_t kAddressSources = kAddressPdns | kBulkDns;
+// "active_dns", "pdns", "cert", "pdns_reverse", "bulk", joined with '+' in that order; "" for 0.
 std::string sources_str(uint8_t mask);
-std::optional<Source> parse_source(std::string_view text);  // active_dns|pdns|cert
+std::optional<Source> parse_source(std::string_view text);  // one of those words
+// In words, for reasons: "active DNS", "passive DNS", "certificates",
+// "passive DNS (reverse)", "bulk forward DNS".
+const char* source_words(Source bit);
 
 using NameId = uint32_t;
 using IpId = uint32_t;

@@ -60,6 +60,7 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
   out.first_day = cls.first_day;
   out.last_day = cls.last_day;
   out.blocklist_name = in.blocklist_name;
+  out.coverage = evidence_coverage(cls, cls.last_day);
   static const std::vector<Provider> kNoProviders;
   const auto& providers = in.providers ? *in.providers : kNoProviders;
 
@@ -159,6 +160,10 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
         v4_24.push_back(mask(ip, 24));
       }
       SourceCounts& sc = ip.v6 ? f.sources_v6 : f.sources_v4;
+      // Fig. 7.3's three sources: passive DNS found through the address is passive DNS, a
+      // forward-DNS data set is active DNS (someone else's).
+      if (sources & kAddressPdns) sources = uint8_t((sources & ~kAddressPdns) | kPassiveDns);
+      if (sources & kBulkDns) sources = uint8_t((sources & ~kBulkDns) | kActiveDns);
       if (popcount8(sources) > 1)
         ++sc.several;
       else if (sources == kCertificate)

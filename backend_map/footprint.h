@@ -112,6 +112,7 @@ struct ProviderFootprint {
 struct Footprint {
   Day first_day = 0, last_day = 0;
   std::string blocklist_name;
+  EvidenceCoverage coverage;                 // of the window's last day (classify.h)
   std::vector<ProviderFootprint> providers;  // providers with at least one IP, by index
 };
 

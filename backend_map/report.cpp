@@ -158,6 +158,12 @@ const char* kSourceNames[] = {"TLS certificates", "Passive DNS", "Active DNS", "
 
 }  // namespace
 
+// How strong "dedicated" is in this report (docs/backend-map.md, "Evidence coverage").
+std::string coverage_sentence(const Footprint& fp) {
+  return "Evidence coverage on " + day_str(fp.last_day) + ": " + coverage_str(fp.coverage) +
+         "; without it, an address looks dedicated when only provider names were seen on it.";
+}
+
 std::string provider_footprint_json(const std::vector<Provider>& providers,
                                     const ProviderFootprint& f) {
   return footprint_object(providers, f).dump();
@@ -168,6 +174,8 @@ std::string footprint_json(const std::vector<Provider>& providers, const Footpri
   doc["date"] = day_str(date);
   doc["window"] = {{"first", day_str(fp.first_day)}, {"last", day_str(fp.last_day)}};
   doc["blocklist"] = fp.blocklist_name;
+  doc["evidence_coverage"] = {{"verdict_ips", fp.coverage.addresses},
+                              {"with_reverse_or_bulk_evidence", fp.coverage.with_evidence}};
   doc["providers"] = ojson::array();
   for (const auto& f : fp.providers) doc["providers"].push_back(footprint_object(providers, f));
   return doc.dump(2) + '\n';
@@ -179,6 +187,7 @@ std::string footprint_markdown(const std::vector<Provider>& providers, const Foo
   out += "Window " + day_str(fp.first_day) + " to " + day_str(fp.last_day) +
          ". Strategy: DI = every IP announced by an AS the provider runs, PR = public cloud or "
          "CDN ASes, DI+PR = both.\n\n";
+  out += coverage_sentence(fp) + "\n\n";
   out += "|";
   for (const char* h : kSummaryHeader) out += std::string(" ") + h + " |";
   out += "\n|";
@@ -400,6 +409,7 @@ std::string footprint_html(const std::vector<Provider>& providers, const Footpri
   h += "<p>Window " + day_str(fp.first_day) + " to " + day_str(fp.last_day) +
        ". Strategy: DI = every IP announced by an AS the provider runs, PR = public cloud or CDN "
        "ASes, DI+PR = both.</p>\n";
+  h += "<p id=\"coverage\">" + html_escape(coverage_sentence(fp)) + "</p>\n";
   h += "<table id=\"summary\">\n<tr>";
   for (const char* c : kSummaryHeader) h += "<th>" + std::string(c) + "</th>";
   h += "</tr>\n";

@@ -13,18 +13,24 @@
 namespace iotmap::db {
 
 // Bits of IpVerdictRow::sources: where the classifier learned of the IP.
-enum SourceBits : int64_t { kSourceActiveDns = 1, kSourcePassiveDns = 2, kSourceTls = 4 };
+enum SourceBits : int64_t {
+  kSourceActiveDns = 1,
+  kSourcePassiveDns = 2,
+  kSourceTls = 4,
+  kSourcePdnsReverse = 8,  // passive DNS found through the address (address_names)
+  kSourceBulk = 16,        // forward-DNS data sets
+};
 
 struct RunInfo {
-  std::string kind;     // resolve|scan|classify|daily|hourly|fetch|merge
-  std::string covers;   // "YYYY-MM-DD" or "YYYY-MM-DDTHH"
-  std::string host;     // empty: this host's name
+  std::string kind;    // resolve|scan|classify|daily|hourly|fetch|merge
+  std::string covers;  // "YYYY-MM-DD" or "YYYY-MM-DDTHH"
+  std::string host;    // empty: this host's name
   std::string vantage;
-  std::string shard;    // "I/N"
+  std::string shard;  // "I/N"
   std::optional<int64_t> seed;
   std::optional<int64_t> target_count;
   std::optional<double> rate;
-  std::string config;   // a one-line summary of the settings that shape the run
+  std::string config;  // a one-line summary of the settings that shape the run
   std::string message;
   int64_t started_at = 0;  // 0: now
 };
@@ -52,7 +58,7 @@ struct NameRow {
   std::string region;    // "" keeps what is stored
   std::string source;    // catalogue|pdns|cert|cli|ct
   int64_t seen_at = 0;
-  int64_t id = 0;        // names.id, filled by Store::candidate_names; upsert_names ignores it
+  int64_t id = 0;  // names.id, filled by Store::candidate_names; upsert_names ignores it
 };
 
 struct AnswerRow {
@@ -164,6 +170,11 @@ struct IpVerdictRow {
   int64_t sources = 0;  // SourceBits
   std::string sources_text;
   std::optional<int64_t> run_id;
+  // Of names_not_matching, how many each source linked to the address (a name several sources
+  // saw counts under each).
+  int64_t sharing_active_dns = 0, sharing_pdns = 0, sharing_cert = 0, sharing_pdns_reverse = 0,
+          sharing_bulk = 0;
+  int64_t address_sources = 0;  // SourceBits: every source that saw the address that day
 };
 
 struct DomainVerdictRow {
@@ -195,9 +206,9 @@ struct FootprintRow {
   int64_t ipv4 = 0;
   int64_t ipv6 = 0;
   int64_t ases = 0;
-  int64_t prefixes_v4 = 0;  // /24s
-  int64_t prefixes_v6 = 0;  // /56s
-  std::string strategy;     // DI|PR|DI+PR
+  int64_t prefixes_v4 = 0;    // /24s
+  int64_t prefixes_v6 = 0;    // /56s
+  std::string strategy;       // DI|PR|DI+PR
   std::string detail = "{}";  // JSON text
 };
 
@@ -229,6 +240,19 @@ struct PdnsFileRow {
   int64_t imported_at = 0;
   int64_t records = 0;  // records kept
   std::optional<int64_t> run_id;
+};
+
+// A record that points a name at a candidate address (table address_names): an A/AAAA record
+// of the address, a CNAME leading to a name that has one, or a PTR name of the address.
+struct AddressNameRow {
+  std::string ip;      // canonical
+  std::string name;    // normalised, trailing dot
+  std::string rrtype;  // A|AAAA|CNAME|PTR
+  std::string target;  // CNAME target (normalised), "" otherwise
+  int64_t time_first = 0;
+  int64_t time_last = 0;
+  std::string kind;    // pdns|pdns_rdata|bulk|ptr
+  std::string source;  // file name, "dnsdb", ...
 };
 
 // A name in the leaf certificates of some TLS observations, with the first and last time one

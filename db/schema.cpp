@@ -278,6 +278,34 @@ CREATE TABLE pdns_files (
   run_id INTEGER REFERENCES runs(id)
 );
 )sql",
+    // Version 4: what else points at the addresses of provider names. Records of any name whose
+    // address is a candidate address (A/AAAA), the CNAMEs that lead to such names, and PTR names
+    // of candidate addresses, kept so that the classifier sees every site an address serves.
+    R"sql(
+CREATE TABLE address_names (
+  ip TEXT NOT NULL,                         -- the candidate address the record is about
+  name TEXT NOT NULL CHECK (name = lower(name) AND substr(name, -1) = '.'),
+  rrtype TEXT NOT NULL,                     -- A|AAAA|CNAME|PTR
+  target TEXT NOT NULL DEFAULT '',          -- CNAME: the name it points to; '' otherwise
+  time_first INTEGER NOT NULL,
+  time_last INTEGER NOT NULL,
+  kind TEXT NOT NULL,                       -- pdns|pdns_rdata|bulk|ptr
+  source TEXT NOT NULL DEFAULT '',          -- file name, 'dnsdb', vantage point; the first one's
+  PRIMARY KEY (ip, name, rrtype, target, kind)
+);
+CREATE INDEX address_names_time ON address_names(time_last, time_first);
+)sql",
+    // Version 5: per IP verdict, how many of the names counted against the provider each source
+    // linked to the address, and every source that saw the address (the evidence coverage of a
+    // day is the share of verdict addresses that passive DNS by address or bulk data covered).
+    R"sql(
+ALTER TABLE ip_verdicts ADD COLUMN sharing_active_dns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ip_verdicts ADD COLUMN sharing_pdns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ip_verdicts ADD COLUMN sharing_cert INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ip_verdicts ADD COLUMN sharing_pdns_reverse INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ip_verdicts ADD COLUMN sharing_bulk INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ip_verdicts ADD COLUMN address_sources INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

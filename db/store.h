@@ -65,6 +65,16 @@ class Store {
   // Records whose [time_first, time_last] overlaps [from, to).
   void for_each_pdns(int64_t from, int64_t to, const std::function<void(const PdnsRow&)>& fn);
 
+  // --- what else points at candidate addresses (address_names) ---
+  // Upserts on (ip, name, rrtype, target, kind), widening time_first/time_last.
+  void upsert_address_names(std::span<const AddressNameRow> rows);
+  // Rows whose [time_first, time_last] overlaps [from, to), in (ip, name) order.
+  void for_each_address_name(int64_t from, int64_t to,
+                             const std::function<void(const AddressNameRow&)>& fn);
+  // Candidate addresses of [from, to): those a provider or device-service name (names.provider
+  // not empty) resolved to in our resolutions or in passive DNS, and those address_names holds.
+  std::vector<std::string> candidate_addresses(int64_t from, int64_t to);
+
   // --- TLS ---
   // Certificates are stored once per sha256; returns how many were new.
   size_t add_certificates(std::span<const CertificateRow> certs);

@@ -30,13 +30,17 @@ void Store::replace_ip_verdicts(std::string_view date, std::span<const IpVerdict
   replace_day(db_, "ip_verdicts", date, rows, R"(
       INSERT INTO ip_verdicts(date, ip, provider, verdict_threshold, verdict_exclusive, reason,
                               names_total, names_not_matching, registrable_domains, sources,
-                              sources_text, run_id)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))",
+                              sources_text, run_id, sharing_active_dns, sharing_pdns,
+                              sharing_cert, sharing_pdns_reverse, sharing_bulk, address_sources)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18))",
               [](Statement& s, const IpVerdictRow& r) {
                 s.bind(2, canonical_ip(r.ip)).bind(3, r.provider).bind(4, r.verdict_threshold);
                 s.bind(5, r.verdict_exclusive).bind(6, r.reason).bind(7, r.names_total);
                 s.bind(8, r.names_not_matching).bind(9, r.registrable_domains);
                 s.bind(10, r.sources).bind(11, r.sources_text).bind(12, r.run_id);
+                s.bind(13, r.sharing_active_dns).bind(14, r.sharing_pdns).bind(15, r.sharing_cert);
+                s.bind(16, r.sharing_pdns_reverse).bind(17, r.sharing_bulk);
+                s.bind(18, r.address_sources);
               });
 }
 

@@ -150,4 +150,51 @@ void Store::for_each_pdns(int64_t from, int64_t to, const std::function<void(con
       });
 }
 
+void Store::upsert_address_names(std::span<const AddressNameRow> rows) {
+  Transaction tx(db_, "upsert_address_names");
+  auto& upsert = db_.cached(R"(
+      INSERT INTO address_names(ip, name, rrtype, target, time_first, time_last, kind, source)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT(ip, name, rrtype, target, kind) DO UPDATE SET
+        time_first = min(time_first, excluded.time_first),
+        time_last = max(time_last, excluded.time_last))");
+  for (const AddressNameRow& r : rows)
+    upsert
+        .bind_all(canonical_ip(r.ip), normalize_name(r.name), r.rrtype,
+                  r.target.empty() ? std::string() : normalize_name(r.target), r.time_first,
+                  r.time_last, r.kind, r.source)
+        .run();
+  tx.commit();
+}
+
+void Store::for_each_address_name(int64_t from, int64_t to,
+                                  const std::function<void(const AddressNameRow&)>& fn) {
+  db_.cached(R"(
+      SELECT ip, name, rrtype, target, time_first, time_last, kind, source FROM address_names
+      WHERE time_last >= ? AND time_first < ?
+      ORDER BY ip, name, rrtype, target, kind)")
+      .bind_all(from, to)
+      .each([&](Statement& s) {
+        fn(AddressNameRow{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4), s.int64(5),
+                          s.text(6), s.text(7)});
+      });
+}
+
+std::vector<std::string> Store::candidate_addresses(int64_t from, int64_t to) {
+  std::vector<std::string> out;
+  db_.cached(R"(
+      SELECT a.ip FROM resolution_answers a
+        JOIN resolutions r ON r.id = a.resolution_id JOIN names n ON n.id = r.name_id
+        WHERE n.provider <> '' AND r.hour >= ?1 AND r.hour < ?2
+      UNION
+      SELECT p.rdata FROM pdns p JOIN names n ON n.name = p.rrname
+        WHERE n.provider <> '' AND p.rrtype IN ('A', 'AAAA')
+          AND p.time_last >= ?1 AND p.time_first < ?2
+      UNION
+      SELECT ip FROM address_names WHERE time_last >= ?1 AND time_first < ?2)")
+      .bind_all(from, to)
+      .each([&](Statement& s) { out.push_back(s.text(0)); });
+  return out;
+}
+
 }  // namespace iotmap::db

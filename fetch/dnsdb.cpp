@@ -8,6 +8,7 @@
 
 #include "fetch/atomic_file.h"
 #include "fetch/crawler.h"
+#include "resolver/address_evidence.h"
 #include "resolver/pdns.h"
 
 namespace iotmap::fetch {
@@ -217,10 +218,14 @@ SourceResult run_dnsdb(const Source& s, Context& ctx) {
   std::ifstream in(r.path);
   const resolver::PdnsStats st =
       resolver::import_pdns(in, r.path, filter, "dnsdb", ctx.catalogue, ctx.store).stats;
+  const auto evidence =
+      resolver::import_address_evidence(resolver::dnsdb_reader(in, r.path, filter), filter.from,
+                                        filter.to, "pdns", "dnsdb", ctx.catalogue, ctx.store);
   r.counts = {{"queries", queries + lookups},
               {"names", static_cast<int64_t>(names.size())},
               {"lookups", lookups},
               {"pdns_records", static_cast<int64_t>(st.kept)},
+              {"pdns_address_records", static_cast<int64_t>(evidence.records)},
               {"limited", limited}};
   r.message = std::to_string(names.size()) + " names, " + std::to_string(lookups) + " look-ups, " +
               std::to_string(st.kept) + " records imported, " + std::to_string(bytes) +

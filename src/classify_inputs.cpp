@@ -1,6 +1,7 @@
 #include "src/classify_inputs.h"
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 
@@ -28,18 +29,42 @@ std::string protocol_of(const db::TlsObservationRow& r) {
   return r.protocol;
 }
 
+// A leaf certificate's names and validity. A certificate that was not valid when it was
+// observed (expired, or not yet valid) names nothing: the method counts only certificates valid
+// in the window, and an expired certificate left on a server says little about who it serves.
+struct CertNames {
+  std::vector<std::string> names;
+  std::optional<int64_t> not_before, not_after;
+  bool valid_at(int64_t t) const {
+    return (!not_before || *not_before <= t) && (!not_after || t <= *not_after);
+  }
+};
+
 bool answered(const db::TlsObservationRow& r) {
   return r.status == "ok" || r.status == "cert_only" || r.status == "client_cert_required";
 }
 
 }  // namespace
 
+bool add_address_name(bm::Dataset& d, bm::Day day, const db::AddressNameRow& r) {
+  if (r.rrtype == "CNAME") {
+    if (r.target.empty()) return false;
+    d.cname(day, r.name, r.target);
+    return true;
+  }
+  if (r.rrtype != "A" && r.rrtype != "AAAA") return false;  // a PTR name serves no site
+  auto ip = IpAddress::parse(r.ip);
+  if (!ip) return false;
+  d.observe(day, *ip, r.name, r.kind == "bulk" ? bm::kBulkDns : bm::kAddressPdns);
+  return true;
+}
+
 WindowData load_window(db::Store& store, bm::Day date, int window_days) {
   WindowData w;
   w.first = date - std::max(1, window_days) + 1;
   w.last = date;
   auto& d = w.data;
-  std::unordered_map<std::string, std::vector<std::string>> cert_names;
+  std::unordered_map<std::string, CertNames> cert_names;
   for (bm::Day day = w.first; day <= w.last; ++day) {
     const int64_t from = day_seconds(day), to = day_seconds(day + 1);
     store.for_each_ip_name(from, to, [&](const db::IpNameRow& r) {
@@ -60,6 +85,9 @@ WindowData load_window(db::Store& store, bm::Day date, int window_days) {
       }
       ++w.pdns;
     });
+    store.for_each_address_name(from, to, [&](const db::AddressNameRow& r) {
+      if (add_address_name(d, day, r)) ++w.address_names;
+    });
     store.for_each_tls_observation(from, to, [&](const db::TlsObservationRow& r) {
       auto ip = IpAddress::parse(r.ip);
       if (!ip || r.port <= 0 || r.port > 65535) return;
@@ -71,10 +99,12 @@ WindowData load_window(db::Store& store, bm::Day date, int window_days) {
     });
   }
   // Certificate names, once per fingerprint, then one sighting per observation.
-  for (auto& [sha, names] : cert_names) {
+  for (auto& [sha, c] : cert_names) {
     if (auto cert = store.certificate(sha)) {
-      if (!cert->common_name.empty()) names.push_back(cert->common_name);
-      names.insert(names.end(), cert->dns_sans.begin(), cert->dns_sans.end());
+      if (!cert->common_name.empty()) c.names.push_back(cert->common_name);
+      c.names.insert(c.names.end(), cert->dns_sans.begin(), cert->dns_sans.end());
+      c.not_before = cert->not_before;
+      c.not_after = cert->not_after;
     }
   }
   for (bm::Day day = w.first; day <= w.last; ++day) {
@@ -84,7 +114,8 @@ WindowData load_window(db::Store& store, bm::Day date, int window_days) {
           auto ip = IpAddress::parse(r.ip);
           auto it = cert_names.find(r.leaf_sha256);
           if (!ip || it == cert_names.end() || r.port <= 0 || r.port > 65535) return;
-          d.certificate(day, *ip, static_cast<uint16_t>(r.port), r.leaf_sha256, it->second);
+          if (!it->second.valid_at(r.observed_at)) return;  // METHOD: only valid certificates
+          d.certificate(day, *ip, static_cast<uint16_t>(r.port), r.leaf_sha256, it->second.names);
         });
   }
   for (const auto& n : store.candidate_names())

@@ -22,13 +22,19 @@ namespace iotmap::cli {
 struct WindowData {
   backend_map::Dataset data;
   backend_map::Day first = 0, last = 0;
-  size_t resolutions = 0, pdns = 0, tls = 0;  // rows read
+  size_t resolutions = 0, pdns = 0, tls = 0, address_names = 0;  // rows read
 };
 
+// One address_names row of `day` into the data set: an A/AAAA record becomes an observation of
+// source pdns_reverse (bulk for a forward-DNS data set), a CNAME an edge. PTR rows are no
+// served names (docs/backend-map.md) and are left out; returns false for them.
+bool add_address_name(backend_map::Dataset& d, backend_map::Day day, const db::AddressNameRow& r);
+
 // Days [date - window_days + 1, date]. Every (ip, name, chain) resolved on a day becomes a
-// resolution of that day (active DNS); passive DNS A/AAAA and CNAME records count on every day
-// their first..last seen range touches; TLS observations that returned a certificate add its
-// names on the IP, and every answered port adds a service.
+// resolution of that day (active DNS); passive DNS A/AAAA and CNAME records, and the address
+// evidence (address_names), count on every day their first..last seen range touches; TLS
+// observations that returned a certificate add its names on the IP, and every answered port adds a
+// service.
 WindowData load_window(db::Store& store, backend_map::Day date, int window_days);
 
 struct FootprintSources {

@@ -2,6 +2,7 @@
 // TLS observations from the store, classifies every IP and domain (backend_map/classify.h),
 // computes each provider's footprint, and replaces the date's IP verdicts, domain verdicts,
 // hitlist (every verdict; the export filters) and footprint in the store.
+#include <bit>
 #include <cstdio>
 #include <thread>
 
@@ -36,6 +37,18 @@ int parse_window(const std::optional<std::string>& text, int fallback) {
   }
   if (v < 1 || v > 366) throw UsageError("--window: a number of days from 1 to 366");
   return v;
+}
+
+// ip_verdicts' per-source counts of the names counted against the provider.
+void set_sharing_counts(const bm::IpProvider& p, db::IpVerdictRow& row) {
+  auto of = [&](bm::Source bit) {
+    return int64_t(p.sharing[size_t(std::countr_zero(unsigned(bit)))]);
+  };
+  row.sharing_active_dns = of(bm::kActiveDns);
+  row.sharing_pdns = of(bm::kPassiveDns);
+  row.sharing_cert = of(bm::kCertificate);
+  row.sharing_pdns_reverse = of(bm::kAddressPdns);
+  row.sharing_bulk = of(bm::kBulkDns);
 }
 
 std::string provider_id(const bm::CatalogueView& view, int32_t p) {
@@ -83,6 +96,7 @@ int run_classify(Context& ctx, Args& args) {
 
     std::vector<db::IpVerdictRow> ip_rows;
     size_t shared_ips = 0;
+    const bm::EvidenceCoverage coverage = bm::evidence_coverage(cls, date);
     for (const auto& r : cls.ip_days) {
       if (r.day != date) continue;
       for (uint32_t i = r.providers_begin; i < r.providers_end; ++i) {
@@ -100,6 +114,8 @@ int run_classify(Context& ctx, Args& args) {
         row.sources = p.sources;  // same bits as db::SourceBits
         row.sources_text = bm::sources_str(p.sources);
         row.run_id = run;
+        set_sharing_counts(p, row);
+        row.address_sources = r.sources;
         shared_ips +=
             (*rule == bm::Rule::kExclusive ? r.exclusive : p.threshold) == bm::Verdict::kShared;
         ip_rows.push_back(std::move(row));
@@ -172,6 +188,9 @@ int run_classify(Context& ctx, Args& args) {
                      {{"resolutions", int64_t(w.resolutions)},
                       {"pdns", int64_t(w.pdns)},
                       {"tls", int64_t(w.tls)},
+                      {"address_names", int64_t(w.address_names)},
+                      {"verdict_ips", int64_t(coverage.addresses)},
+                      {"evidence_ips", int64_t(coverage.with_evidence)},
                       {"ip_verdicts", int64_t(ip_rows.size())},
                       {"domains", int64_t(domain_rows.size())},
                       {"dedicated_domains", int64_t(dedicated)},
@@ -179,9 +198,11 @@ int run_classify(Context& ctx, Args& args) {
                      partial ? "some footprint sources could not be read" : "");
     std::printf(
         "classify %s (window %s..%s, rule %s): %zu IP verdicts (%zu shared), %zu domains "
-        "(%zu dedicated), %zu hitlist rows, %zu providers in the footprint\n",
+        "(%zu dedicated), %zu hitlist rows, %zu providers in the footprint; evidence coverage "
+        "%s\n",
         day.c_str(), bm::day_str(w.first).c_str(), bm::day_str(w.last).c_str(), bm::rule_str(*rule),
-        ip_rows.size(), shared_ips, domain_rows.size(), dedicated, hit_rows.size(), fp_rows.size());
+        ip_rows.size(), shared_ips, domain_rows.size(), dedicated, hit_rows.size(), fp_rows.size(),
+        bm::coverage_str(coverage).c_str());
     return partial ? kPartial : kOk;
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "iotmap classify: %s\n", e.what());

@@ -379,10 +379,21 @@ std::string count_summary(const std::string& stage, const std::map<std::string, 
       {"fetch", {"sources_ok", "sources_not_modified", "sources_failed", "sources_skipped"}},
       {"resolve", {"names", "rows_added"}},
       {"scan", {"targets", "connections", "observations", "certificates", "blocked", "optout"}},
-      {"classify", {"ips", "dedicated", "shared", "unknown", "hitlist_rows"}},
+      {"classify", {"ip_verdicts", "dedicated_domains", "hitlist_rows"}},
   };
   std::vector<std::string> parts;
   std::set<std::string> used = {"run_id", "bytes"};
+  // How strong "dedicated" is that day (docs/backend-map.md, "Evidence coverage").
+  if (auto v = c.find("verdict_ips"); stage == "classify" && v != c.end() && v->second > 0) {
+    auto e = c.find("evidence_ips");
+    const int64_t with = e == c.end() ? 0 : e->second;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "evidence coverage %lld/%lld (%.1f%%)",
+                  static_cast<long long>(with), static_cast<long long>(v->second),
+                  100.0 * double(with) / double(v->second));
+    parts.push_back(buf);
+    used.insert({"verdict_ips", "evidence_ips"});
+  }
   auto add = [&](const std::string& k) {
     auto it = c.find(k);
     if (it == c.end() || used.count(k) || parts.size() >= 8) return;

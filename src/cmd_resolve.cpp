@@ -21,6 +21,7 @@
 #include "lib/lockfile.h"
 #include "lib/progress.h"
 #include "lib/stop_signal.h"
+#include "resolver/address_evidence.h"
 #include "resolver/engine.h"
 #include "resolver/incremental.h"
 #include "resolver/pdns.h"
@@ -58,6 +59,9 @@ struct Gathered {
   std::vector<int64_t> ids;  // names.id of each of `names` when read from the store, else empty
   bool bad_input = false;
   std::map<std::string, int64_t> counts;
+  // Passive-DNS files read this run: their address evidence is collected after the run's
+  // resolutions (which add candidate addresses), then the import is recorded.
+  std::vector<db::PdnsFileRow> pdns_imported;
 };
 
 // Names given as arguments ("-" reads stdin, one per line; '#' starts a comment).
@@ -146,9 +150,35 @@ void import_pdns_files(const std::vector<std::string>& files, const config::Cata
     g.counts["pdns_malformed"] += static_cast<int64_t>(st.malformed);
     g.counts["names_pdns"] += static_cast<int64_t>(imported.names);
     ++g.counts["pdns_files_imported"];
-    store.record_pdns_file({path, static_cast<int64_t>(file_info.st_size),
-                            static_cast<int64_t>(file_info.st_mtim.tv_sec), sha, filter_key, now,
-                            static_cast<int64_t>(st.kept), run_id});
+    g.pdns_imported.push_back({path, static_cast<int64_t>(file_info.st_size),
+                               static_cast<int64_t>(file_info.st_mtim.tv_sec), sha, filter_key, now,
+                               static_cast<int64_t>(st.kept), run_id});
+  }
+}
+
+// The second half of a passive-DNS import (resolver/address_evidence.h): what else points at
+// candidate addresses, now that this run's resolutions are stored. Only then is the file
+// recorded as imported, so that a run stopped before this point reads it again.
+void import_address_evidence(const config::Catalogue& cat, const resolver::PdnsFilter& window,
+                             db::Store& store, Gathered& g) {
+  for (const auto& file : g.pdns_imported) {
+    std::ifstream in(file.path);
+    if (!in) {
+      std::fprintf(stderr, "iotmap resolve: cannot read passive DNS file %s again; skipped\n",
+                   file.path.c_str());
+      g.bad_input = true;
+      continue;
+    }
+    std::string source = file.path.substr(file.path.find_last_of('/') + 1);
+    auto ev = resolver::import_address_evidence(resolver::dnsdb_reader(in, file.path, window),
+                                                window.from, window.to, "pdns", source, cat, store);
+    std::fprintf(stderr,
+                 "iotmap resolve: passive DNS %s: %zu records on %zu candidate addresses kept as "
+                 "address evidence (%zu passes%s)\n",
+                 file.path.c_str(), ev.records, ev.candidate_addresses, ev.passes,
+                 ev.converged ? "" : ", stopped before the CNAME chains were complete");
+    g.counts["pdns_address_records"] += static_cast<int64_t>(ev.records);
+    store.record_pdns_file(file);
   }
 }
 
@@ -330,6 +360,7 @@ int run_resolve(Context& ctx, Args& args) {
   }
   progress.finish();
   const bool interrupted = StopOnSignal::raised() || stats.stopped;
+  if (!interrupted) import_address_evidence(cat, window, store, g);
 
   auto counts = g.counts;
   counts["names"] = static_cast<int64_t>(names.size());

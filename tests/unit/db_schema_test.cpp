@@ -38,7 +38,8 @@ TEST_CASE("an empty database migrates to the latest version with every table", "
   for (const char* table :
        {"runs", "vantage_points", "names", "name_sources", "resolutions", "resolution_answers",
         "pdns", "certificates", "cert_names", "tls_observations", "scan_checkpoints", "ip_verdicts",
-        "domain_verdicts", "hitlist", "footprint", "fetches", "optout", "pdns_files"})
+        "domain_verdicts", "hitlist", "footprint", "fetches", "optout", "pdns_files",
+        "address_names"})
     CHECK(objects.count(std::string("table ") + table) == 1);
   CHECK(objects.count("index resolution_answers_ip") == 1);
   CHECK(objects.count("view resolutions_readable") == 1);
@@ -123,6 +124,21 @@ INSERT INTO resolution_answers (resolution_id, ip, ttl) VALUES (1, '192.0.2.10',
   CHECK(check(store.database()).ok());
   // Version 3's table starts empty: every passive-DNS file is read again once.
   CHECK_FALSE(store.pdns_file("/any/file.jsonl"));
+  // Version 4's table starts empty and takes rows; the old resolution's answers are candidate
+  // addresses (its name is a provider's).
+  CHECK(store.candidate_addresses(0, INT64_MAX) ==
+        std::vector<std::string>{"192.0.2.10", "192.0.2.11"});
+  store.upsert_address_names(std::vector<AddressNameRow>{
+      {"192.0.2.10", "Shop.Example.ORG", "A", "", 1699999000, 1700000000, "pdns", "f.jsonl"},
+      {"192.0.2.10", "shop.example.org", "A", "", 1699990000, 1699999500, "pdns", "g.jsonl"}});
+  std::vector<AddressNameRow> evidence;
+  store.for_each_address_name(1699999200, 1699999200 + 3600,
+                              [&](const AddressNameRow& r) { evidence.push_back(r); });
+  REQUIRE(evidence.size() == 1);  // one record, widened, under the first import's source
+  CHECK(evidence[0].name == "shop.example.org.");
+  CHECK(evidence[0].time_first == 1699990000);
+  CHECK(evidence[0].time_last == 1700000000);
+  CHECK(evidence[0].source == "f.jsonl");
 
   std::vector<ResolutionRow> old;
   store.for_each_resolution(1699999200, 1699999200 + 3600,
