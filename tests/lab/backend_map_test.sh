@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The backend map end to end in the lab (tests/lab/up first), against lab.json's hand-derived
 # `expected_hitlist`:
-#   1. `resolve --once` from the expected_hitlist's vantage points, `scan` of the day's
+#   1. `resolve --once --pdns EVIDENCE` (lab.json `evidence`: other sites on provider addresses,
+#      as passive DNS shows them) from the expected_hitlist's vantage points, `scan` of the day's
 #      resolutions, `classify --date D` with the lab's pfx2as, a catalogue whose providers own
 #      the lab's ASNs (lab.json `asns`) and an as2org file naming them;
 #   2. `export hitlist --format csv`: row for row the dedicated expected rows; with
@@ -66,13 +67,48 @@ OPS_VANTAGE_POINTS=$(lab_json '" ".join(d["expected_hitlist"]["vantage_points"])
 [catalogue]
 file = \"$work/catalogue.toml\""
 
+# Passive DNS of today (lab.json evidence) as a DNSDB file: other sites on provider addresses.
+"$LAB_PYTHON" - "$LAB_JSON" "$work/evidence.jsonl" <<'PY'
+import json, sys, time
+lab = json.load(open(sys.argv[1]))
+now = int(time.time())
+with open(sys.argv[2], "w") as f:
+    for name, rrtype, rdata in lab["evidence"]["passive_dns"]:
+        f.write(json.dumps({"rrname": name, "rrtype": rrtype, "rdata": [rdata],
+                            "time_first": now - now % 86400, "time_last": now}) + "\n")
+PY
+same "an evidence file from lab.json" "$?" 0
+
 # --- 1. resolve, scan, classify ---
-out=$(lab_iotmap resolve --once 2>&1); rc=$?
+out=$(lab_iotmap resolve --once --pdns "$work/evidence.jsonl" 2>&1); rc=$?
 check "resolve from $(lab_json '", ".join(d["expected_hitlist"]["vantage_points"])')" 0 "rows \\([0-9]+ new\\)"
+kept=$(lab_json 'd["evidence"]["kept"]')
+check "resolve keeps what else points at candidate addresses" 0 \
+  "evidence.jsonl: $kept records on [0-9]+ candidate addresses kept as address evidence"
+same "address_names holds the evidence file's records on candidate addresses" \
+  "$(sqlite3 "$db" "SELECT count(*) FROM address_names WHERE source = 'evidence.jsonl'")" "$kept"
+same "names found through an address did not become candidate names" \
+  "$(sqlite3 "$db" "SELECT count(*) FROM names WHERE name LIKE '%tenant%' OR name LIKE '%oscar%'")" 0
 out=$(lab_iotmap scan --resolutions "$today" 2>&1); rc=$?
 check "scan of the day's resolutions" 0 "iotmap scan: run #[0-9]+: [0-9]+ connections"
 out=$(lab_iotmap classify --date "$today" 2>&1); rc=$?
 check "classify $today" 0 "^classify $today .* [0-9]+ hitlist rows, 4 providers in the footprint"
+check "classify states the evidence coverage" 0 "evidence coverage [0-9]+ of [0-9]+ verdict addresses"
+# Google's address: its certificate (chosen by SNI) names only Google, passive DNS shows two
+# other sites; no certificate name counts (invalid2.invalid is no site).
+same "ip_verdicts: Google's address shared by passive DNS (reverse), no certificate name counted" \
+  "$(sqlite3 "$db" "SELECT verdict_exclusive || ' ' || verdict_threshold || ' reverse=' ||
+                    sharing_pdns_reverse || ' cert=' || sharing_cert FROM ip_verdicts
+                    WHERE date = '$today' AND ip = '198.51.100.200'")" "shared shared reverse=3 cert=0"
+reason=$(sqlite3 "$db" "SELECT reason FROM ip_verdicts WHERE date = '$today' AND ip = '198.51.100.200'")
+case $reason in
+  *"3 from passive DNS (reverse): api.tenant-two.test, lb.tenant-two.test, www.tenant-one.test"*)
+    ok "the reason names the sites and their source" ;;
+  *) bad "reason: $reason" ;;
+esac
+same "ip_verdicts: the second CDN's address is shared, no scan answered there" \
+  "$(sqlite3 "$db" "SELECT verdict_exclusive || ' ' || sharing_pdns_reverse FROM ip_verdicts
+                    WHERE date = '$today' AND ip = '203.0.113.210'")" "shared 3"
 
 # --- 2. the hitlist ---
 out=$(lab_iotmap export hitlist --date "$today" --format csv --output "$work/dedicated.csv" 2>&1); rc=$?
@@ -141,12 +177,14 @@ region = {n["name"].rstrip("."): n["region"] for n in lab["names"]}
 ids = eh["catalogue_ids"]
 owner = {int(asn): ids.get(a.get("provider")) for asn, a in lab["asns"].items()}
 want = {}
+unscanned = set(eh["unscanned"])  # rows with catalogue ports: the footprint counts answers
 for prov, dom, ip, port, proto, _ in eh["rows"]:
     w = want.setdefault(prov, {"ips": {}, "ports": collections.defaultdict(set)})
     w["ips"].setdefault(ip, set())
     if region.get(dom):
         w["ips"][ip].add(region[dom])
-    w["ports"][(port, proto)].add(ip)
+    if ip not in unscanned:
+        w["ports"][(port, proto)].add(ip)
 got = {p["provider"]: p for p in fp["providers"]}
 if set(got) == set(want):
     print(f"ok footprint providers: {' '.join(sorted(want))}")
