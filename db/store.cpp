@@ -11,12 +11,13 @@
 
 #include "db/json_text.h"
 #include "db/schema.h"
+#include "lib/clock.h"
 #include "lib/net.h"
 
 namespace iotmap::db {
 namespace {
 
-int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t now() { return clock_now(); }
 
 std::string this_host() {
   char buf[256] = {};

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "lib/clock.h"
 #include "lib/handle.h"
 #include "resolver/udp_batch.h"
 #include "resolver/wire.h"
@@ -27,12 +28,6 @@ using Clock = std::chrono::steady_clock;
 using EventBase = Handle<event_base, event_base_free>;
 using Event = Handle<event, event_free>;
 using Channel = Handle<ares_channeldata, ares_destroy>;
-
-int64_t wall_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -291,7 +286,7 @@ struct Engine::Impl {
   }
 
   void finish(Job& j, Result&& r) {
-    r.time_us = wall_us();
+    r.time_us = clock_now_us();
     ++stats.results;
     ++stats.by_status[static_cast<int>(r.status)];
     if (options.on_result) options.on_result(r);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <utility>
 
@@ -122,15 +121,6 @@ size_t keep_unfinished(const HourJobs& jobs, std::vector<std::string>& names,
   names.resize(kept);
   if (!ids.empty()) ids.resize(kept);
   return dropped;
-}
-
-std::string utc_time_text(int64_t unix_seconds) {
-  time_t t = static_cast<time_t>(unix_seconds);
-  tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &utc);
-  return buf;
 }
 
 }  // namespace iotmap::resolver

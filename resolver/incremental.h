@@ -74,7 +74,4 @@ class HourJobs {
 size_t keep_unfinished(const HourJobs& jobs, std::vector<std::string>& names,
                        std::vector<int64_t>& ids);
 
-// "2026-11-22 05:40:12 UTC".
-std::string utc_time_text(int64_t unix_seconds);
-
 }  // namespace iotmap::resolver

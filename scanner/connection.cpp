@@ -1,16 +1,17 @@
 #include "scanner/connection.h"
 
 #include <arpa/inet.h>
-#include <openssl/err.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
+
+#include "lib/clock.h"
 
 namespace iotmap::scanner {
 namespace {
@@ -59,7 +60,7 @@ Connection::~Connection() {
 
 void Connection::start() {
   started_ = Clock::now();
-  result_.started_at = static_cast<int64_t>(std::time(nullptr));
+  result_.started_at = clock_now();
   deadline_ev_.reset(evtimer_new(env_.base, on_deadline, this));
   if (!deadline_ev_) return finish(Status::kLocalError, "evtimer_new failed");
   timeval tv{env_.timeout_ms / 1000, (env_.timeout_ms % 1000) * 1000};

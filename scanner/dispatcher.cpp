@@ -1,7 +1,8 @@
 #include "scanner/dispatcher.h"
 
 #include <algorithm>
-#include <ctime>
+
+#include "lib/clock.h"
 
 namespace iotmap::scanner {
 
@@ -129,7 +130,7 @@ Dispatcher::Next Dispatcher::next(Clock::time_point now) {
       GrabResult r = blank_result(tasks_, step, *task);
       r.status = Status::kBlocked;
       r.error = "on the blocklist: " + policy_.blocklist.why(ip);
-      r.started_at = static_cast<int64_t>(std::time(nullptr));
+      r.started_at = clock_now();
       add_result_locked(std::move(r));
       continue;
     }

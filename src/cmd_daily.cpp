@@ -26,7 +26,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -36,6 +35,7 @@
 
 #include "backend_map/dataset.h"
 #include "db/store.h"
+#include "lib/clock.h"
 #include "lib/lockfile.h"
 #include "resolver/rows.h"
 #include "src/commands.h"
@@ -145,9 +145,7 @@ struct StageResult {
   std::string note;                       // one line for the summary
 };
 
-std::string today_utc() {
-  return backend_map::day_str(backend_map::day_of(static_cast<int64_t>(std::time(nullptr))));
-}
+std::string today_utc() { return backend_map::day_str(backend_map::day_of(clock_now())); }
 
 // The lock of a job on a database: the same file whatever spelling of the path was given.
 std::string lock_path(const std::string& db_path, const char* suffix) {
@@ -707,8 +705,7 @@ int run_hourly(Context& ctx, Args& args) {
   db::Store store(db_path);
   db::RunInfo info;
   info.kind = "hourly";
-  info.covers =
-      resolver::hour_label(resolver::hour_start(static_cast<int64_t>(std::time(nullptr))));
+  info.covers = resolver::hour_label(resolver::hour_start(clock_now()));
   info.config = "stages=resolve";
   const int64_t run_id = store.begin_run(info);
   close_stale_runs(store, "hourly", run_id);

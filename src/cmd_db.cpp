@@ -1,10 +1,10 @@
 // `iotmap db check|migrate|size|prune`: database maintenance.
 #include <cstdio>
-#include <ctime>
 
 #include "db/check.h"
 #include "db/prune.h"
 #include "db/schema.h"
+#include "lib/clock.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
@@ -80,7 +80,7 @@ int prune_command(Context& ctx, const std::string& path, int keep_days, bool vac
                  "iotmap db prune: warning: --keep-days %d is shorter than classify.window_days "
                  "%d; classifying the days kept will see less than a full window\n",
                  keep_days, window);
-  db::PruneReport r = db::prune(database, db::keep_cutoff(keep_days, std::time(nullptr)), dry_run);
+  db::PruneReport r = db::prune(database, db::keep_cutoff(keep_days, clock_now()), dry_run);
   std::printf("%s rows from before %s (keeping %d days before today):\n",
               dry_run ? "would delete" : "deleted", r.cutoff_date.c_str(), keep_days);
   for (const auto& [table, n] : r.deleted)

@@ -3,7 +3,6 @@
 // is in fetch/ (crawler.h); this file picks the sources, takes the lock, and reports.
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 
 #include "backend_map/dataset.h"
@@ -11,6 +10,7 @@
 #include "db/store.h"
 #include "fetch/crawler.h"
 #include "fetch/sources.h"
+#include "lib/clock.h"
 #include "lib/lockfile.h"
 #include "src/commands.h"
 
@@ -87,19 +87,18 @@ int run_fetch(Context& ctx, Args& args) {
   for (const auto* s : chosen) summary += (summary.empty() ? "" : ",") + s->name;
   db::RunInfo info;
   info.kind = "fetch";
-  info.covers = backend_map::day_str(backend_map::day_of(std::time(nullptr)));
+  info.covers = backend_map::day_str(backend_map::day_of(clock_now()));
   info.config = "sources=" + summary + " data_dir=" + data_dir;
   int64_t run_id = store.begin_run(info);
 
-  fetch::Context fc{fs,  data_dir,           client, store, catalogue, redact,
-                    log, std::time(nullptr), run_id};
+  fetch::Context fc{fs, data_dir, client, store, catalogue, redact, log, clock_now(), run_id};
   int failed = 0, skipped = 0;
   std::map<std::string, int64_t> counts;
   std::string first_failure;
   for (const auto* s : chosen) {
     fetch::SourceResult r;
     try {
-      fc.now = std::time(nullptr);
+      fc.now = clock_now();
       r = fetch::run_source(*s, fc);
     } catch (const std::exception& e) {
       r.status = fetch::SourceResult::Status::failed;

@@ -16,7 +16,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -25,6 +24,7 @@
 #include "backend_map/dataset.h"
 #include "config/catalogue.h"
 #include "ethics/info_page.h"
+#include "lib/clock.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
@@ -274,8 +274,7 @@ int run_info_page(Context& ctx, Args& args) {
   in.prober = prober.value_or("");
   in.ports = scanned_ports(cfg);
   in.rate = std::min(cfg.scan.rate, cfg.ethics.max_rate);
-  in.generated =
-      backend_map::day_str(backend_map::day_of(static_cast<int64_t>(std::time(nullptr))));
+  in.generated = backend_map::day_str(backend_map::day_of(clock_now()));
   std::string page;
   try {
     page = ethics::info_page_html(in);

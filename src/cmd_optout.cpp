@@ -1,10 +1,10 @@
 // `iotmap optout add CIDR --reason TEXT` and `iotmap optout list`: the operator's side of the
 // opt-out promise made on the info page. The next scan reads the same file.
 #include <cstdio>
-#include <ctime>
 
 #include "db/store.h"
 #include "ethics/optout.h"
+#include "lib/clock.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
@@ -27,7 +27,7 @@ int run_optout(Context& ctx, Args& args) {
     auto prefix = Prefix::parse(pos[1]);
     if (!prefix) throw UsageError("'" + pos[1] + "' is not an address or CIDR prefix");
     if (!reason || reason->empty()) throw UsageError("optout add needs --reason TEXT");
-    ethics::add_optout(path, *prefix, *reason, db::utc_date(std::time(nullptr)));
+    ethics::add_optout(path, *prefix, *reason, db::utc_date(clock_now()));
     std::printf("opted out %s\n", prefix->str().c_str());
     return kOk;
   }

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -18,6 +17,7 @@
 #include "config/catalogue.h"
 #include "db/store.h"
 #include "fetch/atomic_file.h"
+#include "lib/clock.h"
 #include "lib/lockfile.h"
 #include "lib/progress.h"
 #include "lib/stop_signal.h"
@@ -125,7 +125,7 @@ void import_pdns_files(const std::vector<std::string>& files, const config::Cata
     if (resolver::pdns_file_unchanged(stored, sha, filter_key)) {
       std::fprintf(stderr,
                    "iotmap resolve: passive DNS %s: unchanged since %s; not imported again\n",
-                   file.c_str(), resolver::utc_time_text(stored->imported_at).c_str());
+                   file.c_str(), utc_time_text(stored->imported_at).c_str());
       ++g.counts["pdns_files_unchanged"];
       continue;
     }
@@ -292,7 +292,7 @@ int run_resolve(Context& ctx, Args& args) {
   }
   auto cat = config::Catalogue::load(cfg);
   db::Store store(db_path);
-  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  const int64_t now = clock_now();
   const int64_t hour = resolver::hour_start(now);
 
   std::string vantage_list;

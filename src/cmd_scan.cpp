@@ -6,12 +6,12 @@
 // with the same seed and run, repeating and losing no target. docs/scan-output.md describes
 // --output jsonl.
 #include <cstdio>
-#include <ctime>
 #include <unordered_set>
 
 #include "config/catalogue.h"
 #include "db/store.h"
 #include "ethics/policy.h"
+#include "lib/clock.h"
 #include "lib/lockfile.h"
 #include "lib/progress.h"
 #include "lib/stop_signal.h"
@@ -195,7 +195,7 @@ int run_scan(Context& ctx, Args& args) {
   }
   auto catalogue = config::Catalogue::load(cfg);
   db::Store store(db_path);
-  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  const int64_t now = clock_now();
 
   // Targets: files, --target, and the resolver's IPs. With neither files nor --target: today's
   // resolutions and the configured IPv6 hitlists (METHOD.md section 2).
@@ -290,7 +290,7 @@ int run_scan(Context& ctx, Args& args) {
   const std::string& optout_file = cfg.ethics.optout_file;
   Progress progress("scan", order.steps() - resume.next_step - resume.done_above.size());
   auto sink = [&](std::vector<GrabResult>& batch, uint64_t watermark) {
-    const int64_t t = static_cast<int64_t>(std::time(nullptr));
+    const int64_t t = clock_now();
     std::vector<db::TlsObservationRow> rows;
     rows.reserve(batch.size());
     for (const auto& r : batch) {

@@ -2,9 +2,12 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "lib/clock.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
@@ -147,12 +150,30 @@ int dispatch(int argc, char** argv) {
   throw UsageError("unknown command " + rest[0]);
 }
 
+// A set clock changes the hour and day every job files its work under: say so on every run.
+// A value that cannot be read stops the command before any work (exit 2).
+void announce_clock() {
+  std::optional<int64_t> start;
+  try {
+    start = clock_start_override();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (start)
+    std::fprintf(stderr,
+                 "iotmap: warning: %s is set: the clock starts at %s, not the real time (a "
+                 "testing aid; never set it in production)\n",
+                 kClockVariable, utc_time_text(*start).c_str());
+}
+
 }  // namespace
 }  // namespace iotmap::cli
 
 int main(int argc, char** argv) {
   using namespace iotmap::cli;
   try {
+    announce_clock();
+    iotmap::clock_now();  // a set clock starts here, when the process starts
     return dispatch(argc, argv);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "iotmap: %s (see iotmap --help)\n", e.what());

@@ -22,3 +22,19 @@ ops_summary() {
   echo "$1: $passed passed, $failed failed"
   [ "$failed" = 0 ]
 }
+
+# in_private_netns NAME SCRIPT ARGS...: unless already there, runs `bash SCRIPT ARGS` again in a
+# private network namespace (unshare -n) and brings its loopback up: nothing the test sends can
+# leave the machine, whatever a configuration says. Without root or unshare the test fails.
+in_private_netns() {
+  local name=$1
+  shift
+  if [ -z "${OPS_IN_NETNS:-}" ]; then
+    if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
+      echo "$name: needs root and unshare -n (a private network namespace); not run"
+      exit 1
+    fi
+    exec unshare -n env OPS_IN_NETNS=1 bash "$@"
+  fi
+  ip link set lo up
+}

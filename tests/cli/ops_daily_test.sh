@@ -15,17 +15,9 @@ set -uo pipefail
 export LC_ALL=C
 IOTMAP=${1:?usage: ops_daily_test.sh IOTMAP_BINARY SOURCE_DIR}
 IOTMAP=$(readlink -f "$IOTMAP")
-
-if [ -z "${OPS_IN_NETNS:-}" ]; then
-  if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
-    echo "ops_daily_test: needs root and unshare -n (a private network namespace); not run"
-    exit 1
-  fi
-  exec unshare -n env OPS_IN_NETNS=1 bash "$0" "$@"
-fi
-ip link set lo up
 SRC=$(cd "${2:?usage: ops_daily_test.sh IOTMAP_BINARY SOURCE_DIR}" && pwd)
 . "$SRC/tests/cli/ops_common.bash"
+in_private_netns ops_daily_test "$0" "$@"
 
 tmp=$(mktemp -d)
 pids=()

@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
 
+#include "lib/clock.h"
 #include "lib/net.h"
 
 using iotmap::IpAddress;
@@ -77,4 +81,37 @@ TEST_CASE("trim drops only the given blanks at both ends", "[lib][text]") {
   CHECK(iotmap::trim("x") == "x");
   CHECK(iotmap::trim("\ta\t", " \t") == "a");
   CHECK(iotmap::trim("\ra\n", " \t") == "\ra\n");  // '\r' is data where the caller says so
+}
+
+TEST_CASE("the clock reads Unix seconds and UTC times, and nothing else", "[lib][clock]") {
+  using iotmap::parse_clock_time;
+  const int64_t t = 1772330700;  // 2026-03-01 02:05:00 UTC
+  CHECK(parse_clock_time("1772330700") == t);
+  CHECK(parse_clock_time("2026-03-01T02:05:00Z") == t);
+  CHECK(parse_clock_time("2026-03-01T02:05:00") == t);
+  CHECK(parse_clock_time("2026-03-01 02:05:00") == t);
+  CHECK(parse_clock_time("2026-03-01T02:05Z") == t);
+  CHECK(parse_clock_time("2026-03-01") == t - 2 * 3600 - 5 * 60);
+  CHECK(parse_clock_time("2024-02-29T23:59:59Z") == 1709251199);
+  for (const char* bad : {"", "now", "2026-02-30", "2026-13-01", "2026-03-01T24:00",
+                          "2026-03-01T02:60", "2026-03-01T02:05:61", "2026-03-01T02",
+                          "2026-03-01T02:05:00+01:00", "2026-3-1", " 1772330700", "17723307OO"})
+    CHECK_FALSE(parse_clock_time(bad));
+  CHECK(iotmap::utc_time_text(t) == "2026-03-01 02:05:00 UTC");
+}
+
+TEST_CASE("IOTMAP_NOW sets the clock's start and names itself when unreadable", "[lib][clock]") {
+  ::setenv(iotmap::kClockVariable, "2026-03-01T02:05:00Z", 1);
+  CHECK(iotmap::clock_start_override() == 1772330700);
+  ::setenv(iotmap::kClockVariable, "", 1);
+  CHECK_FALSE(iotmap::clock_start_override());
+  ::setenv(iotmap::kClockVariable, "tomorrow", 1);
+  try {
+    iotmap::clock_start_override();
+    FAIL("no exception");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("IOTMAP_NOW='tomorrow'") != std::string::npos);
+  }
+  ::unsetenv(iotmap::kClockVariable);
+  CHECK_FALSE(iotmap::clock_start_override());
 }
