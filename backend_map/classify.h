@@ -1,4 +1,4 @@
-// Dedicated vs shared infrastructure (METHOD.md section 3). Pure: a Dataset and a provider
+// Dedicated vs shared infrastructure (docs/method.md section 3). Pure: a Dataset and a provider
 // lookup in, a Classification out; no database, no files.
 //
 // Per IP and day, the names "seen on" the IP are the observed names (our resolutions, passive

@@ -1,4 +1,4 @@
-// Each provider's footprint (METHOD.md section 4, the paper's section 7.3 and Table 7.2), from a
+// Each provider's footprint (docs/method.md section 4; 003 section 7.3, Table 7.2), from a
 // Classification and plain lookup tables; pure, like classify.h. The IPs of a provider are those
 // its names reached in the classification window (the weekly view of Table 7.2); stability
 // compares each day's set with the window's first day (Fig. 7.4).

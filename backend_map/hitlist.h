@@ -1,4 +1,4 @@
-// The daily hitlist that traffic detectors load (METHOD.md section 5) and its renderers. Pure:
+// The daily hitlist that traffic detectors load (docs/method.md section 5) and its renderers. Pure:
 // rows are built from a Classification, and renderers return strings; the command writes them.
 #pragma once
 

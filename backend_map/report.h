@@ -1,4 +1,4 @@
-// The footprint report (METHOD.md section 4; the paper's Table 7.2, Fig. 7.3 and Fig. 7.4) as
+// The footprint report (docs/method.md section 4; the paper's Table 7.2, Fig. 7.3 and Fig. 7.4) as
 // Markdown, JSON or one self-contained HTML page (inline CSS and SVG, no network). Pure
 // functions returning strings.
 #pragma once

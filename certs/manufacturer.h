@@ -1,4 +1,4 @@
-// The manufacturer rule (METHOD.md section 6, seed 000 section II-B): a certificate names a
+// The manufacturer rule (docs/method.md section 6, paper 000 section II-B): a certificate names a
 // device manufacturer when the manufacturer key Good-Matches the subject O and a product key
 // Matches O, OU, CN or a SAN; it is an IoT device certificate when it is also self-signed in the
 // rule's sense and none of its CNs is a valid public domain name. See docs/certificates.md.

@@ -1,4 +1,4 @@
-// The names a certificate carries, as candidate names for the resolver (METHOD.md section 2),
+// The names a certificate carries, as candidate names for the resolver (docs/method.md section 2),
 // and the domain-name tests the manufacturer rule needs (libpsl for public suffixes).
 #pragma once
 

@@ -41,7 +41,7 @@ struct CertNameFilter {
 };
 
 // The authors' certificate post-filters (reference README,
-// ../shared/reference/imc22-iot-backend-patterns/README.md): SAP drop "sapns2", AWS keep only
+// tests/data/imc22-iot-backend-patterns/README.md): SAP drop "sapns2", AWS keep only
 // "*.iot", Bosch keep only "bosch-iot-hub.com", Siemens keep only cn1.mindsphere-in.cn,
 // eu1.mindsphere.io and eu2.mindsphere.io. Keyed by the catalogue's provider ids.
 const std::vector<CertNameFilter>& default_cert_name_filters();

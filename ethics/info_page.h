@@ -1,4 +1,4 @@
-// The web page that the prober's reverse-DNS name serves (METHOD.md section 7): what is
+// The web page that the prober's reverse-DNS name serves (docs/method.md section 7): what is
 // measured, by whom, how to opt out, and which research the measurement follows. Pure: it
 // turns plain values into one self-contained HTML document (no scripts, no external assets),
 // so that `iotmap info-page --write` can hand it to an existing web server and `--serve` can

@@ -1,5 +1,5 @@
 // `iotmap report footprint --date D --format md|html|json [--window DAYS] [--output FILE]`:
-// each provider's footprint (METHOD.md section 4) over the window ending on D, recomputed from
+// each provider's footprint (docs/method.md section 4) over the window ending on D, recomputed from
 // the store with the configured prefix-to-AS, as2org, geolocation, published-range and
 // blocklist files, rendered as Markdown, JSON or one self-contained HTML page.
 #include <cstdio>

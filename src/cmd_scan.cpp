@@ -26,7 +26,7 @@ namespace {
 
 using namespace iotmap::scanner;
 
-// IPv6 hitlists are scanned on these (METHOD.md section 2).
+// IPv6 hitlists are scanned on these (docs/method.md section 2).
 const std::vector<uint16_t> kHitlistPorts = {443, 8883, 1883, 5671};
 
 std::vector<uint16_t> parse_ports(const std::string& text) {
@@ -198,7 +198,7 @@ int run_scan(Context& ctx, Args& args) {
   const int64_t now = clock_now();
 
   // Targets: files, --target, and the resolver's IPs. With neither files nor --target: today's
-  // resolutions and the configured IPv6 hitlists (METHOD.md section 2).
+  // resolutions and the configured IPv6 hitlists (docs/method.md section 2).
   TargetList list;
   const bool default_targets = files.empty() && target_args.empty();
   for (const auto& f : files) list.add_file(f, cfg.scan.cidr_cap);

@@ -1,8 +1,9 @@
 // The provider catalogue (config/catalogue.h): the embedded data, matching against the IMC'22
 // reference names, post-filters, regions, device rules and load-time validation.
 //
-// The reference (../shared/reference/imc22-iot-backend-patterns/) has known defects that the
-// catalogue corrects rather than copies (docs/catalogue.md lists them with reasons):
+// The reference (tests/data/imc22-iot-backend-patterns/, the authors' released files) has known
+// defects that the catalogue corrects rather than copies (docs/catalogue.md lists them with
+// reasons):
 // - Google: "cloudiotdevic\.googleapis" in the DNSDB pattern (should be cloudiotdevice).
 // - Baidu: the iot.bj.baidubce.com row carries the gz search pattern.
 // - Company names quoted inconsistently ('Amazon AWS' vs Bosch); generalized names with and
@@ -44,7 +45,7 @@ using iotmap::config::Match;
 
 namespace {
 
-const std::string kReference = IOTMAP_SOURCE_DIR "/../shared/reference/imc22-iot-backend-patterns/";
+const std::string kReference = IOTMAP_SOURCE_DIR "/tests/data/imc22-iot-backend-patterns/";
 
 std::vector<std::string> split_csv(const std::string& line) {
   std::vector<std::string> out(1);
@@ -381,7 +382,7 @@ TEST_CASE("catalogue: device services", "[catalogue]") {
     if (m) CHECK(m->kind == Match::Kind::device);
     return m;
   };
-  // Seed 000: digits in the sub-domain match any digits.
+  // Paper 000 (docs/method.md section 1b): digits in the sub-domain match any digits.
   for (const char* n : {"command-2.amcrestcloud.com", "command-9.amcrestcloud.com",
                         "command-12.amcrestcloud.com", "COMMAND-0.AMCRESTCLOUD.COM."}) {
     INFO(n);

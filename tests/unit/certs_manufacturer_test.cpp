@@ -1,4 +1,4 @@
-// The manufacturer rule of METHOD.md section 6 (seed 000 section II-B).
+// The manufacturer rule of docs/method.md section 6 (paper 000 section II-B).
 #include <catch2/catch.hpp>
 
 #include "certs/manufacturer.h"
