@@ -42,44 +42,44 @@ struct ScanSettings {
   std::vector<uint16_t> ports;  // empty: the catalogue's ports per provider
   double rate = 100;            // new connections per second, all workers together
   int max_in_flight = 1000;
-  int timeout_ms = 8000;        // deadline for one whole exchange
+  int timeout_ms = 8000;  // deadline for one whole exchange
   int per_ip_spacing_ms = 1000;
   int per_prefix_spacing_ms = 100;  // per IPv4 /24 or IPv6 /48
   uint64_t max_bytes = 256 * 1024;
-  uint64_t cidr_cap = 65536;    // largest prefix expansion accepted
-  uint64_t seed = 0;            // 0: a new random seed per scan (recorded in the run)
+  uint64_t cidr_cap = 65536;  // largest prefix expansion accepted
+  uint64_t seed = 0;          // 0: a new random seed per scan (recorded in the run)
   bool probe_without_sni = true;
   bool probe_with_names = true;
-  int workers = 0;              // 0: one per core
+  int workers = 0;  // 0: one per core
   // "full": every TLS handshake completes; "cert": where no application probe follows, it stops
   // once the server's certificates have arrived (docs/scan-output.md)
   std::string tls_mode = "full";
 };
 
 struct EthicsSettings {
-  std::string blocklist_file;    // CIDRs never probed; a scan refuses to start without it
-  std::string optout_file;       // CIDRs of operators who asked to be left out
-  std::string contact;           // e-mail or URL shown on the info page; required to scan
-  bool default_blocklist = true; // also block IANA special-purpose ranges
-  double max_rate = 10000;       // hard cap on scan.rate, whatever the configuration says
+  std::string blocklist_file;     // CIDRs never probed; a scan refuses to start without it
+  std::string optout_file;        // CIDRs of operators who asked to be left out
+  std::string contact;            // e-mail or URL shown on the info page; required to scan
+  bool default_blocklist = true;  // also block IANA special-purpose ranges
+  double max_rate = 10000;        // hard cap on scan.rate, whatever the configuration says
 };
 
 struct Sources {
-  std::string data_dir;                 // where fetched sources are kept
-  std::vector<std::string> passive_dns; // DNSDB JSON-lines files
-  std::string pfx2as;                   // CAIDA RouteViews prefix-to-AS (v4 and v6 files)
+  std::string data_dir;                  // where fetched sources are kept
+  std::vector<std::string> passive_dns;  // DNSDB JSON-lines files
+  std::string pfx2as;                    // CAIDA RouteViews prefix-to-AS (v4 and v6 files)
   std::vector<std::string> pfx2as_extra;
   std::string as2org;
-  std::string geoip;                    // MaxMind-format database
+  std::string geoip;                          // MaxMind-format database
   std::vector<std::string> published_ranges;  // Azure service tags / AWS ip-ranges.json
-  std::string blocklist_overlap;        // FireHOL netset
+  std::string blocklist_overlap;              // FireHOL netset
   std::vector<std::string> ipv6_hitlists;
-  std::string fetch_file;               // where and how `iotmap fetch` downloads (fetch/sources.toml format)
+  std::string fetch_file;  // where and how `iotmap fetch` downloads (fetch/sources.toml format)
 };
 
 struct ClassifySettings {
   int window_days = 7;
-  int shared_threshold = 0;     // non-matching names tolerated on a dedicated IP
+  int shared_threshold = 0;                // non-matching names tolerated on a dedicated IP
   std::string hitlist_rule = "exclusive";  // "exclusive" (one registrable domain) or "threshold"
 };
 

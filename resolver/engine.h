@@ -28,9 +28,9 @@ struct ResolverReport {
   uint64_t sent = 0;     // queries handed to the resolver
   uint64_t replies = 0;  // replies received (any rcode, malformed included)
   uint64_t timeouts = 0;
-  uint64_t errors = 0;   // socket errors
-  bool down = false;     // down when the run ended
-  int times_down = 0;    // how often it was declared down
+  uint64_t errors = 0;  // socket errors
+  bool down = false;    // down when the run ended
+  int times_down = 0;   // how often it was declared down
 };
 
 struct RunStats {
@@ -43,12 +43,12 @@ struct RunStats {
 };
 
 struct EngineOptions {
-  std::vector<uint16_t> qtypes;               // default: A and AAAA
+  std::vector<uint16_t> qtypes;  // default: A and AAAA
   std::function<void(const Result&)> on_result;
   std::function<void(const std::string&)> on_notice;  // resolver down / up again; default: stderr
-  int down_after_timeouts = 8;    // consecutive timeouts that mark a resolver down
-  int backoff_ms = 100;           // delay before the first retry; doubles per retry
-  int give_up_ms = 0;             // 0: 3 x timeout_ms (at least 1 s)
+  int down_after_timeouts = 8;  // consecutive timeouts that mark a resolver down
+  int backoff_ms = 100;         // delay before the first retry; doubles per retry
+  int give_up_ms = 0;           // 0: 3 x timeout_ms (at least 1 s)
   // Polled at least every 10 ms (a signal handler may set it). Once set, no query is sent:
   // queries in flight end with their reply or timeout, and a job that would need another query
   // (a retry, the next link of a chain) ends without a result, as do the jobs not started.

@@ -1,9 +1,8 @@
 #include "resolver/pdns.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "resolver/wire.h"
 
@@ -141,9 +140,8 @@ PdnsStats read_dnsdb(std::istream& in, const std::string& origin, const PdnsFilt
       ++st.outside_window;
       continue;
     }
-    bool type_ok = filter.rrtypes.empty() ||
-                   std::find(filter.rrtypes.begin(), filter.rrtypes.end(), r.rrtype) !=
-                       filter.rrtypes.end();
+    bool type_ok = filter.rrtypes.empty() || std::find(filter.rrtypes.begin(), filter.rrtypes.end(),
+                                                       r.rrtype) != filter.rrtypes.end();
     if (!type_ok || (filter.name && !filter.name(r.rrname))) {
       ++st.not_matching;
       continue;

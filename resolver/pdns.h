@@ -29,17 +29,17 @@ struct PdnsRecord {
 
 struct PdnsFilter {
   std::function<bool(const std::string& rrname)> name;  // empty: every name
-  int64_t from = INT64_MIN;                              // window [from, to)
+  int64_t from = INT64_MIN;                             // window [from, to)
   int64_t to = INT64_MAX;
   std::vector<std::string> rrtypes = {"A", "AAAA", "CNAME"};  // empty: every type
 };
 
 struct PdnsStats {
   uint64_t lines = 0;
-  uint64_t records = 0;        // record sets read
-  uint64_t kept = 0;           // values handed to the callback
+  uint64_t records = 0;  // record sets read
+  uint64_t kept = 0;     // values handed to the callback
   uint64_t outside_window = 0;
-  uint64_t not_matching = 0;   // rrname or rrtype filtered out
+  uint64_t not_matching = 0;  // rrname or rrtype filtered out
   uint64_t malformed = 0;
   std::vector<std::string> errors;  // "FILE:LINE: reason", the first kMaxErrors of them
   static constexpr size_t kMaxErrors = 100;

@@ -14,9 +14,9 @@ namespace iotmap::resolver {
 
 // How one name x type x vantage point ended. Every job ends in exactly one of these.
 enum class Status : uint8_t {
-  kAnswer,        // NOERROR with records of the asked type at the end of the CNAME chain
-  kNodata,        // NOERROR, but no record of the asked type
-  kNxdomain,      // the name (or the chain's end) does not exist
+  kAnswer,    // NOERROR with records of the asked type at the end of the CNAME chain
+  kNodata,    // NOERROR, but no record of the asked type
+  kNxdomain,  // the name (or the chain's end) does not exist
   kServfail,
   kRefused,
   kOtherRcode,    // FORMERR, NOTIMP, ...: see Result::rcode
@@ -50,22 +50,22 @@ struct Answer {
 };
 
 struct Result {
-  std::string name;     // as asked, normalized (lower case, no trailing dot)
+  std::string name;         // as asked, normalized (lower case, no trailing dot)
   uint32_t name_index = 0;  // position of the name in the list given to Engine::run
-  uint16_t qtype = 0;   // kTypeA or kTypeAaaa
-  std::string vantage;  // the vantage point's name
-  std::string resolver; // "address:port" of the resolver that gave the final reply (or was
-                        // tried last); empty when nothing was sent
+  uint16_t qtype = 0;       // kTypeA or kTypeAaaa
+  std::string vantage;      // the vantage point's name
+  std::string resolver;     // "address:port" of the resolver that gave the final reply (or was
+                            // tried last); empty when nothing was sent
   Status status = Status::kTimeout;
-  int rcode = -1;       // of the final reply; -1 when there was none
+  int rcode = -1;                // of the final reply; -1 when there was none
   std::vector<CnameLink> chain;  // every link from `name` on, in order
   std::vector<Answer> answers;   // records of qtype owned by the chain's end (or by `name`)
-  double rtt_ms = 0;    // of the final exchange (0 when none)
-  int64_t time_us = 0;  // UTC wall clock, microseconds since the epoch, when the job ended
-  int queries = 0;      // queries sent for this job: tries and chain follow-ups
-  std::optional<Prefix> ecs;  // client subnet echoed by the resolver, if any
+  double rtt_ms = 0;             // of the final exchange (0 when none)
+  int64_t time_us = 0;           // UTC wall clock, microseconds since the epoch, when the job ended
+  int queries = 0;               // queries sent for this job: tries and chain follow-ups
+  std::optional<Prefix> ecs;     // client subnet echoed by the resolver, if any
   int ecs_scope = -1;
-  std::string detail;   // for errors: what happened, in words
+  std::string detail;  // for errors: what happened, in words
 };
 
 }  // namespace iotmap::resolver

@@ -42,19 +42,32 @@ std::optional<int64_t> parse_hour(std::string_view label) {
 
 std::string status_label(const Result& r) {
   switch (r.status) {
-    case Status::kAnswer: return "NOERROR";
-    case Status::kNodata: return "NODATA";
-    case Status::kNxdomain: return "NXDOMAIN";
-    case Status::kServfail: return "SERVFAIL";
-    case Status::kRefused: return "REFUSED";
-    case Status::kOtherRcode: return rcode_name(r.rcode);
-    case Status::kTimeout: return "TIMEOUT";
-    case Status::kMalformed: return "MALFORMED";
-    case Status::kNetworkError: return "NETWORK_ERROR";
-    case Status::kCnameLoop: return "CNAME_LOOP";
-    case Status::kCnameTooLong: return "CNAME_TOO_LONG";
-    case Status::kInvalidName: return "INVALID_NAME";
-    case Status::kNoResolver: return "NO_RESOLVER";
+    case Status::kAnswer:
+      return "NOERROR";
+    case Status::kNodata:
+      return "NODATA";
+    case Status::kNxdomain:
+      return "NXDOMAIN";
+    case Status::kServfail:
+      return "SERVFAIL";
+    case Status::kRefused:
+      return "REFUSED";
+    case Status::kOtherRcode:
+      return rcode_name(r.rcode);
+    case Status::kTimeout:
+      return "TIMEOUT";
+    case Status::kMalformed:
+      return "MALFORMED";
+    case Status::kNetworkError:
+      return "NETWORK_ERROR";
+    case Status::kCnameLoop:
+      return "CNAME_LOOP";
+    case Status::kCnameTooLong:
+      return "CNAME_TOO_LONG";
+    case Status::kInvalidName:
+      return "INVALID_NAME";
+    case Status::kNoResolver:
+      return "NO_RESOLVER";
   }
   return "UNKNOWN";
 }

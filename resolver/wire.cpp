@@ -35,8 +35,8 @@ std::string dname_text(const ldns_rdf* rdf) {
     if (!out.empty()) out.push_back('.');
     for (size_t k = 0; k < len; ++k) {
       char c = lower(static_cast<char>(p[i + k]));
-      bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                   c == '*';
+      bool plain =
+          (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*';
       if (plain) {
         out.push_back(c);
       } else if (c == '.' || c == '\\') {
@@ -96,19 +96,32 @@ void parse_ecs(const ldns_rdf* data, ParsedReply& out) {
 
 std::string type_name(uint16_t type) {
   switch (type) {
-    case kTypeA: return "A";
-    case kTypeAaaa: return "AAAA";
-    case kTypeCname: return "CNAME";
-    case kTypeDname: return "DNAME";
-    case 2: return "NS";
-    case 6: return "SOA";
-    case 12: return "PTR";
-    case 15: return "MX";
-    case 16: return "TXT";
-    case 33: return "SRV";
-    case 41: return "OPT";
-    case 65: return "HTTPS";
-    default: return "TYPE" + std::to_string(type);
+    case kTypeA:
+      return "A";
+    case kTypeAaaa:
+      return "AAAA";
+    case kTypeCname:
+      return "CNAME";
+    case kTypeDname:
+      return "DNAME";
+    case 2:
+      return "NS";
+    case 6:
+      return "SOA";
+    case 12:
+      return "PTR";
+    case 15:
+      return "MX";
+    case 16:
+      return "TXT";
+    case 33:
+      return "SRV";
+    case 41:
+      return "OPT";
+    case 65:
+      return "HTTPS";
+    default:
+      return "TYPE" + std::to_string(type);
   }
 }
 
@@ -154,8 +167,7 @@ std::optional<std::string> normalize_name(std::string_view name) {
   return out;
 }
 
-std::optional<std::vector<uint8_t>> build_query(std::string_view name, uint16_t qtype,
-                                                uint16_t id,
+std::optional<std::vector<uint8_t>> build_query(std::string_view name, uint16_t qtype, uint16_t id,
                                                 const std::optional<Prefix>& client_subnet) {
   std::string text(name);
   if (text.empty() || text.back() != '.') text.push_back('.');
@@ -170,9 +182,14 @@ std::optional<std::vector<uint8_t>> build_query(std::string_view name, uint16_t 
   if (client_subnet) {
     const Prefix& p = *client_subnet;
     size_t alen = (static_cast<size_t>(p.length) + 7) / 8;
-    std::vector<uint8_t> opt = {0, kOptionClientSubnet, 0, static_cast<uint8_t>(4 + alen),
-                                0, static_cast<uint8_t>(p.base.v6 ? 2 : 1),
-                                static_cast<uint8_t>(p.length), 0};
+    std::vector<uint8_t> opt = {0,
+                                kOptionClientSubnet,
+                                0,
+                                static_cast<uint8_t>(4 + alen),
+                                0,
+                                static_cast<uint8_t>(p.base.v6 ? 2 : 1),
+                                static_cast<uint8_t>(p.length),
+                                0};
     opt.insert(opt.end(), p.base.bytes.begin(), p.base.bytes.begin() + static_cast<long>(alen));
     // The packet owns the rdf from here on.
     ldns_pkt_set_edns_data(pkt.get(),
@@ -263,8 +280,8 @@ ParseOutcome parse_reply(std::span<const uint8_t> wire) {
     } else if (rec.type == kTypeCname || rec.type == kTypeDname) {
       const ldns_rdf* t = ldns_rr_rd_count(rr) > 0 ? ldns_rr_rdf(rr, 0) : nullptr;
       if (t == nullptr || ldns_rdf_get_type(t) != LDNS_RDF_TYPE_DNAME) {
-        out.error = "answer " + std::to_string(i + 1) + " (" + type_name(rec.type) +
-                    ") has no target name";
+        out.error =
+            "answer " + std::to_string(i + 1) + " (" + type_name(rec.type) + ") has no target name";
         return out;
       }
       rec.target = dname_text(t);

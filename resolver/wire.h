@@ -34,8 +34,7 @@ std::optional<std::string> normalize_name(std::string_view name);
 // Builds a recursive (RD) query with EDNS0 (UDP size kEdnsUdpSize) and, when `client_subnet` is
 // set, an RFC 7871 client-subnet option with its prefix. Returns nullopt when `name` is not a
 // valid domain name.
-std::optional<std::vector<uint8_t>> build_query(std::string_view name, uint16_t qtype,
-                                                uint16_t id,
+std::optional<std::vector<uint8_t>> build_query(std::string_view name, uint16_t qtype, uint16_t id,
                                                 const std::optional<Prefix>& client_subnet);
 
 // The same bytes as build_query, cheaper per query: ldns builds the query for the root name

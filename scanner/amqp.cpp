@@ -69,17 +69,35 @@ bool read_value(Reader& r, char type, const std::string& key, int depth, AppResu
                 std::string* text) {
   std::string value;
   switch (type) {
-    case 't': value = r.uint(1) != 0 ? "true" : "false"; break;
-    case 'b': value = signed_text(r.uint(1), 1); break;
-    case 'B': value = std::to_string(r.uint(1)); break;
+    case 't':
+      value = r.uint(1) != 0 ? "true" : "false";
+      break;
+    case 'b':
+      value = signed_text(r.uint(1), 1);
+      break;
+    case 'B':
+      value = std::to_string(r.uint(1));
+      break;
     case 's':
-    case 'U': value = signed_text(r.uint(2), 2); break;
-    case 'u': value = std::to_string(r.uint(2)); break;
-    case 'I': value = signed_text(r.uint(4), 4); break;
-    case 'i': value = std::to_string(r.uint(4)); break;
-    case 'l': value = signed_text(r.uint(8), 8); break;
+    case 'U':
+      value = signed_text(r.uint(2), 2);
+      break;
+    case 'u':
+      value = std::to_string(r.uint(2));
+      break;
+    case 'I':
+      value = signed_text(r.uint(4), 4);
+      break;
+    case 'i':
+      value = std::to_string(r.uint(4));
+      break;
+    case 'l':
+      value = signed_text(r.uint(8), 8);
+      break;
     case 'L':
-    case 'T': value = std::to_string(r.uint(8)); break;
+    case 'T':
+      value = std::to_string(r.uint(8));
+      break;
     case 'f': {
       auto bits = static_cast<uint32_t>(r.uint(4));
       float f;
@@ -105,8 +123,11 @@ bool read_value(Reader& r, char type, const std::string& key, int depth, AppResu
       break;
     }
     case 'S':
-    case 'x': value = printable(r.long_string(), kMaxValue); break;
-    case 'V': break;
+    case 'x':
+      value = printable(r.long_string(), kMaxValue);
+      break;
+    case 'V':
+      break;
     case 'F': {
       if (depth >= kMaxDepth) return false;
       Reader inner(r.long_string());
@@ -128,7 +149,8 @@ bool read_value(Reader& r, char type, const std::string& key, int depth, AppResu
       value = printable(joined, kMaxValue);
       break;
     }
-    default: return false;
+    default:
+      return false;
   }
   if (!r.ok()) return false;
   if (text != nullptr) {

@@ -42,8 +42,8 @@ bool Connection::begin_probe() {
     finish(Status::kOk);
     return false;
   }
-  probe_ = make_probe(protocol, ProbeContext{host_for(result_), client_id(result_.step),
-                                             env_.user_agent});
+  probe_ = make_probe(protocol,
+                      ProbeContext{host_for(result_), client_id(result_.step), env_.user_agent});
   result_.phase = Phase::kProbe;
   state_ = State::kSending;
   return true;
@@ -145,7 +145,9 @@ void Connection::close_socket(bool polite) {
   plain_bytes_ = 0;
 }
 
-void Connection::on_io(evutil_socket_t, short, void* self) { static_cast<Connection*>(self)->advance(); }
+void Connection::on_io(evutil_socket_t, short, void* self) {
+  static_cast<Connection*>(self)->advance();
+}
 
 void Connection::on_deadline(evutil_socket_t, short, void* self) {
   auto* c = static_cast<Connection*>(self);
@@ -162,12 +164,22 @@ void Connection::advance() {
   bool go_on = true;
   while (go_on) {
     switch (state_) {
-      case State::kConnecting: go_on = step_connect(); break;
-      case State::kHandshake: go_on = step_handshake(); break;
-      case State::kSending: go_on = step_send(); break;
-      case State::kReceiving: go_on = step_receive(); break;
+      case State::kConnecting:
+        go_on = step_connect();
+        break;
+      case State::kHandshake:
+        go_on = step_handshake();
+        break;
+      case State::kSending:
+        go_on = step_send();
+        break;
+      case State::kReceiving:
+        go_on = step_receive();
+        break;
       case State::kIdle:
-      case State::kFinished: go_on = false; break;
+      case State::kFinished:
+        go_on = false;
+        break;
     }
   }
 }
@@ -175,14 +187,19 @@ void Connection::advance() {
 void Connection::connect_failed(int err) {
   std::string text = std::string("connect: ") + std::strerror(err);
   switch (err) {
-    case ECONNREFUSED: return finish(Status::kRefused, text);
-    case ETIMEDOUT: return finish(Status::kTimeout, text);
-    case ECONNRESET: return finish(Status::kClosed, text);
+    case ECONNREFUSED:
+      return finish(Status::kRefused, text);
+    case ETIMEDOUT:
+      return finish(Status::kTimeout, text);
+    case ECONNRESET:
+      return finish(Status::kClosed, text);
     case ENETUNREACH:
     case EHOSTUNREACH:
     case EHOSTDOWN:
-    case ENETDOWN: return finish(Status::kUnreachable, text);
-    default: return finish(Status::kLocalError, text);
+    case ENETDOWN:
+      return finish(Status::kUnreachable, text);
+    default:
+      return finish(Status::kLocalError, text);
   }
 }
 
@@ -306,7 +323,8 @@ bool Connection::step_receive() {
       n = rc;
       plain_bytes_ += static_cast<uint64_t>(rc);
     }
-    if (socket_bytes() > env_.max_bytes || received_.size() + static_cast<size_t>(n) > env_.max_bytes) {
+    if (socket_bytes() > env_.max_bytes ||
+        received_.size() + static_cast<size_t>(n) > env_.max_bytes) {
       finish(Status::kTooMuchData, "more than " + std::to_string(env_.max_bytes) + " bytes");
       return false;
     }
@@ -337,8 +355,7 @@ void Connection::finish(Status status, std::string error) {
   state_ = State::kFinished;
   // A server that asked for a client certificate and then ended the session refused us for
   // want of one; that is the finding, not a generic TLS error.
-  if (result_.client_cert_requested &&
-      (status == Status::kTlsError || status == Status::kClosed)) {
+  if (result_.client_cert_requested && (status == Status::kTlsError || status == Status::kClosed)) {
     status = Status::kClientCertRequired;
   }
   result_.status = status;

@@ -25,7 +25,7 @@ struct ConnectionEnv {
   int timeout_ms = 8000;                   // the whole exchange
   uint64_t max_bytes = 256 * 1024;         // read from the socket, TLS records included
   std::string user_agent = "iotmap/0.1";
-  std::string* scratch = nullptr;          // the worker's read buffer
+  std::string* scratch = nullptr;  // the worker's read buffer
   // TlsMode::kCertificate, for connections no application probe follows; null: always ssl_ctx.
   SSL_CTX* cert_ctx = nullptr;
 };

@@ -33,10 +33,10 @@ class Dispatcher {
   using Clock = std::chrono::steady_clock;
 
   struct Options {
-    double rate = 100;               // connection starts per second, all workers together
-    int per_ip_spacing_ms = 0;       // between two starts to the same address
-    int per_prefix_spacing_ms = 0;   // between two starts into the same /24 (v4) or /48 (v6)
-    size_t window = 65536;           // steps handed out beyond the first undelivered one
+    double rate = 100;              // connection starts per second, all workers together
+    int per_ip_spacing_ms = 0;      // between two starts to the same address
+    int per_prefix_spacing_ms = 0;  // between two starts into the same /24 (v4) or /48 (v6)
+    size_t window = 65536;          // steps handed out beyond the first undelivered one
   };
 
   // Starts at `first_step`; steps in `skip` (delivered by an earlier, killed run) count as
@@ -95,7 +95,7 @@ class Dispatcher {
   uint64_t cursor_;     // next step to take from the order
   uint64_t delivered_;  // the watermark: first step not yet moved to ready_
   std::priority_queue<Deferred, std::vector<Deferred>, std::greater<>> deferred_;
-  std::vector<uint8_t> done_;  // ring over [delivered_, delivered_ + window): step done?
+  std::vector<uint8_t> done_;   // ring over [delivered_, delivered_ + window): step done?
   std::vector<uint64_t> skip_;  // sorted
   std::vector<GrabResult> ready_;
   std::unordered_map<IpAddress, Clock::time_point, IpHash> last_ip_, last_prefix_;

@@ -25,7 +25,11 @@ class Worker {
  public:
   Worker(const TaskSet& tasks, Dispatcher& dispatcher, const EngineOptions& options,
          const ethics::Policy& policy, size_t cap, const std::vector<std::string>& alpn_wires)
-      : tasks_(tasks), dispatcher_(dispatcher), options_(options), policy_(policy), cap_(cap),
+      : tasks_(tasks),
+        dispatcher_(dispatcher),
+        options_(options),
+        policy_(policy),
+        cap_(cap),
         alpn_wires_(alpn_wires) {}
 
   // Runs the loop until the dispatcher has nothing left and every connection has ended.
@@ -40,7 +44,7 @@ class Worker {
       return "cannot create the event loop or the TLS context";
     pump_ev_.reset(evtimer_new(base_.get(), on_pump, this));
     scratch_.resize(16 * 1024);
-    env_ = ConnectionEnv{base_.get(), ctx_.get(), &policy_, options_.timeout_ms,
+    env_ = ConnectionEnv{base_.get(),        ctx_.get(),          &policy_,  options_.timeout_ms,
                          options_.max_bytes, options_.user_agent, &scratch_, cert_ctx_.get()};
     pump();
     if (!(finished_ && live_.empty())) event_base_dispatch(base_.get());
@@ -72,9 +76,9 @@ class Worker {
         return;
       }
       const Task& task = *next.task;
-      auto conn = std::make_unique<Connection>(
-          env_, blank_result(tasks_, next.step, task), tasks_.plan(task), alpn_wires_[task.plan],
-          [this](Connection& c) { ended(c); });
+      auto conn = std::make_unique<Connection>(env_, blank_result(tasks_, next.step, task),
+                                               tasks_.plan(task), alpn_wires_[task.plan],
+                                               [this](Connection& c) { ended(c); });
       Connection* raw = conn.get();
       live_.emplace(raw, std::move(conn));
       raw->start();
@@ -199,8 +203,8 @@ ScanSummary run_scan(const TaskSet& tasks, const ScanOrder& order, const ResumeP
       uint64_t wm = dispatcher.take(batch, std::chrono::milliseconds(options.batch_ms));
       while (!last && batch.size() < Dispatcher::kWakeBacklog && Clock::now() < until) {
         last = running.load() == 0;
-        wm = dispatcher.take(batch, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        until - Clock::now()));
+        wm = dispatcher.take(
+            batch, std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
       }
       for (const auto& r : batch) ++summary.by_status[std::string(to_string(r.status))];
       summary.delivered += batch.size();

@@ -28,14 +28,14 @@ struct EngineOptions {
   int per_ip_spacing_ms = 1000;
   int per_prefix_spacing_ms = 100;
   uint64_t max_bytes = 256 * 1024;
-  int workers = 0;  // 0: one per core
+  int workers = 0;    // 0: one per core
   size_t window = 0;  // 0: max(65536, 4 x max_in_flight)
   std::string user_agent = "iotmap/0.1";
   // kCertificate: connections no application probe follows stop after the server's Certificate.
   TlsMode tls_mode = TlsMode::kFull;
   // kAfterDecoding only in tests, to run the fallback (tls.h).
   CertificateStop certificate_stop = CertificateStop::kBeforeDecoding;
-  int batch_ms = 250;  // how often the sink is called while results come in
+  int batch_ms = 250;                       // how often the sink is called while results come in
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by a signal handler) to stop early
 
   static EngineOptions from(const config::ScanSettings& s);
@@ -53,12 +53,12 @@ struct ResumePoint {
 using ScanSink = std::function<void(std::vector<GrabResult>& batch, uint64_t watermark)>;
 
 struct ScanSummary {
-  uint64_t steps = 0;        // in this shard
-  uint64_t delivered = 0;    // results handed to the sink by this call
-  uint64_t watermark = 0;    // the final checkpoint
-  bool stopped = false;      // ended early (stop flag or sink error)
+  uint64_t steps = 0;      // in this shard
+  uint64_t delivered = 0;  // results handed to the sink by this call
+  uint64_t watermark = 0;  // the final checkpoint
+  bool stopped = false;    // ended early (stop flag or sink error)
   double seconds = 0;
-  double rate = 0;           // the effective connection rate
+  double rate = 0;  // the effective connection rate
   std::map<std::string, uint64_t> by_status;
 };
 

@@ -48,9 +48,9 @@ struct GrabResult {
   std::string error;  // detail for any status but kOk (OpenSSL's words, errno text, ...)
 
   // TLS (empty when the handshake did not get that far).
-  std::string tls_version;  // "TLSv1.3"
-  std::string cipher;       // OpenSSL's name, "TLS_AES_256_GCM_SHA384"
-  std::string alpn;         // negotiated
+  std::string tls_version;         // "TLSv1.3"
+  std::string cipher;              // OpenSSL's name, "TLS_AES_256_GCM_SHA384"
+  std::string alpn;                // negotiated
   std::vector<std::string> chain;  // DER, in the order the server sent them (leaf first)
   bool client_cert_requested = false;
   bool stopped_at_certificate = false;  // we ended the handshake once the chain was read

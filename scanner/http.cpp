@@ -19,14 +19,16 @@ Feed fail(AppResult& out, std::string why) {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -68,7 +70,8 @@ Feed parse_response(std::string_view received, AppResult& out) {
     return fail(out, "malformed HTTP status line: " + printable(status_line));
   out.http_version = printable(status_line.substr(0, space), 16);
   out.http_status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
-  std::string_view rest = eol == std::string_view::npos ? std::string_view() : block.substr(eol + 1);
+  std::string_view rest =
+      eol == std::string_view::npos ? std::string_view() : block.substr(eol + 1);
   while (!rest.empty()) {
     auto line_end = rest.find('\n');
     std::string_view line = rest.substr(0, line_end);

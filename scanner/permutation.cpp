@@ -31,7 +31,9 @@ Permutation::Permutation(uint64_t size, uint64_t seed) : size_(size) {
   }
 }
 
-uint64_t Permutation::round(int r, uint64_t half) const { return mix(keys_[r] ^ half) & half_mask_; }
+uint64_t Permutation::round(int r, uint64_t half) const {
+  return mix(keys_[r] ^ half) & half_mask_;
+}
 
 uint64_t Permutation::encrypt(uint64_t x) const {
   uint64_t left = (x >> half_bits_) & half_mask_;

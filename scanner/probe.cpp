@@ -6,10 +6,14 @@ namespace iotmap::scanner {
 
 std::string_view to_string(AppProtocol p) {
   switch (p) {
-    case AppProtocol::kMqtt: return "mqtt";
-    case AppProtocol::kAmqp: return "amqp";
-    case AppProtocol::kHttp: return "http";
-    case AppProtocol::kNone: break;
+    case AppProtocol::kMqtt:
+      return "mqtt";
+    case AppProtocol::kAmqp:
+      return "amqp";
+    case AppProtocol::kHttp:
+      return "http";
+    case AppProtocol::kNone:
+      break;
   }
   return "none";
 }

@@ -62,8 +62,8 @@ struct ProbeContext {
 
 struct Probe {
   AppProtocol protocol = AppProtocol::kNone;
-  std::string request;           // bytes to send after the handshake; empty for kNone
-  ReplyParser parse = nullptr;   // null for kNone
+  std::string request;          // bytes to send after the handshake; empty for kNone
+  ReplyParser parse = nullptr;  // null for kNone
 };
 
 // The probe for a protocol; kNone yields an empty probe (certificate grab only).

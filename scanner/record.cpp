@@ -47,7 +47,8 @@ nlohmann::json app_json(const AppResult& app) {
         j["server"] = app.http_server;
       }
       break;
-    case AppProtocol::kNone: break;
+    case AppProtocol::kNone:
+      break;
   }
   return j;
 }
@@ -145,7 +146,8 @@ db::TlsObservationRow observation_row(const GrabResult& r, int64_t run_id,
 }
 
 nlohmann::json grab_json(const GrabResult& r, int64_t run_id,
-                         const std::vector<std::string>& chain_sha256, const CertificateBook& book) {
+                         const std::vector<std::string>& chain_sha256,
+                         const CertificateBook& book) {
   nlohmann::json j = {
       {"run_id", run_id},
       {"step", r.step},
@@ -175,7 +177,9 @@ nlohmann::json grab_json(const GrabResult& r, int64_t run_id,
       if (const auto* e = book.find(chain_sha256.front())) {
         tls["leaf"] = e->summary;
         for (const auto& n : e->names)
-          providers.push_back({{"name", n.name}, {"provider", n.provider}, {"region", n.region},
+          providers.push_back({{"name", n.name},
+                               {"provider", n.provider},
+                               {"region", n.region},
                                {"device", n.device}});
       }
     }

@@ -5,11 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "certs/certificate.h"
 #include "certs/providers.h"
@@ -30,8 +29,8 @@ class CertificateBook {
   explicit CertificateBook(certs::NameMatcher matcher, size_t max_entries = 200000);
 
   struct Entry {
-    nlohmann::json summary;                 // certs::to_json without the DER; null if unparsable
-    std::vector<certs::NameMatch> names;    // provider names in the certificate
+    nlohmann::json summary;               // certs::to_json without the DER; null if unparsable
+    std::vector<certs::NameMatch> names;  // provider names in the certificate
   };
 
   // The SHA-256 of each certificate of `chain`, in order. Certificates not seen before are

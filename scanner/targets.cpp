@@ -13,8 +13,10 @@ namespace iotmap::scanner {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -143,15 +145,22 @@ void TargetList::normalize() {
 
 PortPlan default_port_plan(uint16_t port) {
   switch (port) {
-    case 1883: return {port, AppProtocol::kMqtt, false, {}, {}};
-    case 8883: return {port, AppProtocol::kMqtt, true, {}, {}};
-    case 5672: return {port, AppProtocol::kAmqp, false, {}, {}};
-    case 5671: return {port, AppProtocol::kAmqp, true, {}, {}};
-    case 80: return {port, AppProtocol::kHttp, false, {}, {}};
+    case 1883:
+      return {port, AppProtocol::kMqtt, false, {}, {}};
+    case 8883:
+      return {port, AppProtocol::kMqtt, true, {}, {}};
+    case 5672:
+      return {port, AppProtocol::kAmqp, false, {}, {}};
+    case 5671:
+      return {port, AppProtocol::kAmqp, true, {}, {}};
+    case 80:
+      return {port, AppProtocol::kHttp, false, {}, {}};
     case 443:
     case 8443:
-    case 8943: return {port, AppProtocol::kHttp, true, {}, {}};
-    default: return {port, AppProtocol::kNone, true, {}, {}};
+    case 8943:
+      return {port, AppProtocol::kHttp, true, {}, {}};
+    default:
+      return {port, AppProtocol::kNone, true, {}, {}};
   }
 }
 

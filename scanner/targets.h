@@ -23,7 +23,7 @@ struct Target {
 };
 
 struct TargetError {
-  std::string where;    // "file:line", or the file alone when it cannot be read
+  std::string where;  // "file:line", or the file alone when it cannot be read
   std::string message;
 };
 

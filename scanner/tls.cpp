@@ -20,7 +20,7 @@ std::string der_of(X509* cert) {
   return der;
 }
 
-void keep_chain(STACK_OF(X509)* chain, GrabResult& r) {
+void keep_chain(STACK_OF(X509) * chain, GrabResult& r) {
   r.chain.clear();
   for (int i = 0; i < sk_X509_num(chain); ++i) {
     auto der = der_of(sk_X509_value(chain, i));
@@ -33,8 +33,8 @@ void keep_chain(STACK_OF(X509)* chain, GrabResult& r) {
 // With a non-null `stop` (TlsMode::kCertificate, under SSL_VERIFY_PEER) it refuses instead, which
 // ends the handshake here: the fallback should the message callback not have stopped it before.
 int capture_chain(X509_STORE_CTX* store, void* stop) {
-  auto* ssl = static_cast<SSL*>(
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   if (ssl == nullptr) return 1;
   if (auto* r = result_of(ssl)) {
     if (STACK_OF(X509)* chain = X509_STORE_CTX_get0_untrusted(store)) {

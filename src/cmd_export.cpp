@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "db/store.h"
@@ -88,8 +87,9 @@ int export_resolutions(Context& ctx, Args& args) {
   auto output = args.option("--output");
   args.positionals();
   if (hour.has_value() == date.has_value())
-    throw UsageError("export resolutions wants exactly one of --hour YYYY-MM-DDTHH and "
-                     "--date YYYY-MM-DD");
+    throw UsageError(
+        "export resolutions wants exactly one of --hour YYYY-MM-DDTHH and "
+        "--date YYYY-MM-DD");
   if (format != "jsonl" && format != "csv")
     throw UsageError("--format takes jsonl or csv, not '" + format + "'");
   int64_t from = 0, to = 0;

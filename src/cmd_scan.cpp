@@ -84,8 +84,8 @@ std::string settings_summary(const EngineOptions& o, const config::ScanSettings&
   std::snprintf(buf, sizeof buf,
                 "rate=%g max_in_flight=%d timeout_ms=%d per_ip_spacing_ms=%d "
                 "per_prefix_spacing_ms=%d max_bytes=%llu workers=%d sni=%s%s ports=%s tls=%s%s",
-                o.rate, o.max_in_flight, o.timeout_ms, o.per_ip_spacing_ms,
-                o.per_prefix_spacing_ms, static_cast<unsigned long long>(o.max_bytes), o.workers,
+                o.rate, o.max_in_flight, o.timeout_ms, o.per_ip_spacing_ms, o.per_prefix_spacing_ms,
+                static_cast<unsigned long long>(o.max_bytes), o.workers,
                 s.probe_without_sni ? "none" : "", s.probe_with_names ? "+names" : "", p.c_str(),
                 std::string(to_string(o.tls_mode)).c_str(), grab_only ? " grab-only" : "");
   return buf;
@@ -189,7 +189,8 @@ int run_scan(Context& ctx, Args& args) {
   auto lock = LockFile::try_acquire(db_path + ".scan-" + std::to_string(shard.index) + "of" +
                                     std::to_string(shard.count) + ".lock");
   if (!lock) {
-    std::fprintf(stderr, "iotmap scan: another scan of shard %s holds the lock on %s; nothing done\n",
+    std::fprintf(stderr,
+                 "iotmap scan: another scan of shard %s holds the lock on %s; nothing done\n",
                  shard.str().c_str(), db_path.c_str());
     return kLocked;
   }
@@ -257,9 +258,11 @@ int run_scan(Context& ctx, Args& args) {
     resume.next_step = static_cast<uint64_t>(cp.next_index);
     resume.done_above = stored_steps(store, run_id, tasks, order, resume.next_step);
     done = static_cast<uint64_t>(cp.done_count);
-    std::fprintf(stderr, "iotmap scan: resuming run #%lld at step %llu of %llu (%zu later steps already stored)\n",
-                 static_cast<long long>(run_id), static_cast<unsigned long long>(resume.next_step),
-                 static_cast<unsigned long long>(order.steps()), resume.done_above.size());
+    std::fprintf(
+        stderr,
+        "iotmap scan: resuming run #%lld at step %llu of %llu (%zu later steps already stored)\n",
+        static_cast<long long>(run_id), static_cast<unsigned long long>(resume.next_step),
+        static_cast<unsigned long long>(order.steps()), resume.done_above.size());
   } else {
     db::RunInfo info;
     info.kind = "scan";
@@ -272,9 +275,14 @@ int run_scan(Context& ctx, Args& args) {
     run_id = store.begin_run(info);
   }
   auto checkpoint = [&](uint64_t next) {
-    return db::ScanCheckpoint{run_id, shard.str(), static_cast<int64_t>(seed), digest,
-                              static_cast<int64_t>(order.steps()), static_cast<int64_t>(next),
-                              static_cast<int64_t>(done), 0};
+    return db::ScanCheckpoint{run_id,
+                              shard.str(),
+                              static_cast<int64_t>(seed),
+                              digest,
+                              static_cast<int64_t>(order.steps()),
+                              static_cast<int64_t>(next),
+                              static_cast<int64_t>(done),
+                              0};
   };
   if (!resuming) store.save_checkpoint(checkpoint(0));
   std::fprintf(stderr,
@@ -357,8 +365,9 @@ int run_scan(Context& ctx, Args& args) {
                  static_cast<unsigned long long>(order.steps()));
     return kFailure;
   }
-  store.finish_run(run_id, bad_input ? "partial" : "ok", counts,
-                   bad_input ? std::to_string(list.errors.size()) + " bad target lines skipped" : "");
+  store.finish_run(
+      run_id, bad_input ? "partial" : "ok", counts,
+      bad_input ? std::to_string(list.errors.size()) + " bad target lines skipped" : "");
   return bad_input ? kPartial : kOk;
 }
 

@@ -29,7 +29,9 @@ int main(int argc, char** argv) {
   resolver::EngineOptions o;
   o.qtypes = {resolver::kTypeA};
   uint64_t answers = 0;
-  o.on_result = [&](const resolver::Result& r) { answers += r.status == resolver::Status::kAnswer; };
+  o.on_result = [&](const resolver::Result& r) {
+    answers += r.status == resolver::Status::kAnswer;
+  };
   resolver::Engine engine({vp}, s, o);
   auto st = engine.run(names);
   std::printf("engine only: %zu names, %llu answers, %llu queries, %.2f s, %.0f names/s\n",

@@ -8,22 +8,20 @@
 //
 // Everything that touches a lab address runs inside the namespace: iotmap through
 // `ip netns exec`, the fault servers on sockets made by a thread that entered it.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "db/store.h"
 #include "tests/unit/scanner_servers.h"
@@ -112,17 +110,20 @@ void write_config(const TempDir& d, const std::string& scan_settings,
   std::ofstream b(d.file("blocklist.txt"));
   for (const auto& s : blocked) b << s << (s.find(':') != std::string::npos ? "/128\n" : "/32\n");
   std::ofstream c(d.file("iotmap.toml"));
-  c << "[scan]\n" << scan_settings << "per_ip_spacing_ms = 0\nper_prefix_spacing_ms = 0\n"
-    << "[ethics]\n# the lab's documentation prefixes are IANA special-purpose: an explicit override\n"
+  c << "[scan]\n"
+    << scan_settings << "per_ip_spacing_ms = 0\nper_prefix_spacing_ms = 0\n"
+    << "[ethics]\n# the lab's documentation prefixes are IANA special-purpose: an explicit "
+       "override\n"
     << "default_blocklist = false\nblocklist_file = \"" << d.file("blocklist.txt")
     << "\"\ncontact = \"lab-test@example.org\"\n";
 }
 
 }  // namespace
 
-TEST_CASE("lab: scan collects every endpoint's certificates and confirms MQTT, AMQP, HTTPS; "
-          "faults end at the deadline; the blocked address sees nothing",
-          "[lab][scanner]") {
+TEST_CASE(
+    "lab: scan collects every endpoint's certificates and confirms MQTT, AMQP, HTTPS; "
+    "faults end at the deadline; the blocked address sees nothing",
+    "[lab][scanner]") {
   const json l = lab();
   const std::string ns = ns_name(l);
   int ns_fd = ::open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
@@ -135,13 +136,15 @@ TEST_CASE("lab: scan collects every endpoint's certificates and confirms MQTT, A
   std::map<std::string, scanner_test::Server*> by_address;
   auto start = [&](const json& fault, scanner_test::Handler h, uint16_t port) {
     for (const auto& a : fault["addresses"]) {
-      servers.push_back(std::make_unique<scanner_test::Server>(a.get<std::string>(), h, port, ns_fd));
+      servers.push_back(
+          std::make_unique<scanner_test::Server>(a.get<std::string>(), h, port, ns_fd));
       by_address[a.get<std::string>()] = servers.back().get();
     }
   };
   start(f["silent_tcp"], scanner_test::silent(), fault_port);
   // A TLS record header announcing 16 KiB, a byte a second.
-  start(f["trickle_tcp"], scanner_test::trickle(std::string("\x16\x03\x03\x40\x00\x02\x00\x3f\xfc", 9)),
+  start(f["trickle_tcp"],
+        scanner_test::trickle(std::string("\x16\x03\x03\x40\x00\x02\x00\x3f\xfc", 9)),
         f["trickle_tcp"]["port"].get<uint16_t>());
   start(f["garbage_tcp"], scanner_test::plain_reply("220 garbage, not TLS\r\n", false),
         f["garbage_tcp"]["port"].get<uint16_t>());
@@ -169,8 +172,9 @@ TEST_CASE("lab: scan collects every endpoint's certificates and confirms MQTT, A
   std::vector<std::string> blocked;
   for (const auto& a : f["blocked"]["addresses"]) blocked.push_back(a.get<std::string>());
   const int deadline_ms = 2000;
-  write_config(d, "rate = 1000\nmax_in_flight = 200\ntimeout_ms = " + std::to_string(deadline_ms) + "\n",
-               blocked);
+  write_config(
+      d, "rate = 1000\nmax_in_flight = 200\ntimeout_ms = " + std::to_string(deadline_ms) + "\n",
+      blocked);
   ScanOutput scan = scan_in_lab(ns, d, "lab.db", "--ports 443,1883,5671,8883");
   INFO(scan.err);
   REQUIRE(scan.rc == 0);
@@ -274,9 +278,10 @@ TEST_CASE("lab: scan collects every endpoint's certificates and confirms MQTT, A
   ::close(ns_fd);
 }
 
-TEST_CASE("lab: --grab-only stops every handshake after the certificates and collects the same "
-          "chains as full handshakes, TLS 1.3-only, TLS 1.2-only and client-cert servers included",
-          "[lab][scanner]") {
+TEST_CASE(
+    "lab: --grab-only stops every handshake after the certificates and collects the same "
+    "chains as full handshakes, TLS 1.3-only, TLS 1.2-only and client-cert servers included",
+    "[lab][scanner]") {
   const json l = lab();
   const std::string ns = ns_name(l);
   REQUIRE(::access(("/var/run/netns/" + ns).c_str(), F_OK) == 0);  // the lab is up
@@ -307,7 +312,8 @@ TEST_CASE("lab: --grab-only stops every handshake after the certificates and col
   ScanOutput cut = scan_in_lab(ns, d, "cut.db", "--ports 443,5671,8883 --grab-only");
   INFO(cut.err);
   REQUIRE(cut.rc == 0);
-  ScanOutput full = scan_in_lab(ns, d, "full.db", "--ports 443,5671,8883 --grab-only --tls-mode full");
+  ScanOutput full =
+      scan_in_lab(ns, d, "full.db", "--ports 443,5671,8883 --grab-only --tls-mode full");
   INFO(full.err);
   REQUIRE(full.rc == 0);
   REQUIRE(cut.grabs.size() == full.grabs.size());

@@ -1,6 +1,4 @@
 // The resolution engine against fake DNS servers on 127.0.0.1 (tests/unit/resolver_fake_dns.h).
-#include <catch2/catch.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -8,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <map>
 #include <set>
@@ -18,10 +17,10 @@
 
 using namespace iotmap;
 using namespace iotmap::resolver;
+using iotmap::testing::fake_reply;
 using iotmap::testing::FakeAction;
 using iotmap::testing::FakeDns;
 using iotmap::testing::FakeQuery;
-using iotmap::testing::fake_reply;
 
 namespace {
 
@@ -84,8 +83,8 @@ FakeAction zone(const FakeQuery& q) {
     return FakeAction{false, fake_reply(q, rcode, rrs, false, soa)};
   };
   if (n == "a.example") {
-    if (q.qtype == kTypeA) return reply(0, {"a.example. 300 IN A 192.0.2.1",
-                                            "a.example. 300 IN A 192.0.2.2"});
+    if (q.qtype == kTypeA)
+      return reply(0, {"a.example. 300 IN A 192.0.2.1", "a.example. 300 IN A 192.0.2.2"});
     if (q.qtype == kTypeAaaa) return reply(0, {"a.example. 60 IN AAAA 2001:db8::1"});
   }
   if (n == "nodata.example") return reply(0, {}, true);
@@ -101,12 +100,11 @@ FakeAction zone(const FakeQuery& q) {
     return reply(0, {"loop.example. 100 IN CNAME loop2.example.",
                      "loop2.example. 100 IN CNAME loop.example."});
   if (n == "selfloop.example")
-    return reply(0, {"selfloop.example. 100 IN CNAME x.example.",
-                     "x.example. 100 IN CNAME x.example."});
+    return reply(
+        0, {"selfloop.example. 100 IN CNAME x.example.", "x.example. 100 IN CNAME x.example."});
   if (n.rfind("long", 0) == 0) {  // long0 -> long1 -> ... -> long20
     int k = std::stoi(n.substr(4, n.find('.') - 4));
-    if (k < 20)
-      return reply(0, {n + ". 10 IN CNAME long" + std::to_string(k + 1) + ".example."});
+    if (k < 20) return reply(0, {n + ". 10 IN CNAME long" + std::to_string(k + 1) + ".example."});
     return reply(0, {n + ". 10 IN A 192.0.2.9"});
   }
   return reply(3, {}, true);
@@ -158,9 +156,9 @@ TEST_CASE("engine: answers, rcodes and NODATA end in one row each", "[resolver]"
 
 TEST_CASE("engine: CNAME chains are recorded, followed, and bounded", "[resolver]") {
   FakeDns dns(zone);
-  auto run = resolve({vantage("vp1", {&dns})},
-                     {"alias.example", "partial.example", "loop.example", "selfloop.example",
-                      "long0.example", "long15.example"});
+  auto run =
+      resolve({vantage("vp1", {&dns})}, {"alias.example", "partial.example", "loop.example",
+                                         "selfloop.example", "long0.example", "long15.example"});
   const auto& alias = run.one("alias.example");
   CHECK(alias.status == Status::kAnswer);
   REQUIRE(alias.chain.size() == 2);
@@ -213,8 +211,7 @@ TEST_CASE("engine: a resolver that drops everything gives timeout rows after eve
   CHECK(run.stats.resolvers.at(0).timeouts == 6);
 }
 
-TEST_CASE("engine: the vantage point's second resolver takes over from a dead one",
-          "[resolver]") {
+TEST_CASE("engine: the vantage point's second resolver takes over from a dead one", "[resolver]") {
   FakeDns dead([](const FakeQuery&) { return FakeAction::dropped(); });
   FakeDns good(zone);
   auto s = fast_settings();
@@ -387,8 +384,8 @@ TEST_CASE("engine: client subnet is sent and its echo recorded", "[resolver]") {
 TEST_CASE("engine: invalid names end as invalid_name without a query", "[resolver]") {
   FakeDns dns(zone);
   std::string long_label(64, 'x');
-  auto run = resolve({vantage("vp1", {&dns})}, {"", "bad..example", long_label + ".example",
-                                                "a.example"});
+  auto run =
+      resolve({vantage("vp1", {&dns})}, {"", "bad..example", long_label + ".example", "a.example"});
   REQUIRE(run.results.size() == 4);
   int invalid = 0;
   for (const auto& r : run.results) invalid += r.status == Status::kInvalidName;
@@ -405,8 +402,8 @@ TEST_CASE("engine: the in-flight cap and the rate limit hold", "[resolver]") {
   EngineOptions o;
   o.down_after_timeouts = 1000;
   auto start = std::chrono::steady_clock::now();
-  auto run = resolve({vantage("vp1", {&dead})}, std::vector<std::string>(6, "x.example"), s,
-                     {kTypeA}, o);
+  auto run =
+      resolve({vantage("vp1", {&dead})}, std::vector<std::string>(6, "x.example"), s, {kTypeA}, o);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(run.results.size() == 6);
   CHECK(secs >= 0.28);  // three rounds of two queries, 100 ms each
@@ -454,8 +451,8 @@ TEST_CASE("engine: a raised stop flag ends the run with the results so far", "[r
 
 TEST_CASE("engine: several vantage points each get every name", "[resolver]") {
   FakeDns one(zone), two(zone);
-  auto run = resolve({vantage("vp1", {&one}), vantage("vp2", {&two})}, {"a.example", "alias.example"},
-                     fast_settings(), {kTypeA, kTypeAaaa});
+  auto run = resolve({vantage("vp1", {&one}), vantage("vp2", {&two})},
+                     {"a.example", "alias.example"}, fast_settings(), {kTypeA, kTypeAaaa});
   CHECK(run.results.size() == 8);
   std::set<std::tuple<std::string, uint16_t, std::string>> keys;
   for (const auto& r : run.results) keys.insert({r.name, r.qtype, r.vantage});

@@ -170,8 +170,8 @@ class FakeDns {
     uint8_t buf[65536];
     sockaddr_storage from{};
     socklen_t len = sizeof from;
-    ssize_t n = ::recvfrom(udp_, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from),
-                           &len);
+    ssize_t n =
+        ::recvfrom(udp_, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
     if (n <= 0) return;
     auto q = decode(buf, static_cast<size_t>(n), false);
     if (!q) return;

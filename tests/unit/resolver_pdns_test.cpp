@@ -1,6 +1,5 @@
 // Passive DNS import (DNSDB JSON lines).
 #include <catch2/catch.hpp>
-
 #include <sstream>
 
 #include "resolver/pdns.h"
@@ -31,8 +30,9 @@ TEST_CASE("pdns: DNSDB lines, the obj wrapper, control lines and bad lines", "[r
       R"({"cond":"succeeded"})"
       "\n");
   PdnsFilter f;
-  f.name = [](const std::string& n) { return n.find("amazonaws") != std::string::npos ||
-                                             n.find("azure-devices") != std::string::npos; };
+  f.name = [](const std::string& n) {
+    return n.find("amazonaws") != std::string::npos || n.find("azure-devices") != std::string::npos;
+  };
   f.from = 1600000000;
   f.to = 1800000000;
   std::vector<PdnsRecord> got;

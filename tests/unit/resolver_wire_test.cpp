@@ -1,6 +1,5 @@
 // Query building and reply parsing (resolver/wire.h): pure functions, no network.
 #include <catch2/catch.hpp>
-
 #include <cstring>
 
 #include "resolver/wire.h"
@@ -98,14 +97,14 @@ TEST_CASE("wire: replies that are not DNS are errors, not crashes", "[resolver]"
 TEST_CASE("wire: answers, chains, escapes and the extended rcode are read", "[resolver]") {
   // Hand-made reply: id 1, QR RD RA, NOERROR; question "a.b" A; answers:
   // a.b CNAME c\.d.b (a dot inside a label), c\.d.b A 10.0.0.1; authority SOA-less.
-  std::vector<uint8_t> m = {0, 1, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0,
-                            1, 'a', 1, 'b', 0, 0, 1, 0, 1};
+  std::vector<uint8_t> m = {0, 1, 0x81, 0x80, 0,   1, 0, 2, 0, 0, 0,
+                            0, 1, 'a',  1,    'b', 0, 0, 1, 0, 1};
   // answer 1: owner = pointer to 12, CNAME, IN, ttl 100, rdata "c.d" "b"
   m.insert(m.end(), {0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 100, 0, 7, 3, 'c', '.', 'D', 1, 'b', 0});
   size_t target = 12 + 9 + 12;
   // answer 2: owner = pointer to the CNAME target, A, ttl 50, 10.0.0.1
-  m.insert(m.end(), {0xc0, static_cast<uint8_t>(target), 0, 1, 0, 1, 0, 0, 0, 50, 0, 4, 10, 0,
-                     0, 1});
+  m.insert(m.end(),
+           {0xc0, static_cast<uint8_t>(target), 0, 1, 0, 1, 0, 0, 0, 50, 0, 4, 10, 0, 0, 1});
   auto out = parse_reply(m);
   REQUIRE(out.reply);
   const auto& r = *out.reply;

@@ -1,24 +1,22 @@
 // `iotmap scan` as a user runs it, against in-process servers on loopback: the ethics refusal,
 // --output jsonl and the store, the blocklist file, bad target lines, shards, and a scan
 // killed with SIGKILL and run again.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "db/store.h"
 #include "tests/unit/scanner_servers.h"
@@ -54,9 +52,13 @@ std::string read(const std::string& path) {
 // blocklist file, a contact.
 std::string config(const TempDir& d, const std::string& extra_scan = "", bool ethics = true) {
   write(d.file("blocklist.txt"), "# never probed\n127.0.0.2/32\n");
-  std::string text = "[scan]\nper_ip_spacing_ms = 0\nper_prefix_spacing_ms = 0\ntimeout_ms = 2000\n"
-                     "workers = 1\nrate = 1000\n" + extra_scan + "\n[ethics]\ndefault_blocklist = false\n";
-  if (ethics) text += "blocklist_file = \"" + d.file("blocklist.txt") + "\"\ncontact = \"scan-test@example.org\"\n";
+  std::string text =
+      "[scan]\nper_ip_spacing_ms = 0\nper_prefix_spacing_ms = 0\ntimeout_ms = 2000\n"
+      "workers = 1\nrate = 1000\n" +
+      extra_scan + "\n[ethics]\ndefault_blocklist = false\n";
+  if (ethics)
+    text += "blocklist_file = \"" + d.file("blocklist.txt") +
+            "\"\ncontact = \"scan-test@example.org\"\n";
   write(d.file("iotmap.toml"), text);
   return d.file("iotmap.toml");
 }
@@ -192,8 +194,9 @@ TEST_CASE("scan cli: four shards cover the unsharded scan exactly", "[scanner][c
   auto cert = scanner_test::make_cert("shard.test");
   TlsServer server("127.0.0.1", TlsOptions{&cert});
   config(d);
-  std::vector<std::string> common = {"--target", names_target("127.0.0.1", 39), "--ports",
-                                     std::to_string(server.port()), "--seed", "77"};
+  std::vector<std::string> common = {"--target", names_target("127.0.0.1", 39),
+                                     "--ports",  std::to_string(server.port()),
+                                     "--seed",   "77"};
   std::vector<std::string> orders[5];
   for (int i = 0; i < 5; ++i) {
     auto args = std::vector<std::string>{"scan", "--output", "jsonl", "--fresh"};
@@ -242,9 +245,10 @@ TEST_CASE("scan cli: targets from the resolver's IPs of an hour, with their name
     cn_by_sni[j["sni"]] = j["tls"]["leaf"]["common_names"][0];
   }
   CHECK(cn_by_sni == std::map<std::string, std::string>{{"", "default.res.test"},
-                                                         {"named.res.test", "named.res.test"}});
+                                                        {"named.res.test", "named.res.test"}});
   // Another hour has no resolutions: nothing to scan, nothing sent.
-  CHECK(run(d, {"scan", "--resolutions", "2025-11-21T03", "--ports", std::to_string(server.port())}) == 0);
+  CHECK(run(d, {"scan", "--resolutions", "2025-11-21T03", "--ports",
+                std::to_string(server.port())}) == 0);
   CHECK(server.accepted() == 2);
 
   // With no targets given: today's resolutions (none here) and the configured IPv6 hitlists.
@@ -264,8 +268,13 @@ TEST_CASE("scan cli: SIGTERM stops cleanly and the same command resumes", "[scan
   auto cert = scanner_test::make_cert("term.test");
   TlsServer server("127.0.0.1", TlsOptions{&cert});
   config(d);
-  std::vector<std::string> args = {"scan", "--target", names_target("127.0.0.1", 199), "--ports",
-                                   std::to_string(server.port()), "--rate", "100"};
+  std::vector<std::string> args = {"scan",
+                                   "--target",
+                                   names_target("127.0.0.1", 199),
+                                   "--ports",
+                                   std::to_string(server.port()),
+                                   "--rate",
+                                   "100"};
   auto first = spawn(d, args, d.file("out1.txt"), d.file("err1.txt"));
   wait_for_observations(d, 20);
   ::kill(first.pid, SIGTERM);
@@ -285,8 +294,13 @@ TEST_CASE("scan cli: a scan killed with SIGKILL resumes and covers every target 
   TlsServer server("127.0.0.1", TlsOptions{&cert});
   config(d, "max_in_flight = 8\n");
   const int n = 300;
-  std::vector<std::string> args = {"scan", "--target", names_target("127.0.0.1", n - 1), "--ports",
-                                   std::to_string(server.port()), "--rate", "150"};
+  std::vector<std::string> args = {"scan",
+                                   "--target",
+                                   names_target("127.0.0.1", n - 1),
+                                   "--ports",
+                                   std::to_string(server.port()),
+                                   "--rate",
+                                   "150"};
   auto first = spawn(d, args, d.file("out1.txt"), d.file("err1.txt"));
   // Let it store a few dozen observations, then kill it without warning.
   wait_for_observations(d, 40);

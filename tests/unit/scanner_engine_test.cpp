@@ -1,7 +1,6 @@
 // The engine against in-process servers on loopback (127.0.0.1, 127.0.0.2, ::1).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <map>
 #include <set>
@@ -64,7 +63,8 @@ TaskSet tasks_for(const std::vector<Endpoint>& endpoints) {
     if (found == set.plans.end()) set.plans.push_back(e.plan);
     auto t = static_cast<uint32_t>(set.targets.size() - 1);
     if (e.without_sni) set.tasks.push_back({t, plan, -1});
-    for (size_t n = 0; n < e.names.size(); ++n) set.tasks.push_back({t, plan, static_cast<int32_t>(n)});
+    for (size_t n = 0; n < e.names.size(); ++n)
+      set.tasks.push_back({t, plan, static_cast<int32_t>(n)});
   }
   return set;
 }
@@ -85,10 +85,10 @@ Run scan(const TaskSet& set, const ethics::Policy& policy, const EngineOptions& 
   ScanOrder order(set.tasks.size(), seed, Shard{});
   Run run;
   auto start = Clock::now();
-  run.summary = run_scan(set, order, {}, policy, options,
-                         [&](std::vector<GrabResult>& batch, uint64_t) {
-                           for (auto& r : batch) run.results.push_back(std::move(r));
-                         });
+  run.summary =
+      run_scan(set, order, {}, policy, options, [&](std::vector<GrabResult>& batch, uint64_t) {
+        for (auto& r : batch) run.results.push_back(std::move(r));
+      });
   run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return run;
 }
@@ -99,7 +99,8 @@ PortPlan plan(uint16_t port, AppProtocol protocol, bool tls, std::vector<std::st
 }
 
 const std::string kConnack("\x20\x02\x00\x00", 4);
-const std::string kHttpReply = "HTTP/1.1 200 OK\r\nServer: test-nginx/1.0\r\nContent-Length: 0\r\n\r\n";
+const std::string kHttpReply =
+    "HTTP/1.1 200 OK\r\nServer: test-nginx/1.0\r\nContent-Length: 0\r\n\r\n";
 
 }  // namespace
 
@@ -112,7 +113,8 @@ TEST_CASE("engine: TLS certificates with and without SNI, over IPv4 and IPv6, an
   TlsServer web4("127.0.0.1", https), web6("::1", https);
   TlsServer mqtts("127.0.0.1", TlsOptions{&fallback, {}, kConnack});
   Server mqtt("127.0.0.1", scanner_test::plain_reply(kConnack));
-  Server amqp("::1", scanner_test::plain_reply(scanner_test::amqp_connection_start("RabbitMQ", "3.12.1")));
+  Server amqp("::1",
+              scanner_test::plain_reply(scanner_test::amqp_connection_start("RabbitMQ", "3.12.1")));
   TlsOptions aws{&fallback, {}, kConnack};
   aws.alpn = "x-amzn-mqtt-ca";
   TlsServer mqtt443("127.0.0.1", aws);
@@ -125,8 +127,13 @@ TEST_CASE("engine: TLS certificates with and without SNI, over IPv4 and IPv6, an
       {"::1", plan(amqp.port(), AppProtocol::kAmqp, false), {}},
       // The catalogue's "MQTT on 443 with ALPN x-amzn-mqtt-ca, else HTTPS": the probe follows
       // the ALPN the server selects.
-      {"127.0.0.1", PortPlan{mqtt443.port(), AppProtocol::kHttp, true, {"x-amzn-mqtt-ca"}, {AppProtocol::kMqtt}}, {}},
-      {"::1", PortPlan{web6.port(), AppProtocol::kHttp, true, {"x-amzn-mqtt-ca"}, {AppProtocol::kMqtt}}, {"other.test"}, false},
+      {"127.0.0.1",
+       PortPlan{mqtt443.port(), AppProtocol::kHttp, true, {"x-amzn-mqtt-ca"}, {AppProtocol::kMqtt}},
+       {}},
+      {"::1",
+       PortPlan{web6.port(), AppProtocol::kHttp, true, {"x-amzn-mqtt-ca"}, {AppProtocol::kMqtt}},
+       {"other.test"},
+       false},
       {"127.0.0.1", plan(mqtt.port(), AppProtocol::kNone, false), {}},  // connect only
   });
   auto run = scan(set, loopback_policy(), fast_options());
@@ -188,9 +195,10 @@ TEST_CASE("engine: a server refusing every offered ALPN is asked again without A
   strict.alpn = "http/1.1";
   strict.strict_alpn = true;
   TlsServer server("127.0.0.1", strict);
-  auto set = tasks_for({{"127.0.0.1",
-                         PortPlan{server.port(), AppProtocol::kMqtt, true, {"x-amzn-mqtt-ca"}, {AppProtocol::kMqtt}},
-                         {}}});
+  auto set = tasks_for(
+      {{"127.0.0.1",
+        PortPlan{server.port(), AppProtocol::kMqtt, true, {"x-amzn-mqtt-ca"}, {AppProtocol::kMqtt}},
+        {}}});
   auto run = scan(set, loopback_policy(), fast_options());
   REQUIRE(run.results.size() == 1);
   const auto& r = run.results[0];
@@ -208,7 +216,8 @@ TEST_CASE("engine: silent, trickling, garbage and flooding servers end at the de
   TlsServer good("127.0.0.1", TlsOptions{&cert, {}, kHttpReply});
   Server silent("127.0.0.1", scanner_test::silent());
   // A TLS record header promising 16 KiB, one byte a second.
-  Server trickle_tls("127.0.0.1", scanner_test::trickle(std::string("\x16\x03\x03\x40\x00\x02\x00\x3f\xfc", 9)));
+  Server trickle_tls("127.0.0.1",
+                     scanner_test::trickle(std::string("\x16\x03\x03\x40\x00\x02\x00\x3f\xfc", 9)));
   Server trickle_mqtt("127.0.0.1", scanner_test::trickle(std::string("\x20\x02\x00", 3)));
   Server garbage_tls("127.0.0.1", scanner_test::plain_reply("SSH-2.0-OpenSSH_9.2\r\n", false));
   Server garbage_mqtt("127.0.0.1", scanner_test::plain_reply("HTTP/1.1 400 Bad Request\r\n\r\n"));
@@ -550,7 +559,8 @@ TEST_CASE("engine: connection refused and the global rate", "[scanner][engine]")
 TEST_CASE("engine: spacing per address and per prefix", "[scanner][engine]") {
   auto cert = scanner_test::make_cert("s.test");
   TlsServer a("127.0.0.1", TlsOptions{&cert});
-  auto set = tasks_for({{"127.0.0.1", plan(a.port(), AppProtocol::kNone, true), {"x.test", "y.test"}}});
+  auto set =
+      tasks_for({{"127.0.0.1", plan(a.port(), AppProtocol::kNone, true), {"x.test", "y.test"}}});
   auto options = fast_options();
   options.per_ip_spacing_ms = 300;
   auto run = scan(set, loopback_policy(), options);
@@ -580,14 +590,13 @@ TEST_CASE("engine: a scan cut short resumes without repeating or losing a step",
   // First run: the sink "dies" after about 60 results, as a killed process would.
   std::set<uint64_t> delivered;
   uint64_t checkpoint = 0;
-  REQUIRE_THROWS_AS(
-      run_scan(set, order, {}, loopback_policy(), options,
-               [&](std::vector<GrabResult>& batch, uint64_t watermark) {
-                 for (const auto& r : batch) REQUIRE(delivered.insert(r.step).second);
-                 checkpoint = watermark;
-                 if (delivered.size() >= 60) throw std::runtime_error("killed");
-               }),
-      std::runtime_error);
+  REQUIRE_THROWS_AS(run_scan(set, order, {}, loopback_policy(), options,
+                             [&](std::vector<GrabResult>& batch, uint64_t watermark) {
+                               for (const auto& r : batch) REQUIRE(delivered.insert(r.step).second);
+                               checkpoint = watermark;
+                               if (delivered.size() >= 60) throw std::runtime_error("killed");
+                             }),
+                    std::runtime_error);
   REQUIRE(delivered.size() < set.tasks.size());
   for (uint64_t s = 0; s < checkpoint; ++s) REQUIRE(delivered.count(s) == 1);
 

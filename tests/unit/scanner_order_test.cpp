@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -12,8 +11,8 @@ using namespace iotmap;
 using namespace iotmap::scanner;
 
 TEST_CASE("the permutation is a bijection on [0, size) for every size", "[scanner][order]") {
-  for (uint64_t size : {0ULL, 1ULL, 2ULL, 3ULL, 4ULL, 5ULL, 17ULL, 100ULL, 1000ULL, 4097ULL, 65536ULL,
-                        70001ULL}) {
+  for (uint64_t size :
+       {0ULL, 1ULL, 2ULL, 3ULL, 4ULL, 5ULL, 17ULL, 100ULL, 1000ULL, 4097ULL, 65536ULL, 70001ULL}) {
     for (uint64_t seed : {1ULL, 42ULL, 0xdeadbeefULL}) {
       Permutation p(size, seed);
       std::vector<bool> seen(size, false);
@@ -34,7 +33,8 @@ TEST_CASE("the order depends on the seed and scatters neighbours", "[scanner][or
     CHECK(a.at(i) == again.at(i));
     same += a.at(i) == b.at(i);
     in_place += a.at(i) == i;
-    if (i > 0) adjacent += (a.at(i) > a.at(i - 1) ? a.at(i) - a.at(i - 1) : a.at(i - 1) - a.at(i)) == 1;
+    if (i > 0)
+      adjacent += (a.at(i) > a.at(i - 1) ? a.at(i) - a.at(i - 1) : a.at(i - 1) - a.at(i)) == 1;
   }
   CHECK(same < 50);
   CHECK(in_place < 50);
@@ -91,8 +91,8 @@ TEST_CASE("targets: addresses, prefixes, hitlists and ip,name pairs", "[scanner]
   std::vector<std::string> ips;
   for (const auto& t : list.targets) ips.push_back(t.ip.str());
   CHECK(ips == std::vector<std::string>{"192.0.2.0", "192.0.2.1", "192.0.2.2", "192.0.2.3",
-                                        "198.51.100.7", "198.51.100.8", "2001:db8::",
-                                        "2001:db8::1", "2001:db8::2", "2001:db8::3"});
+                                        "198.51.100.7", "198.51.100.8", "2001:db8::", "2001:db8::1",
+                                        "2001:db8::2", "2001:db8::3"});
   CHECK(list.targets[4].names == std::vector<std::string>{"mqtt.example.com", "other.example.com"});
   CHECK(list.targets[5].names == std::vector<std::string>{"name.example.com"});
 }
@@ -100,8 +100,9 @@ TEST_CASE("targets: addresses, prefixes, hitlists and ip,name pairs", "[scanner]
 TEST_CASE("targets: malformed lines are reported with file:line and skipped",
           "[scanner][targets]") {
   TargetList list;
-  list.add_text("192.0.2.1\nnot-an-ip\n192.0.2.0/16\n192.0.2.2,bad name!\n2001:db8::/64\n192.0.2.3\n",
-                "hit.txt", 256);
+  list.add_text(
+      "192.0.2.1\nnot-an-ip\n192.0.2.0/16\n192.0.2.2,bad name!\n2001:db8::/64\n192.0.2.3\n",
+      "hit.txt", 256);
   list.normalize();
   REQUIRE(list.errors.size() == 4);
   CHECK(list.errors[0].where == "hit.txt:2");

@@ -65,8 +65,7 @@ TEST_CASE("MQTT parser rejects what is not a CONNACK", "[scanner][mqtt]") {
   CHECK(mqtt::parse_connack(std::string("\x20\x82", 2), r) == Feed::kNeedMore);
 }
 
-TEST_CASE("AMQP 0-9-1 Connection.Start yields product, version and properties",
-          "[scanner][amqp]") {
+TEST_CASE("AMQP 0-9-1 Connection.Start yields product, version and properties", "[scanner][amqp]") {
   CHECK(amqp::protocol_header() == std::string("AMQP\x00\x00\x09\x01", 8));
   auto frame = scanner_test::amqp_connection_start("RabbitMQ", "3.12.1");
   AppResult r;
@@ -109,8 +108,8 @@ TEST_CASE("AMQP parser rejects garbage, bad frames and malformed tables", "[scan
   std::string bad_type = good;
   // Corrupt the first field type in the properties table (after 7 + 4 + 2 + 4 + 1 + len bytes).
   bad_type[7 + 4 + 2 + 4 + 1 + 12] = '?';
-  for (const auto& bad : {std::string("AMQx"), std::string("SSH-2.0-OpenSSH"), no_end, channel,
-                          huge, bad_type}) {
+  for (const auto& bad :
+       {std::string("AMQx"), std::string("SSH-2.0-OpenSSH"), no_end, channel, huge, bad_type}) {
     AppResult r;
     CHECK(amqp::parse_reply(bad, r) == Feed::kError);
     CHECK_FALSE(r.confirmed);
@@ -123,7 +122,8 @@ TEST_CASE("HTTP HEAD request and response parsing", "[scanner][http]") {
   CHECK(req.find("Connection: close\r\n\r\n") != std::string::npos);
 
   AppResult r;
-  std::string reply = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nserver:  nginx/1.22.1 \r\n\r\n";
+  std::string reply =
+      "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nserver:  nginx/1.22.1 \r\n\r\n";
   CHECK(feed_bytewise(http::parse_response, reply, r) == Feed::kDone);
   CHECK(r.confirmed);
   CHECK(r.http_status == 404);

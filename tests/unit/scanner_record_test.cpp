@@ -1,7 +1,6 @@
 // Ports from the catalogue, and what a grab becomes: store rows and the JSON line.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 
 #include "config/catalogue.h"
 #include "scanner/ports.h"
@@ -22,8 +21,8 @@ const PortPlan* find_port(const std::vector<PortPlan>& plans, uint16_t port) {
 
 TEST_CASE("ports: one plan per port, ALPN decides the probe, CoAP left out", "[scanner][ports]") {
   using config::PortSpec;
-  auto aws443 = merge_port_specs(443, {PortSpec{443, "mqtt", true, "x-amzn-mqtt-ca"},
-                                       PortSpec{443, "https", true, ""}});
+  auto aws443 = merge_port_specs(
+      443, {PortSpec{443, "mqtt", true, "x-amzn-mqtt-ca"}, PortSpec{443, "https", true, ""}});
   CHECK(aws443.tls);
   CHECK(aws443.alpn == std::vector<std::string>{"x-amzn-mqtt-ca", "http/1.1"});
   CHECK(aws443.protocol_for("x-amzn-mqtt-ca") == AppProtocol::kMqtt);
@@ -33,14 +32,16 @@ TEST_CASE("ports: one plan per port, ALPN decides the probe, CoAP left out", "[s
   CHECK(mqtt_only.protocol == AppProtocol::kMqtt);
   CHECK(aws443.protocol == AppProtocol::kHttp);
   // Both with and without TLS on 1883: the port's conventional use (plain) decides.
-  auto ali1883 = merge_port_specs(1883, {PortSpec{1883, "mqtt", true, ""}, PortSpec{1883, "mqtt", false, ""}});
+  auto ali1883 =
+      merge_port_specs(1883, {PortSpec{1883, "mqtt", true, ""}, PortSpec{1883, "mqtt", false, ""}});
   CHECK_FALSE(ali1883.tls);
   CHECK(ali1883.protocol == AppProtocol::kMqtt);
   auto tls1884 = merge_port_specs(1884, {PortSpec{1884, "mqtt", true, ""}});
   CHECK(tls1884.tls);
   CHECK(tls1884.protocol == AppProtocol::kMqtt);
   // Ambiguous 443 without ALPN (MQTT or HTTPS): HTTP.
-  auto baidu = merge_port_specs(443, {PortSpec{443, "mqtt", true, ""}, PortSpec{443, "https", true, ""}});
+  auto baidu =
+      merge_port_specs(443, {PortSpec{443, "mqtt", true, ""}, PortSpec{443, "https", true, ""}});
   CHECK(baidu.protocol == AppProtocol::kHttp);
   CHECK(baidu.alpn.empty());
   auto cisco = merge_port_specs(9123, {PortSpec{9123, "cisco-tcp", false, ""}});

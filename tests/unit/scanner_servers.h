@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -204,7 +204,8 @@ inline Handler trickle(std::string bytes) {
   return [bytes](int fd, const std::atomic<bool>& stop) {
     for (char b : bytes) {
       if (stop || !send_all(fd, std::string_view(&b, 1))) return;
-      for (int i = 0; i < 20 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      for (int i = 0; i < 20 && !stop; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     hold_open(fd, stop);
   };
@@ -235,13 +236,13 @@ struct TlsOptions {
   const TestCert* cert = nullptr;
   std::vector<std::pair<std::string, const TestCert*>> by_name;  // SNI -> certificate
   std::vector<const TestCert*> chain;  // sent after each certificate, in this order
-  std::string reply;              // sent after the first request bytes arrive; "" = none
-  bool flood = false;             // after the request, send HTTP headers without end
+  std::string reply;                   // sent after the first request bytes arrive; "" = none
+  bool flood = false;                  // after the request, send HTTP headers without end
   bool require_client_cert = false;
   int min_version = TLS1_VERSION;
   int max_version = TLS1_3_VERSION;
-  std::string alpn;               // the protocol to select when offered ("" = ignore ALPN)
-  bool strict_alpn = false;       // refuse a handshake whose ALPN list lacks `alpn` (as nginx)
+  std::string alpn;          // the protocol to select when offered ("" = ignore ALPN)
+  bool strict_alpn = false;  // refuse a handshake whose ALPN list lacks `alpn` (as nginx)
 };
 
 class TlsServer {
@@ -254,9 +255,8 @@ class TlsServer {
     for (const auto& [name, cert] : options_.by_name) named_.emplace_back(name, make_ctx(*cert));
     SSL_CTX_set_tlsext_servername_callback(ctx_.get(), on_sni);
     SSL_CTX_set_tlsext_servername_arg(ctx_.get(), this);
-    server_ = std::make_unique<Server>(address, [this](int fd, const std::atomic<bool>& stop) {
-      serve(fd, stop);
-    });
+    server_ = std::make_unique<Server>(
+        address, [this](int fd, const std::atomic<bool>& stop) { serve(fd, stop); });
   }
   uint16_t port() const { return server_->port(); }
   int accepted() const { return server_->accepted(); }
