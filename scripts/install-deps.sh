@@ -1,26 +1,49 @@
 #!/usr/bin/env bash
-# Installs every Debian package that iotmap's build, tests, lab and benchmarks need.
-# Idempotent: it asks apt only for what is missing and runs `apt-get update` at most once.
-# Daemons in the list (unbound, knot, mosquitto, rabbitmq, nginx) must not start system-wide:
-# the lab starts its own instances inside a network namespace, so package post-install
-# scripts are kept from starting services with a temporary policy-rc.d.
+# Installs the Debian packages that one purpose needs, and nothing more:
+#
+#   bash scripts/install-deps.sh build   # compiler, cmake, libraries: what scripts/build.sh needs
+#   bash scripts/install-deps.sh lab     # build + the lab's servers and clients (scripts/first-run.sh)
+#   bash scripts/install-deps.sh test    # lab + lint tools, fuzzing runtime, packaging and unit
+#                                        # checks, benchmark peers, headless browser (scripts/test.sh)
+#   bash scripts/install-deps.sh --list build|lab|test   # print the packages, install nothing
+#
+# Without an argument: test (everything). Idempotent: it asks apt only for what is missing and
+# runs `apt-get update` at most once. Daemons in the lab list (unbound, knot, mosquitto,
+# rabbitmq, nginx) must not start system-wide: the lab starts its own instances inside a network
+# namespace, so package post-install scripts are kept from starting services with a temporary
+# policy-rc.d.
 set -euo pipefail
 
-PACKAGES=(
-  # build
-  build-essential cmake ninja-build pkg-config clang clang-tidy clang-format libclang-rt-14-dev
-  # libraries
+BUILD=(
+  build-essential cmake ninja-build pkg-config
   libre2-dev libpsl-dev libc-ares-dev libldns-dev libevent-dev libssl-dev libsqlite3-dev
   libcurl4-openssl-dev libtomlplusplus-dev libmaxminddb-dev nlohmann-json3-dev catch2
   liblzma-dev zlib1g-dev
-  # lab servers and clients
+)
+LAB=(
   iproute2 knot knot-module-geoip knot-dnsutils unbound mosquitto mosquitto-clients rabbitmq-server nginx
-  bind9-dnsutils openssl sqlite3 python3 procps psmisc curl
+  bind9-dnsutils openssl sqlite3 python3 procps psmisc curl git
+)
+TEST=(
+  # format and static checks, fuzz targets (clang with libFuzzer)
+  clang clang-tidy clang-format libclang-rt-14-dev
+  # package and unit-file tests (tests/cli/install_test.sh)
+  dpkg-dev systemd
   # benchmark peers
   dnsperf adns-tools nmap sslscan
   # the HTML report's screenshot test (headless, no daemon)
   chromium
 )
+
+list=0
+[ "${1:-}" = --list ] && { list=1; shift; }
+case "${1:-test}" in
+  build) PACKAGES=("${BUILD[@]}") ;;
+  lab) PACKAGES=("${BUILD[@]}" "${LAB[@]}") ;;
+  test) PACKAGES=("${BUILD[@]}" "${LAB[@]}" "${TEST[@]}") ;;
+  *) echo "usage: install-deps.sh [--list] [build|lab|test]" >&2; exit 2 ;;
+esac
+if [ $list = 1 ]; then printf '%s\n' "${PACKAGES[@]}"; exit 0; fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
