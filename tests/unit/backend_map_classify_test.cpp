@@ -555,3 +555,35 @@ TEST_CASE("an address the threshold rule cannot judge keeps the domain unknown, 
   CHECK(v.threshold_reason == Reason::kIpNeverExclusive);
   CHECK(v.threshold_ip == d.find_ip(ip("198.51.100.99")));
 }
+
+TEST_CASE(
+    "threshold rule: names downstream of several providers are no foreign names; a day "
+    "without DNS data is unknown",
+    "[backend_map][mutation]") {
+  // Both providers' names CNAME to one shared name on the IP: each provider has the other's
+  // name as its one foreign name, and the shared target counts for neither.
+  Dataset d;
+  const char* aws = "x-ats.iot.us-east-1.amazonaws.com";
+  const char* azure = "hub.azure-devices.net";
+  d.cname(kDay, aws, "lb.both.example");
+  d.cname(kDay, azure, "lb.both.example");
+  d.observe(kDay, ip("198.51.100.50"), "lb.both.example", kActiveDns);
+  auto c = run(d, 1);
+  const IpDay* r = c.find(0, kDay);
+  REQUIRE(r != nullptr);
+  REQUIRE(r->providers_end - r->providers_begin == 2);
+  for (uint32_t i = r->providers_begin; i < r->providers_end; ++i) {
+    CHECK(c.ip_providers[i].not_matching == 1);
+    CHECK(c.ip_providers[i].threshold == Verdict::kDedicated);
+  }
+
+  // The fallback (the provider absent from the IP that day) with certificate names only.
+  Dataset certs;
+  certs.observe(kDay, ip("198.51.100.60"), aws, kActiveDns);
+  certs.certificate(kDay + 1, ip("198.51.100.60"), 443, "ee", {"www.shop.test"});
+  auto c2 = run(certs, 2, 2);
+  const IpDay* day1 = c2.find(0, kDay + 1);
+  REQUIRE(day1 != nullptr);
+  CHECK(c2.threshold_for(*day1, 0) == Verdict::kUnknown);
+  CHECK(c2.threshold_for(*c2.find(0, kDay), 0) == Verdict::kDedicated);
+}

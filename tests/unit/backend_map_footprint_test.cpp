@@ -252,3 +252,34 @@ TEST_CASE("footprint: a prefix announced by several ASes is DI if any of them is
   CHECK(other.pr_ips == 1);
   CHECK(other.strategy == "PR");
 }
+
+TEST_CASE(
+    "footprint: an address shared on any day is shared; IPv6 addresses are not outside "
+    "IPv4-only published ranges",
+    "[backend_map][mutation]") {
+  const char* name = "hub.azure-devices.net";
+  Dataset d;
+  // Day 0: the hub's address also serves two shops; day 1: the hub alone.
+  d.observe(kDay, ip("198.51.100.64"), name, kActiveDns);
+  d.observe(kDay, ip("198.51.100.64"), "www.shop-a.test", kPassiveDns);
+  d.observe(kDay, ip("198.51.100.64"), "www.shop-b.test", kPassiveDns);
+  d.observe(kDay + 1, ip("198.51.100.64"), name, kActiveDns);
+  d.observe(kDay + 1, ip("2001:db8:a6::1"), name, kActiveDns);
+  auto cls = classify(d, lookup, kDay, kDay + 1);
+  auto providers = lab_providers();
+  FootprintInputs in;
+  in.providers = &providers;
+  in.published.push_back(
+      {1,
+       parse_published_ranges(
+           R"({"values":[{"name":"AzureIoTHub","properties":{"addressPrefixes":["198.51.100.64/28"]}}]})",
+           "tags.json")});
+  auto fp = compute_footprint(d, cls, in);
+  REQUIRE(fp.providers.size() == 1);
+  const auto& az = fp.providers[0];
+  CHECK(az.shared == 1);
+  CHECK(az.dedicated == 1);
+  REQUIRE(az.validation.size() == 1);
+  CHECK(az.validation[0].found_inside == 1);
+  CHECK(az.validation[0].found_outside == 0);
+}

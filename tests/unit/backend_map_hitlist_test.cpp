@@ -242,3 +242,37 @@ TEST_CASE("the default hitlist holds dedicated domains only, not unknown ones",
     CHECK(rows == 4);  // two addresses, the catalogue's two ports
   }
 }
+
+TEST_CASE("hitlist: support domains stay support, two protocols on one port are two rows",
+          "[backend_map][mutation]") {
+  auto with_support = [](std::string_view name) {
+    NameMatch m = lookup(name);
+    if (name.starts_with("support")) m.primary = false;
+    return m;
+  };
+  Dataset d;
+  d.observe(kDay, ip("198.51.100.10"), "a1-ats.iot.us-east-1.amazonaws.com", kActiveDns);
+  d.observe(kDay, ip("198.51.100.20"), "support-ats.iot.us-east-1.amazonaws.com", kActiveDns);
+  // MQTT and HTTPS on one port (443, told apart by ALPN).
+  d.service(kDay, ip("198.51.100.10"), 443, "https", true);
+  d.service(kDay, ip("198.51.100.10"), 443, "mqtt", true);
+  d.service(kDay, ip("198.51.100.20"), 8883, "mqtt", true);
+  auto cls = classify(d, with_support, kDay, kDay);
+  auto prov = providers();
+  HitlistOptions o;
+  o.date = kDay;
+  auto rows = build_hitlist(d, cls, prov, o);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].port == 443);
+  CHECK(rows[0].protocol == "https");
+  CHECK(rows[1].port == 443);
+  CHECK(rows[1].protocol == "mqtt");
+  CHECK(rows[0].primary);
+  CHECK_FALSE(rows[2].primary);
+  auto doc = nlohmann::json::parse(hitlist_rules(d, prov, rows, kDay, o.rule));
+  const auto& domains = doc["providers"][0]["domains"];
+  REQUIRE(domains.size() == 2);
+  CHECK(domains[0]["class"] == "primary");
+  CHECK(domains[1]["domain"] == "support-ats.iot.us-east-1.amazonaws.com");
+  CHECK(domains[1]["class"] == "support");
+}

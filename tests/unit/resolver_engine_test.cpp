@@ -491,3 +491,25 @@ TEST_CASE("engine: the target of a CNAME chain gets its own tries", "[resolver][
   CHECK(r.queries == 3);
   CHECK(target_queries == 2);
 }
+
+TEST_CASE("engine: only addresses of the chain's end are answers", "[resolver][mutation]") {
+  // A reply carrying an extra A record for another name (as a careless or hostile resolver may
+  // add) gives no answer for that name.
+  FakeDns dns([](const FakeQuery& q) {
+    if (q.qname == "alias.example")
+      return FakeAction{false, fake_reply(q, 0,
+                                          {"alias.example. 100 IN CNAME a.example.",
+                                           "other.example. 300 IN A 198.51.100.66",
+                                           "a.example. 300 IN A 192.0.2.1"})};
+    if (q.qname == "plain.example")
+      return FakeAction{false, fake_reply(q, 0, {"elsewhere.example. 300 IN A 198.51.100.66"})};
+    return zone(q);
+  });
+  auto run = resolve({vantage("vp1", {&dns})}, {"alias.example", "plain.example"});
+  const auto& alias = run.one("alias.example");
+  CHECK(alias.status == Status::kAnswer);
+  REQUIRE(alias.answers.size() == 1);
+  CHECK(alias.answers[0].address.str() == "192.0.2.1");
+  CHECK(run.one("plain.example").status == Status::kNodata);
+  CHECK(run.one("plain.example").answers.empty());
+}

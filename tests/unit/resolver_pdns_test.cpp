@@ -56,3 +56,22 @@ TEST_CASE("pdns: DNSDB lines, the obj wrapper, control lines and bad lines", "[r
   CHECK(st.outside_window == 1);
   CHECK(st.not_matching == 2);  // www.example.com, and an MX record
 }
+
+TEST_CASE("pdns: the window [from, to) keeps a record seen at its edges, not past them",
+          "[resolver][mutation]") {
+  auto line = [](int64_t first, int64_t last, const char* name) {
+    return R"({"time_first":)" + std::to_string(first) + R"(,"time_last":)" + std::to_string(last) +
+           R"(,"rrname":")" + name + R"(.","rrtype":"A","rdata":"192.0.2.1"})" + "\n";
+  };
+  std::istringstream in(line(500, 1000, "ends-at-from.test") +       // last == from: in
+                        line(500, 999, "ends-before.test") +         // out
+                        line(1999, 3000, "starts-before-to.test") +  // in
+                        line(2000, 3000, "starts-at-to.test"));      // to is excluded: out
+  PdnsFilter f;
+  f.from = 1000;
+  f.to = 2000;
+  std::vector<std::string> kept;
+  auto st = read_dnsdb(in, "w.jsonl", f, [&](const PdnsRecord& r) { kept.push_back(r.rrname); });
+  CHECK(kept == std::vector<std::string>{"ends-at-from.test", "starts-before-to.test"});
+  CHECK(st.outside_window == 2);
+}

@@ -52,3 +52,20 @@ TEST_CASE("rows: hours, status labels and the store row", "[resolver]") {
   for (int s = 0; s < kStatusCount; ++s)
     CHECK(status_from_name(status_name(static_cast<Status>(s))) == static_cast<Status>(s));
 }
+
+TEST_CASE("rows: min_ttl counts the chain's TTLs; hours before 1970 round down",
+          "[resolver][mutation]") {
+  Result r;
+  r.name = "alias.example";
+  r.qtype = kTypeA;
+  r.status = Status::kAnswer;
+  r.rcode = 0;
+  r.chain = {{"alias.example", "mid.example", 300}, {"mid.example", "a.example", 20}};
+  r.answers = {{*IpAddress::parse("192.0.2.1"), 600}};
+  // The answer may be cached only as long as the shortest link of the chain that led to it.
+  CHECK(to_row(r, 0, std::nullopt).min_ttl == 20);
+  CHECK(hour_start(-1) == -3600);
+  CHECK(hour_start(-3600) == -3600);
+  CHECK(hour_start(-3601) == -7200);
+  CHECK(hour_start(3599) == 0);
+}
