@@ -221,6 +221,8 @@ def main():
     ap.add_argument("--rev", help="test this commit instead of the working tree (a 'before' score)")
     ap.add_argument("--new-tag", help="also score without the unit tests of this Catch2 tag, "
                     "e.g. [mutation]: a before and after from one build per mutation")
+    ap.add_argument("--no-sync", action="store_true",
+                    help="test the clone as it is (a run cut short, resumed without a rebuild)")
     ap.add_argument("--no-baseline", action="store_true",
                     help="skip the check that the unmutated sources pass every test")
     args = ap.parse_args()
@@ -243,7 +245,8 @@ def main():
     work = Path(os.environ.get("IOTMAP_MUTATION_DIR",
                                Path(os.environ.get("TMPDIR", "/tmp")) / "iotmap-mutation"))
     env = dict(os.environ, CCACHE_BASEDIR="/")
-    sync_clone(work, args.rev)
+    if not args.no_sync:
+        sync_clone(work, args.rev)
     print(f"clone: {work}", flush=True)
     stale = [e for e in (check_applies(m, work) for m in mutations) if e]
     if stale:
