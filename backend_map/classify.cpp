@@ -186,11 +186,15 @@ std::vector<CnameEdge> window_edges(const Dataset& data, Day first_day, Day last
     if (a.target != b.target) return a.target < b.target;
     return a.name < b.name;
   });
-  edges.erase(std::unique(edges.begin(), edges.end(),
-                          [](const CnameEdge& a, const CnameEdge& b) {
-                            return a.day == b.day && a.name == b.name && a.target == b.target;
-                          }),
-              edges.end());
+  size_t w = 0;  // one edge per (day, target, name), with the sources of all its copies
+  for (size_t i = 0; i < edges.size(); ++i) {
+    if (w > 0 && edges[w - 1].day == edges[i].day && edges[w - 1].name == edges[i].name &&
+        edges[w - 1].target == edges[i].target)
+      edges[w - 1].sources |= edges[i].sources;
+    else
+      edges[w++] = edges[i];
+  }
+  edges.resize(w);
   return edges;
 }
 
@@ -215,6 +219,9 @@ struct Scratch {
   std::vector<uint32_t> rev_begin, rev_count, stamp, domain_stamp, against;
   std::vector<int32_t> anc;
   std::vector<uint8_t> mask;
+  // The sources each name is attributed to: an observation's, or for an alias the source of
+  // the CNAME record that names it (what told us the site is there), not its target's.
+  std::vector<uint8_t> attr;
   uint32_t cur = 0;
   std::vector<NameId> closure, work;
   std::vector<ProvAcc> provs;
@@ -224,7 +231,8 @@ struct Scratch {
         stamp(n, 0),
         against(n, 0),
         anc(n, kUntouched),
-        mask(n, 0) {}
+        mask(n, 0),
+        attr(n, 0) {}
 };
 
 // One day's results, concatenated in day order afterwards.
@@ -324,20 +332,24 @@ class DayWork {
     S.closure.clear();
     S.work.clear();
     uint8_t all_sources = 0;
-    auto reach = [&](NameId n, uint8_t m) {
+    auto reach = [&](NameId n, uint8_t m, uint8_t a) {
       if (S.stamp[n] != S.cur) {
         S.stamp[n] = S.cur;
         S.mask[n] = m;
+        S.attr[n] = a;
         S.against[n] = 0;
         S.closure.push_back(n);
         S.work.push_back(n);
-      } else if ((S.mask[n] | m) != S.mask[n]) {
+        return;
+      }
+      S.attr[n] |= a;
+      if ((S.mask[n] | m) != S.mask[n]) {
         S.mask[n] |= m;
         S.work.push_back(n);
       }
     };
     for (size_t i = ob; i < oe; ++i) {
-      reach(obs_[i].name, obs_[i].sources);
+      reach(obs_[i].name, obs_[i].sources, obs_[i].sources);
       all_sources |= obs_[i].sources;
     }
     while (!S.work.empty()) {
@@ -345,7 +357,7 @@ class DayWork {
       S.work.pop_back();
       if (S.rev_begin[n] == kNone) continue;
       for (uint32_t k = S.rev_begin[n], end = S.rev_begin[n] + S.rev_count[n]; k < end; ++k)
-        reach(edges_[k].name, S.mask[n]);
+        reach(edges_[k].name, S.mask[n], edges_[k].sources ? edges_[k].sources : S.attr[n]);
     }
     return all_sources;
   }
@@ -444,7 +456,7 @@ class DayWork {
       ++ipp.not_matching;
       ++S.against[n];
       for (int bit = 0; bit < kSourceBits; ++bit)
-        if (S.mask[n] & (1u << bit)) ++ipp.sharing[size_t(bit)];
+        if (S.attr[n] & (1u << bit)) ++ipp.sharing[size_t(bit)];
     }
     if (ipp.not_matching > threshold_) {
       ipp.threshold = Verdict::kShared;
@@ -469,7 +481,7 @@ class DayWork {
       const auto providers = static_cast<uint32_t>(S.provs.size());
       for (NameId n : sorted) {
         D.ip_names.push_back(n);
-        D.ip_name_sources.push_back(S.mask[n]);
+        D.ip_name_sources.push_back(S.attr[n]);
         D.ip_name_other.push_back(providers == 0 || S.against[n] == providers ? 1 : 0);
       }
     }

@@ -76,7 +76,8 @@ struct IpProvider {
   uint32_t not_matching = 0;  // names counted against the threshold
   uint8_t sources = 0;        // sources linking the IP to the provider's names
   // Of the names counted against the threshold, how many each source linked to the IP (index:
-  // bit number of the Source; a name two sources saw counts under both).
+  // bit number of the Source; a name two sources saw counts under both; an alias counts under
+  // the source of its CNAME record).
   std::array<uint32_t, kSourceBits> sharing{};
   Verdict threshold = Verdict::kUnknown;
   Reason threshold_reason = Reason::kNone;
@@ -139,7 +140,9 @@ struct Classification {
   std::vector<IpDay> ip_days;          // sorted by (day, ip)
   std::vector<IpProvider> ip_providers;
   std::vector<NameId> ip_names;
-  std::vector<uint8_t> ip_name_sources;  // parallel to ip_names: Source bits of each name
+  // Parallel to ip_names: the Source bits each name is attributed to (an alias: the source of
+  // the CNAME record that names it, not its target's).
+  std::vector<uint8_t> ip_name_sources;
   // Parallel to ip_names: 1 for another site's name (counted against every provider present,
   // or any name when none is).
   std::vector<uint8_t> ip_name_other;

@@ -214,8 +214,8 @@ void Dataset::observe(Day day, const IpAddress& address, std::string_view n, Sou
   observations.push_back({day, ip(address), name(n), static_cast<uint8_t>(source)});
 }
 
-void Dataset::cname(Day day, std::string_view n, std::string_view target) {
-  cnames.push_back({day, name(n), name(target)});
+void Dataset::cname(Day day, std::string_view n, std::string_view target, uint8_t sources) {
+  cnames.push_back({day, name(n), name(target), sources});
 }
 
 void Dataset::resolution(Day day, const IpAddress& address, std::string_view n,
@@ -226,7 +226,7 @@ void Dataset::resolution(Day day, const IpAddress& address, std::string_view n,
   for (const auto& target : chain) {
     NameId t = name(target);
     if (t == prev) continue;
-    cnames.push_back({day, prev, t});
+    cnames.push_back({day, prev, t, static_cast<uint8_t>(source)});
     observations.push_back({day, id, t, static_cast<uint8_t>(source)});
     prev = t;
   }

@@ -93,11 +93,12 @@ struct Observation {
   uint8_t sources = 0;  // Source bits
 };
 
-// `name` is an alias (CNAME owner) of `target` on `day`.
+// `name` is an alias (CNAME owner) of `target` on `day`, learned from `sources`.
 struct CnameEdge {
   Day day = 0;
   NameId name = 0;
   NameId target = 0;
+  uint8_t sources = 0;  // Source bits; 0: unknown (the alias takes its target's sources)
 };
 
 struct Certificate {
@@ -145,7 +146,8 @@ struct Dataset {
   IpId find_ip(const IpAddress& address) const;
 
   void observe(Day day, const IpAddress& ip, std::string_view name, Source source);
-  void cname(Day day, std::string_view name, std::string_view target);
+  void cname(Day day, std::string_view name, std::string_view target,
+             uint8_t sources = kPassiveDns);
   // A resolution of `name` that reached `ip` through `chain` (CNAME targets in order): every
   // name of the chain resolved to the IP, so each becomes an observation, and the chain's
   // links become CNAME edges. The classifier only walks edges from a name to its aliases, so

@@ -49,7 +49,7 @@ bool answered(const db::TlsObservationRow& r) {
 bool add_address_name(bm::Dataset& d, bm::Day day, const db::AddressNameRow& r) {
   if (r.rrtype == "CNAME") {
     if (r.target.empty()) return false;
-    d.cname(day, r.name, r.target);
+    d.cname(day, r.name, r.target, r.kind == "bulk" ? bm::kBulkDns : bm::kAddressPdns);
     return true;
   }
   if (r.rrtype != "A" && r.rrtype != "AAAA") return false;  // a PTR name serves no site

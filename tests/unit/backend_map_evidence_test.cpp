@@ -182,6 +182,10 @@ TEST_CASE("classify: names found through the address make it shared, inside the 
   CHECK_THAT(v["198.51.100.8"].reason, Catch::StartsWith("exclusive: only names of brand.test"));
   CHECK(v["198.51.100.8"].threshold == "shared");
   CHECK(v["198.51.100.8"].sharing_reverse == 1);
+  // The alias is attributed to the passive DNS that named it, not to our resolution of its
+  // target.
+  CHECK(v["198.51.100.8"].sharing_dns == 0);
+  CHECK_THAT(v["198.51.100.8"].reason, !Catch::Contains("from active DNS"));
   CHECK(v["2001:db8::7"].exclusive == "shared");
   CHECK_THAT(v["2001:db8::7"].reason, Catch::Contains("www.v6site.test"));
   // A valid certificate naming another site shares the address; an expired one names nothing.
