@@ -17,6 +17,7 @@
 #include "config/catalogue.h"
 #include "db/store.h"
 #include "fetch/atomic_file.h"
+#include "fetch/bulk_dns.h"
 #include "lib/clock.h"
 #include "lib/lockfile.h"
 #include "lib/progress.h"
@@ -201,6 +202,42 @@ void import_cert_names(const config::Catalogue& cat, db::Store& store, Gathered&
   g.counts[resolver::kCertObservationCount] = last_id;
 }
 
+// Forward-DNS data sets (fetch/bulk_dns.h): only what points at candidate addresses is kept
+// (address_names, kind bulk). A record without a time gets the file's modification time.
+void import_bulk_files(const std::vector<std::string>& files, const config::Catalogue& cat,
+                       const resolver::PdnsFilter& window, db::Store& store, Gathered& g) {
+  for (const auto& file : files) {
+    struct stat info {};
+    if (::stat(file.c_str(), &info) != 0) {
+      std::fprintf(stderr, "iotmap resolve: cannot read bulk DNS file %s; skipped\n", file.c_str());
+      g.bad_input = true;
+      continue;
+    }
+    fetch::BulkStats st;
+    resolver::AddressImport ev;
+    try {
+      ev = resolver::import_address_evidence(
+          fetch::bulk_reader(file, info.st_mtim.tv_sec, window.from, window.to, st), window.from,
+          window.to, "bulk", file.substr(file.find_last_of('/') + 1), cat, store);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "iotmap resolve: %s; skipped\n", e.what());
+      g.bad_input = true;
+      continue;
+    }
+    for (const auto& e : st.errors)
+      std::fprintf(stderr, "iotmap resolve: %s; skipped\n", e.c_str());
+    std::fprintf(stderr,
+                 "iotmap resolve: bulk DNS %s: %llu lines, %llu records in the window, %llu "
+                 "malformed; %zu records on %zu candidate addresses kept (%zu passes%s)\n",
+                 file.c_str(), static_cast<unsigned long long>(st.lines),
+                 static_cast<unsigned long long>(st.records),
+                 static_cast<unsigned long long>(st.malformed), ev.records, ev.candidate_addresses,
+                 ev.passes, ev.converged ? "" : ", stopped before the CNAME chains were complete");
+    if (st.malformed > 0) g.bad_input = true;
+    g.counts["bulk_address_records"] += static_cast<int64_t>(ev.records);
+  }
+}
+
 Gathered from_sources(const config::Config& cfg, const config::Catalogue& cat, db::Store& store,
                       int64_t now, int64_t run_id, bool use_catalogue,
                       const std::vector<std::string>& pdns_files,
@@ -251,6 +288,7 @@ int run_resolve(Context& ctx, Args& args) {
   args.flag("--once");  // the default: resolve once, file under the current hour
   auto wanted = args.options("--vantage");
   auto pdns_files = args.options("--pdns");
+  auto bulk_files = args.options("--bulk");
   auto since = args.option("--since");
   auto until = args.option("--until");
   auto types_opt = args.option("--types");
@@ -360,7 +398,10 @@ int run_resolve(Context& ctx, Args& args) {
   }
   progress.finish();
   const bool interrupted = StopOnSignal::raised() || stats.stopped;
-  if (!interrupted) import_address_evidence(cat, window, store, g);
+  if (!interrupted) {
+    import_address_evidence(cat, window, store, g);
+    import_bulk_files(bulk_files, cat, window, store, g);
+  }
 
   auto counts = g.counts;
   counts["names"] = static_cast<int64_t>(names.size());

@@ -36,7 +36,9 @@ const Command kCommands[] = {
      run_hourly},
     {"resolve", "resolve candidate names from every vantage point",
      "usage: iotmap resolve [--once] [--vantage NAME] [--types A,AAAA] [--pdns FILE]\n"
-     "                      [--since T] [--until T] [--no-catalogue] [NAME...|-]\n",
+     "                      [--bulk FILE] [--since T] [--until T] [--no-catalogue] [NAME...|-]\n"
+     "--bulk: a forward-DNS data set (Sonar FDNS, zdns, massdns JSON; gzip, xz or plain) read for\n"
+     "what else points at the provider names' addresses (docs/backend-map.md, Evidence).\n",
      run_resolve},
     {"scan", "grab TLS certificates and probe MQTT/AMQP/HTTPS",
      "usage: iotmap scan [TARGET-FILE...] [--target IP[,NAME...]] [--resolutions DAY|HOUR]\n"

@@ -78,13 +78,24 @@ with open(sys.argv[2], "w") as f:
                             "time_first": now - now % 86400, "time_last": now}) + "\n")
 PY
 same "an evidence file from lab.json" "$?" 0
+"$LAB_PYTHON" - "$LAB_JSON" "$work/fdns.json.gz" <<'PY'
+import gzip, json, sys, time
+lab = json.load(open(sys.argv[1]))
+with gzip.open(sys.argv[2], "wt") as f:
+    for name, rrtype, value in lab["evidence"]["bulk_fdns"]:
+        f.write(json.dumps({"timestamp": str(int(time.time())), "name": name, "type": rrtype,
+                            "value": value}) + "\n")
+PY
+same "a Sonar FDNS file from lab.json" "$?" 0
 
 # --- 1. resolve, scan, classify ---
-out=$(lab_iotmap resolve --once --pdns "$work/evidence.jsonl" 2>&1); rc=$?
+out=$(lab_iotmap resolve --once --pdns "$work/evidence.jsonl" --bulk "$work/fdns.json.gz" 2>&1); rc=$?
 check "resolve from $(lab_json '", ".join(d["expected_hitlist"]["vantage_points"])')" 0 "rows \\([0-9]+ new\\)"
 kept=$(lab_json 'd["evidence"]["kept"]')
 check "resolve keeps what else points at candidate addresses" 0 \
   "evidence.jsonl: $kept records on [0-9]+ candidate addresses kept as address evidence"
+check "resolve keeps what the FDNS file points at candidate addresses" 0 \
+  "fdns.json.gz: 2 lines, 2 records in the window, 0 malformed; $(lab_json 'd["evidence"]["bulk_kept"]') records on"
 same "address_names holds the evidence file's records on candidate addresses" \
   "$(sqlite3 "$db" "SELECT count(*) FROM address_names WHERE source = 'evidence.jsonl'")" "$kept"
 same "names found through an address did not become candidate names" \
@@ -96,10 +107,11 @@ check "classify $today" 0 "^classify $today .* [0-9]+ hitlist rows, 4 providers 
 check "classify states the evidence coverage" 0 "evidence coverage [0-9]+ of [0-9]+ verdict addresses"
 # Google's address: its certificate (chosen by SNI) names only Google, passive DNS shows two
 # other sites; no certificate name counts (invalid2.invalid is no site).
-same "ip_verdicts: Google's address shared by passive DNS (reverse), no certificate name counted" \
+same "ip_verdicts: Google's address shared by passive DNS (reverse) and FDNS, no certificate name counted" \
   "$(sqlite3 "$db" "SELECT verdict_exclusive || ' ' || verdict_threshold || ' reverse=' ||
-                    sharing_pdns_reverse || ' cert=' || sharing_cert FROM ip_verdicts
-                    WHERE date = '$today' AND ip = '198.51.100.200'")" "shared shared reverse=3 cert=0"
+                    sharing_pdns_reverse || ' bulk=' || sharing_bulk || ' cert=' || sharing_cert
+                    FROM ip_verdicts WHERE date = '$today' AND ip = '198.51.100.200'")" \
+  "shared shared reverse=3 bulk=1 cert=0"
 reason=$(sqlite3 "$db" "SELECT reason FROM ip_verdicts WHERE date = '$today' AND ip = '198.51.100.200'")
 case $reason in
   *"3 from passive DNS (reverse): api.tenant-two.test, lb.tenant-two.test, www.tenant-one.test"*)

@@ -1,0 +1,198 @@
+#include "fetch/bulk_dns.h"
+
+#include <algorithm>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "fetch/decode.h"
+#include "lib/net.h"
+#include "resolver/wire.h"
+
+namespace iotmap::fetch {
+namespace {
+
+using nlohmann::json;
+
+// The value of "key":"..." when it holds no escape; nullopt otherwise (absent, not a string,
+// or escaped: the caller then parses the line as JSON). Sonar's lines need nothing more, and
+// finding three keys costs far less than building a JSON document per line.
+std::optional<std::string_view> plain_field(std::string_view line, std::string_view key) {
+  std::string pattern = "\"";
+  pattern.append(key).append("\":\"");
+  auto at = line.find(pattern);
+  if (at == std::string_view::npos) return std::nullopt;
+  auto begin = at + pattern.size();
+  auto end = line.find('"', begin);
+  if (end == std::string_view::npos) return std::nullopt;
+  std::string_view v = line.substr(begin, end - begin);
+  if (v.find('\\') != std::string_view::npos) return std::nullopt;
+  return v;
+}
+
+// "1597190444" or "2020-08-12T00:00:00Z" (zdns); default_time otherwise.
+int64_t timestamp_of(std::string_view text, int64_t default_time) {
+  if (!text.empty() &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::stoll(std::string(text));
+  std::tm tm{};
+  std::string s(text);
+  if (s.size() >= 19 && strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return timegm(&tm);
+  return default_time;
+}
+
+// One record from a name, a type and a value; false (and no record) for other types.
+bool add_record(std::string_view name, std::string_view type, std::string_view value, int64_t t,
+                std::vector<resolver::PdnsRecord>& out, std::string& error) {
+  std::string upper(type);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (upper != "A" && upper != "AAAA" && upper != "CNAME") return true;
+  auto owner = resolver::normalize_name(name);
+  if (!owner) {
+    error = "\"" + std::string(name) + "\" is not a domain name";
+    return false;
+  }
+  resolver::PdnsRecord r{std::move(*owner), upper, "", t, t};
+  if (upper == "CNAME") {
+    auto target = resolver::normalize_name(value);
+    if (!target) {
+      error = "CNAME value \"" + std::string(value) + "\" is not a domain name";
+      return false;
+    }
+    r.rdata = std::move(*target);
+  } else {
+    auto ip = IpAddress::parse(value);
+    if (!ip || ip->v6 != (upper == "AAAA")) {
+      error = upper + " value \"" + std::string(value) + "\" is not an address of that family";
+      return false;
+    }
+    r.rdata = ip->str();
+  }
+  out.push_back(std::move(r));
+  return true;
+}
+
+// zdns / massdns: data.answers[] with type, name and answer (zdns) or data (massdns).
+bool parse_answers(const json& doc, int64_t default_time, std::vector<resolver::PdnsRecord>& out,
+                   std::string& error) {
+  int64_t t = default_time;
+  if (auto ts = doc.find("timestamp"); ts != doc.end() && ts->is_string())
+    t = timestamp_of(ts->get<std::string>(), default_time);
+  auto data = doc.find("data");
+  if (data == doc.end() || !data->is_object()) return true;  // an error status: no answers
+  auto answers = data->find("answers");
+  if (answers == data->end() || !answers->is_array()) return true;
+  for (const auto& a : *answers) {
+    if (!a.is_object()) continue;
+    auto type = a.find("type"), name = a.find("name");
+    auto value = a.find("answer");
+    if (value == a.end()) value = a.find("data");
+    if (type == a.end() || name == a.end() || value == a.end() || !type->is_string() ||
+        !name->is_string() || !value->is_string())
+      continue;
+    if (!add_record(name->get<std::string>(), type->get<std::string>(), value->get<std::string>(),
+                    t, out, error))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool parse_bulk_line(std::string_view line, int64_t default_time,
+                     std::vector<resolver::PdnsRecord>& out, std::string& error) {
+  out.clear();
+  if (line.find_first_not_of(" \t\r") == std::string_view::npos) return true;
+  // Sonar FDNS, the common case, without a JSON document.
+  auto name = plain_field(line, "name"), type = plain_field(line, "type");
+  auto value = plain_field(line, "value");
+  if (name && type && value) {
+    auto ts = plain_field(line, "timestamp");
+    return add_record(*name, *type, *value, ts ? timestamp_of(*ts, default_time) : default_time,
+                      out, error);
+  }
+  json doc = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    error = "not a JSON object";
+    return false;
+  }
+  if (doc.contains("value")) {  // Sonar with escapes
+    auto n = doc.find("name"), t = doc.find("type"), v = doc.find("value");
+    if (n == doc.end() || t == doc.end() || !n->is_string() || !t->is_string() || !v->is_string()) {
+      error = "Sonar line without string name, type and value";
+      return false;
+    }
+    int64_t ts = default_time;
+    if (auto s = doc.find("timestamp"); s != doc.end() && s->is_string())
+      ts = timestamp_of(s->get<std::string>(), default_time);
+    return add_record(n->get<std::string>(), t->get<std::string>(), v->get<std::string>(), ts, out,
+                      error);
+  }
+  if (!doc.contains("name")) {
+    error = "neither Sonar FDNS (name, type, value) nor zdns/massdns (name, data.answers)";
+    return false;
+  }
+  return parse_answers(doc, default_time, out, error);
+}
+
+BulkStats read_bulk(const std::string& path, int64_t default_time, int64_t from, int64_t to,
+                    const std::function<void(const resolver::PdnsRecord&)>& fn) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  BulkStats st;
+  std::string pending, error;
+  std::vector<resolver::PdnsRecord> records;
+  auto line_done = [&](std::string_view line) {
+    ++st.lines;
+    if (!parse_bulk_line(line, default_time, records, error)) {
+      ++st.malformed;
+      if (st.errors.size() < BulkStats::kMaxErrors)
+        st.errors.push_back(path + ":" + std::to_string(st.lines) + ": " + error);
+      return;
+    }
+    for (const auto& r : records) {
+      if (r.time_last < from || r.time_first >= to) continue;
+      ++st.records;
+      fn(r);
+    }
+  };
+  // Whole lines straight from each decoded piece; only a line cut by a piece's end is copied.
+  auto decoder = make_decoder(Compression::sniff, [&](const char* data, size_t n) {
+    std::string_view piece(data, n);
+    for (size_t nl; (nl = piece.find('\n')) != std::string_view::npos;) {
+      if (pending.empty()) {
+        line_done(piece.substr(0, nl));
+      } else {
+        pending.append(piece.substr(0, nl));
+        line_done(pending);
+        pending.clear();
+      }
+      piece.remove_prefix(nl + 1);
+    }
+    pending.append(piece);
+  });
+  std::vector<char> buf(1 << 20);
+  try {
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      if (in.gcount() > 0) decoder->write(buf.data(), static_cast<size_t>(in.gcount()));
+    }
+    decoder->finish();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+  if (!pending.empty()) line_done(pending);
+  return st;
+}
+
+resolver::RecordReader bulk_reader(const std::string& path, int64_t default_time, int64_t from,
+                                   int64_t to, BulkStats& stats) {
+  return [path, default_time, from, to,
+          &stats](const std::function<void(const resolver::PdnsRecord&)>& fn) {
+    stats = read_bulk(path, default_time, from, to, fn);
+  };
+}
+
+}  // namespace iotmap::fetch
