@@ -557,7 +557,7 @@ void mark_shared(Verdict& verdict, Reason& reason, IpId& vip, Day& vday, Reason 
   vday = day;
 }
 
-// Domain verdicts over the window (METHOD.md section 3): from the IP-day verdicts of the
+// Domain verdicts over the window (docs/method.md section 3): from the IP-day verdicts of the
 // domain's IPs, or through the certificate fallback for a domain without DNS data.
 class DomainWork {
  public:

@@ -114,7 +114,8 @@ WindowData load_window(db::Store& store, bm::Day date, int window_days) {
           auto ip = IpAddress::parse(r.ip);
           auto it = cert_names.find(r.leaf_sha256);
           if (!ip || it == cert_names.end() || r.port <= 0 || r.port > 65535) return;
-          if (!it->second.valid_at(r.observed_at)) return;  // METHOD: only valid certificates
+          if (!it->second.valid_at(r.observed_at))
+            return;  // docs/method.md: only valid certificates
           d.certificate(day, *ip, static_cast<uint16_t>(r.port), r.leaf_sha256, it->second.names);
         });
   }
