@@ -99,6 +99,17 @@ void Store::finish_run(int64_t id, std::string_view status,
     throw Error(db_.path() + ": finish run " + std::to_string(id) + ": no such run");
 }
 
+std::vector<int64_t> Store::close_stale_runs(const std::string& kind, int64_t current,
+                                             std::string_view message) {
+  std::vector<int64_t> ids;
+  db_.cached("SELECT id FROM runs WHERE kind = ? AND status = 'running' AND id <> ?")
+      .bind_all(kind, current)
+      .each([&](Statement& s) { ids.push_back(s.int64(0)); });
+  for (auto id : ids)
+    if (auto rec = run(id)) finish_run(id, "failed", rec->counts, message);
+  return ids;
+}
+
 std::optional<RunRecord> Store::run(int64_t id) {
   std::optional<RunRecord> out;
   db_.cached(R"(SELECT kind, started_at, covers, host, vantage, shard, seed, target_count, rate,

@@ -42,6 +42,11 @@ class Store {
   void finish_run(int64_t id, std::string_view status,
                   const std::map<std::string, int64_t>& counts = {}, std::string_view message = {});
   std::optional<RunRecord> run(int64_t id);
+  // Marks the other runs of `kind` still 'running' as failed with `message`, keeping their
+  // counts; returns their ids. Only for a caller holding the lock that admits one run of `kind`
+  // at a time: such runs belong to a process that died (SIGKILL, power loss, OOM).
+  std::vector<int64_t> close_stale_runs(const std::string& kind, int64_t current,
+                                        std::string_view message);
 
   // --- names and vantage points ---
   int64_t upsert_vantage_point(const VantagePointRow& vp);

@@ -312,17 +312,9 @@ std::map<std::string, int64_t> stage_counts(db::Store& store, const std::string&
 // Marks runs of `kind` left 'running' by a job that died (we hold the job's lock, so no live
 // job of this kind owns them).
 void close_stale_runs(db::Store& store, const std::string& kind, int64_t current) {
-  std::vector<int64_t> ids;
-  store.database()
-      .cached("SELECT id FROM runs WHERE kind = ? AND status = 'running' AND id <> ?")
-      .bind_all(kind, current)
-      .each([&](db::Statement& s) { ids.push_back(s.int64(0)); });
-  for (auto id : ids) {
-    auto rec = store.run(id);
-    if (!rec) continue;
-    store.finish_run(id, "failed", rec->counts,
-                     "interrupted: the job died before finishing (found by run #" +
-                         std::to_string(current) + ")");
+  const std::string why =
+      "interrupted: the job died before finishing (found by run #" + std::to_string(current) + ")";
+  for (auto id : store.close_stale_runs(kind, current, why)) {
     std::fprintf(stderr,
                  "iotmap %s: run #%lld was interrupted before it finished; its "
                  "unfinished stages run again now\n",

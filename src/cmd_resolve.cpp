@@ -347,6 +347,14 @@ int run_resolve(Context& ctx, Args& args) {
   info.vantage = vantage_list;
   info.config = settings_summary(cfg.resolver);
   const int64_t run_id = store.begin_run(info);
+  // We hold the resolve lock: a resolve run still 'running' belongs to a process that was
+  // killed (a killed hourly or daily takes its resolve stage with it).
+  for (int64_t id : store.close_stale_runs("resolve", run_id,
+                                           "interrupted: the process died before finishing "
+                                           "(found by run #" +
+                                               std::to_string(run_id) + ")"))
+    std::fprintf(stderr, "iotmap resolve: run #%lld was killed before it finished; marked failed\n",
+                 static_cast<long long>(id));
   // From here SIGTERM/SIGINT end the run cleanly: what was resolved is stored, the run is
   // marked interrupted, and the next run of the same hour asks only for what is missing.
   StopOnSignal signals;

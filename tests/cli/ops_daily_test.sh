@@ -156,10 +156,18 @@ for _ in $(seq 1 50); do kill -0 "$child" 2>/dev/null || { gone=yes; break; }; s
 flock -n "$db2.resolve.lock" true && ok "the resolve lock is free again" || bad "resolve lock still held"
 killed=$(q "$db2" "SELECT max(id) FROM runs WHERE kind = 'daily'")
 [ "$(q "$db2" "SELECT status FROM runs WHERE id = $killed")" = running ] && ok "the killed run is left 'running'" || bad "killed run status"
+stage_run=$(q "$db2" "SELECT max(id) FROM runs WHERE kind = 'resolve'")
+[ "$(q "$db2" "SELECT status FROM runs WHERE id = $stage_run")" = running ] &&
+  ok "so is its resolve stage's own run #$stage_run" || bad "killed resolve run status"
 out=$("$IOTMAP" --config "$tmp/nx.toml" --db "$db2" daily --out "$tmp/o2" 2>&1); rc=$?
 has "the next run reports the interrupted one" "run #$killed was interrupted before it finished"
 [ "$(q "$db2" "SELECT status FROM runs WHERE id = $killed")" = failed ] && ok "... and marks it failed" || bad "killed run not closed"
 q "$db2" "SELECT message FROM runs WHERE id = $killed" | grep -q interrupted && ok "... with the reason" || bad "message"
+has "the next resolve reports the killed resolve run" "run #$stage_run was killed before it finished; marked failed"
+q "$db2" "SELECT status || ': ' || message FROM runs WHERE id = $stage_run" |
+  grep -q "^failed: interrupted: the process died before finishing (found by run #[0-9]*)$" &&
+  ok "... and marks it failed with the reason (no run stays 'running' for ever)" ||
+  bad "killed resolve run: $(q "$db2" "SELECT status || ': ' || message FROM runs WHERE id = $stage_run")"
 check "with a resolver answering, the day ends partial: scan refused" 7 "^resolve +ok "
 has "  (summary says partial)" "^result: partial \(exit 7\)"
 n=$(q "$db2" "SELECT count(*) FROM resolutions WHERE status = 'NXDOMAIN'")
