@@ -101,7 +101,28 @@ def run(cmd, **kw):
         die("command failed: %s\n%s" % (" ".join(cmd), r.stdout))
 
 
-def make_certs(lab, lab_dir):
+def ca_sign(pki, csr, ext, pem, validity):
+    """Signs with `openssl ca`, the one signer that sets notBefore and notAfter (YYYYMMDDHHMMSSZ):
+    a test that sets the clock back needs certificates valid at its simulated times."""
+    db = os.path.join(pki, "ca-db")
+    os.makedirs(os.path.join(db, "new"), exist_ok=True)
+    for f, text in (("index.txt", ""), ("serial", "1000\n")):
+        if not os.path.exists(os.path.join(db, f)):
+            with open(os.path.join(db, f), "w") as out:
+                out.write(text)
+    cnf = os.path.join(db, "ca.cnf")
+    with open(cnf, "w") as f:
+        f.write("[ca]\ndefault_ca = lab\n[lab]\ndatabase = %s/index.txt\nnew_certs_dir = %s/new\n"
+                "serial = %s/serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n"
+                "[any]\norganizationName = optional\ncommonName = supplied\n" % (db, db, db))
+    run(["openssl", "ca", "-batch", "-notext", "-config", cnf, "-cert", os.path.join(pki, "ca.pem"),
+         "-keyfile", os.path.join(pki, "ca.key"), "-in", csr, "-out", pem, "-extfile", ext,
+         "-startdate", validity[0], "-enddate", validity[1]])
+
+
+def make_certs(lab, lab_dir, validity=None):
+    """The CA and every certificate of `lab`; `validity` = (notBefore, notAfter) as
+    YYYYMMDDHHMMSSZ for the leaf certificates (default: 365 days from now)."""
     pki = os.path.join(lab_dir, "pki")
     os.makedirs(pki, exist_ok=True)
     ca_key, ca_pem = os.path.join(pki, "ca.key"), os.path.join(pki, "ca.pem")
@@ -122,8 +143,11 @@ def make_certs(lab, lab_dir):
         run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
         subj = "/O=%s/CN=%s" % (c["subject_o"].replace("/", "\\/"), c["subject_cn"])
         run(["openssl", "req", "-new", "-key", key, "-subj", subj, "-out", csr])
-        run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial",
-             "-sha256", "-days", "365", "-extfile", ext, "-out", pem])
+        if validity:
+            ca_sign(pki, csr, ext, pem, validity)
+        else:
+            run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key,
+                 "-CAcreateserial", "-sha256", "-days", "365", "-extfile", ext, "-out", pem])
         with open(os.path.join(pki, cid + ".chain.pem"), "w") as f:
             f.write(open(pem).read() + open(ca_pem).read())
         os.chmod(key, 0o600)
