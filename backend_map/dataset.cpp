@@ -6,24 +6,6 @@
 
 namespace iotmap::backend_map {
 
-std::optional<Day> parse_day(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-  auto num = [&](size_t from, size_t len) -> int {
-    int v = 0;
-    for (size_t i = from; i < from + len; ++i) {
-      if (s[i] < '0' || s[i] > '9') return -1;
-      v = v * 10 + (s[i] - '0');
-    }
-    return v;
-  };
-  int y = num(0, 4), m = num(5, 2), d = num(8, 2);
-  if (y < 0 || m < 0 || d < 0) return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{unsigned(m)},
-                                  std::chrono::day{unsigned(d)}};
-  if (!ymd.ok()) return std::nullopt;
-  return static_cast<Day>(std::chrono::sys_days{ymd}.time_since_epoch().count());
-}
-
 std::string day_str(Day day) {
   std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
   char buf[16];

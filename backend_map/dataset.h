@@ -19,7 +19,6 @@ namespace iotmap::backend_map {
 
 // Days since 1970-01-01 (UTC).
 using Day = int32_t;
-std::optional<Day> parse_day(std::string_view yyyy_mm_dd);
 std::string day_str(Day day);
 // The day a Unix time (seconds) falls on.
 Day day_of(int64_t unix_seconds);

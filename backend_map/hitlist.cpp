@@ -7,6 +7,9 @@
 #include <set>
 #include <tuple>
 
+#include "lib/json.h"
+#include "lib/text.h"
+
 namespace iotmap::backend_map {
 
 namespace {
@@ -14,16 +17,6 @@ namespace {
 std::string provider_id(const std::vector<Provider>& providers, int32_t p) {
   if (p < 0 || size_t(p) >= providers.size()) return "";
   return providers[size_t(p)].id;
-}
-
-std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -129,9 +122,9 @@ std::string hitlist_csv(const Dataset& data, const std::vector<Provider>& provid
   std::string out =
       "date,provider,domain,ip,port,protocol,infrastructure,sources,first_seen,last_seen\n";
   for (const auto& r : rows) {
-    out += day_str(r.date) + ',' + csv_field(provider_id(providers, r.provider)) + ',' +
-           csv_field(data.names[r.domain]) + ',' + data.ips[r.ip].str() + ',' +
-           (r.port ? std::to_string(r.port) : std::string()) + ',' + csv_field(r.protocol) + ',' +
+    out += day_str(r.date) + ',' + csv_cell(provider_id(providers, r.provider)) + ',' +
+           csv_cell(data.names[r.domain]) + ',' + data.ips[r.ip].str() + ',' +
+           (r.port ? std::to_string(r.port) : std::string()) + ',' + csv_cell(r.protocol) + ',' +
            verdict_str(r.infrastructure) + ',' + sources_str(r.sources) + ',' +
            day_str(r.first_seen) + ',' + day_str(r.last_seen) + '\n';
   }
@@ -153,7 +146,7 @@ std::string hitlist_jsonl(const Dataset& data, const std::vector<Provider>& prov
     j["sources"] = sources_str(r.sources);
     j["first_seen"] = day_str(r.first_seen);
     j["last_seen"] = day_str(r.last_seen);
-    out += j.dump() + '\n';
+    out += json_text(j) + '\n';
   }
   return out;
 }
@@ -204,7 +197,7 @@ std::string hitlist_rules(const Dataset& data, const std::vector<Provider>& prov
     p["ip_ports"] = all;
     doc["providers"].push_back(std::move(p));
   }
-  return doc.dump(2) + '\n';
+  return json_text(doc, 2) + '\n';
 }
 
 }  // namespace iotmap::backend_map

@@ -124,16 +124,16 @@ size_t read_pfx2as(std::istream& in, const std::string& origin, PrefixTable& tab
     auto ip = IpAddress::parse(trim(f[0]));
     auto len = parse_u32(trim(f[1]));
     if (!ip) {
-      bad("not an address: '" + std::string(f[0]) + "'");
+      bad("not an address: '" + shown(f[0]) + "'");
       continue;
     }
     if (!len || *len > static_cast<uint32_t>(ip->bits())) {
-      bad("bad prefix length: '" + std::string(f[1]) + "'");
+      bad("bad prefix length: '" + shown(f[1]) + "'");
       continue;
     }
     auto asns = parse_origin_field(f[2]);
     if (!asns) {
-      bad("bad origin AS: '" + std::string(f[2]) + "'");
+      bad("bad origin AS: '" + shown(f[2]) + "'");
       continue;
     }
     table.add(Prefix{mask(*ip, int(*len)), int(*len)}, asns->asns, asns->moas, asns->as_set);
@@ -172,7 +172,9 @@ std::unordered_map<uint32_t, AsOrg> read_as2org(std::istream& in, const std::str
         bad("organisation line needs org_id|changed|org_name|country");
         continue;
       }
-      orgs[std::string(f[0])] = {std::string(f[2]), std::string(f[3])};
+      // Names go into JSON and Markdown reports: bytes that are not UTF-8 (a Latin-1 name)
+      // become U+FFFD here rather than an error in every report.
+      orgs[std::string(f[0])] = {utf8_replaced(f[2]), utf8_replaced(f[3])};
     } else if (section == kAut) {
       auto asn = f.size() >= 4 ? parse_u32(f[0]) : std::nullopt;
       if (!asn) {
@@ -180,7 +182,7 @@ std::unordered_map<uint32_t, AsOrg> read_as2org(std::istream& in, const std::str
         continue;
       }
       AsOrg a;
-      a.as_name = std::string(f[2]);
+      a.as_name = utf8_replaced(f[2]);
       a.org_id = std::string(f[3]);
       auts.push_back({*asn, std::move(a)});
     } else {

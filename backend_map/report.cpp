@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "lib/json.h"
 #include "lib/text.h"
 
 namespace iotmap::backend_map {
@@ -44,15 +45,6 @@ std::string protocols(const ProviderFootprint& f) {
 std::string location_str(const Location& l) {
   if (l.city.empty()) return l.country;
   return l.city + (l.country.empty() ? "" : ", " + l.country);
-}
-
-std::string md_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += '\\';
-    out += c;
-  }
-  return out;
 }
 
 std::string fmt(double v) {
@@ -166,7 +158,7 @@ std::string coverage_sentence(const Footprint& fp) {
 
 std::string provider_footprint_json(const std::vector<Provider>& providers,
                                     const ProviderFootprint& f) {
-  return footprint_object(providers, f).dump();
+  return json_text(footprint_object(providers, f));
 }
 
 std::string footprint_json(const std::vector<Provider>& providers, const Footprint& fp, Day date) {
@@ -178,7 +170,7 @@ std::string footprint_json(const std::vector<Provider>& providers, const Footpri
                               {"with_reverse_or_bulk_evidence", fp.coverage.with_evidence}};
   doc["providers"] = ojson::array();
   for (const auto& f : fp.providers) doc["providers"].push_back(footprint_object(providers, f));
-  return doc.dump(2) + '\n';
+  return json_text(doc, 2) + '\n';
 }
 
 std::string footprint_markdown(const std::vector<Provider>& providers, const Footprint& fp,
@@ -194,9 +186,9 @@ std::string footprint_markdown(const std::vector<Provider>& providers, const Foo
   for (size_t i = 0; i < std::size(kSummaryHeader); ++i) out += i == 0 ? " --- |" : " ---: |";
   out += "\n";
   for (const auto& r : summary(providers, fp))
-    out += "| " + md_escape(r.provider) + " | " + r.ips + " | " + r.ases + " | " + r.prefixes +
-           " | " + r.locations + " | " + r.countries + " | " + md_escape(r.protocols) + " | " +
-           r.strategy + " | " + r.verdicts + " |\n";
+    out += "| " + markdown_escape(r.provider) + " | " + r.ips + " | " + r.ases + " | " +
+           r.prefixes + " | " + r.locations + " | " + r.countries + " | " +
+           markdown_escape(r.protocols) + " | " + r.strategy + " | " + r.verdicts + " |\n";
 
   out += "\n## Contribution of each source (IPs, IPv4 / IPv6)\n\n";
   out += "| Provider | TLS certificates | Passive DNS | Active DNS | Multiple sources |\n";
@@ -205,7 +197,7 @@ std::string footprint_markdown(const std::vector<Provider>& providers, const Foo
     auto pair = [](uint32_t a, uint32_t b) {
       return std::to_string(a) + " / " + std::to_string(b);
     };
-    out += "| " + md_escape(provider_name(providers, f.provider)) + " | " +
+    out += "| " + markdown_escape(provider_name(providers, f.provider)) + " | " +
            pair(f.sources_v4.cert, f.sources_v6.cert) + " | " +
            pair(f.sources_v4.pdns, f.sources_v6.pdns) + " | " +
            pair(f.sources_v4.active_dns, f.sources_v6.active_dns) + " | " +
@@ -217,7 +209,7 @@ std::string footprint_markdown(const std::vector<Provider>& providers, const Foo
   for (const auto& f : fp.providers) {
     if (f.stability.empty()) continue;
     any = true;
-    out += "- " + md_escape(provider_name(providers, f.provider)) + ":";
+    out += "- " + markdown_escape(provider_name(providers, f.provider)) + ":";
     for (const auto& s : f.stability)
       out += " " + day_str(s.day) + " " + std::to_string(s.both) + "/" + std::to_string(s.added) +
              "/" + std::to_string(s.gone) + ";";
@@ -227,17 +219,18 @@ std::string footprint_markdown(const std::vector<Provider>& providers, const Foo
 
   out += "\n## Networks and locations\n\n";
   for (const auto& f : fp.providers) {
-    out += "- " + md_escape(provider_name(providers, f.provider)) + ": ";
+    out += "- " + markdown_escape(provider_name(providers, f.provider)) + ": ";
     std::string ases;
     for (const auto& a : f.ases)
       ases += (ases.empty() ? "" : ", ") + std::string("AS") + std::to_string(a.asn) +
-              (a.name.empty() ? "" : " " + a.name) + (a.own ? " (own)" : "") + " " +
-              std::to_string(a.ips) + " IPs";
+              (a.name.empty() ? "" : " " + markdown_escape(a.name)) + (a.own ? " (own)" : "") +
+              " " + std::to_string(a.ips) + " IPs";
     out += ases.empty() ? "no AS known" : ases;
     if (f.unrouted) out += "; " + std::to_string(f.unrouted) + " IPs not announced";
     std::string locs;
     for (const auto& l : f.locations)
-      locs += (locs.empty() ? "" : ", ") + location_str(l.location) + " " + std::to_string(l.ips);
+      locs += (locs.empty() ? "" : ", ") + markdown_escape(location_str(l.location)) + " " +
+              std::to_string(l.ips);
     out += "; locations: " + (locs.empty() ? std::string("unknown") : locs);
     if (f.unlocated) out += "; " + std::to_string(f.unlocated) + " IPs without location";
     out += "\n";
@@ -248,9 +241,9 @@ std::string footprint_markdown(const std::vector<Provider>& providers, const Foo
   for (const auto& f : fp.providers)
     for (const auto& v : f.validation) {
       any = true;
-      out += "- " + md_escape(provider_name(providers, f.provider)) + " (" + v.format +
-             "): " + std::to_string(v.found_inside) + " found IPs inside, " +
-             std::to_string(v.found_outside) + " outside; " +
+      out += "- " + markdown_escape(provider_name(providers, f.provider)) + " (" +
+             markdown_escape(v.format) + "): " + std::to_string(v.found_inside) +
+             " found IPs inside, " + std::to_string(v.found_outside) + " outside; " +
              std::to_string(v.prefixes_without_found_ip) + " of " +
              std::to_string(v.published_prefixes) + " published prefixes without a found IP; " +
              std::to_string(v.published_v4_not_found) + " of " +
@@ -259,12 +252,14 @@ std::string footprint_markdown(const std::vector<Provider>& providers, const Foo
   if (!any) out += "No published ranges configured.\n";
 
   out += "\n## Blocklist overlap" +
-         (fp.blocklist_name.empty() ? std::string() : " (" + fp.blocklist_name + ")") + "\n\n";
+         (fp.blocklist_name.empty() ? std::string()
+                                    : " (" + markdown_escape(fp.blocklist_name) + ")") +
+         "\n\n";
   if (fp.blocklist_name.empty())
     out += "No blocklist configured.\n";
   else
     for (const auto& f : fp.providers) {
-      out += "- " + md_escape(provider_name(providers, f.provider)) + ": " +
+      out += "- " + markdown_escape(provider_name(providers, f.provider)) + ": " +
              std::to_string(f.blocklisted) + " IPs";
       for (size_t i = 0; i < f.blocklisted_ips.size() && i < 5; ++i)
         out += (i ? ", " : " (") + f.blocklisted_ips[i].str();

@@ -193,6 +193,9 @@ void parse_into(const std::string& text, const std::string& origin, Config& c) {
 void finish(Config& c) {
   if (c.vantage_points.empty()) throw ConfigError("configuration has no vantage point");
   if (c.db_path.empty()) c.db_path = default_db_path();
+  // SQLite would keep an in-memory database: every run's work would be lost.
+  if (c.db_path == ":memory:")
+    throw ConfigError("database.path: ':memory:' keeps nothing; name a file");
   if (c.scan.rate > c.ethics.max_rate)
     throw ConfigError("scan.rate " + std::to_string(c.scan.rate) + " exceeds ethics.max_rate " +
                       std::to_string(c.ethics.max_rate));

@@ -2,11 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/json.h"
+
 namespace iotmap::db {
 
 std::string json_array(const std::vector<std::string>& items) {
   if (items.empty()) return "[]";  // most rows: no CNAME chain; skip building a json value
-  return nlohmann::json(items).dump();
+  return json_text(nlohmann::json(items));
 }
 
 std::vector<std::string> parse_json_array(const std::string& text) {
@@ -37,7 +39,7 @@ std::vector<int64_t> parse_json_int_array(const std::string& text) {
 }
 
 std::string json_counts(const std::map<std::string, int64_t>& counts) {
-  return nlohmann::json(counts).dump();
+  return json_text(nlohmann::json(counts));
 }
 
 std::map<std::string, int64_t> parse_json_counts(const std::string& text) {

@@ -49,21 +49,6 @@ std::string canonical_ip(std::string_view ip) {
   return parsed->str();
 }
 
-int64_t day_start(std::string_view date) {
-  auto number = [&](size_t pos, size_t len, int& out) {
-    auto [end, ec] = std::from_chars(date.data() + pos, date.data() + pos + len, out);
-    return ec == std::errc() && end == date.data() + pos + len;
-  };
-  std::tm tm{};
-  bool ok = date.size() == 10 && date[4] == '-' && date[7] == '-' && number(0, 4, tm.tm_year) &&
-            number(5, 2, tm.tm_mon) && number(8, 2, tm.tm_mday) && tm.tm_mon >= 1 &&
-            tm.tm_mon <= 12 && tm.tm_mday >= 1 && tm.tm_mday <= 31;
-  if (!ok) throw Error("not a date (YYYY-MM-DD): '" + std::string(date) + "'");
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm));
-}
-
 std::string utc_date(int64_t t) {
   const auto tt = static_cast<std::time_t>(t);
   std::tm tm{};
@@ -73,7 +58,9 @@ std::string utc_date(int64_t t) {
   return buf;
 }
 
-Store::Store(const std::string& path) : db_(path) { migrate(db_); }
+Store::Store(const std::string& path, Database::Options options) : db_(path, options) {
+  migrate(db_);
+}
 
 // --- runs ---
 

@@ -31,7 +31,10 @@ namespace iotmap::db {
 class Store {
  public:
   // Opens the database (creating it and its directory if missing) and migrates it.
-  explicit Store(const std::string& path);
+  explicit Store(const std::string& path) : Store(path, Database::Options{}) {}
+  // Commands that only read pass {.create = false}: a mistyped path is then an error naming
+  // it instead of a new empty database (and directories) that reports nothing.
+  Store(const std::string& path, Database::Options options);
 
   // For queries the store does not offer; keep writes to the store's own methods.
   Database& database() { return db_; }
@@ -153,9 +156,8 @@ std::string normalize_name(std::string_view name);
 bool is_normalized_name(std::string_view name);
 // "192.0.2.1", "2001:DB8::1" -> canonical text; throws db::Error on anything else.
 std::string canonical_ip(std::string_view ip);
-// "YYYY-MM-DD" -> Unix seconds of 00:00 UTC that day; throws db::Error on a malformed date.
-int64_t day_start(std::string_view date);
-// Unix seconds -> "YYYY-MM-DD" of that moment's UTC day; utc_date(day_start(d)) == d.
+// Unix seconds -> "YYYY-MM-DD" of that moment's UTC day (the inverse of lib/date.h's
+// parse_date times 86400).
 std::string utc_date(int64_t t);
 
 }  // namespace iotmap::db

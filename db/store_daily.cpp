@@ -2,6 +2,7 @@
 // recomputes a whole day, so each write replaces the day: re-running leaves one copy, and rows
 // that no longer hold (an IP that left) disappear.
 #include "db/store.h"
+#include "lib/date.h"
 
 namespace iotmap::db {
 namespace {
@@ -12,7 +13,8 @@ namespace {
 template <typename Row, typename BindRow>
 void replace_day(Database& db, const std::string& table, std::string_view date,
                  std::span<const Row> rows, std::string_view insert_sql, BindRow bind_row) {
-  day_start(date);  // rejects a malformed date before anything is deleted
+  // A malformed date is refused before anything is deleted.
+  if (!parse_date(date)) throw Error("not a date (YYYY-MM-DD): '" + std::string(date) + "'");
   Transaction tx(db, "replace " + table);
   db.cached("DELETE FROM " + table + " WHERE date = ?").bind(1, date).run();
   auto& insert = db.cached(insert_sql);

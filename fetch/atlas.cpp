@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "fetch/crawler.h"
+#include "lib/json.h"
 #include "resolver/result.h"
 #include "resolver/rows.h"
 #include "resolver/wire.h"
@@ -234,7 +235,7 @@ SourceResult run_atlas(const Source& s, Context& ctx) {
                   std::min(queries.size(), i + static_cast<size_t>(s.definitions_per_request))));
       Request q = request(base + "/measurements/");
       q.method = "POST";
-      q.body = atlas_request(s, g, batch).dump();
+      q.body = json_text(atlas_request(s, g, batch));
       q.idempotent = false;  // a repeated POST would create (and pay for) the measurements twice
       StringSink answer;
       Response resp = ctx.http.perform(q, answer);

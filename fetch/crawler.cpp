@@ -5,8 +5,9 @@
 
 #include <memory>
 
-#include "fetch/atomic_file.h"
 #include "fetch/decode.h"
+#include "fetch/sha256.h"
+#include "lib/atomic_file.h"
 
 namespace iotmap::fetch {
 namespace {

@@ -6,8 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "fetch/atomic_file.h"
 #include "fetch/crawler.h"
+#include "fetch/sha256.h"
+#include "lib/atomic_file.h"
 #include "resolver/address_evidence.h"
 #include "resolver/pdns.h"
 

@@ -34,13 +34,6 @@ constexpr FormatName kNames[] = {
     {Format::crtsh, "crtsh"},
 };
 
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 60)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  if (s.size() > 60) out += "...";
-  return out;
-}
-
 // Reads `in` line by line; `line_fn` returns an error text for a bad line ("" when good).
 template <typename F>
 FormatCheck by_lines(std::istream& in, const std::string& origin, F&& line_fn) {
@@ -145,7 +138,7 @@ FormatCheck check_hitlist(std::istream& in, const std::string& origin) {
   return by_lines(in, origin, [](std::string_view line, FormatCheck& c) -> std::string {
     line = trim(line);
     if (line.empty() || line[0] == '#') return "";
-    if (!IpAddress::parse(line)) return "\"" + printable(line) + "\" is not an IP address";
+    if (!IpAddress::parse(line)) return "\"" + shown(line, 60) + "\" is not an IP address";
     ++c.records;
     return "";
   });

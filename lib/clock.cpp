@@ -6,6 +6,8 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "lib/date.h"
+
 namespace iotmap {
 namespace {
 
@@ -32,13 +34,12 @@ bool digits(std::string_view s, size_t pos, size_t len, int& out) {
 
 bool separator(std::string_view s, size_t pos, char c) { return pos < s.size() && s[pos] == c; }
 
+// The date through lib/date.h, the one date parser; the time of day here.
 std::optional<int64_t> parse_iso(std::string_view s) {
   if (!s.empty() && s.back() == 'Z') s.remove_suffix(1);
-  std::tm tm{};
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!digits(s, 0, 4, year) || !separator(s, 4, '-') || !digits(s, 5, 2, month) ||
-      !separator(s, 7, '-') || !digits(s, 8, 2, day))
-    return std::nullopt;
+  const auto day = parse_date(s.substr(0, 10));
+  if (!day) return std::nullopt;
+  int hour = 0, minute = 0, second = 0;
   if (s.size() > 10) {
     const bool hm = (separator(s, 10, 'T') || separator(s, 10, ' ')) && digits(s, 11, 2, hour) &&
                     separator(s, 13, ':') && digits(s, 14, 2, minute);
@@ -46,19 +47,8 @@ std::optional<int64_t> parse_iso(std::string_view s) {
         s.size() == 16 || (s.size() == 19 && separator(s, 16, ':') && digits(s, 17, 2, second));
     if (!hm || !tail_ok) return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
-    return std::nullopt;
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const time_t t = timegm(&tm);
-  std::tm back{};
-  gmtime_r(&t, &back);
-  if (back.tm_mday != day || back.tm_mon != month - 1) return std::nullopt;  // 2026-02-30
-  return static_cast<int64_t>(t);
+  if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
+  return int64_t{*day} * 86400 + hour * 3600 + minute * 60 + second;
 }
 
 // Microseconds to add to the real clock: fixed at the first read, so that the set clock runs.

@@ -23,23 +23,6 @@ std::string hour_label(int64_t hour) {
   return buf;
 }
 
-std::optional<int64_t> parse_hour(std::string_view label) {
-  int y, mo, d, h;
-  char tail;
-  std::string s(label);
-  if (s.size() != 13 || std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d%c", &y, &mo, &d, &h, &tail) != 4)
-    return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23) return std::nullopt;
-  tm utc{};
-  utc.tm_year = y - 1900;
-  utc.tm_mon = mo - 1;
-  utc.tm_mday = d;
-  utc.tm_hour = h;
-  int64_t t = timegm(&utc);
-  if (hour_label(t) != s) return std::nullopt;  // 2026-02-30 and the like
-  return t;
-}
-
 std::string status_label(const Result& r) {
   switch (r.status) {
     case Status::kAnswer:

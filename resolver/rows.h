@@ -16,8 +16,6 @@ namespace iotmap::resolver {
 int64_t hour_start(int64_t unix_seconds);
 // "2026-11-21T23" for the hour starting at `hour`.
 std::string hour_label(int64_t hour);
-// Inverse of hour_label; nullopt for anything else.
-std::optional<int64_t> parse_hour(std::string_view label);
 
 // The status column: NOERROR (answers), NODATA, NXDOMAIN, SERVFAIL, REFUSED, the rcode's name
 // for other rcodes (FORMERR, ...), TIMEOUT, MALFORMED, NETWORK_ERROR, CNAME_LOOP,

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "certs/names.h"
+#include "lib/json.h"
 
 namespace iotmap::scanner {
 namespace {
@@ -57,7 +58,7 @@ nlohmann::json app_json(const AppResult& app) {
 
 std::string protocol_result(const AppResult& app) {
   if (app.protocol == AppProtocol::kNone) return "";
-  return app_json(app).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text(app_json(app));
 }
 
 db::CertificateRow certificate_row(const certs::Certificate& c, int64_t first_seen) {

@@ -1,20 +1,53 @@
 #include "src/cli.h"
 
+#include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+
+#include "lib/atomic_file.h"
+#include "lib/date.h"
 
 namespace iotmap::cli {
 
-bool write_output(const std::optional<std::string>& output, const std::string& text) {
-  if (!output) {
-    std::cout << text << std::flush;
-    return true;
-  }
-  std::ofstream out(*output, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.flush();
-  return static_cast<bool>(out);
+void write_output(const std::optional<std::string>& output, const std::string& text) {
+  if (output) return write_file_atomically(*output, text);
+  std::cout << text << std::flush;
+  if (!std::cout) throw std::runtime_error("cannot write to standard output");
+}
+
+int32_t date_option(const std::string& flag, const std::string& text) {
+  auto day = parse_date(text);
+  if (!day) throw UsageError(flag + " wants a date that exists, YYYY-MM-DD, not '" + text + "'");
+  return *day;
+}
+
+int64_t hour_option(const std::string& flag, const std::string& text) {
+  auto hour = parse_hour(text);
+  if (!hour)
+    throw UsageError(flag + " wants an hour that exists, YYYY-MM-DDTHH (UTC), not '" + text + "'");
+  return *hour;
+}
+
+namespace {
+
+std::string shortest(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+double real_option(const std::string& flag, const std::string& text, double lo, double hi) {
+  double v = 0;
+  const char* end = text.data() + text.size();
+  auto [stop, ec] = std::from_chars(text.data(), end, v);
+  // `!(lo <= v && v <= hi)` is also true for NaN, which passes `v < lo || v > hi`.
+  if (text.empty() || ec != std::errc() || stop != end || !std::isfinite(v) ||
+      !(lo <= v && v <= hi))
+    throw UsageError(flag + " wants a number from " + shortest(lo) + " to " + shortest(hi) +
+                     ", not '" + text + "'");
+  return v;
 }
 
 bool Args::flag(const std::string& name) {

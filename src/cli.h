@@ -2,6 +2,8 @@
 // Each command lives in its own src/cmd_<name>.cpp and is listed once in src/main.cpp.
 #pragma once
 
+#include <charconv>
+#include <concepts>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -62,9 +64,31 @@ struct Command {
   int (*run)(Context&, Args&);
 };
 
-// Writes `text` to the file `output` (replacing it), or to stdout without one. False when the
-// file could not be written; the caller names itself in the message.
-bool write_output(const std::optional<std::string>& output, const std::string& text);
+// Option values are checked as soon as they are taken, before any work or ethics check, so a
+// bad command line is always exit 2 and names the option.
+// "YYYY-MM-DD" -> days since 1970-01-01 (lib/date.h); a day that does not exist is an error.
+int32_t date_option(const std::string& flag, const std::string& text);
+// "YYYY-MM-DDTHH" -> Unix seconds at the start of that UTC hour.
+int64_t hour_option(const std::string& flag, const std::string& text);
+// A finite number in [lo, hi] ("nan" and "inf" are refused).
+double real_option(const std::string& flag, const std::string& text, double lo, double hi);
+// A whole number in [lo, hi], digits only: no sign, no blanks, no overflow.
+template <std::integral T>
+T whole_option(const std::string& flag, const std::string& text, T lo, T hi) {
+  T v{};
+  const char* end = text.data() + text.size();
+  auto [stop, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || text[0] == '-' || text[0] == '+' || ec != std::errc() || stop != end ||
+      v < lo || v > hi)
+    throw UsageError(flag + " wants a whole number from " + std::to_string(lo) + " to " +
+                     std::to_string(hi) + ", not '" + text + "'");
+  return v;
+}
+
+// Writes `text` to the file `output` or to stdout without one. The file is replaced only once
+// the whole text is written (lib/atomic_file.h); throws std::runtime_error naming the file
+// otherwise, and the previous file stays as it was.
+void write_output(const std::optional<std::string>& output, const std::string& text);
 
 // Prints "iotmap <command>: <what> is not built yet" and returns kNotBuilt.
 int not_built(const char* command, const char* what);

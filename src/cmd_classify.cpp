@@ -9,6 +9,7 @@
 #include "backend_map/hitlist.h"
 #include "backend_map/report.h"
 #include "config/catalogue.h"
+#include "lib/text.h"
 #include "src/classify_inputs.h"
 #include "src/commands.h"
 
@@ -20,23 +21,11 @@ namespace {
 
 bm::Day parse_date_option(const std::optional<std::string>& text) {
   if (!text) throw UsageError("--date YYYY-MM-DD is required");
-  auto day = bm::parse_day(*text);
-  if (!day) throw UsageError("--date: not a YYYY-MM-DD date: '" + *text + "'");
-  return *day;
+  return date_option("--date", *text);
 }
 
 int parse_window(const std::optional<std::string>& text, int fallback) {
-  if (!text) return fallback;
-  int v = 0;
-  try {
-    size_t used = 0;
-    v = std::stoi(*text, &used);
-    if (used != text->size()) v = 0;
-  } catch (const std::exception&) {
-    v = 0;
-  }
-  if (v < 1 || v > 366) throw UsageError("--window: a number of days from 1 to 366");
-  return v;
+  return text ? whole_option("--window", *text, 1, 366) : fallback;
 }
 
 // ip_verdicts' per-source counts of the names counted against the provider.
@@ -53,6 +42,128 @@ void set_sharing_counts(const bm::IpProvider& p, db::IpVerdictRow& row) {
 
 std::string provider_id(const bm::CatalogueView& view, int32_t p) {
   return p >= 0 && size_t(p) < view.providers.size() ? view.providers[size_t(p)].id : "";
+}
+
+// Everything classify does once its run is begun; the caller records a failure.
+int classify_day(const config::Config& cfg, const bm::CatalogueView& view, db::Store& store,
+                 int64_t run, bm::Day date, int window, bm::Rule rule) {
+  auto w = load_window(store, date, window);
+  auto options = bm::ClassifyOptions::from(cfg.classify);
+  options.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  options.providers = &view.providers;
+  auto cls = bm::classify(w.data, view.lookup, w.first, w.last, options);
+  const auto& d = w.data;
+
+  std::vector<db::IpVerdictRow> ip_rows;
+  size_t shared_ips = 0;
+  const bm::EvidenceCoverage coverage = bm::evidence_coverage(cls, date);
+  for (const auto& r : cls.ip_days) {
+    if (r.day != date) continue;
+    for (uint32_t i = r.providers_begin; i < r.providers_end; ++i) {
+      const auto& p = cls.ip_providers[i];
+      db::IpVerdictRow row;
+      row.ip = d.ips[r.ip].str();
+      row.provider = provider_id(view, p.provider);
+      row.verdict_threshold = bm::verdict_str(p.threshold);
+      row.verdict_exclusive = bm::verdict_str(r.exclusive);
+      row.reason = "exclusive: " + cls.ip_reason(d, r, bm::Rule::kExclusive) +
+                   "; threshold: " + cls.ip_reason(d, r, bm::Rule::kThreshold, &p);
+      row.names_total = r.names_total;
+      row.names_not_matching = p.not_matching;
+      row.registrable_domains = r.registrable_domains;
+      row.sources = p.sources;  // same bits as db::SourceBits
+      row.sources_text = bm::sources_str(p.sources);
+      row.run_id = run;
+      set_sharing_counts(p, row);
+      row.address_sources = r.sources;
+      shared_ips +=
+          (rule == bm::Rule::kExclusive ? r.exclusive : p.threshold) == bm::Verdict::kShared;
+      ip_rows.push_back(std::move(row));
+    }
+  }
+
+  std::vector<db::DomainVerdictRow> domain_rows;
+  size_t dedicated = 0;
+  for (const auto& v : cls.domains) {
+    if (v.provider < 0) continue;
+    db::DomainVerdictRow row;
+    row.provider = provider_id(view, v.provider);
+    row.domain = store_name(d.names[v.domain]);
+    row.verdict = bm::verdict_str(v.verdict(rule));
+    row.reason = cls.domain_reason(d, v, rule);
+    row.ips_total = v.ips_total;
+    row.ips_exclusive = v.ips_exclusive;
+    row.run_id = run;
+    dedicated += v.verdict(rule) == bm::Verdict::kDedicated;
+    domain_rows.push_back(std::move(row));
+  }
+
+  bm::HitlistOptions ho;
+  ho.date = date;
+  ho.rule = rule;
+  ho.include_shared = true;  // stored with their verdict; `export hitlist` filters
+  std::vector<db::HitlistRow> hit_rows;
+  for (const auto& h : bm::build_hitlist(d, cls, view.providers, ho)) {
+    db::HitlistRow row;
+    row.provider = provider_id(view, h.provider);
+    row.domain = store_name(d.names[h.domain]);
+    row.ip = d.ips[h.ip].str();
+    row.port = h.port;
+    row.protocol = h.protocol;
+    row.infrastructure = bm::verdict_str(h.infrastructure);
+    row.level = view.providers[size_t(h.provider)].level;
+    row.domain_class = h.primary ? "primary" : "support";
+    row.sources = bm::sources_str(h.sources);
+    row.first_seen = day_seconds(h.first_seen);
+    row.last_seen = day_seconds(h.last_seen);
+    hit_rows.push_back(std::move(row));
+  }
+
+  auto sources = load_footprint_sources(cfg, view);
+  auto fp = bm::compute_footprint(d, cls, sources->inputs);
+  std::vector<db::FootprintRow> fp_rows;
+  for (const auto& f : fp.providers) {
+    db::FootprintRow row;
+    row.provider = provider_id(view, f.provider);
+    row.ipv4 = f.ipv4;
+    row.ipv6 = f.ipv6;
+    row.ases = int64_t(f.ases.size());
+    row.prefixes_v4 = f.prefixes_v4;
+    row.prefixes_v6 = f.prefixes_v6;
+    row.strategy = f.strategy;
+    row.detail = bm::provider_footprint_json(view.providers, f);
+    fp_rows.push_back(std::move(row));
+  }
+
+  const std::string day = bm::day_str(date);
+  store.replace_ip_verdicts(day, ip_rows);
+  store.replace_domain_verdicts(day, domain_rows);
+  store.replace_hitlist(day, hit_rows);
+  store.replace_footprint(day, fp_rows);
+
+  for (const auto& p : sources->problems)
+    std::fprintf(stderr, "iotmap classify: %s\n", shown(p, 300).c_str());
+  const bool partial = !sources->problems.empty();
+  store.finish_run(run, partial ? "partial" : "ok",
+                   {{"resolutions", int64_t(w.resolutions)},
+                    {"pdns", int64_t(w.pdns)},
+                    {"tls", int64_t(w.tls)},
+                    {"address_names", int64_t(w.address_names)},
+                    {"verdict_ips", int64_t(coverage.addresses)},
+                    {"evidence_ips", int64_t(coverage.with_evidence)},
+                    {"ip_verdicts", int64_t(ip_rows.size())},
+                    {"domains", int64_t(domain_rows.size())},
+                    {"dedicated_domains", int64_t(dedicated)},
+                    {"hitlist_rows", int64_t(hit_rows.size())}},
+                   partial ? "some footprint sources could not be read" : "");
+  std::printf(
+      "classify %s (window %s..%s, rule %s): %zu IP verdicts (%zu shared), %zu domains "
+      "(%zu dedicated), %zu hitlist rows, %zu providers in the footprint; evidence coverage "
+      "%s\n",
+      day.c_str(), bm::day_str(w.first).c_str(), bm::day_str(w.last).c_str(), bm::rule_str(rule),
+      ip_rows.size(), shared_ips, domain_rows.size(), dedicated, hit_rows.size(), fp_rows.size(),
+      bm::coverage_str(coverage).c_str());
+  return partial ? kPartial : kOk;
 }
 
 }  // namespace
@@ -78,7 +189,7 @@ int run_classify(Context& ctx, Args& args) {
   }
   try {
     auto view = bm::view_of(config::Catalogue::load(cfg));
-    db::Store store(ctx.db_path());
+    db::Store store(ctx.db_path(), {.create = false});
     db::RunInfo info;
     info.kind = "classify";
     info.covers = bm::day_str(date);
@@ -87,123 +198,17 @@ int run_classify(Context& ctx, Args& args) {
                   " hitlist_rule=" + bm::rule_str(*rule);
     const int64_t run = store.begin_run(info);
 
-    auto w = load_window(store, date, window);
-    auto options = bm::ClassifyOptions::from(cfg.classify);
-    options.threads = int(std::max(1u, std::thread::hardware_concurrency()));
-    options.providers = &view.providers;
-    auto cls = bm::classify(w.data, view.lookup, w.first, w.last, options);
-    const auto& d = w.data;
-
-    std::vector<db::IpVerdictRow> ip_rows;
-    size_t shared_ips = 0;
-    const bm::EvidenceCoverage coverage = bm::evidence_coverage(cls, date);
-    for (const auto& r : cls.ip_days) {
-      if (r.day != date) continue;
-      for (uint32_t i = r.providers_begin; i < r.providers_end; ++i) {
-        const auto& p = cls.ip_providers[i];
-        db::IpVerdictRow row;
-        row.ip = d.ips[r.ip].str();
-        row.provider = provider_id(view, p.provider);
-        row.verdict_threshold = bm::verdict_str(p.threshold);
-        row.verdict_exclusive = bm::verdict_str(r.exclusive);
-        row.reason = "exclusive: " + cls.ip_reason(d, r, bm::Rule::kExclusive) +
-                     "; threshold: " + cls.ip_reason(d, r, bm::Rule::kThreshold, &p);
-        row.names_total = r.names_total;
-        row.names_not_matching = p.not_matching;
-        row.registrable_domains = r.registrable_domains;
-        row.sources = p.sources;  // same bits as db::SourceBits
-        row.sources_text = bm::sources_str(p.sources);
-        row.run_id = run;
-        set_sharing_counts(p, row);
-        row.address_sources = r.sources;
-        shared_ips +=
-            (*rule == bm::Rule::kExclusive ? r.exclusive : p.threshold) == bm::Verdict::kShared;
-        ip_rows.push_back(std::move(row));
+    try {
+      return classify_day(cfg, view, store, run, date, window, *rule);
+    } catch (const std::exception& e) {
+      // A run never stays `running` after an error: the next daily would otherwise take it for
+      // one still going.
+      try {
+        store.finish_run(run, "failed", {}, e.what());
+      } catch (const std::exception&) {  // the database itself failed; the first error says why
       }
+      throw;
     }
-
-    std::vector<db::DomainVerdictRow> domain_rows;
-    size_t dedicated = 0;
-    for (const auto& v : cls.domains) {
-      if (v.provider < 0) continue;
-      db::DomainVerdictRow row;
-      row.provider = provider_id(view, v.provider);
-      row.domain = store_name(d.names[v.domain]);
-      row.verdict = bm::verdict_str(v.verdict(*rule));
-      row.reason = cls.domain_reason(d, v, *rule);
-      row.ips_total = v.ips_total;
-      row.ips_exclusive = v.ips_exclusive;
-      row.run_id = run;
-      dedicated += v.verdict(*rule) == bm::Verdict::kDedicated;
-      domain_rows.push_back(std::move(row));
-    }
-
-    bm::HitlistOptions ho;
-    ho.date = date;
-    ho.rule = *rule;
-    ho.include_shared = true;  // stored with their verdict; `export hitlist` filters
-    std::vector<db::HitlistRow> hit_rows;
-    for (const auto& h : bm::build_hitlist(d, cls, view.providers, ho)) {
-      db::HitlistRow row;
-      row.provider = provider_id(view, h.provider);
-      row.domain = store_name(d.names[h.domain]);
-      row.ip = d.ips[h.ip].str();
-      row.port = h.port;
-      row.protocol = h.protocol;
-      row.infrastructure = bm::verdict_str(h.infrastructure);
-      row.level = view.providers[size_t(h.provider)].level;
-      row.domain_class = h.primary ? "primary" : "support";
-      row.sources = bm::sources_str(h.sources);
-      row.first_seen = day_seconds(h.first_seen);
-      row.last_seen = day_seconds(h.last_seen);
-      hit_rows.push_back(std::move(row));
-    }
-
-    auto sources = load_footprint_sources(cfg, view);
-    auto fp = bm::compute_footprint(d, cls, sources->inputs);
-    std::vector<db::FootprintRow> fp_rows;
-    for (const auto& f : fp.providers) {
-      db::FootprintRow row;
-      row.provider = provider_id(view, f.provider);
-      row.ipv4 = f.ipv4;
-      row.ipv6 = f.ipv6;
-      row.ases = int64_t(f.ases.size());
-      row.prefixes_v4 = f.prefixes_v4;
-      row.prefixes_v6 = f.prefixes_v6;
-      row.strategy = f.strategy;
-      row.detail = bm::provider_footprint_json(view.providers, f);
-      fp_rows.push_back(std::move(row));
-    }
-
-    const std::string day = bm::day_str(date);
-    store.replace_ip_verdicts(day, ip_rows);
-    store.replace_domain_verdicts(day, domain_rows);
-    store.replace_hitlist(day, hit_rows);
-    store.replace_footprint(day, fp_rows);
-
-    for (const auto& p : sources->problems)
-      std::fprintf(stderr, "iotmap classify: %s\n", p.c_str());
-    const bool partial = !sources->problems.empty();
-    store.finish_run(run, partial ? "partial" : "ok",
-                     {{"resolutions", int64_t(w.resolutions)},
-                      {"pdns", int64_t(w.pdns)},
-                      {"tls", int64_t(w.tls)},
-                      {"address_names", int64_t(w.address_names)},
-                      {"verdict_ips", int64_t(coverage.addresses)},
-                      {"evidence_ips", int64_t(coverage.with_evidence)},
-                      {"ip_verdicts", int64_t(ip_rows.size())},
-                      {"domains", int64_t(domain_rows.size())},
-                      {"dedicated_domains", int64_t(dedicated)},
-                      {"hitlist_rows", int64_t(hit_rows.size())}},
-                     partial ? "some footprint sources could not be read" : "");
-    std::printf(
-        "classify %s (window %s..%s, rule %s): %zu IP verdicts (%zu shared), %zu domains "
-        "(%zu dedicated), %zu hitlist rows, %zu providers in the footprint; evidence coverage "
-        "%s\n",
-        day.c_str(), bm::day_str(w.first).c_str(), bm::day_str(w.last).c_str(), bm::rule_str(*rule),
-        ip_rows.size(), shared_ips, domain_rows.size(), dedicated, hit_rows.size(), fp_rows.size(),
-        bm::coverage_str(coverage).c_str());
-    return partial ? kPartial : kOk;
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "iotmap classify: %s\n", e.what());
     return kConfig;

@@ -531,10 +531,7 @@ void install_signal_handlers() {
 int lock_wait_option(Args& args) {
   auto text = args.option("--lock-wait");
   if (!text) return 600;
-  if (text->empty() || text->size() > 6 ||
-      text->find_first_not_of("0123456789") != std::string::npos)
-    throw UsageError("--lock-wait wants seconds");
-  return std::stoi(*text);
+  return whole_option("--lock-wait", *text, 0, 999999);
 }
 
 const std::vector<std::string> kStageNames = {"fetch",    "resolve", "scan",
@@ -584,8 +581,7 @@ int run_daily(Context& ctx, Args& args) {
 
   const std::string today = today_utc();
   const std::string date = date_opt.value_or(today);
-  if (auto day = backend_map::parse_day(date); !day || backend_map::day_str(*day) != date)
-    throw UsageError("--date wants YYYY-MM-DD, not '" + date + "'");
+  date_option("--date", date);
   if (date > today)
     throw UsageError("--date " + date + " is in the future (today is " + today + " UTC)");
   std::set<std::string> skip;

@@ -2,27 +2,21 @@
 // resolutions of one UTC hour or day, one line per name x type x vantage point.
 // `iotmap export hitlist` is in src/export_hitlist.cpp.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 
 #include "db/store.h"
+#include "lib/atomic_file.h"
+#include "lib/json.h"
+#include "lib/text.h"
 #include "resolver/rows.h"
 #include "src/commands.h"
 #include "src/export_hitlist.h"
 
 namespace iotmap::cli {
 namespace {
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 template <typename T>
 std::string opt_text(const std::optional<T>& v) {
@@ -56,7 +50,7 @@ void write_jsonl(std::ostream& out, const db::ResolutionRow& r) {
   j["ecs"] = r.ecs;
   j["ecs_scope"] = r.ecs_scope ? nlohmann::json(*r.ecs_scope) : nlohmann::json(nullptr);
   j["detail"] = r.detail;
-  out << j.dump() << '\n';
+  out << json_text(j) << '\n';
 }
 
 constexpr const char* kCsvHeader =
@@ -72,11 +66,11 @@ void write_csv(std::ostream& out, const db::ResolutionRow& r) {
     ips += (ips.empty() ? "" : " ") + a.ip;
     ttls += (ttls.empty() ? "" : " ") + std::to_string(a.ttl);
   }
-  out << resolver::hour_label(r.hour) << ',' << csv_field(r.name) << ',' << r.qtype << ','
-      << csv_field(r.vantage) << ',' << r.status << ',' << opt_text(r.rcode) << ','
-      << csv_field(chain) << ',' << ips << ',' << ttls << ',' << opt_text(r.min_ttl) << ','
-      << csv_field(r.resolver) << ',' << opt_text(r.rtt_ms) << ',' << r.resolved_at << ','
-      << chain_ttls << ',' << r.ecs << ',' << opt_text(r.ecs_scope) << ',' << csv_field(r.detail)
+  out << resolver::hour_label(r.hour) << ',' << csv_cell(r.name) << ',' << r.qtype << ','
+      << csv_cell(r.vantage) << ',' << r.status << ',' << opt_text(r.rcode) << ','
+      << csv_cell(chain) << ',' << ips << ',' << ttls << ',' << opt_text(r.min_ttl) << ','
+      << csv_cell(r.resolver) << ',' << opt_text(r.rtt_ms) << ',' << r.resolved_at << ','
+      << chain_ttls << ',' << r.ecs << ',' << opt_text(r.ecs_scope) << ',' << csv_cell(r.detail)
       << '\n';
 }
 
@@ -94,40 +88,38 @@ int export_resolutions(Context& ctx, Args& args) {
     throw UsageError("--format takes jsonl or csv, not '" + format + "'");
   int64_t from = 0, to = 0;
   if (hour) {
-    auto h = resolver::parse_hour(*hour);
-    if (!h) throw UsageError("--hour wants YYYY-MM-DDTHH (UTC), not '" + *hour + "'");
-    from = *h;
+    from = hour_option("--hour", *hour);
     to = from + 3600;
   } else {
-    try {
-      from = db::day_start(*date);
-    } catch (const std::exception&) {
-      throw UsageError("--date wants YYYY-MM-DD, not '" + *date + "'");
-    }
+    from = int64_t{date_option("--date", *date)} * 86400;
     to = from + 86400;
   }
-  std::ofstream file;
-  if (output) {
-    file.open(*output);
-    if (!file) {
-      std::fprintf(stderr, "iotmap export: cannot write %s\n", output->c_str());
-      return kFailure;
-    }
-  }
-  std::ostream& out = output ? static_cast<std::ostream&>(file) : std::cout;
-  db::Store store(ctx.db_path());
-  if (format == "csv") out << kCsvHeader;
+  db::Store store(ctx.db_path(), {.create = false});
+  // A file is replaced only when every row is in it: an error half way keeps the old one.
+  std::optional<TempFile> file;
+  if (output) file.emplace(*output, false);
+  std::ostringstream line;
+  auto emit = [&] {
+    if (file)
+      file->write(line.view());
+    else
+      std::cout << line.view();
+    line.str("");
+  };
+  if (format == "csv") line << kCsvHeader;
   uint64_t rows = 0;
   store.for_each_resolution(from, to, [&](const db::ResolutionRow& r) {
     if (format == "csv")
-      write_csv(out, r);
+      write_csv(line, r);
     else
-      write_jsonl(out, r);
+      write_jsonl(line, r);
+    emit();
     ++rows;
   });
-  out.flush();
-  if (!out) {
-    std::fprintf(stderr, "iotmap export: writing failed\n");
+  emit();
+  if (file) file->commit();
+  if (!std::cout.flush()) {
+    std::fprintf(stderr, "iotmap export: writing to standard output failed\n");
     return kFailure;
   }
   std::fprintf(stderr, "iotmap export: %llu resolutions\n", static_cast<unsigned long long>(rows));

@@ -12,10 +12,14 @@
 #include "fetch/sources.h"
 #include "lib/clock.h"
 #include "lib/lockfile.h"
+#include "lib/text.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
 namespace {
+
+// A message line is cut here: a source's error quoting a whole body must not flood cron mail.
+constexpr size_t kMessageBytes = 1000;
 
 void list_sources(const fetch::FetchSettings& fs) {
   for (const auto& s : fs.sources) {
@@ -77,7 +81,9 @@ int run_fetch(Context& ctx, Args& args) {
     http.loopback_only = true;
   fetch::Redactor redact;
   auto log = [&](const std::string& line) {
-    std::fprintf(stderr, "iotmap fetch: %s\n", redact(line).c_str());
+    // Messages may quote a downloaded body (a parser's "last read"): never a raw escape
+    // sequence on the terminal or in cron mail.
+    std::fprintf(stderr, "iotmap fetch: %s\n", shown(redact(line), kMessageBytes).c_str());
   };
   fetch::HttpClient client(http, redact, log);
   db::Store store(ctx.db_path());
@@ -109,7 +115,8 @@ int run_fetch(Context& ctx, Args& args) {
     for (const auto& [k, v] : r.counts) counts[s->name + "." + k] = v;
     if (r.status == fetch::SourceResult::Status::failed) {
       ++failed;
-      if (first_failure.empty()) first_failure = s->name + ": " + redact(r.message);
+      if (first_failure.empty())
+        first_failure = shown(s->name + ": " + redact(r.message), kMessageBytes);
     }
     if (r.status == fetch::SourceResult::Status::skipped) ++skipped;
   }

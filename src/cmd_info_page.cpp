@@ -16,8 +16,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <vector>
 
@@ -266,6 +264,8 @@ int run_info_page(Context& ctx, Args& args) {
   auto contact = args.option("--contact");
   args.positionals();
   if (serve_at && write_to) throw UsageError("give --serve or --write, not both");
+  // Checked before the contact is: a bad address is a usage error, not a refusal.
+  if (serve_at) parse_listen(*serve_at);
 
   const auto& cfg = ctx.config();
   ethics::InfoPageInput in;
@@ -284,23 +284,11 @@ int run_info_page(Context& ctx, Args& args) {
   }
 
   if (write_to) {
-    // Written beside the target and renamed over it, so a web server never sees half a page.
-    std::string tmp = *write_to + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << page;
-      out.flush();
-      if (!out) {
-        std::fprintf(stderr, "iotmap info-page: cannot write %s\n", tmp.c_str());
-        return kFailure;
-      }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, *write_to, ec);
-    if (ec) {
-      std::fprintf(stderr, "iotmap info-page: cannot write %s: %s\n", write_to->c_str(),
-                   ec.message().c_str());
-      std::filesystem::remove(tmp, ec);
+    // Replaced only when complete, so a web server never sees half a page.
+    try {
+      write_output(write_to, page);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "iotmap info-page: %s\n", e.what());
       return kFailure;
     }
     std::fprintf(stderr, "iotmap info-page: wrote %s (%zu bytes)\n", write_to->c_str(),

@@ -10,18 +10,6 @@
 #include "src/commands.h"
 
 namespace iotmap::cli {
-namespace {
-
-// The input as it may be shown in an error: printable, at most 80 characters.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 80)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  if (s.size() > 80) out += "...";
-  return out;
-}
-
-}  // namespace
-
 int run_match(Context& ctx, Args& args) {
   auto names = args.positionals();
   auto catalogue = config::Catalogue::load(ctx.config());
@@ -32,7 +20,7 @@ int run_match(Context& ctx, Args& args) {
     std::string why;
     if (!config::normalise_name(name, &why)) {
       std::fprintf(stderr, "%s:%zu: not a domain name (%s): \"%s\"\n", input, line, why.c_str(),
-                   printable(name).c_str());
+                   shown(name, 80).c_str());
       ++bad;
       return;
     }

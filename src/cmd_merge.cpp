@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "config/catalogue.h"
 #include "db/store.h"
+#include "lib/text.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
@@ -24,7 +26,34 @@ constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
 struct Counts {
   int64_t vantage_points = 0, names = 0, resolutions = 0, resolutions_new = 0, pdns = 0;
-  int64_t certificates = 0, tls = 0, tls_new = 0, runs = 0;
+  int64_t certificates = 0, tls = 0, tls_new = 0, runs = 0, rejected = 0;
+};
+
+// A shard database is input like any other: its names pass the check `resolve` applies to the
+// names it is given (config::normalise_name), so a formula ("=cmd|..."), markup or bytes that
+// are not UTF-8 never reach MAIN.db and its exports. A row with a rejected name is skipped and
+// reported (the first few in full), and the merge ends partial.
+class NameCheck {
+ public:
+  NameCheck(const std::string& db, Counts& c) : db_(db), c_(c) {}
+
+  // The name in the store's form, or nullopt when rejected. Certificate names may be wildcards.
+  std::optional<std::string> operator()(std::string_view name, const char* what,
+                                        bool wildcard = false) {
+    std::string why;
+    auto n = config::normalise_name(name, &why);
+    if (n && (*n)[0] == '*' && !wildcard) why = "a wildcard is not a name to resolve";
+    if (n && why.empty()) return n;
+    if (++c_.rejected <= kShown)
+      std::fprintf(stderr, "iotmap merge: %s: %s '%s' rejected: %s; skipped\n", db_.c_str(), what,
+                   shown(name).c_str(), why.c_str());
+    return std::nullopt;
+  }
+
+ private:
+  static constexpr int64_t kShown = 10;
+  const std::string& db_;
+  Counts& c_;
 };
 
 // The run in MAIN that stands for a source run: found again by kind, start, host, shard and
@@ -63,10 +92,12 @@ void merge_tls(db::Store& src, db::Store& dst, Counts& c) {
     }
   }
   std::vector<db::CertNameRow> names;
+  NameCheck check(src.database().path(), c);
   src.database()
       .cached("SELECT sha256, name, provider FROM cert_names")
       .each([&](db::Statement& s) {
-        names.push_back({s.text(0), s.text(1), s.text(2)});
+        if (auto name = check(s.text(1), "certificate name", true))
+          names.push_back({s.text(0), *name, s.text(2)});
       });
   for (size_t i = 0; i < names.size(); i += kBatch)
     dst.add_cert_names(std::span(names).subspan(i, std::min(kBatch, names.size() - i)));
@@ -87,8 +118,24 @@ void merge_tls(db::Store& src, db::Store& dst, Counts& c) {
   flush();
 }
 
+// The resolution with its names checked, or nullopt when one is rejected.
+std::optional<db::ResolutionRow> checked(const db::ResolutionRow& r, NameCheck& check) {
+  auto name = check(r.name, "resolved name");
+  if (!name) return std::nullopt;
+  db::ResolutionRow out = r;
+  out.name = *name;
+  out.run_id.reset();
+  for (auto& target : out.cname_chain) {
+    auto t = check(target, "CNAME target");
+    if (!t) return std::nullopt;
+    target = *t;
+  }
+  return out;
+}
+
 void merge_one(db::Store& src, db::Store& dst, Counts& c) {
   auto& sdb = src.database();
+  NameCheck check(sdb.path(), c);
   sdb.cached("SELECT name, location, client_subnet, resolvers FROM vantage_points")
       .each([&](db::Statement& s) {
         db::VantagePointRow vp{s.text(0), s.text(1), s.text(2), {}};
@@ -105,7 +152,9 @@ void merge_one(db::Store& src, db::Store& dst, Counts& c) {
   sdb.cached(R"(SELECT n.name, n.provider, n.region, s.source, s.first_seen, s.last_seen
                 FROM names n JOIN name_sources s ON s.name_id = n.id ORDER BY n.name)")
       .each([&](db::Statement& s) {
-        db::NameRow row{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4)};
+        auto name = check(s.text(0), "name");
+        if (!name) return;
+        db::NameRow row{*name, s.text(1), s.text(2), s.text(3), s.int64(4)};
         names.push_back(row);
         row.seen_at = s.int64(5);
         names.push_back(std::move(row));
@@ -125,15 +174,21 @@ void merge_one(db::Store& src, db::Store& dst, Counts& c) {
     rows.clear();
   };
   src.for_each_resolution(kMin, kMax, [&](const db::ResolutionRow& r) {
-    rows.push_back(r);
-    rows.back().run_id.reset();
+    auto row = checked(r, check);
+    if (!row) return;
+    rows.push_back(std::move(*row));
     if (rows.size() >= kBatch) flush();
   });
   flush();
 
   std::vector<db::PdnsRow> pdns;
   src.for_each_pdns(kMin, kMax, [&](const db::PdnsRow& p) {
+    auto name = check(p.rrname, "passive DNS name");
+    auto target = p.rrtype == "CNAME" ? check(p.rdata, "passive DNS CNAME target") : p.rdata;
+    if (!name || !target) return;
     pdns.push_back(p);
+    pdns.back().rrname = *name;
+    pdns.back().rdata = *target;
     if (pdns.size() >= kBatch) {
       dst.upsert_pdns(pdns);
       c.pdns += static_cast<int64_t>(pdns.size());
@@ -174,7 +229,7 @@ int run_merge(Context& ctx, Args& args) {
   for (const auto& s : sources) {
     Counts c;
     try {
-      db::Store src(s);
+      db::Store src(s, {.create = false});
       merge_one(src, dst, c);
     } catch (const std::exception& e) {
       dst.finish_run(run_id, "failed", {}, std::string(s) + ": " + e.what());
@@ -189,6 +244,9 @@ int run_merge(Context& ctx, Args& args) {
                  static_cast<long long>(c.resolutions_new), static_cast<long long>(c.pdns),
                  static_cast<long long>(c.certificates), static_cast<long long>(c.tls),
                  static_cast<long long>(c.tls_new), static_cast<long long>(c.runs));
+    if (c.rejected > 0)
+      std::fprintf(stderr, "iotmap merge: %s: %lld rows with a rejected name skipped\n", s.c_str(),
+                   static_cast<long long>(c.rejected));
     total.resolutions += c.resolutions;
     total.resolutions_new += c.resolutions_new;
     total.names += c.names;
@@ -196,16 +254,20 @@ int run_merge(Context& ctx, Args& args) {
     total.tls += c.tls;
     total.tls_new += c.tls_new;
     total.certificates += c.certificates;
+    total.rejected += c.rejected;
   }
-  dst.finish_run(run_id, "ok",
+  const bool partial = total.rejected > 0;
+  dst.finish_run(run_id, partial ? "partial" : "ok",
                  {{"resolutions", total.resolutions},
                   {"resolutions_new", total.resolutions_new},
                   {"names", total.names},
                   {"pdns", total.pdns},
                   {"certificates_new", total.certificates},
                   {"tls", total.tls},
-                  {"tls_new", total.tls_new}});
-  return kOk;
+                  {"tls_new", total.tls_new},
+                  {"rejected", total.rejected}},
+                 partial ? "rows with a rejected name were skipped" : "");
+  return partial ? kPartial : kOk;
 }
 
 }  // namespace iotmap::cli

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config/catalogue.h"
+#include "lib/json.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
@@ -84,7 +85,7 @@ int run_providers(Context& ctx, Args& args) {
   if (!args.positionals().empty()) throw UsageError("takes no arguments");
   auto catalogue = config::Catalogue::load(ctx.config());
   if (json) {
-    std::printf("%s\n", to_json(catalogue).dump(2).c_str());
+    std::printf("%s\n", json_text(to_json(catalogue), 2).c_str());
     return kOk;
   }
   std::printf("%-10s %-28s %4s %4s %-10s %-24s %s\n", "ID", "NAME", "PAT", "REG", "STATUS", "ASNS",

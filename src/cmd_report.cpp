@@ -7,6 +7,7 @@
 
 #include "backend_map/report.h"
 #include "config/catalogue.h"
+#include "lib/text.h"
 #include "src/classify_inputs.h"
 #include "src/commands.h"
 
@@ -30,7 +31,7 @@ int run_report(Context& ctx, Args& args) {
     throw UsageError("--format: md, html or json");
   try {
     auto view = bm::view_of(config::Catalogue::load(cfg));
-    db::Store store(ctx.db_path());
+    db::Store store(ctx.db_path(), {.create = false});
     auto w = load_window(store, date, window);
     auto options = bm::ClassifyOptions::from(cfg.classify);
     options.keep_names = false;
@@ -42,11 +43,9 @@ int run_report(Context& ctx, Args& args) {
     std::string text = format == "md"     ? bm::footprint_markdown(view.providers, fp, date)
                        : format == "html" ? bm::footprint_html(view.providers, fp, date)
                                           : bm::footprint_json(view.providers, fp, date);
-    for (const auto& p : sources->problems) std::fprintf(stderr, "iotmap report: %s\n", p.c_str());
-    if (!write_output(output, text)) {
-      std::fprintf(stderr, "iotmap report: cannot write %s\n", output->c_str());
-      return kFailure;
-    }
+    for (const auto& p : sources->problems)
+      std::fprintf(stderr, "iotmap report: %s\n", shown(p, 300).c_str());
+    write_output(output, text);
     if (fp.providers.empty())
       std::fprintf(stderr, "iotmap report: no provider IPs in %s..%s\n",
                    bm::day_str(w.first).c_str(), bm::day_str(w.last).c_str());

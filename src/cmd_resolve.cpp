@@ -10,18 +10,20 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <set>
 #include <unordered_set>
 
 #include "config/catalogue.h"
 #include "db/store.h"
-#include "fetch/atomic_file.h"
 #include "fetch/bulk_dns.h"
+#include "fetch/sha256.h"
 #include "lib/clock.h"
 #include "lib/lockfile.h"
 #include "lib/progress.h"
 #include "lib/stop_signal.h"
+#include "lib/text.h"
 #include "resolver/address_evidence.h"
 #include "resolver/engine.h"
 #include "resolver/incremental.h"
@@ -40,12 +42,8 @@ constexpr size_t kBatch = 10000;
 // "YYYY-MM-DD" (00:00 UTC) or Unix seconds.
 int64_t parse_time(const std::string& flag, const std::string& text) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
-    return std::stoll(text);
-  try {
-    return db::day_start(text);
-  } catch (const std::exception&) {
-    throw UsageError(flag + " wants YYYY-MM-DD or Unix seconds, not '" + text + "'");
-  }
+    return whole_option<int64_t>(flag, text, 0, std::numeric_limits<int64_t>::max());
+  return int64_t{date_option(flag, text)} * 86400;
 }
 
 std::string trim(const std::string& s) {
@@ -78,7 +76,7 @@ Gathered from_arguments(const std::vector<std::string>& args, const config::Cata
     auto name = config::normalise_name(text, &why);
     if (!name || (*name)[0] == '*') {
       std::fprintf(stderr, "iotmap resolve: %s: '%s' is not a name to resolve%s%s; skipped\n",
-                   where.c_str(), text.c_str(), why.empty() ? "" : ": ", why.c_str());
+                   where.c_str(), shown(text).c_str(), why.empty() ? "" : ": ", why.c_str());
       g.bad_input = true;
       ++g.counts["bad_names"];
       return;

@@ -6,12 +6,14 @@
 // with the same seed and run, repeating and losing no target. docs/scan-output.md describes
 // --output jsonl.
 #include <cstdio>
+#include <limits>
 #include <unordered_set>
 
 #include "config/catalogue.h"
 #include "db/store.h"
 #include "ethics/policy.h"
 #include "lib/clock.h"
+#include "lib/json.h"
 #include "lib/lockfile.h"
 #include "lib/progress.h"
 #include "lib/stop_signal.h"
@@ -52,13 +54,13 @@ struct Period {
 };
 
 Period parse_period(const std::string& text) {
-  if (auto hour = resolver::parse_hour(text)) return {*hour, *hour + 3600, text};
-  try {
-    if (text.size() == 10) {
-      int64_t day = db::day_start(text);
-      return {day, day + 86400, text};
-    }
-  } catch (const std::exception&) {
+  if (text.size() == 13) {
+    int64_t hour = hour_option("--resolutions", text);
+    return {hour, hour + 3600, text};
+  }
+  if (text.size() == 10) {
+    int64_t day = int64_t{date_option("--resolutions", text)} * 86400;
+    return {day, day + 86400, text};
   }
   throw UsageError("--resolutions wants YYYY-MM-DD or YYYY-MM-DDTHH, not '" + text + "'");
 }
@@ -139,11 +141,17 @@ int run_scan(Context& ctx, Args& args) {
   std::optional<std::vector<uint16_t>> ports;
   if (ports_opt) ports = parse_ports(*ports_opt);
   std::optional<uint64_t> seed_arg;
-  if (seed_opt) {
-    if (seed_opt->empty() || seed_opt->find_first_not_of("0123456789") != std::string::npos)
-      throw UsageError("--seed wants a whole number");
-    seed_arg = std::stoull(*seed_opt);
+  if (seed_opt)
+    seed_arg = whole_option<uint64_t>("--seed", *seed_opt, 0, std::numeric_limits<uint64_t>::max());
+  std::optional<double> rate_arg;
+  if (rate_opt) rate_arg = real_option("--rate", *rate_opt, 0.001, 1e9);
+  std::optional<TlsMode> tls_mode;
+  if (tls_mode_opt) {
+    tls_mode = parse_tls_mode(*tls_mode_opt);
+    if (!tls_mode) throw UsageError("--tls-mode takes full or cert, not '" + *tls_mode_opt + "'");
   }
+  std::optional<Period> asked_period;
+  if (resolutions) asked_period = parse_period(*resolutions);
 
   const config::Config& cfg = ctx.config();
   // Ethics before anything else: no blocklist file or no contact, no scan.
@@ -162,23 +170,16 @@ int run_scan(Context& ctx, Args& args) {
   }
 
   EngineOptions options = EngineOptions::from(cfg.scan);
-  if (rate_opt) {
-    try {
-      options.rate = std::stod(*rate_opt);
-    } catch (const std::exception&) {
-      throw UsageError("--rate wants connections per second");
-    }
-    if (!(options.rate > 0)) throw UsageError("--rate wants a positive number");
+  if (rate_arg) {
+    options.rate = *rate_arg;
     if (options.rate > policy.rate)
       std::fprintf(stderr, "iotmap scan: --rate %g is above the configured cap; scanning at %g/s\n",
                    options.rate, policy.rate);
   }
   // Certificates only: stopping each handshake after the certificates costs a third of a full
   // one (bench/README.md), unless --tls-mode full asks for complete handshakes.
-  if (tls_mode_opt) {
-    auto mode = parse_tls_mode(*tls_mode_opt);
-    if (!mode) throw UsageError("--tls-mode takes full or cert, not '" + *tls_mode_opt + "'");
-    options.tls_mode = *mode;
+  if (tls_mode) {
+    options.tls_mode = *tls_mode;
   } else if (grab_only) {
     options.tls_mode = TlsMode::kCertificate;
   }
@@ -208,7 +209,7 @@ int run_scan(Context& ctx, Args& args) {
     for (const auto& f : cfg.sources.ipv6_hitlists) list.add_file(f, cfg.scan.cidr_cap);
   Period period{0, 0, db::utc_date(now)};
   if (resolutions || default_targets) {
-    period = parse_period(resolutions.value_or(db::utc_date(now)));
+    period = asked_period ? *asked_period : parse_period(db::utc_date(now));
     targets_from_resolutions(store, period, list);
   }
   list.normalize();
@@ -312,8 +313,7 @@ int run_scan(Context& ctx, Args& args) {
         rows.push_back(observation_row(r, run_id, shas));
       }
       if (jsonl) {
-        std::string line = grab_json(r, run_id, shas, book)
-                               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        std::string line = json_text(grab_json(r, run_id, shas, book));
         std::fwrite(line.data(), 1, line.size(), stdout);
         std::fputc('\n', stdout);
       }

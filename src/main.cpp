@@ -127,6 +127,10 @@ int dispatch(int argc, char** argv) {
       ctx.config_file = value("--config");
     } else if (global("--db")) {
       ctx.db_file = value("--db");
+      // An unset variable in a crontab gives "": SQLite would then keep everything in a
+      // temporary database and the run's work would be lost, as with ":memory:".
+      if (ctx.db_file->empty() || *ctx.db_file == ":memory:")
+        throw UsageError("--db wants a database file, not '" + *ctx.db_file + "'");
     } else {
       throw UsageError("unknown global option " + a);
     }

@@ -26,6 +26,7 @@
 #include "backend_map/classify.h"
 #include "backend_map/footprint.h"
 #include "backend_map/hitlist.h"
+#include "lib/date.h"
 
 using namespace iotmap;
 using namespace iotmap::backend_map;
@@ -220,7 +221,7 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   World w(o);
-  const Day first = *parse_day("2022-02-28");
+  const Day first = *parse_date("2022-02-28");
 
   if (!o.write.empty()) {
     std::ofstream out(o.write);
@@ -253,7 +254,7 @@ int main(int argc, char** argv) {
         f[k] = l.substr(0, tab);
         l = tab == std::string_view::npos ? std::string_view{} : l.substr(tab + 1);
       }
-      auto day = parse_day(f[0]);
+      auto day = parse_date(f[0]);
       auto ip = IpAddress::parse(f[1]);
       auto src = parse_source(f[4]);
       if (!day || !ip || !src) continue;

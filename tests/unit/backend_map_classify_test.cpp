@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "backend_map/classify.h"
+#include "lib/date.h"
 
 using namespace iotmap;
 using namespace iotmap::backend_map;
@@ -19,7 +20,7 @@ NameMatch lookup(std::string_view name) {
   return {};
 }
 
-const Day kDay = *parse_day("2022-02-28");
+const Day kDay = *parse_date("2022-02-28");
 
 Classification run(const Dataset& d, int threshold = 0, int days = 1) {
   ClassifyOptions o;
@@ -36,11 +37,11 @@ const DomainVerdict& verdict_of(const Classification& c, const Dataset& d, const
 }  // namespace
 
 TEST_CASE("dates and sources", "[backend_map]") {
-  REQUIRE(parse_day("1970-01-01") == 0);
-  REQUIRE(day_str(*parse_day("2022-03-07")) == "2022-03-07");
-  REQUIRE(*parse_day("2022-03-01") - *parse_day("2022-02-28") == 1);
-  REQUIRE_FALSE(parse_day("2022-02-30"));
-  REQUIRE_FALSE(parse_day("2022-2-3"));
+  REQUIRE(parse_date("1970-01-01") == 0);
+  REQUIRE(day_str(*parse_date("2022-03-07")) == "2022-03-07");
+  REQUIRE(*parse_date("2022-03-01") - *parse_date("2022-02-28") == 1);
+  REQUIRE_FALSE(parse_date("2022-02-30"));
+  REQUIRE_FALSE(parse_date("2022-2-3"));
   REQUIRE(day_of(86400 * 3 + 5) == 3);
   REQUIRE(sources_str(kActiveDns | kCertificate) == "active_dns+cert");
   REQUIRE(parse_source("pdns") == kPassiveDns);

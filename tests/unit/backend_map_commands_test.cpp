@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "db/store.h"
+#include "lib/date.h"
 
 using namespace iotmap;
 
@@ -41,7 +42,7 @@ TEST_CASE("classify and report footprint from a store", "[backend_map]") {
   auto dir = std::filesystem::temp_directory_path() / ("iotmap-bm-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string db_path = (dir / "iotmap.db").string();
-  const int64_t day = db::day_start("2022-02-28");
+  const int64_t day = int64_t{*iotmap::parse_date("2022-02-28")} * 86400;
   {
     db::Store store(db_path);
     std::vector<db::ResolutionRow> rows = {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "db/store.h"
+#include "lib/date.h"
 #include "tests/unit/db_test_support.h"
 
 using namespace iotmap;
@@ -70,7 +71,8 @@ TEST_CASE("classify: names found through the address make it shared, inside the 
           "[backend_map][evidence]") {
   test::TempDir dir;
   const std::string db_path = dir.file("iotmap.db");
-  const int64_t d = db::day_start("2026-12-01");  // the date classified, window 3 days
+  const int64_t d =
+      int64_t{*iotmap::parse_date("2026-12-01")} * 86400;  // the date classified, window 3 days
   const std::string own = "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com.";
   const std::string cdn = "d3cdnabc-ats.iot.eu-west-1.amazonaws.com.";
   const std::string custom = "c9c9c9c9c9c9c9-ats.iot.us-east-1.amazonaws.com.";

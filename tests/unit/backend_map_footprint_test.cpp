@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "backend_map/footprint.h"
+#include "lib/date.h"
 
 using namespace iotmap;
 using namespace iotmap::backend_map;
@@ -12,7 +13,7 @@ using namespace iotmap::backend_map;
 namespace {
 
 IpAddress ip(const char* text) { return *IpAddress::parse(text); }
-const Day kDay = *parse_day("2022-02-28");
+const Day kDay = *parse_date("2022-02-28");
 
 std::vector<Provider> lab_providers() {
   Provider aws{"aws",

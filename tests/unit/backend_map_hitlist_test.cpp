@@ -4,6 +4,7 @@
 
 #include "backend_map/hitlist.h"
 #include "backend_map/report.h"
+#include "lib/date.h"
 
 using namespace iotmap;
 using namespace iotmap::backend_map;
@@ -11,7 +12,7 @@ using namespace iotmap::backend_map;
 namespace {
 
 IpAddress ip(const char* text) { return *IpAddress::parse(text); }
-const Day kDay = *parse_day("2022-02-28");
+const Day kDay = *parse_date("2022-02-28");
 
 NameMatch lookup(std::string_view name) {
   if (name.find(".iot.us-east-1.amazonaws.com") != std::string_view::npos) return {0, 0};

@@ -4,9 +4,11 @@
 #include <ctime>
 
 #include "db/store.h"
+#include "lib/date.h"
 #include "tests/unit/db_test_support.h"
 
 using namespace iotmap::db;
+using iotmap::parse_date;
 using iotmap::test::TempDir;
 
 namespace {
@@ -438,12 +440,12 @@ TEST_CASE("a large batch of resolutions is written in one transaction", "[db]") 
               first, next);
 }
 
-TEST_CASE("utc_date and day_start are inverse on UTC days", "[db]") {
+TEST_CASE("utc_date and parse_date are inverse on UTC days", "[db]") {
   CHECK(utc_date(0) == "1970-01-01");
   CHECK(utc_date(951782400) == "2000-02-29");          // a leap day
   CHECK(utc_date(951782400 + 86399) == "2000-02-29");  // its last second is still that day
   CHECK(utc_date(951782400 + 86400) == "2000-03-01");
   for (const char* d : {"1999-12-31", "2022-02-28", "2024-02-29", "2038-01-19", "2100-03-01"})
-    CHECK(utc_date(day_start(d)) == d);
+    CHECK(utc_date(int64_t{*parse_date(d)} * 86400) == d);
   CHECK(utc_date(-1) == "1969-12-31");
 }

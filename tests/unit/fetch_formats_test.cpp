@@ -1,5 +1,6 @@
 // The crawler's file handling without a server: format checks, streaming decompression,
-// atomic replacement, API keys (fetch/formats.h, decode.h, atomic_file.h, secret.h).
+// atomic replacement, API keys (fetch/formats.h, decode.h, sha256.h, lib/atomic_file.h,
+// secret.h).
 #include <lzma.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,12 +13,14 @@
 #include <set>
 #include <sstream>
 
-#include "fetch/atomic_file.h"
 #include "fetch/decode.h"
 #include "fetch/formats.h"
 #include "fetch/secret.h"
+#include "fetch/sha256.h"
+#include "lib/atomic_file.h"
 
 using namespace iotmap::fetch;
+using iotmap::TempFile;
 
 namespace {
 
@@ -202,7 +205,10 @@ TEST_CASE("fetch atomic file: the target changes only on commit", "[fetch]") {
     f.write("more\n", 5);
     f.truncate(4);
     CHECK(f.size() == 4);
-    CHECK(f.sha256() == sha256_file(f.path()));
+    f.flush();
+    Sha256 want;
+    want.add("new\n", 4);
+    CHECK(sha256_file(f.path()) == want.hex());
     f.commit();
   }
   CHECK(dir.read("sub/data.txt") == "new\n");

@@ -115,3 +115,70 @@ TEST_CASE("IOTMAP_NOW sets the clock's start and names itself when unreadable", 
   ::unsetenv(iotmap::kClockVariable);
   CHECK_FALSE(iotmap::clock_start_override());
 }
+
+#include "lib/date.h"
+
+TEST_CASE("dates and hours that do not exist are refused, not moved", "[lib][date]") {
+  using iotmap::parse_date;
+  using iotmap::parse_hour;
+  CHECK(parse_date("1970-01-01") == 0);
+  CHECK(parse_date("2024-02-29") == 19782);
+  CHECK(*parse_date("2022-03-01") - *parse_date("2022-02-28") == 1);
+  for (const char* bad :
+       {"2026-02-31", "2026-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-01-00",
+        "2026-1-01", "2026-01-1 ", " 2026-01-01", "+026-01-01", "2026/01/01", "2026-01-01T00", ""})
+    CHECK_FALSE(parse_date(bad));
+  CHECK(parse_hour("2026-11-22T00") == 1795305600);
+  CHECK(parse_hour("2026-11-22T23") == 1795305600 + 23 * 3600);
+  for (const char* bad : {"2026-11-22", "2026-02-30T01", "2026-02-31T00", "2026-11-22T24",
+                          "2026-11-22 00", "2026-11-22T-1", "2026-11-22T+1"})
+    CHECK_FALSE(parse_hour(bad));
+}
+
+TEST_CASE("utf8_replaced keeps UTF-8 and replaces every other byte", "[lib][text]") {
+  using iotmap::is_utf8;
+  using iotmap::utf8_replaced;
+  CHECK(is_utf8("Telef\xC3\xB3nica \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  CHECK(utf8_replaced("Telef\xC3\xB3nica") == "Telef\xC3\xB3nica");
+  CHECK_FALSE(is_utf8("Telef\xF3nica"));  // Latin-1
+  CHECK(utf8_replaced("Telef\xF3nica") == "Telef\xEF\xBF\xBDnica");
+  CHECK(utf8_replaced("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+  CHECK_FALSE(is_utf8("\xED\xA0\x80"));                            // a surrogate
+  CHECK_FALSE(is_utf8("\xF4\x90\x80\x80"));                        // past U+10FFFF
+  CHECK_FALSE(is_utf8("\xE2\x82"));                                // cut short
+}
+
+TEST_CASE("shown makes untrusted text safe and short in a message", "[lib][text]") {
+  using iotmap::shown;
+  CHECK(shown("mqtt.example.com") == "mqtt.example.com");
+  CHECK(shown("\x1b]2;pwned\x07\x1b[31mred") == "\\x1B]2;pwned\\x07\\x1B[31mred");
+  CHECK(shown("a\r\nb\tc\x7f") == "a\\r\\nb\\tc\\x7F");
+  CHECK(shown("it's \"x\"") == "it's \"x\"");
+  CHECK(shown("\xC2\x9B"
+              "31m") == "\\xC2\\x9B31m");  // C1 CSI
+  CHECK(shown("caf\xC3\xA9 \xFF") == "caf\xC3\xA9 \\xFF");
+  const std::string line(10'000'000, 'a');
+  const std::string s = shown(line);
+  CHECK(s.size() < 200);
+  CHECK(s == std::string(120, 'a') + "... (9999880 more bytes)");
+}
+
+TEST_CASE("csv_cell quotes and neutralises formulas", "[lib][text]") {
+  using iotmap::csv_cell;
+  CHECK(csv_cell("mqtt.example.com.") == "mqtt.example.com.");
+  CHECK(csv_cell("a,b") == "\"a,b\"");
+  CHECK(csv_cell("say \"hi\"\n") == "\"say \"\"hi\"\"\n\"");
+  for (const char* f : {"=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"})
+    CHECK(csv_cell(f) == "\"'" + std::string(f) + "\"");
+  CHECK(csv_cell("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"");
+  CHECK(csv_cell("") == "");
+}
+
+TEST_CASE("markdown_escape leaves no tag, link or table break", "[lib][text]") {
+  using iotmap::markdown_escape;
+  CHECK(markdown_escape("AMAZON-02") == "AMAZON-02");
+  CHECK(markdown_escape("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;");
+  CHECK(markdown_escape("[x](javascript:y)") == "\\[x\\](javascript:y)");
+  CHECK(markdown_escape("a|b\nc") == "a\\|b c");
+  CHECK(markdown_escape("*_`#~\\") == "\\*\\_\\`\\#\\~\\\\");
+}

@@ -11,10 +11,6 @@ TEST_CASE("rows: hours, status labels and the store row", "[resolver]") {
   CHECK(hour_label(0) == "1970-01-01T00");
   CHECK(hour_start(1795305782) == 1795305600);
   CHECK(hour_label(1795305600) == "2026-11-22T00");
-  CHECK(parse_hour("2026-11-22T00") == 1795305600);
-  CHECK_FALSE(parse_hour("2026-11-22"));
-  CHECK_FALSE(parse_hour("2026-02-30T01"));
-  CHECK_FALSE(parse_hour("2026-11-22T24"));
 
   Result r;
   r.name = "alias.example";

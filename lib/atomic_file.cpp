@@ -1,4 +1,4 @@
-#include "fetch/atomic_file.h"
+#include "lib/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace iotmap::fetch {
+namespace iotmap {
 namespace {
 
 std::runtime_error sys_error(const std::string& what) {
@@ -25,48 +25,17 @@ std::string dir_of(const std::string& path) {
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("cannot start a SHA-256 digest");
-}
-
-void Sha256::add(const void* data, size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
-
-std::string Sha256::hex() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_DigestFinal_ex(ctx_.get(), md, &len);
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(digits[md[i] >> 4]);
-    out.push_back(digits[md[i] & 15]);
-  }
-  return out;
-}
-
-std::string sha256_file(const std::string& path) {
-  Handle<FILE, ::fclose> f(std::fopen(path.c_str(), "rb"));
-  if (!f) return "";
-  Sha256 h;
-  std::vector<char> buf(1 << 16);
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) h.add(buf.data(), n);
-  if (std::ferror(f.get())) return "";
-  return h.hex();
-}
-
-TempFile::TempFile(std::string target) : target_(std::move(target)) {
+TempFile::TempFile(std::string target, bool make_dir) : target_(std::move(target)) {
   std::string dir = dir_of(target_);
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  if (make_dir) std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create directory " + dir + ": " + ec.message());
   std::string name = target_.substr(target_.find_last_of('/') + 1);
   std::string templ = dir + "/." + name + ".part-XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   int fd = ::mkstemp(buf.data());
-  if (fd < 0) throw sys_error("cannot create a temporary file in " + dir);
+  if (fd < 0) throw sys_error("cannot write " + target_ + ": no temporary file in " + dir);
   tmp_ = buf.data();
   // mkstemp makes 0600; a data file is as readable as any other file the user writes.
   mode_t mask = ::umask(0);
@@ -105,11 +74,6 @@ void TempFile::flush() {
   if (std::fflush(file_.get()) != 0) throw sys_error("cannot write " + target_);
 }
 
-std::string TempFile::sha256() {
-  flush();
-  return sha256_file(tmp_);
-}
-
 void TempFile::commit() {
   flush();
   if (::fsync(::fileno(file_.get())) != 0) throw sys_error("cannot sync " + target_);
@@ -123,4 +87,10 @@ void TempFile::commit() {
   }
 }
 
-}  // namespace iotmap::fetch
+void write_file_atomically(const std::string& path, std::string_view text) {
+  TempFile f(path, false);
+  f.write(text);
+  f.commit();
+}
+
+}  // namespace iotmap
