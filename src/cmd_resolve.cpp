@@ -132,7 +132,7 @@ void import_pdns_files(const std::vector<std::string>& files, const config::Cata
     auto imported = resolver::import_pdns(in, file, window, source, cat, store);
     const resolver::PdnsStats& st = imported.stats;
     for (const auto& e : st.errors)
-      std::fprintf(stderr, "iotmap resolve: %s; skipped\n", e.c_str());
+      std::fprintf(stderr, "iotmap resolve: %s; skipped\n", shown(e, 300).c_str());
     if (st.malformed > st.errors.size())
       std::fprintf(stderr, "iotmap resolve: %s: %llu more malformed lines skipped\n", file.c_str(),
                    static_cast<unsigned long long>(st.malformed - st.errors.size()));

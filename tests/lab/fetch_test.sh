@@ -440,7 +440,16 @@ format = "hitlist"
 url = "$BASE/files/responsive-addresses.txt.xz"
 file = "ipv6-hitlist.txt"
 max_bytes = 1000
+[source.escapes]
+kind = "file"
+format = "dnsdb"
+url = "$BASE/files/escapes.jsonl"
+file = "escapes.jsonl"
 TOML
+# A passive-DNS body whose bad record quotes terminal escapes (retitle, clear, C1 CSI) and a
+# long value: the message shows them escaped and cut, never raw (issue 14, item 15).
+printf '{"rrname":"a.example.","rrtype":"CNAME","time_first":1,"time_last":2,"rdata":"\\u001b]2;owned\\u0007\\u001b[2J\\u009b31m%s"}\n' \
+  "$(head -c 5000 /dev/zero | tr '\0' x)" >"$F/escapes.jsonl"
 SOURCES_FILE=$T/broken.toml fetch truncated-xz
 expect_rc 1 "an xz file that ends early"
 expect_out "truncated-xz: failed: .*xz data ends early (truncated download); kept the previous copy" "clear message: truncated xz"
@@ -452,6 +461,13 @@ SOURCES_FILE=$T/broken.toml fetch capped
 expect_rc 1 "larger than the size cap"
 expect_out "capped: failed: .*larger than the size cap of 1000 bytes; kept the previous copy" "clear message: size cap"
 same "$DATA/ipv6-hitlist.txt" "$T/hitlist.txt" "the previous hitlist is untouched after the cap"
+SOURCES_FILE=$T/broken.toml fetch escapes
+expect_rc 1 "a body that quotes terminal escapes"
+expect_out 'CNAME rdata "\\x1B\]2;owned\\x07\\x1B\[2J\\xC2\\x9B31mxxx' "the escapes are shown escaped"
+if grep -q $'\033\|\a\|\xc2\x9b' "$T/out.log"; then bad "a raw escape from the body reached the output"; show; else
+  ok "no raw escape from the body in the output"; fi
+[ "$(wc -L <"$T/out.log")" -lt 2000 ] && ok "no message line quotes the whole body" ||
+  bad "a message line of $(wc -L <"$T/out.log") bytes"
 no_parts
 
 # The guard: with IOTMAP_FETCH_LOOPBACK_ONLY=1 a real URL is refused before any packet.
