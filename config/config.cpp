@@ -6,8 +6,10 @@
 #include <toml++/toml.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <sstream>
 
 #include "config/toml_walk.h"
 
@@ -90,13 +92,21 @@ void apply_vantage_points(const std::string& origin, const toml::node& n, Config
   }
 }
 
-void apply(const std::string& origin, const toml::table& root, Config& c) {
+// A relative path in a configuration file means "next to that file": cron runs the job from
+// another directory than the one the operator edited the file in.
+std::string against(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+void apply(const std::string& origin, const std::string& base_dir, const toml::table& root,
+           Config& c) {
   std::vector<uint16_t>& ports = c.scan.ports;
   Table top(origin, root, "");
   auto section = [&](const char* name, const std::function<void(Table&)>& fill) {
     return [&, name, fill](const toml::node& n, const std::string& key) {
       if (!n.is_table()) fail(origin, n, key, "expected a [" + std::string(name) + "] table");
-      Table t(origin, *n.as_table(), name);
+      Table t(origin, *n.as_table(), name, &c.set_at);
       fill(t);
       t.apply();
     };
@@ -115,46 +125,58 @@ void apply(const std::string& origin, const toml::table& root, Config& c) {
                                     .on("retries", t.number(r.retries, 0, 20))
                                     .on("max_cname_chain", t.number(r.max_cname_chain, 1, 64));
                               }))
-      .on("scan", section("scan",
-                          [&](Table& t) {
-                            auto& s = c.scan;
-                            t.on("ports",
-                                 [&](const toml::node& n, const std::string& key) {
-                                   const auto* arr = n.as_array();
-                                   if (arr == nullptr)
-                                     fail(origin, n, key, "expected an array of ports");
-                                   ports.clear();
-                                   for (const auto& e : *arr) {
-                                     auto v = e.value<int64_t>();
-                                     if (!e.is_integer() || !v || *v < 1 || *v > 65535)
-                                       fail(origin, e, key, "ports are integers from 1 to 65535");
-                                     ports.push_back(static_cast<uint16_t>(*v));
-                                   }
-                                 })
-                                .on("rate", t.number(s.rate, 0.01, 1e7))
-                                .on("max_in_flight", t.number(s.max_in_flight, 1, 1e6))
-                                .on("timeout_ms", t.number(s.timeout_ms, 10, 600000))
-                                .on("per_ip_spacing_ms", t.number(s.per_ip_spacing_ms, 0, 3600000))
-                                .on("per_prefix_spacing_ms",
-                                    t.number(s.per_prefix_spacing_ms, 0, 3600000))
-                                .on("max_bytes", t.number(s.max_bytes, 1024, 1e9))
-                                .on("cidr_cap", t.number(s.cidr_cap, 1, 1e12))
-                                .on("seed", t.number(s.seed, 0, 9.2e18))
-                                .on("probe_without_sni", t.boolean(s.probe_without_sni))
-                                .on("probe_with_names", t.boolean(s.probe_with_names))
-                                .on("workers", t.number(s.workers, 0, 1024))
-                                .on("tls_mode", [&](const toml::node& n, const std::string& key) {
-                                  t.str(s.tls_mode)(n, key);
-                                  if (s.tls_mode != "full" && s.tls_mode != "cert")
-                                    fail(origin, n, key, R"(must be "full" or "cert")");
-                                });
-                          }))
+      .on("scan",
+          section("scan",
+                  [&](Table& t) {
+                    auto& s = c.scan;
+                    t.on("ports",
+                         [&](const toml::node& n, const std::string& key) {
+                           const auto* arr = n.as_array();
+                           if (arr == nullptr) fail(origin, n, key, "expected an array of ports");
+                           ports.clear();
+                           for (const auto& e : *arr) {
+                             auto v = e.value<int64_t>();
+                             if (!e.is_integer() || !v || *v < 1 || *v > 65535)
+                               fail(origin, e, key, "ports are integers from 1 to 65535");
+                             ports.push_back(static_cast<uint16_t>(*v));
+                           }
+                         })
+                        .on("rate", t.number(s.rate, 0.01, 1e7))
+                        .on("max_in_flight", t.number(s.max_in_flight, 1, 1e6))
+                        .on("timeout_ms", t.number(s.timeout_ms, 10, 600000))
+                        .on("per_ip_spacing_ms", t.number(s.per_ip_spacing_ms, 0, 3600000))
+                        .on("per_prefix_spacing_ms", t.number(s.per_prefix_spacing_ms, 0, 3600000))
+                        .on("max_bytes", t.number(s.max_bytes, 1024, 1e9))
+                        .on("cidr_cap", t.number(s.cidr_cap, 1, 1e12))
+                        .on("seed", t.number(s.seed, 0, 9.2e18))
+                        .on("probe_without_sni", t.boolean(s.probe_without_sni))
+                        .on("probe_with_names", t.boolean(s.probe_with_names))
+                        .on("max_names_per_address", t.number(s.max_names_per_address, 0, 1000))
+                        .on("workers", t.number(s.workers, 0, 1024))
+                        .on("tls_mode", [&](const toml::node& n, const std::string& key) {
+                          t.str(s.tls_mode)(n, key);
+                          if (s.tls_mode != "full" && s.tls_mode != "cert")
+                            fail(origin, n, key, R"(must be "full" or "cert")");
+                        });
+                  }))
       .on("ethics", section("ethics",
                             [&](Table& t) {
                               auto& e = c.ethics;
-                              t.on("blocklist_file", t.str(e.blocklist_file))
-                                  .on("optout_file", t.str(e.optout_file))
-                                  .on("contact", t.str(e.contact))
+                              auto path = [&](std::string& out) {
+                                return [&, set = t.str(out)](const toml::node& n,
+                                                             const std::string& key) {
+                                  set(n, key);
+                                  out = against(base_dir, out);
+                                };
+                              };
+                              t.on("blocklist_file", path(e.blocklist_file))
+                                  .on("optout_file", path(e.optout_file))
+                                  .on("contact",
+                                      [&](const toml::node& n, const std::string& key) {
+                                        t.str(e.contact)(n, key);
+                                        auto problem = contact_problem(e.contact);
+                                        if (!problem.empty()) fail(origin, n, key, problem);
+                                      })
                                   .on("default_blocklist", t.boolean(e.default_blocklist))
                                   .on("max_rate", t.number(e.max_rate, 0.01, 1e7));
                             }))
@@ -185,8 +207,11 @@ void apply(const std::string& origin, const toml::table& root, Config& c) {
   top.apply();
 }
 
-void parse_into(const std::string& text, const std::string& origin, Config& c) {
-  toml_walk::parse(text, origin, [&](const toml::table& root) { apply(origin, root, c); });
+// `base_dir`: what relative paths in `text` are relative to ("": left as written).
+void parse_into(const std::string& text, const std::string& origin, const std::string& base_dir,
+                Config& c) {
+  toml_walk::parse(text, origin,
+                   [&](const toml::table& root) { apply(origin, base_dir, root, c); });
   c.loaded_from.push_back(origin);
 }
 
@@ -196,9 +221,12 @@ void finish(Config& c) {
   // SQLite would keep an in-memory database: every run's work would be lost.
   if (c.db_path == ":memory:")
     throw ConfigError("database.path: ':memory:' keeps nothing; name a file");
-  if (c.scan.rate > c.ethics.max_rate)
-    throw ConfigError("scan.rate " + std::to_string(c.scan.rate) + " exceeds ethics.max_rate " +
-                      std::to_string(c.ethics.max_rate));
+  if (c.scan.rate > c.ethics.max_rate) {
+    std::ostringstream os;
+    os << c.set_at["scan.rate"] << ": scan.rate: " << c.scan.rate << " exceeds ethics.max_rate "
+       << c.ethics.max_rate << " (" << c.set_at["ethics.max_rate"] << ")";
+    throw ConfigError(os.str());
+  }
 }
 
 }  // namespace
@@ -214,19 +242,32 @@ std::string default_db_path() {
   return "iotmap.db";
 }
 
+std::string contact_problem(std::string_view contact) {
+  if (contact.empty()) return "";
+  for (char ch : contact)
+    if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f)
+      return "must be printable ASCII (an e-mail address or URL), without line breaks or other "
+             "control characters";
+  if (contact.find_first_not_of(' ') == std::string_view::npos) return "is blank";
+  if (contact.size() > 256) return "is longer than 256 characters";
+  return "";
+}
+
 Config load_text(const std::string& text, const std::string& origin) {
   Config c;
-  parse_into(std::string(embedded::default_config), "<embedded default>", c);
-  parse_into(text, origin, c);
+  parse_into(std::string(embedded::default_config), "<embedded default>", "", c);
+  parse_into(text, origin, "", c);  // no file: relative paths stay as written
   finish(c);
   return c;
 }
 
 Config load(const std::optional<std::string>& file) {
   Config c;
-  parse_into(std::string(embedded::default_config), "<embedded default>", c);
+  parse_into(std::string(embedded::default_config), "<embedded default>", "", c);
   if (file) {
-    parse_into(toml_walk::read_file(*file, "configuration file"), *file, c);
+    std::error_code ec;
+    std::string dir = std::filesystem::absolute(*file, ec).parent_path().string();
+    parse_into(toml_walk::read_file(*file, "configuration file"), *file, dir, c);
   }
   finish(c);
   return c;

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/net.h"
@@ -50,6 +52,7 @@ struct ScanSettings {
   uint64_t seed = 0;          // 0: a new random seed per scan (recorded in the run)
   bool probe_without_sni = true;
   bool probe_with_names = true;
+  int max_names_per_address = 4;  // names sent as SNI per address and TLS port (ETHICS.md)
   int workers = 0;  // 0: one per core
   // "full": every TLS handshake completes; "cert": where no application probe follows, it stops
   // once the server's certificates have arrived (docs/scan-output.md)
@@ -57,8 +60,9 @@ struct ScanSettings {
 };
 
 struct EthicsSettings {
+  // Both files: a relative path is relative to the configuration file that names it.
   std::string blocklist_file;     // CIDRs never probed; a scan refuses to start without it
-  std::string optout_file;        // CIDRs of operators who asked to be left out
+  std::string optout_file;        // CIDRs of operators who asked to be left out; must exist
   std::string contact;            // e-mail or URL shown on the info page; required to scan
   bool default_blocklist = true;  // also block IANA special-purpose ranges
   double max_rate = 10000;        // hard cap on scan.rate, whatever the configuration says
@@ -93,12 +97,20 @@ struct Config {
   Sources sources;
   ClassifySettings classify;
   std::vector<std::string> loaded_from;  // "<embedded default>", then the user file
+  // Where each section key in force was set: "scan.rate" -> "file:line", for errors that
+  // involve more than one key.
+  std::map<std::string, std::string> set_at;
 };
 
 // Loads the embedded default, then `file` on top of it. Throws ConfigError.
 Config load(const std::optional<std::string>& file);
 // Same, from text (tests); `origin` names the text in errors.
 Config load_text(const std::string& text, const std::string& origin);
+
+// Why `contact` cannot be ethics.contact, "" when it can. It goes into the User-Agent of every
+// HTTP probe and onto the info page, so it must be printable ASCII (no CR, LF or other control
+// characters) and not blank. Empty means "not set", which only a scan refuses.
+std::string contact_problem(std::string_view contact);
 
 // The default database path: $IOTMAP_DB, else $XDG_DATA_HOME/iotmap/iotmap.db when
 // XDG_DATA_HOME is set, else ./iotmap.db.

@@ -31,8 +31,11 @@ namespace iotmap::config::toml_walk {
 // One table's keys, each with a setter that checks the value's type and range.
 class Table {
  public:
-  Table(const std::string& origin, const toml::table& t, std::string path)
-      : origin_(origin), t_(t), path_(std::move(path)) {}
+  // `set_at`, when given, learns "origin:line" of every key applied (key -> where), so that a
+  // later check across keys can name the line of each.
+  Table(const std::string& origin, const toml::table& t, std::string path,
+        std::map<std::string, std::string>* set_at = nullptr)
+      : origin_(origin), t_(t), path_(std::move(path)), set_at_(set_at) {}
 
   using Setter = std::function<void(const toml::node&, const std::string& key)>;
   Table& on(const std::string& key, Setter s) {
@@ -45,6 +48,8 @@ class Table {
       auto it = setters_.find(std::string(k.str()));
       if (it == setters_.end()) fail(origin_, v, key, "unknown key");
       it->second(v, key);
+      if (set_at_ != nullptr)
+        (*set_at_)[key] = origin_ + ":" + std::to_string(v.source().begin.line);
     }
   }
   // Fails unless the table has `key`.
@@ -92,7 +97,8 @@ class Table {
                         double lo, double hi) {
     if (!n.is_number()) fail(origin, n, key, "expected a number");
     double d = *n.value<double>();
-    if (d < lo || d > hi) {
+    // Written so that NaN fails too: every comparison with NaN is false.
+    if (!(d >= lo && d <= hi)) {
       std::ostringstream os;
       os << std::setprecision(12) << "must be between " << lo << " and " << hi;
       fail(origin, n, key, os.str());
@@ -109,6 +115,7 @@ class Table {
   const std::string& origin_;
   const toml::table& t_;
   std::string path_;
+  std::map<std::string, std::string>* set_at_;
   std::map<std::string, Setter> setters_;
 };
 

@@ -1,7 +1,14 @@
 #include "ethics/blocklist.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -62,7 +69,11 @@ const std::vector<std::string_view>& special_purpose_prefixes() {
       // IPv6
       "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
       "2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10",
-      "ff00::/8"};
+      "ff00::/8",
+      // IPv6 outside the global unicast space 2000::/3 is reserved by the IETF (fec0::/10,
+      // 4000::/2, the IPv4-compatible ::/96, ...): none of it should reach a server. Listed
+      // after the named ranges so that an explanation names the narrower one.
+      "::/3", "4000::/2", "8000::/1"};
   return kPrefixes;
 }
 
@@ -87,13 +98,28 @@ void Blocklist::add_text(std::string_view text, const std::string& origin) {
   rebuild();
 }
 
-void Blocklist::add_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot read blocklist");
-  std::ostringstream text;
-  text << in.rdbuf();
-  add_text(text.str(), path);
+std::string list_file_problem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return errno == ENOENT ? kMissing : std::string("cannot be read: ") + std::strerror(errno);
+  if (S_ISDIR(st.st_mode)) return "is a directory, not a file";
+  if (!S_ISREG(st.st_mode)) return "is not a regular file";
+  if (::access(path.c_str(), R_OK) != 0)
+    return std::string("cannot be read: ") + std::strerror(errno);
+  return "";
 }
+
+std::string read_list_file(const std::string& path) {
+  if (auto problem = list_file_problem(path); !problem.empty())
+    throw std::runtime_error(path + ": " + problem);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot be read");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw std::runtime_error(path + ": read error");
+  return text;
+}
+
+void Blocklist::add_file(const std::string& path) { add_text(read_list_file(path), path); }
 
 void Blocklist::rebuild() {
   std::vector<Interval> all;
@@ -125,13 +151,26 @@ const Blocklist::Interval* Blocklist::find(const IpAddress& ip) const {
   return &*it;
 }
 
-bool Blocklist::contains(const IpAddress& ip) const { return find(ip) != nullptr; }
+std::optional<IpAddress> mapped_v4(const IpAddress& ip) {
+  static constexpr std::array<uint8_t, 12> kMapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (!ip.v6 || !std::equal(kMapped.begin(), kMapped.end(), ip.bytes.begin())) return std::nullopt;
+  return IpAddress::from_v4((uint32_t{ip.bytes[12]} << 24) | (uint32_t{ip.bytes[13]} << 16) |
+                            (uint32_t{ip.bytes[14]} << 8) | uint32_t{ip.bytes[15]});
+}
+
+bool Blocklist::contains(const IpAddress& ip) const {
+  // ::ffff:a.b.c.d reaches a.b.c.d, so the IPv4 entries hold for it too.
+  auto v4 = mapped_v4(ip);
+  return find(ip) != nullptr || (v4 && find(*v4) != nullptr);
+}
 
 std::string Blocklist::why(const IpAddress& ip) const {
-  if (find(ip) == nullptr) return "";
+  if (!contains(ip)) return "";
   // Merging loses which entry covered which part, so name the first entry that does.
+  auto v4 = mapped_v4(ip);
   for (const auto& e : entries_)
-    if (e.prefix.contains(ip)) return e.origin + " (" + e.prefix.str() + ")";
+    if (e.prefix.contains(ip) || (v4 && e.prefix.contains(*v4)))
+      return e.origin + " (" + e.prefix.str() + ")";
   return "";
 }
 

@@ -17,12 +17,15 @@ class Blocklist {
   // Adds a prefix; `origin` ("file:line" or "IANA special-purpose") is kept for explanations.
   void add(const Prefix& p, std::string origin);
   // Reads a file of CIDRs, one per line, '#' starts a comment. A malformed line is an error
-  // (std::runtime_error naming file:line): a blocklist that is half read must not be used.
+  // (std::runtime_error naming file:line): a blocklist that is half read must not be used; so
+  // is a path that list_file_problem rejects.
   void add_file(const std::string& path);
   // Parses text as add_file does; `origin` names it in errors.
   void add_text(std::string_view text, const std::string& origin);
   void add_special_purpose();
 
+  // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is also looked up as the IPv4 address it
+  // reaches, so every check of the list (targets, dispatcher, connection) sees both forms.
   bool contains(const IpAddress& ip) const;
   // Where the entry covering `ip` came from, or "" when not blocked.
   std::string why(const IpAddress& ip) const;
@@ -57,7 +60,18 @@ struct ListLine {
 };
 std::optional<ListLine> parse_list_line(std::string line, const std::string& where);
 
-// IANA IPv4 and IPv6 special-purpose address registries (RFC 6890 and updates).
+// Why `path` cannot be read as a blocklist or opt-out file, "" when it can: it must exist, be a
+// regular file (a directory opens and reads as empty) and be readable by this process.
+std::string list_file_problem(const std::string& path);
+inline constexpr const char* kMissing = "does not exist";  // list_file_problem's first answer
+// The whole of a list file; std::runtime_error "<path>: <problem>" when it cannot be read.
+std::string read_list_file(const std::string& path);
+
+// a.b.c.d for ::ffff:a.b.c.d, nullopt for any other address.
+std::optional<IpAddress> mapped_v4(const IpAddress& ip);
+
+// IANA IPv4 and IPv6 special-purpose address registries (RFC 6890 and updates), and all IPv6
+// space outside 2000::/3.
 const std::vector<std::string_view>& special_purpose_prefixes();
 
 }  // namespace iotmap::ethics

@@ -25,6 +25,25 @@ std::string contact_html(const std::string& contact) {
   return "<a href=\"" + html_escape(href) + "\"><strong>" + html_escape(contact) + "</strong></a>";
 }
 
+// "one TCP connection without a server name and one with each name ... (at most N)".
+std::string per_port_text(const InfoPageInput& in) {
+  const int names = std::max(in.max_names, 0);
+  const int most = std::max((in.without_sni ? 1 : 0) + names, 1);
+  std::string t = "per TLS port ";
+  if (names == 0) {
+    t += "one TCP connection without a server name";
+  } else {
+    if (in.without_sni) t += "one TCP connection without a server name and ";
+    t += "one with each name that resolved to the address, up to " + std::to_string(names) +
+         (names == 1 ? " name" : " names");
+  }
+  t += " (at most " + std::to_string(most) + (most == 1 ? " connection" : " connections") +
+       " per address and port in one scan; a server that refuses the application protocol we "
+       "offer in the handshake sees that connection once more without it), and one connection "
+       "per other port";
+  return t;
+}
+
 constexpr const char* kStyle =
     "body{font-family:system-ui,sans-serif;max-width:46em;margin:2em auto;padding:0 1em;"
     "line-height:1.5;color:#222}h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em}"
@@ -86,27 +105,42 @@ std::string info_page_html(const InfoPageInput& in) {
   h += "<li><strong>DNS.</strong> We resolve the public server names of IoT backend services "
        "(the name patterns their providers document publicly, and names seen in passive DNS "
        "and in TLS certificates) through a few recursive resolvers, at a low rate.</li>\n";
-  h += "<li><strong>TLS.</strong> For each server address found this way we open one TCP "
-       "connection per port";
+  h += "<li><strong>TLS.</strong> For each server address found this way we connect to its "
+       "ports";
   if (!ports.empty()) h += " (TCP " + html_escape(ports) + ")";
-  h += ", complete the TLS handshake and record the server's certificate and TLS "
+  h += ": " + per_port_text(in) +
+       ". On TLS ports we complete the handshake and record the server's certificate and TLS "
        "parameters. On MQTT ports we send one MQTT CONNECT without any credentials and read "
        "the answer; on AMQP ports the protocol header; on HTTPS ports one <code>GET /</code>. "
        "We read at most a few hundred kilobytes and close the connection.</li>\n";
-  h += "<li><strong>Load.</strong> One probe per address and port per scan, in a random order "
-       "spread over the whole target list, so that no network sees a burst";
+  if (!in.hitlist_ports.empty())
+    h += "<li><strong>IPv6 hitlists.</strong> We also connect to the addresses of public IPv6 "
+         "hitlists (lists of IPv6 addresses that answered earlier measurements) on TCP " +
+         html_escape(port_list(in.hitlist_ports)) +
+         ", to find IoT servers that DNS does not reveal: one connection per address and port, "
+         "without a server name. These lists also hold routers and other equipment in homes "
+         "and offices; if yours is one of them, the opt-out above applies to it.</li>\n";
+  h += "<li><strong>Load.</strong> At most that many connections per address and port per "
+       "scan, in a random order spread over the whole target list, so that no network sees a "
+       "burst";
   if (in.rate > 0) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%g", in.rate);
     h += std::string("; at most ") + buf + " new connections per second in total";
   }
-  h += ". Addresses on our blocklist (including the IANA special-purpose ranges) and on the "
-       "opt-out list are never contacted.</li>\n</ul>\n";
+  h += ". Addresses on our blocklist (including the IANA special-purpose IPv4 ranges and all "
+       "IPv6 space outside 2000::/3, unless this measurement runs in a private test network) "
+       "and on the opt-out list are never contacted, in IPv4 or IPv4-mapped IPv6 form.</li>\n"
+       "</ul>\n";
 
   h += "<h2>What is not done</h2>\n<ul>\n";
   h += "<li>No login attempts, no passwords or keys, no exploits, no vulnerability tests.</li>\n";
-  h += "<li>No connections to devices in homes or offices: only to servers whose names the "
-       "providers publish.</li>\n";
+  if (in.hitlist_ports.empty())
+    h += "<li>No connections to devices in homes or offices: only to servers whose names the "
+         "providers publish.</li>\n";
+  else
+    h += "<li>No connections to devices in homes or offices other than the IPv6 hitlist "
+         "connections described above.</li>\n";
   h += "<li>No personal data is collected; results are aggregated per provider.</li>\n</ul>\n";
 
   h += "<h2>The research it follows</h2>\n<ul>\n";

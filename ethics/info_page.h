@@ -19,7 +19,15 @@ struct InfoPageInput {
   std::string prober;           // prober host name or addresses ("" : not shown)
   std::vector<uint16_t> ports;  // TCP ports probed, any order, duplicates allowed
   double rate = 0;              // new connections per second, all targets together (0: not shown)
-  std::string generated;        // "YYYY-MM-DD" shown at the bottom ("" : not shown)
+  // Connections per address and TLS port in one scan: one without a server name (when
+  // `without_sni`) and one per name up to `max_names` (scan.max_names_per_address, 0 when
+  // scan.probe_with_names is off).
+  bool without_sni = true;
+  int max_names = 4;
+  // Not empty: addresses from IPv6 hitlists ([sources] ipv6_hitlists) are scanned on these
+  // ports, and the page says that such lists hold equipment in homes too.
+  std::vector<uint16_t> hitlist_ports;
+  std::string generated;  // "YYYY-MM-DD" shown at the bottom ("" : not shown)
 };
 
 struct InfoPageError : std::invalid_argument {

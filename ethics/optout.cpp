@@ -3,12 +3,23 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "ethics/blocklist.h"
 
 namespace iotmap::ethics {
+namespace {
+
+// True for an empty file too: nothing to separate from.
+bool ends_with_newline(int fd) {
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  char last = '\n';
+  if (size > 0 && ::pread(fd, &last, 1, size - 1) != 1) last = '\n';
+  return last == '\n';
+}
+
+}  // namespace
 
 void add_optout(const std::string& path, const Prefix& prefix, const std::string& reason,
                 const std::string& date) {
@@ -16,8 +27,11 @@ void add_optout(const std::string& path, const Prefix& prefix, const std::string
   for (char& ch : clean)
     if (ch == '\n' || ch == '\r') ch = ' ';
   std::string line = prefix.str() + "  # " + clean + "; added " + date + "\n";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(path + ": cannot open opt-out list for writing");
+  // A file edited by hand may end without a newline: the entry would then land inside its
+  // last comment, or fuse with its last prefix, and be lost to the next scan.
+  if (!ends_with_newline(fd)) line.insert(0, "\n");
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
             ::fsync(fd) == 0;
   ::close(fd);
@@ -25,8 +39,7 @@ void add_optout(const std::string& path, const Prefix& prefix, const std::string
 }
 
 std::vector<OptOut> read_optouts(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return {};
+  std::istringstream in(read_list_file(path));
   std::vector<OptOut> out;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {

@@ -18,7 +18,8 @@ struct OptOut {
 // Appends an entry (creating the file) and flushes it to disk before returning.
 void add_optout(const std::string& path, const Prefix& prefix, const std::string& reason,
                 const std::string& date);
-// Reads the file; a malformed line is an error naming file:line.
+// Reads the file; a malformed line is an error naming file:line, and so is a path that is
+// missing, not a regular file or unreadable (list_file_problem).
 std::vector<OptOut> read_optouts(const std::string& path);
 
 }  // namespace iotmap::ethics

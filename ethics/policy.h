@@ -24,8 +24,13 @@ struct Policy {
   bool allowed(const IpAddress& ip) const { return !blocklist.contains(ip); }
 };
 
-// Every reason the configuration forbids a scan (missing blocklist file, missing contact,
-// a rate above the cap). Empty when a scan may start.
+// What is wrong with the ethics settings that are set, each "file:line: key: problem": a
+// blocklist or opt-out file that is missing, a directory or unreadable; a contact that is
+// blank or holds control characters. `config --check` reports these; a scan refuses on them.
+std::vector<std::string> configured_problems(const config::Config& c);
+
+// Every reason the configuration forbids a scan (no blocklist file, no contact, any of
+// configured_problems, a rate above the cap). Empty when a scan may start.
 std::vector<std::string> scan_preconditions(const config::Config& c);
 
 // Builds the policy; throws PolicyError listing the problems when a scan may not start, and

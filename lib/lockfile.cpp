@@ -6,9 +6,27 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace iotmap {
+
+std::string lock_path(const std::string& file, const std::string& suffix) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = fs::absolute(file, ec);
+  // weakly_canonical stops at a symlink whose target does not exist yet (a database about to
+  // be created through it), so follow such links first.
+  for (int hops = 0; hops < 40 && fs::is_symlink(p, ec); ++hops) {
+    fs::path target = fs::read_symlink(p, ec);
+    if (ec) break;
+    p = target.is_absolute() ? target : p.parent_path() / target;
+  }
+  p = fs::weakly_canonical(p, ec);
+  if (ec || p.empty()) p = file;
+  fs::create_directories(p.parent_path(), ec);
+  return p.string() + suffix;
+}
 
 std::optional<LockFile> LockFile::try_acquire(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

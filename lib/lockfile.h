@@ -8,6 +8,11 @@
 
 namespace iotmap {
 
+// The lock file for a job on `file`: the file's real path (symlinks and relative spellings
+// resolved, so every name of one database shares one lock) followed by `suffix`. Creates the
+// file's directory when missing; falls back to `file` itself when the path cannot be resolved.
+std::string lock_path(const std::string& file, const std::string& suffix);
+
 class LockFile {
  public:
   // Returns nullopt when another process holds the lock; throws when the file cannot be opened.

@@ -23,6 +23,10 @@
 
 namespace iotmap::scanner {
 
+// IPv6 hitlist addresses without a resolved name are scanned on these (docs/method.md section 2);
+// the info page names them.
+inline const std::vector<uint16_t> kHitlistPorts = {443, 8883, 1883, 5671};
+
 // One plan for `port` from the catalogue entries for it (all of the same port number).
 PortPlan merge_port_specs(uint16_t port, const std::vector<config::PortSpec>& specs);
 

@@ -223,15 +223,18 @@ TaskSet build_tasks(std::vector<Target> targets,
   set.targets = std::move(targets);
   for (size_t i = 0; i < set.targets.size(); ++i) {
     const auto& target = set.targets[i];
+    if (options.with_names && target.names.size() > options.max_names)
+      set.names_left_out += target.names.size() - options.max_names;
     for (const auto& plan : ports_for(target)) {
       auto found = std::find(set.plans.begin(), set.plans.end(), plan);
       auto plan_index = static_cast<uint16_t>(found - set.plans.begin());
       if (found == set.plans.end()) set.plans.push_back(plan);
       Task task{static_cast<uint32_t>(i), plan_index, -1};
-      bool names = plan.tls && options.with_names && !target.names.empty();
+      size_t probed = std::min(target.names.size(), options.max_names);
+      bool names = plan.tls && options.with_names && probed > 0;
       if (!plan.tls || options.without_sni || !names) set.tasks.push_back(task);
       if (!names) continue;
-      for (size_t n = 0; n < target.names.size(); ++n) {
+      for (size_t n = 0; n < probed; ++n) {
         task.name = static_cast<int32_t>(n);
         set.tasks.push_back(task);
       }

@@ -78,6 +78,7 @@ struct TaskSet {
   std::vector<Target> targets;
   std::vector<PortPlan> plans;
   std::vector<Task> tasks;
+  uint64_t names_left_out = 0;  // (target, name) pairs over TaskOptions::max_names: not probed
 
   const IpAddress& ip(const Task& t) const { return targets[t.target].ip; }
   const PortPlan& plan(const Task& t) const { return plans[t.plan]; }
@@ -90,10 +91,15 @@ struct TaskSet {
 struct TaskOptions {
   bool without_sni = true;  // one connection without SNI per TLS port
   bool with_names = true;   // one connection per known name per TLS port
+  // At most this many names per address get their own connection (the first in sorted
+  // order), so that an address shared by many names sees at most 1 + max_names connections
+  // per TLS port (ETHICS.md).
+  size_t max_names = 4;
 };
 
 // Tasks for every target on each of the ports `ports_for` gives it: on TLS ports one without
-// SNI and one per name (as the options say; at least one per port), on plain ports one.
+// SNI and one per name up to max_names (as the options say; at least one per port), on plain
+// ports one.
 TaskSet build_tasks(std::vector<Target> targets,
                     const std::function<std::vector<PortPlan>(const Target&)>& ports_for,
                     const TaskOptions& options);

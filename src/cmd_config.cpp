@@ -2,6 +2,7 @@
 // operator can check a configuration before cron runs it.
 #include <cstdio>
 
+#include "ethics/policy.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
@@ -11,6 +12,10 @@ int run_config(Context& ctx, Args& args) {
   args.positionals();
   const auto& c = ctx.config();
   if (check_only) {
+    // The ethics files and contact too: a scan from cron would refuse on them.
+    auto problems = ethics::configured_problems(c);
+    for (const auto& p : problems) std::fprintf(stderr, "iotmap config: %s\n", p.c_str());
+    if (!problems.empty()) return kConfig;
     std::printf("configuration ok\n");
     return kOk;
   }

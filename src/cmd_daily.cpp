@@ -147,15 +147,6 @@ struct StageResult {
 
 std::string today_utc() { return backend_map::day_str(backend_map::day_of(clock_now())); }
 
-// The lock of a job on a database: the same file whatever spelling of the path was given.
-std::string lock_path(const std::string& db_path, const char* suffix) {
-  std::error_code ec;
-  fs::path p = fs::weakly_canonical(fs::absolute(db_path, ec), ec);
-  if (ec || p.empty()) p = db_path;
-  fs::create_directories(p.parent_path(), ec);
-  return p.string() + suffix;
-}
-
 // Takes the job's lock, or prints who holds it.
 std::optional<LockFile> take_lock(const std::string& path, const char* job) {
   auto lock = LockFile::try_acquire(path);
@@ -655,8 +646,8 @@ int run_daily(Context& ctx, Args& args) {
       r = run_stage(ctx, store, st, lock_wait);
       if (st.name == "scan" && r.state == State::refused)
         r.note =
-            "ethics preconditions not met: set ethics.blocklist_file and ethics.contact "
-            "(ETHICS.md)";
+            "ethics preconditions not met: set ethics.blocklist_file and ethics.contact, with "
+            "readable list files (ETHICS.md)";
       if (!st.output.empty() && r.state == State::ok) {
         std::error_code ec;
         auto size = fs::file_size(st.output, ec);

@@ -23,6 +23,7 @@
 #include "config/catalogue.h"
 #include "ethics/info_page.h"
 #include "lib/clock.h"
+#include "scanner/ports.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
@@ -266,6 +267,8 @@ int run_info_page(Context& ctx, Args& args) {
   if (serve_at && write_to) throw UsageError("give --serve or --write, not both");
   // Checked before the contact is: a bad address is a usage error, not a refusal.
   if (serve_at) parse_listen(*serve_at);
+  if (contact && !config::contact_problem(*contact).empty())
+    throw UsageError("--contact " + config::contact_problem(*contact));
 
   const auto& cfg = ctx.config();
   ethics::InfoPageInput in;
@@ -274,6 +277,9 @@ int run_info_page(Context& ctx, Args& args) {
   in.prober = prober.value_or("");
   in.ports = scanned_ports(cfg);
   in.rate = std::min(cfg.scan.rate, cfg.ethics.max_rate);
+  in.without_sni = cfg.scan.probe_without_sni;
+  in.max_names = cfg.scan.probe_with_names ? cfg.scan.max_names_per_address : 0;
+  if (!cfg.sources.ipv6_hitlists.empty()) in.hitlist_ports = scanner::kHitlistPorts;
   in.generated = backend_map::day_str(backend_map::day_of(clock_now()));
   std::string page;
   try {

@@ -28,9 +28,6 @@ namespace {
 
 using namespace iotmap::scanner;
 
-// IPv6 hitlists are scanned on these (docs/method.md section 2).
-const std::vector<uint16_t> kHitlistPorts = {443, 8883, 1883, 5671};
-
 std::vector<uint16_t> parse_ports(const std::string& text) {
   std::vector<uint16_t> out;
   size_t pos = 0;
@@ -187,12 +184,12 @@ int run_scan(Context& ctx, Args& args) {
   options.user_agent = "iotmap/0.1 (+" + policy.contact + ")";
 
   const std::string db_path = ctx.db_path();
-  auto lock = LockFile::try_acquire(db_path + ".scan-" + std::to_string(shard.index) + "of" +
-                                    std::to_string(shard.count) + ".lock");
+  const std::string lock_file = lock_path(db_path, ".scan-" + std::to_string(shard.index) + "of" +
+                                                       std::to_string(shard.count) + ".lock");
+  auto lock = LockFile::try_acquire(lock_file);
   if (!lock) {
-    std::fprintf(stderr,
-                 "iotmap scan: another scan of shard %s holds the lock on %s; nothing done\n",
-                 shard.str().c_str(), db_path.c_str());
+    std::fprintf(stderr, "iotmap scan: another scan of shard %s holds %s; nothing done\n",
+                 shard.str().c_str(), lock_file.c_str());
     return kLocked;
   }
   auto catalogue = config::Catalogue::load(cfg);
@@ -225,7 +222,8 @@ int run_scan(Context& ctx, Args& args) {
     return default_targets && t.names.empty() ? hitlist_planner(t) : planner(t);
   };
   TaskSet tasks = build_tasks(std::move(list.targets), ports_for,
-                              TaskOptions{cfg.scan.probe_without_sni, cfg.scan.probe_with_names});
+                              TaskOptions{cfg.scan.probe_without_sni, cfg.scan.probe_with_names,
+                                          static_cast<size_t>(cfg.scan.max_names_per_address)});
   if (grab_only) {  // certificates only: no application probe on any port
     for (auto& plan : tasks.plans) {
       plan.protocol = AppProtocol::kNone;
@@ -286,6 +284,12 @@ int run_scan(Context& ctx, Args& args) {
                               0};
   };
   if (!resuming) store.save_checkpoint(checkpoint(0));
+  if (tasks.names_left_out > 0)
+    std::fprintf(stderr,
+                 "iotmap scan: %llu names not sent as SNI: over scan.max_names_per_address = %d "
+                 "per address\n",
+                 static_cast<unsigned long long>(tasks.names_left_out),
+                 cfg.scan.max_names_per_address);
   std::fprintf(stderr,
                "iotmap scan: run #%lld: %zu targets, %zu connections (shard %s: %llu), seed %llu, "
                "%g/s\n",
@@ -347,6 +351,7 @@ int run_scan(Context& ctx, Args& args) {
   counts["blocked"] = static_cast<int64_t>(blocked);
   counts["optout"] = static_cast<int64_t>(optout);
   counts["bad_lines"] = static_cast<int64_t>(list.errors.size());
+  counts["names_left_out"] = static_cast<int64_t>(tasks.names_left_out);
   std::string by_status;
   for (const auto& [s, n] : summary.by_status) {
     counts["status_" + s] = static_cast<int64_t>(n);

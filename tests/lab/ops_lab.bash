@@ -36,6 +36,7 @@ with open(f"{work}/names.jsonl", "w") as f:
         if n.get("provider"):
             f.write(json.dumps({"rrname": n["name"], "rrtype": "A", "rdata": ["192.0.2.250"],
                                 "time_first": 978307200, "time_last": 978393600}) + "\n")
+open(f"{work}/optout.txt", "a").close()  # a configured opt-out file must exist for a scan
 with open(f"{work}/blocklist.txt", "w") as f:
     f.write("# the lab's address that must never see a packet\n")
     for a in d["faults"]["blocked"]["addresses"]:

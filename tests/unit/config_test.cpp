@@ -1,6 +1,9 @@
 #include "config/config.h"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 using iotmap::config::ConfigError;
 using iotmap::config::load_text;
@@ -67,5 +70,76 @@ TEST_CASE("configuration errors name file, line and key", "[config]") {
         "my.toml:2: scan.tls_mode: must be \"full\" or \"cert\"");
   CHECK(error_of("[scan\nrate=1\n").rfind("my.toml:1: ", 0) == 0);  // TOML syntax error
   CHECK(error_of("[ethics]\nmax_rate = 10\n[scan]\nrate = 50\n") ==
-        "scan.rate 50.000000 exceeds ethics.max_rate 10.000000");
+        "my.toml:4: scan.rate: 50 exceeds ethics.max_rate 10 (my.toml:2)");
+  CHECK_THAT(error_of("[scan]\nrate = 20000\n"),
+             Catch::Matchers::Matches("my\\.toml:2: scan\\.rate: 20000 exceeds ethics\\.max_rate "
+                                      "10000 \\(<embedded default>:[0-9]+\\)"));
+}
+
+TEST_CASE("NaN and infinities fail every number range check", "[config]") {
+  // `d < lo || d > hi` is false for NaN: ethics.max_rate = nan let a scan run unbounded.
+  const std::vector<std::pair<std::string, std::string>> keys = {{"resolver", "qps"},
+                                                                 {"resolver", "max_in_flight"},
+                                                                 {"resolver", "timeout_ms"},
+                                                                 {"resolver", "retries"},
+                                                                 {"resolver", "max_cname_chain"},
+                                                                 {"scan", "rate"},
+                                                                 {"scan", "max_in_flight"},
+                                                                 {"scan", "timeout_ms"},
+                                                                 {"scan", "per_ip_spacing_ms"},
+                                                                 {"scan", "per_prefix_spacing_ms"},
+                                                                 {"scan", "max_bytes"},
+                                                                 {"scan", "cidr_cap"},
+                                                                 {"scan", "seed"},
+                                                                 {"scan", "workers"},
+                                                                 {"ethics", "max_rate"},
+                                                                 {"classify", "window_days"},
+                                                                 {"classify", "shared_threshold"}};
+  for (const auto& [section, key] : keys)
+    for (const char* v : {"nan", "+nan", "-nan", "inf", "-inf"}) {
+      INFO(section << "." << key << " = " << v);
+      std::string err = error_of("[" + section + "]\n" + key + " = " + v + "\n");
+      CHECK(err.rfind("my.toml:2: " + section + "." + key + ": must be between ", 0) == 0);
+    }
+}
+
+TEST_CASE("ethics.contact must be printable and not blank", "[config]") {
+  // The contact goes into the User-Agent of HTTP probes sent to third parties.
+  const std::string printable =
+      "my.toml:2: ethics.contact: must be printable ASCII (an e-mail address or URL), without "
+      "line breaks or other control characters";
+  CHECK(error_of("[ethics]\ncontact = \"a@example.org\\r\\nX-Injected: 1\"\n") == printable);
+  CHECK(error_of("[ethics]\ncontact = \"a@example.org\\n\"\n") == printable);
+  CHECK(error_of("[ethics]\ncontact = \"a\\tb@example.org\"\n") == printable);
+  CHECK(error_of("[ethics]\ncontact = \"a\\u007fb@example.org\"\n") == printable);
+  CHECK(error_of("[ethics]\ncontact = \"   \"\n") == "my.toml:2: ethics.contact: is blank");
+  CHECK(error_of("[ethics]\ncontact = \"" + std::string(257, 'a') + "\"\n") ==
+        "my.toml:2: ethics.contact: is longer than 256 characters");
+  CHECK(load_text("[ethics]\ncontact = \"https://example.org/scan (ask us)\"\n", "my.toml")
+            .ethics.contact == "https://example.org/scan (ask us)");
+  CHECK(load_text("", "my.toml").ethics.contact.empty());  // unset: only a scan refuses
+}
+
+TEST_CASE("relative ethics paths are relative to the configuration file", "[config]") {
+  // cron runs the job from another directory than the one `optout add` was run in.
+  char dir[] = "/tmp/iotmap-config-rel-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string d = dir;
+  std::filesystem::create_directory(d + "/etc");
+  std::ofstream(d + "/etc/c.toml") << "[ethics]\nblocklist_file = \"lists/block.txt\"\n"
+                                      "optout_file = \"../optout.txt\"\n";
+  auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path("/");
+  auto c = iotmap::config::load(d + "/etc/c.toml");
+  auto c_relative = [&] {
+    std::filesystem::current_path(d);
+    return iotmap::config::load("etc/c.toml");
+  }();
+  std::filesystem::current_path(cwd);
+  CHECK(c.ethics.blocklist_file == d + "/etc/lists/block.txt");
+  CHECK(c.ethics.optout_file == d + "/optout.txt");
+  CHECK(c_relative.ethics.blocklist_file == d + "/etc/lists/block.txt");
+  CHECK(c_relative.ethics.optout_file == d + "/optout.txt");
+  CHECK(c.set_at.at("ethics.optout_file") == d + "/etc/c.toml:3");
+  std::filesystem::remove_all(d);
 }

@@ -1,8 +1,12 @@
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "ethics/blocklist.h"
@@ -70,8 +74,7 @@ TEST_CASE("a malformed blocklist line is an error naming file and line", "[ethic
     CHECK(std::string(e.what()) == path + ":2: '300.1.1.1/8' is not an address or CIDR prefix");
   }
   std::remove(path.c_str());
-  CHECK_THROWS_WITH(b.add_file("/nonexistent/block.txt"),
-                    "/nonexistent/block.txt: cannot read blocklist");
+  CHECK_THROWS_WITH(b.add_file("/nonexistent/block.txt"), "/nonexistent/block.txt: does not exist");
 }
 
 TEST_CASE("the IANA special-purpose ranges are blocked by default", "[ethics]") {
@@ -80,8 +83,75 @@ TEST_CASE("the IANA special-purpose ranges are blocked by default", "[ethics]") 
   for (const char* s : {"10.1.2.3", "127.0.0.1", "192.168.1.1", "192.0.2.1", "224.0.0.1", "::1",
                         "fe80::1", "2001:db8::1", "fd00::2", "100.64.0.1"})
     CHECK(b.contains(ip(s)));
-  for (const char* s : {"8.8.8.8", "52.94.0.1", "2a05:d018::1", "2600:1f18::1"})
+  // IPv6 outside the global unicast 2000::/3 is reserved: site-local, IPv4-compatible, 4000::/2
+  for (const char* s : {"fec0::1", "4000::1", "::127.0.0.1", "::8.8.8.8", "::ffff:8.8.8.8", "1::1",
+                        "1fff:ffff::1", "4000::", "7fff::1", "8000::1", "c000::1", "feff::1"})
+    CHECK(b.contains(ip(s)));
+  for (const char* s :
+       {"8.8.8.8", "52.94.0.1", "2a05:d018::1", "2600:1f18::1", "2000::1", "3ffe::1"})
     CHECK_FALSE(b.contains(ip(s)));
+  CHECK(b.why(ip("fec0::1")) == "IANA special-purpose 8000::/1 (8000::/1)");
+  CHECK(b.why(ip("fe80::1")) == "IANA special-purpose fe80::/10 (fe80::/10)");
+}
+
+TEST_CASE("IPv4-mapped IPv6 addresses meet the IPv4 entries", "[ethics]") {
+  // With default_blocklist = false, ::ffff:20.0.0.2 got past the entry 20.0.0.0/24.
+  Blocklist b;
+  b.add_text("20.0.0.0/24\n20.0.1.7\n", "list");
+  for (const char* s : {"::ffff:20.0.0.2", "::ffff:20.0.1.7", "::ffff:1400:2"}) {
+    CHECK(b.contains(ip(s)));
+    CHECK(b.why(ip(s)).rfind("list:", 0) == 0);
+  }
+  CHECK_FALSE(b.contains(ip("::ffff:20.0.1.8")));
+  CHECK_FALSE(b.contains(ip("::20.0.0.2")));  // IPv4-compatible: only the default ranges hold it
+  CHECK_FALSE(b.contains(ip("64:ff9b::20.0.0.2")));
+  CHECK(iotmap::ethics::mapped_v4(ip("::ffff:20.0.0.2")) == ip("20.0.0.2"));
+  CHECK_FALSE(iotmap::ethics::mapped_v4(ip("20.0.0.2")));
+}
+
+TEST_CASE("ethics list files must be regular readable files", "[ethics]") {
+  using iotmap::ethics::list_file_problem;
+  char dir[] = "/tmp/iotmap-ethics-dir-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string d = dir;
+  { std::ofstream(d + "/blocklist.txt") << "20.0.0.0/24\n"; }
+  CHECK(list_file_problem(d + "/blocklist.txt").empty());
+  CHECK(list_file_problem(d) == "is a directory, not a file");
+  CHECK(list_file_problem(d + "/none") == "does not exist");
+  CHECK(list_file_problem("/dev/null") == "is not a regular file");
+  // A directory used to read as an empty list; now neither list reads it.
+  Blocklist b;
+  CHECK_THROWS_WITH(b.add_file(d), d + ": is a directory, not a file");
+  CHECK_THROWS_WITH(iotmap::ethics::read_optouts(d), d + ": is a directory, not a file");
+  if (geteuid() != 0) {  // root reads anything
+    ::chmod((d + "/blocklist.txt").c_str(), 0);
+    CHECK(list_file_problem(d + "/blocklist.txt") == "cannot be read: Permission denied");
+  }
+  std::filesystem::remove_all(d);
+}
+
+TEST_CASE("a scan is refused on a bad ethics file or contact, naming file:line:key", "[ethics]") {
+  char dir[] = "/tmp/iotmap-ethics-cfg-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string d = dir;
+  { std::ofstream(d + "/blocklist.txt") << "20.0.0.0/24\n"; }
+  auto problems_with = [&](const std::string& ethics) {
+    std::ofstream(d + "/c.toml") << "[ethics]\ncontact = \"scan@example.org\"\n" << ethics;
+    return iotmap::ethics::scan_preconditions(iotmap::config::load(d + "/c.toml"));
+  };
+  CHECK(problems_with("blocklist_file = \"blocklist.txt\"\n").empty());
+  CHECK(problems_with("blocklist_file = \".\"\n") ==
+        std::vector<std::string>{d + "/c.toml:3: ethics.blocklist_file: " + d +
+                                 "/ is a directory, not a file"});
+  CHECK(problems_with("blocklist_file = \"blocklist.txt\"\noptout_file = \"optout.txt\"\n") ==
+        std::vector<std::string>{d + "/c.toml:4: ethics.optout_file: " + d +
+                                 "/optout.txt does not exist (create it empty when nobody has "
+                                 "opted out yet)"});
+  std::filesystem::create_directory(d + "/optout.txt");
+  CHECK(problems_with("blocklist_file = \"blocklist.txt\"\noptout_file = \"optout.txt\"\n") ==
+        std::vector<std::string>{d + "/c.toml:4: ethics.optout_file: " + d +
+                                 "/optout.txt is a directory, not a file"});
+  std::filesystem::remove_all(d);
 }
 
 TEST_CASE("a scan is refused without blocklist file and contact", "[ethics]") {
@@ -112,4 +182,21 @@ TEST_CASE("a scan is refused without blocklist file and contact", "[ethics]") {
   CHECK(entries[0].comment == "asked by mail; added 2026-11-21");
   std::remove(block.c_str());
   std::remove(optout.c_str());
+}
+
+TEST_CASE("optout add after a last line without newline keeps both entries", "[ethics][optout]") {
+  // A hand-edited list may end without '\n': after a comment the new entry used to land inside
+  // the comment (invisible to the scan), after an entry the two prefixes fused.
+  for (const std::string& before :
+       {std::string("# opt-outs, kept by hand"), std::string("20.0.1.1/32  # by mail")}) {
+    auto path = temp_file(before);
+    iotmap::ethics::add_optout(path, *Prefix::parse("20.0.0.1"), "asked", "2026-12-06");
+    auto entries = iotmap::ethics::read_optouts(path);
+    std::vector<std::string> got;
+    for (const auto& e : entries) got.push_back(e.prefix.str());
+    auto want = before[0] == '#' ? std::vector<std::string>{"20.0.0.1/32"}
+                                 : std::vector<std::string>{"20.0.1.1/32", "20.0.0.1/32"};
+    CHECK(got == want);
+    std::remove(path.c_str());
+  }
 }

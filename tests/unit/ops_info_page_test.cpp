@@ -52,3 +52,29 @@ TEST_CASE("contact_href", "[ops][info_page]") {
   CHECK(contact_href("Jane Doe, room 12") == "");
   CHECK(contact_href("@nobody") == "");
 }
+
+TEST_CASE("the info page says what the scan does per address and port, and about homes",
+          "[ops][info_page]") {
+  // It promised one connection per address and port while a TLS port of an address with k
+  // names got k + 1, and "no connections to homes" while IPv6 hitlists hold home equipment.
+  InfoPageInput in;
+  in.contact = "scan@example.org";
+  in.max_names = 4;
+  std::string page = info_page_html(in);
+  CHECK(page.find("one TCP connection without a server name and one with each name that "
+                  "resolved to the address, up to 4 names (at most 5 connections per address "
+                  "and port in one scan;") != std::string::npos);
+  CHECK(page.find("one TCP connection per port") == std::string::npos);
+  CHECK(page.find("No connections to devices in homes or offices: only to servers") !=
+        std::string::npos);
+  CHECK(page.find("IPv6 hitlists") == std::string::npos);
+  in.max_names = 0;
+  CHECK(info_page_html(in).find("per TLS port one TCP connection without a server name (at "
+                                "most 1 connection per address") != std::string::npos);
+  in.hitlist_ports = {8883, 443, 1883, 5671};
+  page = info_page_html(in);
+  CHECK(page.find("hitlists (lists of IPv6 addresses that answered earlier measurements) on "
+                  "TCP 443, 1883, 5671 and 8883") != std::string::npos);
+  CHECK(page.find("routers and other equipment in homes") != std::string::npos);
+  CHECK(page.find("No connections to devices in homes or offices: only") == std::string::npos);
+}

@@ -319,6 +319,37 @@ TEST_CASE("engine: a blocklisted address receives no connection", "[scanner][eng
   CHECK(forbidden.accepted() == 0);
 }
 
+TEST_CASE("engine: an IPv4-mapped target meets the IPv4 entries, in the dispatcher and at connect",
+          "[scanner][engine][ethics]") {
+  // ::ffff:127.0.0.2 reaches 127.0.0.2; the blocklist entry 127.0.0.2/32 used to miss it.
+  auto cert = scanner_test::make_cert("x.test");
+  TlsServer forbidden("127.0.0.2", TlsOptions{&cert});
+  auto set = tasks_for(
+      {{"::ffff:127.0.0.2", plan(forbidden.port(), AppProtocol::kNone, true), {"a.test"}}});
+  auto policy = loopback_policy({"127.0.0.2/32"});
+  auto run = scan(set, policy, fast_options());
+  REQUIRE(run.results.size() == 2);
+  CHECK(run.summary.by_status["blocked"] == 2);
+  CHECK(forbidden.accepted() == 0);
+
+  Handle<event_base, event_base_free> base(event_base_new());
+  auto ctx = make_scan_context(1 << 16);
+  std::string scratch(4096, '\0');
+  ConnectionEnv env{base.get(), ctx.get(), &policy, 1000, 1 << 16, "t", &scratch};
+  GrabResult seed;
+  seed.ip = *IpAddress::parse("::ffff:127.0.0.2");
+  seed.port = forbidden.port();
+  bool done = false;
+  PortPlan grab_only{forbidden.port(), AppProtocol::kNone, true, {}, {}};
+  Connection c(env, seed, grab_only, "", [&](Connection& x) {
+    done = true;
+    CHECK(x.result().status == Status::kBlocked);
+  });
+  c.start();
+  CHECK(done);
+  CHECK(forbidden.accepted() == 0);
+}
+
 TEST_CASE("engine: a server that demands a client certificate is recorded as such",
           "[scanner][engine]") {
   auto cert = scanner_test::make_cert("mtls.test");

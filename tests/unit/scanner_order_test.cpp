@@ -166,3 +166,22 @@ TEST_CASE("tasks: one per port without SNI and one per name on TLS ports", "[sca
   CHECK(both.protocol_for("h2") == AppProtocol::kHttp);
   CHECK_FALSE(default_port_plan(1883).tls);
 }
+
+TEST_CASE("tasks: at most 1 + max_names connections per address and TLS port",
+          "[scanner][targets]") {
+  // An address shared by k names used to get k + 1 connections per TLS port.
+  std::vector<std::string> names;
+  for (char c = 'a'; c <= 'f'; ++c) names.push_back(std::string(1, c) + ".example");
+  std::vector<Target> targets = {{*IpAddress::parse("192.0.2.1"), names}};
+  auto ports = [](const Target&) {
+    return std::vector<PortPlan>{default_port_plan(8883), default_port_plan(1883)};
+  };
+  auto set = build_tasks(targets, ports, {});  // default: 4 names
+  CHECK(set.tasks.size() == 5 + 1);
+  CHECK(set.names_left_out == 2);
+  CHECK(set.sni(set.tasks[4]) == "d.example");
+  CHECK(build_tasks(targets, ports, {true, true, 0}).tasks.size() == 2);
+  CHECK(build_tasks(targets, ports, {false, true, 2}).tasks.size() == 2 + 1);
+  CHECK(build_tasks(targets, ports, {true, true, 6}).names_left_out == 0);
+  CHECK(build_tasks(targets, ports, {true, false, 2}).names_left_out == 0);
+}
