@@ -59,8 +59,9 @@ class Store {
   std::vector<NameRow> candidate_names();
 
   // --- active and passive DNS ---
-  // Returns how many rows were new. A row whose (hour, name, qtype, vantage) is already stored
-  // is skipped with its answers: the first final result of an hour stands.
+  // Returns how many rows were new or replaced. A row whose (hour, name, qtype, vantage) is
+  // already stored is skipped with its answers: the first result with a reply stands. A stored
+  // row without one (db/resolution_status.h) is replaced by a new row that has one.
   size_t add_resolutions(std::span<const ResolutionRow> rows);
   // Resolutions with hour in [from, to), grouped with their answers, in (hour, name) order.
   void for_each_resolution(int64_t from, int64_t to,

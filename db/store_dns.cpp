@@ -3,9 +3,27 @@
 #include <unordered_map>
 
 #include "db/json_text.h"
+#include "db/resolution_status.h"
 #include "db/store.h"
 
 namespace iotmap::db {
+namespace {
+
+// Replaces a stored row that got no reply with the new one (same parameters as the insert).
+std::string replace_unanswered_sql() {
+  std::string statuses;
+  for (auto s : kUnansweredStatuses)
+    statuses += (statuses.empty() ? "'" : ", '") + std::string(s) + "'";
+  return R"(
+      UPDATE resolutions SET status = ?5, rcode = ?6, cname_chain = ?7, min_ttl = ?8,
+        resolver = ?9, rtt_ms = ?10, resolved_at = ?11, run_id = ?12, ecs = ?13, ecs_scope = ?14,
+        cname_ttls = ?15, detail = ?16
+      WHERE hour = ?1 AND name_id = ?2 AND qtype = ?3 AND vantage_id = ?4
+        AND status IN ()" +
+         statuses + ") RETURNING id";
+}
+
+}  // namespace
 
 size_t Store::add_resolutions(std::span<const ResolutionRow> rows) {
   Transaction tx(db_, "add_resolutions");
@@ -15,9 +33,12 @@ size_t Store::add_resolutions(std::span<const ResolutionRow> rows) {
                               cname_ttls, detail)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT DO NOTHING)");
+  static const std::string replace_sql = replace_unanswered_sql();
+  auto& replace = db_.cached(replace_sql);
   auto& answer = db_.cached(
       "INSERT INTO resolution_answers(resolution_id, ip, ttl) VALUES (?, ?, ?) "
       "ON CONFLICT DO NOTHING");
+  auto& drop_answers = db_.cached("DELETE FROM resolution_answers WHERE resolution_id = ?");
   // A batch comes from one or a few vantage points: look each up once.
   std::unordered_map<std::string, int64_t> vantages;
   std::unordered_map<std::string, int64_t> fresh_names;
@@ -43,16 +64,22 @@ size_t Store::add_resolutions(std::span<const ResolutionRow> rows) {
       if (!plain_name) normalized = normalize_name(r.name);
       nid = name_id(plain_name ? r.name : normalized, fresh_names);
     }
-    insert
-        .bind_all(r.hour, nid, r.qtype, vp->second, r.status, r.rcode,
-                  json_array(plain_chain ? r.cname_chain : chain), r.min_ttl, r.resolver, r.rtt_ms,
-                  r.resolved_at, r.run_id, r.ecs, r.ecs_scope, json_int_array(r.cname_ttls),
-                  r.detail)
-        .run();
-    // Already stored for this hour: the first final result stands, answers included.
-    if (db_.changes() == 0) continue;
+    auto bind = [&](Statement& s) -> Statement& {
+      return s.bind_all(r.hour, nid, r.qtype, vp->second, r.status, r.rcode,
+                        json_array(plain_chain ? r.cname_chain : chain), r.min_ttl, r.resolver,
+                        r.rtt_ms, r.resolved_at, r.run_id, r.ecs, r.ecs_scope,
+                        json_int_array(r.cname_ttls), r.detail);
+    };
+    bind(insert).run();
+    int64_t id = db_.changes() == 0 ? 0 : db_.last_insert_rowid();
+    // Already stored for this hour: a row with a reply stands, answers included; one without
+    // gives way to a reply, and only to a reply (adding the same rows twice changes nothing).
+    if (id == 0 && !resolution_unanswered(r.status)) {
+      bind(replace).each([&](Statement& s) { id = s.int64(0); });
+      if (id != 0) drop_answers.bind_all(id).run();
+    }
+    if (id == 0) continue;
     ++added;
-    const int64_t id = db_.last_insert_rowid();
     for (const AnswerRow& a : r.answers) answer.bind_all(id, canonical_ip(a.ip), a.ttl).run();
   }
   tx.commit();

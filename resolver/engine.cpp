@@ -399,11 +399,24 @@ struct Engine::Impl {
     flush_sends();
   }
 
+  bool skipped(size_t v, uint64_t pair) const {
+    const uint64_t ntypes = options.qtypes.size();
+    return options.skip && options.skip(v, static_cast<uint32_t>(pair / ntypes),
+                                        static_cast<size_t>(pair % ntypes));
+  }
+
+  // Moves the vantage point's cursor past the jobs that EngineOptions::skip names.
+  void skip_done(VantageState& vs) {
+    const size_t v = static_cast<size_t>(&vs - vantages.data());
+    while (vs.cursor < pairs_per_vantage && skipped(v, vs.cursor)) ++vs.cursor;
+  }
+
   void dispatch(int v, Clock::time_point now) {
     VantageState& vs = vantages[v];
     const uint64_t ntypes = options.qtypes.size();
     if (vs.abandoned) drain_abandoned(vs);
     while (true) {
+      skip_done(vs);
       uint32_t id;
       bool fresh = false;
       if (!vs.ready.empty()) {
@@ -464,7 +477,7 @@ struct Engine::Impl {
     drain_abandoned(vs);
     // Jobs in back-off for this vantage point end when they come due (drain_abandoned).
     const uint64_t ntypes = options.qtypes.size();
-    while (vs.cursor < pairs_per_vantage) {
+    for (skip_done(vs); vs.cursor < pairs_per_vantage; skip_done(vs)) {
       uint32_t name_index = static_cast<uint32_t>(vs.cursor / ntypes);
       uint16_t qtype = options.qtypes[vs.cursor % ntypes];
       ++vs.cursor;
@@ -663,7 +676,9 @@ struct Engine::Impl {
     names.reserve(input.size());
     for (const auto& n : input) names.push_back(normalize_name(n).value_or(""));
     pairs_per_vantage = input.size() * options.qtypes.size();
-    total = pairs_per_vantage * vantages.size();
+    total = 0;
+    for (size_t v = 0; v < vantages.size(); ++v)
+      for (uint64_t pair = 0; pair < pairs_per_vantage; ++pair) total += !skipped(v, pair);
     stats = RunStats{};
     stopping = false;
     for (auto& vs : vantages) {

@@ -53,6 +53,10 @@ struct EngineOptions {
   // queries in flight end with their reply or timeout, and a job that would need another query
   // (a retry, the next link of a chain) ends without a result, as do the jobs not started.
   const std::atomic<bool>* stop = nullptr;
+  // Jobs that already have their result (an earlier run of the hour got an answer): not run,
+  // no result. Called with the vantage point's index in the constructor's list, the name's
+  // index in run()'s list and the type's index in `qtypes`. Unset: every job runs.
+  std::function<bool(size_t vantage, uint32_t name_index, size_t type)> skip;
 };
 
 class Engine {
@@ -63,7 +67,8 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Resolves every name x type x vantage point and returns when each has had its one result.
+  // Resolves every name x type x vantage point (but those EngineOptions::skip names) and
+  // returns when each has had its one result.
   // Names are normalized first; a name that cannot be queried ends as kInvalidName.
   RunStats run(const std::vector<std::string>& names);
 

@@ -5,6 +5,8 @@
 #include <map>
 #include <utility>
 
+#include "db/resolution_status.h"
+
 namespace iotmap::resolver {
 namespace {
 
@@ -83,6 +85,7 @@ HourJobs::HourJobs(std::vector<std::string> qtypes, std::vector<std::string> van
     : qtypes_(std::move(qtypes)), vantages_(std::move(vantages)) {}
 
 void HourJobs::add(const db::ResolutionRow& stored) {
+  if (db::resolution_unanswered(stored.status)) return;
   auto t = std::find(qtypes_.begin(), qtypes_.end(), stored.qtype);
   auto v = std::find(vantages_.begin(), vantages_.end(), stored.vantage);
   if (t == qtypes_.end() || v == vantages_.end()) return;
@@ -101,6 +104,18 @@ bool HourJobs::complete(const std::string& name) const {
   auto it = done_.find(name);
   return it != done_.end() &&
          std::find(it->second.begin(), it->second.end(), false) == it->second.end();
+}
+
+uint64_t HourJobs::missing(const std::vector<std::string>& names) const {
+  const uint64_t per_name = qtypes_.size() * vantages_.size();
+  uint64_t n = 0;
+  for (const auto& name : names) {
+    auto it = done_.find(name);
+    n += it == done_.end()
+             ? per_name
+             : static_cast<uint64_t>(std::count(it->second.begin(), it->second.end(), false));
+  }
+  return n;
 }
 
 size_t keep_unfinished(const HourJobs& jobs, std::vector<std::string>& names,

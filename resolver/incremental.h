@@ -51,9 +51,10 @@ std::string pdns_filter_key(const PdnsFilter& filter, const config::Catalogue& c
 bool pdns_file_unchanged(const std::optional<db::PdnsFileRow>& stored, const std::string& sha256,
                          const std::string& filter_key);
 
-// The jobs (name x type x vantage point) of one run and which of them already have their row
-// for the run's hour, read from the store: a second run in the same hour asks only for the
-// rest. Rows of other types or vantage points are not this run's jobs and count for nothing.
+// The jobs (name x type x vantage point) of one run and which of them already have their
+// answered row for the run's hour, read from the store: a second run in the same hour asks only
+// for the rest. A row without a reply (db::resolution_unanswered) leaves its job to do; rows of
+// other types or vantage points are not this run's jobs and count for nothing.
 class HourJobs {
  public:
   // `qtypes` ("A", "AAAA") and `vantages` (names) in the run's order.
@@ -63,6 +64,8 @@ class HourJobs {
   bool done(const std::string& name, size_t type, size_t vantage) const;
   // Every type x vantage point of `name` done.
   bool complete(const std::string& name) const;
+  // How many jobs of `names` are not done.
+  uint64_t missing(const std::vector<std::string>& names) const;
 
  private:
   std::vector<std::string> qtypes_, vantages_;

@@ -1,7 +1,7 @@
 // `iotmap resolve`: gathers candidate names (catalogue, passive DNS, certificates, command line)
 // into the store, resolves each from every vantage point with the engine (resolver/engine.h),
-// and files the results under the current UTC hour. The store's unique key makes a second run
-// in the same hour add nothing; names already complete for the hour are not asked again.
+// and files the results under the current UTC hour. A second run in the same hour asks only the
+// jobs that have no answered row yet; a reply replaces a row that got none (docs/resolver.md).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -259,17 +259,16 @@ Gathered from_sources(const config::Config& cfg, const config::Catalogue& cat, d
   return g;
 }
 
-// Drops the names (and their ids) whose every type x vantage point of this run is already
-// stored for `hour`; returns how many.
-size_t drop_done(db::Store& store, int64_t hour, Gathered& g,
-                 const std::vector<config::VantagePoint>& vps,
-                 const std::vector<uint16_t>& qtypes) {
+// The jobs of this run and which of them the stored rows of `hour` answered already.
+resolver::HourJobs hour_jobs(db::Store& store, int64_t hour,
+                             const std::vector<config::VantagePoint>& vps,
+                             const std::vector<uint16_t>& qtypes) {
   std::vector<std::string> types, vantages;
   for (uint16_t t : qtypes) types.push_back(resolver::type_name(t));
   for (const auto& vp : vps) vantages.push_back(vp.name);
   resolver::HourJobs jobs(std::move(types), std::move(vantages));
   store.for_each_resolution(hour, hour + 3600, [&](const db::ResolutionRow& r) { jobs.add(r); });
-  return resolver::keep_unfinished(jobs, g.names, g.ids);
+  return jobs;
 }
 
 std::string settings_summary(const config::ResolverSettings& s) {
@@ -362,14 +361,16 @@ int run_resolve(Context& ctx, Args& args) {
                    ? from_sources(cfg, cat, store, now, run_id, use_catalogue, pdns_files, window)
                    : from_arguments(positional, cat, store, now);
   const size_t candidates = g.names.size();
-  const size_t done = drop_done(store, hour, g, vps, qtypes);
+  const resolver::HourJobs jobs = hour_jobs(store, hour, vps, qtypes);
+  const size_t done = resolver::keep_unfinished(jobs, g.names, g.ids);
   const std::vector<std::string>& names = g.names;
   if (done > 0)
     std::fprintf(stderr,
                  "iotmap resolve: %zu of %zu names already resolved for %s; not asked again\n",
                  done, candidates, info.covers.c_str());
 
-  const uint64_t total = names.size() * qtypes.size() * vps.size();
+  const uint64_t total = jobs.missing(names);
+  const uint64_t answered_before = names.size() * qtypes.size() * vps.size() - total;
   Progress progress("resolve " + info.covers, total);
   // The rows are reused from batch to batch (fill_row keeps their buffers): no allocation per
   // result once the first batch is built.
@@ -393,6 +394,8 @@ int run_resolve(Context& ctx, Args& args) {
     std::fprintf(stderr, "\niotmap resolve: %s\n", m.c_str());
   };
   opts.stop = &StopOnSignal::flag();
+  // A name kept because one of its jobs is missing is not asked again where it has its answer.
+  opts.skip = [&](size_t v, uint32_t i, size_t t) { return jobs.done(names[i], t, v); };
   resolver::RunStats stats;
   try {
     resolver::Engine engine(vps, cfg.resolver, opts);
@@ -424,10 +427,13 @@ int run_resolve(Context& ctx, Args& args) {
         std::string(by_status.empty() ? "" : ", ") + n + " " + std::to_string(stats.by_status[s]);
   }
   std::fprintf(stderr,
-               "iotmap resolve: %s: %zu names x %zu types x %zu vantage points = %zu rows "
+               "iotmap resolve: %s: %zu names x %zu types x %zu vantage points%s = %zu rows "
                "(%zu new) from %llu queries in %.1f s (%.0f rows/s)%s%s\n",
-               info.covers.c_str(), names.size(), qtypes.size(), vps.size(), stored, added,
-               static_cast<unsigned long long>(stats.queries), stats.seconds,
+               info.covers.c_str(), names.size(), qtypes.size(), vps.size(),
+               answered_before == 0
+                   ? ""
+                   : (" less " + std::to_string(answered_before) + " answered earlier").c_str(),
+               stored, added, static_cast<unsigned long long>(stats.queries), stats.seconds,
                stats.seconds > 0 ? static_cast<double>(stored) / stats.seconds : 0.0,
                by_status.empty() ? "" : "; ", by_status.c_str());
   // Every resolver of a vantage point down at the end, or silent all along: its names could

@@ -206,6 +206,50 @@ TEST_CASE("writing the same hour twice adds nothing twice", "[db]") {
                                           "2001:db8::1 mqtt.example.com. 2"});
 }
 
+TEST_CASE("a reply replaces a stored row that got none, and nothing else does", "[db]") {
+  TempDir dir;
+  Store store(dir.file("retry.db"));
+  int64_t first = store.begin_run(run_of("hourly"));
+  auto rows = sample_hour(first);  // rows[3]: gone.example.com. A from "far", TIMEOUT
+  CHECK(store.add_resolutions(rows) == 4);
+  auto status_of_far = [&] {
+    std::vector<std::string> out;
+    store.for_each_resolution(kHour, kHour + 3600, [&](const ResolutionRow& r) {
+      if (r.vantage == "far")
+        out.push_back(r.status + " " + std::to_string(r.answers.size()) + " " +
+                      std::to_string(r.run_id.value_or(0)));
+    });
+    return out;
+  };
+  int64_t second = store.begin_run(run_of("hourly"));
+  // Another try without a reply: the first failure stays (same rows twice add nothing).
+  for (const char* failed : {"TIMEOUT", "NETWORK_ERROR", "NO_RESOLVER"}) {
+    auto again = rows[3];
+    again.status = failed;
+    again.run_id = second;
+    CHECK(store.add_resolutions(std::vector<ResolutionRow>{again}) == 0);
+  }
+  CHECK(status_of_far() == std::vector<std::string>{"TIMEOUT 0 " + std::to_string(first)});
+  // The reply replaces it, answers and run included, in the same row.
+  auto answered = rows[3];
+  answered.status = "NOERROR";
+  answered.rcode = 0;
+  answered.answers = {{"192.0.2.77", 60}};
+  answered.run_id = second;
+  CHECK(store.add_resolutions(std::vector<ResolutionRow>{answered}) == 1);
+  CHECK(status_of_far() == std::vector<std::string>{"NOERROR 1 " + std::to_string(second)});
+  CHECK(count(store, "resolutions") == 4);
+  // A reply stands: neither a failure nor another reply replaces it.
+  auto later = answered;
+  later.answers = {{"192.0.2.78", 60}};
+  CHECK(store.add_resolutions(std::vector<ResolutionRow>{later}) == 0);
+  later.status = "TIMEOUT";
+  later.answers.clear();
+  CHECK(store.add_resolutions(std::vector<ResolutionRow>{later}) == 0);
+  CHECK(status_of_far() == std::vector<std::string>{"NOERROR 1 " + std::to_string(second)});
+  CHECK(count(store, "resolution_answers") == 4);
+}
+
 TEST_CASE("a failing row rolls back its whole batch", "[db]") {
   TempDir dir;
   Store store(dir.file("rollback.db"));

@@ -2,6 +2,7 @@
 // DNS server on 127.0.0.1 run by this test process.
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -218,6 +219,66 @@ TEST_CASE("cli: two resolves in one hour ask each missing name once and lose non
       CHECK(status != "INVALID_NAME");
     }
   }
+}
+
+// A resolver that was down comes back within the hour: the rerun asks only the jobs that got
+// no reply, and each ends with one row, the answered one.
+TEST_CASE("cli: a rerun in the hour asks again only what got no reply", "[resolver]") {
+  stay_within_one_hour(120);
+  TempDir dir;
+  std::atomic<bool> down{true};
+  FakeDns up(lab);
+  FakeDns flaky([&](const FakeQuery& q) { return down ? FakeAction::dropped() : lab(q); });
+  std::ofstream(dir / "cfg.toml") << "[[vantage_point]]\nname = \"vp1\"\nlocation = \"t\"\n"
+                                  << "resolvers = [\"" << up.endpoint() << "\"]\n"
+                                  << "[[vantage_point]]\nname = \"vp2\"\nlocation = \"t\"\n"
+                                  << "resolvers = [\"" << flaky.endpoint() << "\"]\n"
+                                  << "[resolver]\ntimeout_ms = 200\nretries = 1\n";
+  const std::string resolve = "--config " + dir / "cfg.toml" + " --db " + dir / "o.db" +
+                              " resolve --once a.example missing.example";
+  auto statuses = [&](const std::string& vantage) {
+    std::set<std::string> out;
+    for (const auto& [key, status] : hour_rows(dir / "o.db"))
+      if (key.ends_with(" " + vantage)) out.insert(status);
+    return out;
+  };
+  // vp2 silent: its four jobs end without a reply, and the run fails.
+  CHECK(run_iotmap(resolve, "/dev/null", dir / "err1") == 1);
+  CHECK(statuses("vp1") == std::set<std::string>{"NOERROR", "NODATA", "NXDOMAIN"});
+  for (const auto& st : statuses("vp2")) CHECK((st == "TIMEOUT" || st == "NO_RESOLVER"));
+  const int vp1_queries = up.udp_queries(), vp2_queries = flaky.udp_queries();
+  CHECK(vp1_queries == 4);
+
+  // Back within the hour: no name is complete, only vp2's jobs are asked, once each.
+  down = false;
+  CHECK(run_iotmap(resolve, "/dev/null", dir / "err2") == 0);
+  auto err2 = slurp(dir / "err2");
+  CHECK(err2.find("already resolved") == std::string::npos);
+  CHECK(
+      err2.find("2 names x 2 types x 2 vantage points less 4 answered earlier = 4 rows (4 new)") !=
+      std::string::npos);
+  CHECK(up.udp_queries() == vp1_queries);
+  CHECK(flaky.udp_queries() == vp2_queries + 4);
+  CHECK(statuses("vp2") == std::set<std::string>{"NOERROR", "NODATA", "NXDOMAIN"});
+  auto rows = hour_rows(dir / "o.db");
+  CHECK(rows.size() == 8);
+  CHECK(rows["a.example. A vp2"] == "NOERROR");
+  {
+    iotmap::db::Store store(dir / "o.db");
+    int64_t per_key = 0;
+    store.database()
+        .cached(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM resolutions "
+            "GROUP BY hour, name_id, qtype, vantage_id)")
+        .each([&](iotmap::db::Statement& s) { per_key = s.int64(0); });
+    CHECK(per_key == 1);
+  }
+
+  // Everything answered: a third run asks nothing.
+  CHECK(run_iotmap(resolve, "/dev/null", dir / "err3") == 0);
+  CHECK(slurp(dir / "err3").find("2 of 2 names already resolved") != std::string::npos);
+  CHECK(flaky.udp_queries() == vp2_queries + 4);
+  CHECK(up.udp_queries() == vp1_queries);
 }
 
 TEST_CASE("cli: merge brings vantage-point databases together without duplicates", "[resolver]") {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "resolver/engine.h"
 #include "resolver/wire.h"
@@ -460,6 +461,33 @@ TEST_CASE("engine: several vantage points each get every name", "[resolver]") {
   CHECK(run.one("alias.example", kTypeAaaa, "vp2").status == Status::kAnswer);
   CHECK(one.udp_queries() == 5);  // alias AAAA: the chain's end has no AAAA, so it is asked
   CHECK(two.udp_queries() == 5);
+}
+
+TEST_CASE("engine: jobs marked to skip are neither asked nor reported", "[resolver]") {
+  FakeDns one(zone), two(zone);
+  EngineOptions o;
+  // vp1: skip every job of name 0 and the AAAA of name 1; vp2: skip everything.
+  o.skip = [&](size_t v, uint32_t name, size_t type) {
+    return v == 1 || name == 0 || (name == 1 && type == 1);
+  };
+  auto run = resolve({vantage("vp1", {&one}), vantage("vp2", {&two})},
+                     {"a.example", "alias.example", "nodata.example"}, fast_settings(),
+                     {kTypeA, kTypeAaaa}, o);
+  std::set<std::tuple<std::string, uint16_t, std::string>> keys;
+  for (const auto& r : run.results) keys.insert({r.name, r.qtype, r.vantage});
+  CHECK(keys == std::set<std::tuple<std::string, uint16_t, std::string>>{
+                    {"alias.example", kTypeA, "vp1"},
+                    {"nodata.example", kTypeA, "vp1"},
+                    {"nodata.example", kTypeAaaa, "vp1"}});
+  CHECK(run.results.size() == 3);
+  CHECK(run.stats.results == 3);
+  CHECK(two.udp_queries() == 0);
+  CHECK(one.udp_queries() == 3);
+  // Everything skipped: the run ends at once without a query.
+  o.skip = [](size_t, uint32_t, size_t) { return true; };
+  auto none = resolve({vantage("vp1", {&one})}, {"a.example"}, fast_settings(), {kTypeA}, o);
+  CHECK(none.results.empty());
+  CHECK(one.udp_queries() == 3);
 }
 
 TEST_CASE("engine: every query has its own random ID", "[resolver]") {

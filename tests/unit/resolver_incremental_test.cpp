@@ -279,3 +279,23 @@ TEST_CASE("incremental: a name is done only when every type x vantage point of t
   a_only.add(stored_row(name, "A", "vp2"));
   CHECK_FALSE(kept(a_only));
 }
+
+TEST_CASE("incremental: a row without a reply leaves its job to do, an answer of any rcode not",
+          "[resolver]") {
+  const std::string name = "thing.iot.provider.example.";
+  resolver::HourJobs jobs({"A", "AAAA"}, {"vp1"});
+  jobs.add(stored_row(name, "A", "vp1", "TIMEOUT"));
+  jobs.add(stored_row(name, "AAAA", "vp1", "NETWORK_ERROR"));
+  CHECK_FALSE(jobs.done(name, 0, 0));
+  CHECK_FALSE(jobs.done(name, 1, 0));
+  CHECK(jobs.missing({name, "other.example."}) == 4);
+  jobs.add(stored_row(name, "AAAA", "vp1", "NO_RESOLVER"));
+  CHECK(jobs.missing({name}) == 2);
+  jobs.add(stored_row(name, "A", "vp1", "SERVFAIL"));  // the resolver replied
+  CHECK(jobs.done(name, 0, 0));
+  CHECK(jobs.missing({name}) == 1);
+  CHECK_FALSE(jobs.complete(name));
+  jobs.add(stored_row(name, "AAAA", "vp1", "NXDOMAIN"));
+  CHECK(jobs.complete(name));
+  CHECK(jobs.missing({name}) == 0);
+}
