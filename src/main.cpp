@@ -121,7 +121,7 @@ int dispatch(int argc, char** argv) {
       print_help();
       return kOk;
     } else if (a == "--version") {
-      std::printf("iotmap 0.1.0\n");
+      std::printf("iotmap %s\n", IOTMAP_VERSION);
       return kOk;
     } else if (global("--config")) {
       ctx.config_file = value("--config");
