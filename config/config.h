@@ -53,7 +53,7 @@ struct ScanSettings {
   bool probe_without_sni = true;
   bool probe_with_names = true;
   int max_names_per_address = 4;  // names sent as SNI per address and TLS port (ETHICS.md)
-  int workers = 0;  // 0: one per core
+  int workers = 0;                // 0: one per core
   // "full": every TLS handshake completes; "cert": where no application probe follows, it stops
   // once the server's certificates have arrived (docs/scan-output.md)
   std::string tls_mode = "full";
