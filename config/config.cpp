@@ -23,17 +23,22 @@ namespace {
 using toml_walk::fail;
 using toml_walk::Table;
 
-std::optional<ResolverEndpoint> parse_endpoint(const std::string& text) {
-  // "1.2.3.4", "1.2.3.4:53", "[2001:db8::1]:53", "2001:db8::1"
-  ResolverEndpoint ep;
+// "1.2.3.4", "1.2.3.4:53", "[2001:db8::1]:53", "2001:db8::1". Sets `why` and returns nothing
+// when `text` is none of these.
+std::optional<ResolverEndpoint> parse_endpoint(const std::string& text, std::string& why) {
+  auto no = [&why](std::string reason) {
+    why = std::move(reason);
+    return std::nullopt;
+  };
   std::string host = text;
-  std::string port;
-  if (!text.empty() && text[0] == '[') {
+  std::optional<std::string> port;
+  const bool bracketed = !text.empty() && text[0] == '[';
+  if (bracketed) {
     auto close = text.find(']');
-    if (close == std::string::npos) return std::nullopt;
+    if (close == std::string::npos) return no("no ']' after the IPv6 address");
     host = text.substr(1, close - 1);
     if (close + 1 < text.size()) {
-      if (text[close + 1] != ':') return std::nullopt;
+      if (text[close + 1] != ':') return no("expected ':' and a port after ']'");
       port = text.substr(close + 2);
     }
   } else if (std::count(text.begin(), text.end(), ':') == 1) {
@@ -41,14 +46,23 @@ std::optional<ResolverEndpoint> parse_endpoint(const std::string& text) {
     port = text.substr(text.find(':') + 1);
   }
   auto ip = IpAddress::parse(host);
-  if (!ip) return std::nullopt;
+  if (!ip) return no("'" + host + "' is not an IP address");
+  if (bracketed && !ip->v6) return no("brackets are for IPv6 addresses only");
+  // "::1:53" is the address ::1:53, but was probably meant as ::1 port 53.
+  auto last = host.rfind(':');
+  if (!bracketed && ip->v6 && host.find_first_not_of("0123456789", last + 1) == std::string::npos &&
+      IpAddress::parse(host.substr(0, last))) {
+    return no("ambiguous: write [" + host.substr(0, last) + "]:" + host.substr(last + 1) +
+              " for port " + host.substr(last + 1) + ", or [" + host + "] for that address");
+  }
+  ResolverEndpoint ep;
   ep.address = *ip;
-  if (!port.empty()) {
-    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
-      return std::nullopt;
-    int p = std::stoi(port);
-    if (p < 1 || p > 65535) return std::nullopt;
-    ep.port = static_cast<uint16_t>(p);
+  if (port) {
+    if (port->empty() || port->size() > 5 ||
+        port->find_first_not_of("0123456789") != std::string::npos || std::stoi(*port) < 1 ||
+        std::stoi(*port) > 65535)
+      return no("the port must be a number from 1 to 65535");
+    ep.port = static_cast<uint16_t>(std::stoi(*port));
   }
   return ep;
 }
@@ -76,10 +90,11 @@ void apply_vantage_points(const std::string& origin, const toml::node& n, Config
     if (resolvers.empty())
       fail(origin, t, "vantage_point.resolvers", "vantage point " + vp.name + " has no resolver");
     for (const auto& r : resolvers) {
-      auto ep = parse_endpoint(r);
+      std::string why;
+      auto ep = parse_endpoint(r, why);
       if (!ep)
         fail(origin, *t.get("resolvers"), "vantage_point.resolvers",
-             "'" + r + "' is not ADDRESS, ADDRESS:PORT or [IPv6]:PORT");
+             "'" + r + "': " + why + " (write ADDRESS, ADDRESS:PORT or [IPv6]:PORT)");
       vp.resolvers.push_back(*ep);
     }
     if (!subnet.empty()) {
@@ -148,6 +163,7 @@ void apply(const std::string& origin, const std::string& base_dir, const toml::t
                         .on("per_prefix_spacing_ms", t.number(s.per_prefix_spacing_ms, 0, 3600000))
                         .on("max_bytes", t.number(s.max_bytes, 1024, 1e9))
                         .on("cidr_cap", t.number(s.cidr_cap, 1, 1e12))
+                        .on("max_targets", t.number(s.max_targets, 1, 1e12))
                         .on("seed", t.number(s.seed, 0, 9.2e18))
                         .on("probe_without_sni", t.boolean(s.probe_without_sni))
                         .on("probe_with_names", t.boolean(s.probe_with_names))

@@ -49,7 +49,9 @@ struct ScanSettings {
   int per_prefix_spacing_ms = 100;  // per IPv4 /24 or IPv6 /48
   uint64_t max_bytes = 256 * 1024;
   uint64_t cidr_cap = 65536;  // largest prefix expansion accepted
-  uint64_t seed = 0;          // 0: a new random seed per scan (recorded in the run)
+  // most targets (addresses) of one scan; each costs some 700 bytes with its connections
+  uint64_t max_targets = 1000000;
+  uint64_t seed = 0;  // 0: a new random seed per scan (recorded in the run)
   bool probe_without_sni = true;
   bool probe_with_names = true;
   int max_names_per_address = 4;  // names sent as SNI per address and TLS port (ETHICS.md)

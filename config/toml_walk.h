@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iomanip>
@@ -120,8 +121,12 @@ class Table {
 };
 
 // The whole of the file at `path`; a ConfigError "<path>: cannot open <what>" when it cannot be
-// opened.
+// opened. A directory opens as a stream that reads as empty, which would pass for a file that
+// sets nothing, so it is refused by name.
 inline std::string read_file(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(path + ": is a directory, not a " + what);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open " + what);
   std::ostringstream text;

@@ -7,7 +7,9 @@
 namespace iotmap {
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
-  if (text.empty() || text.size() > INET6_ADDRSTRLEN) return std::nullopt;
+  // inet_pton reads up to the first NUL: "192.0.2.1\0junk" would pass as 192.0.2.1.
+  if (text.empty() || text.size() > INET6_ADDRSTRLEN || text.find('\0') != std::string_view::npos)
+    return std::nullopt;
   std::string s(text);  // inet_pton needs a terminated string
   IpAddress ip;
   if (s.find(':') != std::string::npos) {

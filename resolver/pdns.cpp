@@ -24,6 +24,10 @@ bool read_time(const json& obj, const char* key, const char* zone_key, int64_t& 
   return false;
 }
 
+// DNSDB times are Unix seconds of this century's data: a time before 1970 or from 2100 on is a
+// broken or hostile record, and storing it would put the record in windows it was never in.
+constexpr int64_t kTimeEnd = 4102444800;  // 2100-01-01T00:00:00Z
+
 }  // namespace
 
 bool parse_dnsdb_line(std::string_view line, std::vector<PdnsRecord>& out, std::string& error) {
@@ -78,6 +82,13 @@ bool parse_dnsdb_line(std::string_view line, std::vector<PdnsRecord>& out, std::
       !read_time(doc, "time_last", "zone_time_last", base.time_last)) {
     error = "missing or non-integer time_first/time_last";
     return false;
+  }
+  for (auto [key, t] : {std::pair{"time_first", base.time_first}, {"time_last", base.time_last}}) {
+    if (t < 0 || t >= kTimeEnd) {
+      error = std::string(key) + " " + std::to_string(t) +
+              " is not a time from 1970 to 2099 (Unix seconds)";
+      return false;
+    }
   }
   if (base.time_first > base.time_last) {
     error = "time_first is after time_last";

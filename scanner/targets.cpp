@@ -61,6 +61,13 @@ std::string normalize_name(std::string_view text) {
 }
 
 void TargetList::add(const IpAddress& ip, std::vector<std::string> names) {
+  if (full) return;
+  if (targets.size() >= max_targets) {
+    full = true;
+    errors.push_back({"targets", "more than " + std::to_string(max_targets) +
+                                     " targets in all (scan.max_targets)"});
+    return;
+  }
   targets.push_back({ip, std::move(names)});
 }
 
@@ -86,6 +93,10 @@ void TargetList::add_line(std::string_view line, const std::string& where, uint6
                  std::to_string(cidr_cap) + " (scan.cidr_cap)");
   }
   uint64_t count = uint64_t{1} << host_bits;
+  if (full || count > max_targets - std::min<uint64_t>(max_targets, targets.size())) {
+    full = true;
+    return error("more than " + std::to_string(max_targets) + " targets in all (scan.max_targets)");
+  }
   IpAddress ip = prefix->base;
   for (uint64_t i = 0; i < count; ++i) {
     // The host part counts up in the last bytes; carry across bytes.
@@ -119,7 +130,8 @@ void TargetList::add_file(const std::string& path, uint64_t cidr_cap) {
   }
   std::string line;
   uint64_t number = 0;
-  while (std::getline(in, line)) add_line(line, path + ":" + std::to_string(++number), cidr_cap);
+  while (!full && std::getline(in, line))
+    add_line(line, path + ":" + std::to_string(++number), cidr_cap);
 }
 
 void TargetList::normalize() {

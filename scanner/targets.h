@@ -31,6 +31,11 @@ struct TargetList {
   std::vector<Target> targets;
   std::vector<TargetError> errors;
   uint64_t lines = 0;  // lines read that held a target or an error
+  // The most targets accepted in all (scan.max_targets): a line or address that would pass it
+  // is not expanded, `full` is set and nothing more is read. Checked before each expansion, so
+  // a list far over the cap never gets the memory it would take.
+  uint64_t max_targets = UINT64_MAX;
+  bool full = false;
 
   // Reads one line; `where` is "file:line" for errors.
   void add_line(std::string_view line, const std::string& where, uint64_t cidr_cap);

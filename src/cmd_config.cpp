@@ -2,6 +2,7 @@
 // operator can check a configuration before cron runs it.
 #include <cstdio>
 
+#include "config/catalogue.h"
 #include "ethics/policy.h"
 #include "src/commands.h"
 
@@ -11,6 +12,9 @@ int run_config(Context& ctx, Args& args) {
   bool check_only = args.flag("--check");
   args.positionals();
   const auto& c = ctx.config();
+  // resolve, scan, classify and report read the catalogue: a check that skipped it would pass
+  // a configuration that fails at the first real run.
+  config::Catalogue::load(c);
   if (check_only) {
     // The ethics files and contact too: a scan from cron would refuse on them.
     auto problems = ethics::configured_problems(c);

@@ -35,7 +35,7 @@ run_case() {
   # lab_iotmap runs iotmap inside the lab's namespace (cases with "needs: lab").
   local prelude='iotmap() { timeout 120 "$IOTMAP" "$@"; }
     lab_iotmap() { . "$SRC/tests/lab/env.sh" && in_lab timeout 120 "$IOTMAP" "$@"; }
-    cd "$CASE_DIR" || exit 99; export HOME=$CASE_DIR XDG_DATA_HOME=$CASE_DIR/xdg; unset IOTMAP_DB'
+    cd "$CASE_DIR" || exit 99; export HOME=$CASE_DIR XDG_DATA_HOME=$CASE_DIR; unset IOTMAP_DB'
   while IFS= read -r line; do
     [ -z "$line" ] && continue
     out=$(CASE_DIR=$scratch bash -c "$prelude"$'\n'"$line" 2>&1) ||

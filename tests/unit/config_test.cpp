@@ -60,8 +60,8 @@ TEST_CASE("configuration errors name file, line and key", "[config]") {
   CHECK(error_of("[scan]\nports = [0]\n") ==
         "my.toml:2: scan.ports: ports are integers from 1 to 65535");
   CHECK(error_of("[[vantage_point]]\nname = \"x\"\nresolvers = [\"a.b.c.d\"]\n") ==
-        "my.toml:3: vantage_point.resolvers: 'a.b.c.d' is not ADDRESS, ADDRESS:PORT or "
-        "[IPv6]:PORT");
+        "my.toml:3: vantage_point.resolvers: 'a.b.c.d': 'a.b.c.d' is not an IP address (write "
+        "ADDRESS, ADDRESS:PORT or [IPv6]:PORT)");
   CHECK(error_of("[[vantage_point]]\nname = \"x\"\n") ==
         "my.toml:1: vantage_point.resolvers: vantage point x has no resolver");
   CHECK(error_of("[classify]\nhitlist_rule = \"vibes\"\n") ==
@@ -142,4 +142,28 @@ TEST_CASE("relative ethics paths are relative to the configuration file", "[conf
   CHECK(c_relative.ethics.optout_file == d + "/optout.txt");
   CHECK(c.set_at.at("ethics.optout_file") == d + "/etc/c.toml:3");
   std::filesystem::remove_all(d);
+}
+
+TEST_CASE("resolver addresses: an empty port, brackets on IPv4 and ::1:53 are errors", "[config]") {
+  auto with = [](const std::string& resolver) {
+    return error_of("[[vantage_point]]\nname = \"x\"\nresolvers = [\"" + resolver + "\"]\n");
+  };
+  CHECK(with("127.0.0.1:") ==
+        "my.toml:3: vantage_point.resolvers: '127.0.0.1:': the port must be a number from 1 to "
+        "65535 (write ADDRESS, ADDRESS:PORT or [IPv6]:PORT)");
+  CHECK_THAT(with("[::1]:"), Catch::Contains("'[::1]:': the port must be a number"));
+  CHECK_THAT(with("[127.0.0.1]:53"),
+             Catch::Contains("'[127.0.0.1]:53': brackets are for IPv6 addresses only"));
+  CHECK_THAT(with("::1:53"), Catch::Contains("'::1:53': ambiguous: write [::1]:53 for port 53, "
+                                             "or [::1:53] for that address"));
+  CHECK_THAT(with("2001:db8::1:5353"), Catch::Contains("ambiguous: write [2001:db8::1]:5353"));
+  // The unambiguous spellings still work.
+  auto c = iotmap::config::load_text(
+      "[[vantage_point]]\nname = \"x\"\nresolvers = [\"::1\", \"[::1]:53\", \"[2001:db8::1:53]\", "
+      "\"2001:db8::1\", \"127.0.0.1\", \"127.0.0.1:5353\"]\n",
+      "my.toml");
+  std::vector<std::string> got;
+  for (const auto& r : c.vantage_points.at(0).resolvers) got.push_back(r.str());
+  CHECK(got == std::vector<std::string>{"[::1]:53", "[::1]:53", "[2001:db8::1:53]:53",
+                                        "[2001:db8::1]:53", "127.0.0.1:53", "127.0.0.1:5353"});
 }

@@ -21,6 +21,10 @@ TEST_CASE("IP addresses parse in both families and reject junk", "[net]") {
   CHECK(v6->str() == "2001:db8::1");
   for (const char* bad : {"", "192.0.2", "192.0.2.256", "example.com", "2001:db8:::1", "1.2.3.4 "})
     CHECK_FALSE(IpAddress::parse(bad));
+  // A NUL inside is junk, not the end of the address (inet_pton would stop there).
+  CHECK_FALSE(IpAddress::parse(std::string_view("192.0.2.1\0junk", 14)));
+  CHECK_FALSE(IpAddress::parse(std::string_view("2001:db8::1\0", 12)));
+  CHECK_FALSE(iotmap::Prefix::parse(std::string_view("192.0.2.0\0/24", 13)));
 }
 
 TEST_CASE("prefixes clear host bits and contain only their family", "[net]") {

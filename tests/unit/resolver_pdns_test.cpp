@@ -75,3 +75,20 @@ TEST_CASE("pdns: the window [from, to) keeps a record seen at its edges, not pas
   CHECK(kept == std::vector<std::string>{"ends-at-from.test", "starts-before-to.test"});
   CHECK(st.outside_window == 2);
 }
+
+TEST_CASE("pdns: times before 1970 or from 2100 on make a line malformed", "[resolver]") {
+  std::vector<PdnsRecord> out;
+  std::string error;
+  auto line = [](const std::string& first, const std::string& last) {
+    return R"({"rrname":"a.example.","rrtype":"A","rdata":"192.0.2.1","time_first":)" + first +
+           R"(,"time_last":)" + last + "}";
+  };
+  CHECK_FALSE(parse_dnsdb_line(line("-5", "1700000000"), out, error));
+  CHECK(error == "time_first -5 is not a time from 1970 to 2099 (Unix seconds)");
+  CHECK_FALSE(parse_dnsdb_line(line("1700000000", "4102444800"), out, error));
+  CHECK(error == "time_last 4102444800 is not a time from 1970 to 2099 (Unix seconds)");
+  // Above INT64_MAX: read as unsigned, it would wrap to a negative time.
+  CHECK_FALSE(parse_dnsdb_line(line("1", "18446744073709551615"), out, error));
+  CHECK(parse_dnsdb_line(line("0", "4102444799"), out, error));
+  CHECK(out.size() == 1);
+}
