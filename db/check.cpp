@@ -5,6 +5,7 @@
 namespace iotmap::db {
 
 CheckReport check(Database& db) {
+  require_known_version(db);
   CheckReport report;
   report.schema_version = stored_version(db);
   // integrity_check prints one row "ok", or up to 100 rows describing what is wrong.

@@ -338,6 +338,10 @@ int latest_version() { return kLatest; }
 
 int stored_version(Database& db) { return read_version(db); }
 
+void require_known_version(Database& db) {
+  if (int v = read_version(db); v > kLatest) throw too_new(db, v);
+}
+
 Migration migrate(Database& db) {
   Migration m;
   m.from = read_version(db);

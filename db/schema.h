@@ -17,6 +17,10 @@ int latest_version();
 // The version stored in the file (0 for a new, empty database).
 int stored_version(Database& db);
 
+// Throws when the file's schema is newer than this binary knows: its tables may mean what this
+// binary cannot read right.
+void require_known_version(Database& db);
+
 struct Migration {
   int from = 0;
   int to = 0;

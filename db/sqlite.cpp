@@ -1,5 +1,9 @@
 #include "db/sqlite.h"
 
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 
@@ -24,47 +28,108 @@ std::string label_of(std::string_view sql) {
   return out;
 }
 
+// True when `path` is on a file system mounted read-only.
+bool on_read_only_mount(const std::string& path) {
+  struct statvfs fs {};
+  return ::statvfs(path.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0;
+}
+
+// `path` for a file: URI, with the characters that URIs give a meaning escaped.
+std::string uri_path(const std::string& path) {
+  std::string out;
+  for (unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Database::Database(std::string path, Options options) : path_(std::move(path)) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!options.create && !fs::exists(path_, ec)) throw Error(path_ + ": no such database file");
-  if (options.create) {
+  const bool create = options.create && !options.read_only;
+  if (!create && !fs::exists(path_, ec)) throw Error(path_ + ": no such database file");
+  if (create) {
     fs::path parent = fs::path(path_).parent_path();
     if (!parent.empty()) fs::create_directories(parent, ec);
     if (ec)
       throw Error(path_ + ": cannot create directory " + parent.string() + ": " + ec.message());
   }
-  sqlite3* raw = nullptr;
-  // NOMUTEX: a connection is used by one thread at a time (see sqlite.h), so SQLite's own
-  // per-call locking would only cost time.
-  int flags =
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (options.create ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(path_.c_str(), &raw, flags, nullptr);
-  db_.reset(raw);  // owned even when the open failed: SQLite hands back a handle to close
-  if (rc != SQLITE_OK) throw error("cannot open database");
-  sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
-  // The first read of the file happens here: a file that is not SQLite fails on this pragma.
-  // WAL lets the classifier read while the hourly resolver writes; synchronous=NORMAL is
-  // durable across application crashes and only risks the last commits on power loss, which
-  // a re-run of the same hour restores (all writes are idempotent).
+  open(options.read_only ? SQLITE_OPEN_READONLY
+                         : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0));
+  sqlite3_busy_timeout(db_.get(), options.busy_timeout_ms);
+  // The first read of the file happens here: a file that is not SQLite fails on it.
+  int tables = 0, version = 0;
   try {
-    exec("PRAGMA journal_mode = WAL");
+    tables = first_read(version);
   } catch (const Error&) {
-    throw Error(path_ + ": cannot open as an SQLite database: " + sqlite3_errmsg(raw));
+    // A WAL database on a read-only mount has no -shm file and cannot get one; nobody can
+    // change the file there, so SQLite may read it as immutable.
+    if (!options.read_only || !on_read_only_mount(path_)) throw;
+    open(SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, "file:" + uri_path(path_) + "?immutable=1");
+    tables = first_read(version);
   }
+  // An iotmap database has a schema version once it has tables (db/schema.h): tables at
+  // version 0 are another program's, which must not be switched to WAL or migrated into.
+  if (version == 0 && tables > 0)
+    throw Error(path_ + ": an SQLite database, but not an iotmap one (it has " +
+                std::to_string(tables) + " tables and no iotmap schema version); left unchanged");
+  // Read-only opens change nothing in the file, so they keep its journal mode. Otherwise WAL
+  // lets the classifier read while the hourly resolver writes; synchronous=NORMAL is durable
+  // across application crashes and only risks the last commits on power loss, which a re-run
+  // of the same hour restores (all writes are idempotent).
+  if (!options.read_only) exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
   // A 64 MiB page cache (the default is 2 MiB) keeps an hour's batch of resolutions and its
   // indexes in memory until commit instead of spilling pages to the WAL and reading them back.
-  exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536");
+  exec("PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536");
 }
 
 Database::~Database() = default;
 
+void Database::open(int flags, const std::string& name) {
+  sqlite3* raw = nullptr;
+  // NOMUTEX: a connection is used by one thread at a time (see sqlite.h), so SQLite's own
+  // per-call locking would only cost time.
+  int rc = sqlite3_open_v2(name.empty() ? path_.c_str() : name.c_str(), &raw,
+                           flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  db_.reset(raw);  // owned even when the open failed: SQLite hands back a handle to close
+  if (rc != SQLITE_OK) throw error("cannot open database");
+  sqlite3_extended_result_codes(raw, 1);
+}
+
+int Database::first_read(int& version) {
+  int tables = 0;
+  try {
+    Statement(*this, "PRAGMA user_version").each([&](Statement& s) {
+      version = static_cast<int>(s.int64(0));
+    });
+    Statement(*this, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
+        .each([&](Statement& s) { tables = static_cast<int>(s.int64(0)); });
+  } catch (const Error&) {
+    if (sqlite3_extended_errcode(db_.get()) == SQLITE_NOTADB)
+      throw Error(path_ + ": cannot open as an SQLite database: " + sqlite3_errmsg(db_.get()));
+    throw error("cannot open database");
+  }
+  return tables;
+}
+
 Error Database::error(std::string_view what) const {
-  const char* msg = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";
-  return Error(path_ + ": " + std::string(what) + ": " + msg);
+  if (!db_) return Error(path_ + ": " + std::string(what) + ": out of memory");
+  const int code = sqlite3_extended_errcode(db_.get());
+  // A full disk shows as SQLITE_FULL when a page cannot be written, but as a plain "disk I/O
+  // error" when the WAL or its -shm file cannot grow: both are said in plain words.
+  if ((code & 0xFF) == SQLITE_FULL ||
+      ((code & 0xFF) == SQLITE_IOERR && sqlite3_system_errno(db_.get()) == ENOSPC))
+    return Error(path_ + ": " + std::string(what) +
+                 ": the disk is full (no space left for the database, its WAL or its -shm file)");
+  return Error(path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_.get()));
 }
 
 void Database::exec(std::string_view sql) {

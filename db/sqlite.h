@@ -35,11 +35,15 @@ class Database {
   struct Options {
     bool create = true;            // false: a missing file is an error instead of a new database
     int busy_timeout_ms = 10'000;  // how long to wait for another process's write lock
+    // true: opened read-only, never created, its journal mode left as it is, so that a check
+    // works on a read-only mount or a copy someone else owns.
+    bool read_only = false;
   };
 
   // Opens (and with Options::create, creates along with its parent directory) the database and
   // applies the connection settings: WAL journal, busy timeout, foreign keys on,
-  // synchronous=NORMAL. A file that is not SQLite fails here, naming the file.
+  // synchronous=NORMAL. A file that is not SQLite fails here, naming the file, and so does an
+  // SQLite file of another program (tables but no schema version), which is left unchanged.
   explicit Database(std::string path, Options options);
   explicit Database(std::string path) : Database(std::move(path), Options{}) {}
   ~Database();
@@ -61,10 +65,17 @@ class Database {
   int64_t last_insert_rowid() const;
   int changes() const;  // rows changed by the last INSERT/UPDATE/DELETE
 
-  // The exception for a failed `what`, carrying the file name and sqlite3_errmsg().
+  // The exception for a failed `what`, carrying the file name and sqlite3_errmsg(); a full
+  // disk is said in plain words, whichever SQLite error it caused.
   Error error(std::string_view what) const;
 
  private:
+  // Opens `name` (default: the path) with `flags`, replacing any connection held.
+  void open(int flags, const std::string& name = "");
+  // Reads the schema version and returns the number of tables; names the file when it is not
+  // SQLite.
+  int first_read(int& version);
+
   std::string path_;
   // close_v2 rather than close: if a statement somehow outlives us, SQLite defers the close
   // instead of failing it and leaking the connection.

@@ -75,6 +75,14 @@ int64_t Store::begin_run(const RunInfo& run) {
   return db_.last_insert_rowid();
 }
 
+void Store::set_run_status(int64_t id, std::string_view status, std::string_view message) {
+  db_.cached("UPDATE runs SET status = ?, message = ? WHERE id = ?")
+      .bind_all(status, message, id)
+      .run();
+  if (db_.changes() == 0)
+    throw Error(db_.path() + ": set status of run " + std::to_string(id) + ": no such run");
+}
+
 void Store::finish_run(int64_t id, std::string_view status,
                        const std::map<std::string, int64_t>& counts, std::string_view message) {
   db_.cached(R"(UPDATE runs SET finished_at = ?, status = ?, counts = ?,

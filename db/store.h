@@ -50,6 +50,9 @@ class Store {
   // at a time: such runs belong to a process that died (SIGKILL, power loss, OOM).
   std::vector<int64_t> close_stale_runs(const std::string& kind, int64_t current,
                                         std::string_view message);
+  // Sets the status and message of a run and leaves it unfinished (finished_at NULL): a scan
+  // that failed or was stopped stays resumable. Throws if no run has this id.
+  void set_run_status(int64_t id, std::string_view status, std::string_view message);
 
   // --- names and vantage points ---
   int64_t upsert_vantage_point(const VantagePointRow& vp);

@@ -21,15 +21,17 @@ int migrate_command(const std::string& path) {
   return kOk;
 }
 
-// Opens an existing database (migrating it if it is older than this binary), checks it and
-// prints its version and row counts. A missing file is an error: a check must not create one.
+// Opens an existing database read-only, checks it and prints its version and row counts. A
+// missing file is an error: a check must not create one. Read-only, so that a copy on a
+// read-only mount can be checked and a check never changes what it checks.
 int check_command(const std::string& path) {
-  db::Database database(path, {.create = false});
-  db::Migration m = db::migrate(database);
-  if (m.from != m.to) std::printf("migrated schema version %d -> %d\n", m.from, m.to);
+  db::Database database(path, {.read_only = true});
   db::CheckReport report = db::check(database);
   std::printf("database: %s\nschema version: %d (this iotmap: %d)\n", path.c_str(),
               report.schema_version, db::latest_version());
+  if (report.schema_version < db::latest_version())
+    std::printf("note: `iotmap db migrate` brings the schema up to version %d\n",
+                db::latest_version());
   std::printf("rows:\n");
   for (const auto& [table, count] : report.row_counts)
     std::printf("  %-20s %lld\n", table.c_str(), static_cast<long long>(count));
@@ -52,9 +54,9 @@ std::string human(int64_t bytes) {
   return buf;
 }
 
-// File sizes and rows (and bytes, where SQLite has dbstat) per table. Never creates a file.
+// File sizes and rows (and bytes, where SQLite has dbstat) per table. Reads only.
 int size_command(const std::string& path) {
-  db::Database database(path, {.create = false});
+  db::Database database(path, {.read_only = true});
   db::SizeReport r = db::size_report(database);
   std::printf("database: %s\n", path.c_str());
   std::printf(

@@ -1,6 +1,8 @@
 // The RAII SQLite layer (db/sqlite.h): connection settings, statements, transactions, errors.
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "db/sqlite.h"
 #include "tests/unit/db_test_support.h"
@@ -121,4 +123,41 @@ TEST_CASE("a file that is not SQLite, or a missing one, is an error naming the f
   // A directory where the file should be.
   std::filesystem::create_directory(dir.file("dir.db"));
   CHECK_THROWS_WITH(Database(dir.file("dir.db")), Catch::StartsWith(dir.file("dir.db") + ": "));
+}
+
+TEST_CASE("an SQLite file of another program is refused and left unchanged", "[db]") {
+  TempDir dir;
+  const std::string path = dir.file("other.db");
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, "CREATE TABLE notes(x); INSERT INTO notes VALUES ('mine')", nullptr,
+                         nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  auto bytes = [&] {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const std::string before = bytes();
+  CHECK_THROWS_WITH(Database(path), Catch::StartsWith(path + ": ") &&
+                                        Catch::Contains("not an iotmap one") &&
+                                        Catch::Contains("left unchanged"));
+  CHECK_THROWS_WITH(Database(path, {.read_only = true}), Catch::Contains("not an iotmap one"));
+  CHECK(bytes() == before);  // not switched to WAL: the header's version bytes are as they were
+  CHECK_FALSE(std::filesystem::exists(path + "-wal"));
+}
+
+TEST_CASE("a read-only open neither creates a file nor changes the journal mode", "[db]") {
+  TempDir dir;
+  const std::string path = dir.file("ro.db");
+  CHECK_THROWS_WITH(Database(path, {.read_only = true}), Catch::Contains("no such database file"));
+  CHECK_FALSE(std::filesystem::exists(path));
+  {
+    Database db(path);
+    db.exec("PRAGMA journal_mode = DELETE; PRAGMA user_version = 1; CREATE TABLE t(x)");
+  }
+  Database db(path, {.read_only = true});
+  CHECK(pragma(db, "journal_mode") == "delete");
+  CHECK_THROWS_WITH(db.exec("INSERT INTO t VALUES (1)"), Catch::Contains("readonly"));
 }
