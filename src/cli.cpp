@@ -6,6 +6,7 @@
 
 #include "lib/atomic_file.h"
 #include "lib/date.h"
+#include "db/store.h"
 
 namespace iotmap::cli {
 
@@ -109,6 +110,22 @@ const config::Config& Context::config() {
 }
 
 std::string Context::db_path() { return db_file ? *db_file : config().db_path; }
+
+void Context::track_run(const std::string& db_path, int64_t id) { runs_.emplace_back(db_path, id); }
+
+void Context::fail_unfinished_runs(const std::string& why) noexcept {
+  for (const auto& [path, id] : runs_) {
+    try {
+      db::Store store(path);
+      auto run = store.run(id);
+      if (run && run->status == "running") store.finish_run(id, "failed", run->counts, why);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "iotmap: could not mark run #%lld failed: %s\n",
+                   static_cast<long long>(id), e.what());
+    }
+  }
+  runs_.clear();
+}
 
 int not_built(const char* command, const char* what) {
   std::fprintf(stderr, "iotmap %s: %s is not built yet; nothing was done\n", command, what);

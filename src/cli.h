@@ -4,9 +4,11 @@
 
 #include <charconv>
 #include <concepts>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -53,8 +55,17 @@ struct Context {
   const config::Config& config();
   std::string db_path();
 
+  // Run `id` in the database at `db_path` belongs to this command: if it is still 'running'
+  // when the command ends (an error, or a return that forgot it), it is marked failed then,
+  // not left for the next daily to find.
+  void track_run(const std::string& db_path, int64_t id);
+  // Marks every tracked run that is still 'running' as failed with `why`. Never throws: the
+  // command's own error is the one to report.
+  void fail_unfinished_runs(const std::string& why) noexcept;
+
  private:
   std::optional<config::Config> config_;
+  std::vector<std::pair<std::string, int64_t>> runs_;
 };
 
 struct Command {

@@ -197,6 +197,7 @@ int run_classify(Context& ctx, Args& args) {
                   " shared_threshold=" + std::to_string(cfg.classify.shared_threshold) +
                   " hitlist_rule=" + bm::rule_str(*rule);
     const int64_t run = store.begin_run(info);
+    ctx.track_run(ctx.db_path(), run);
 
     try {
       return classify_day(cfg, view, store, run, date, window, *rule);

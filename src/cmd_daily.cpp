@@ -612,6 +612,7 @@ int run_daily(Context& ctx, Args& args) {
   info.covers = date;
   info.config = "stages=" + names + " out=" + out_dir + (redo ? " redo" : "");
   const int64_t run_id = store.begin_run(info);
+  ctx.track_run(db_path, run_id);
   close_stale_runs(store, "daily", run_id);
   install_signal_handlers();
 
@@ -687,6 +688,7 @@ int run_hourly(Context& ctx, Args& args) {
   info.covers = resolver::hour_label(resolver::hour_start(clock_now()));
   info.config = "stages=resolve";
   const int64_t run_id = store.begin_run(info);
+  ctx.track_run(db_path, run_id);
   close_stale_runs(store, "hourly", run_id);
   install_signal_handlers();
   Stage st{"resolve", "resolve", {"resolve", "--once"}, true, "", ""};

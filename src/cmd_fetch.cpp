@@ -96,6 +96,7 @@ int run_fetch(Context& ctx, Args& args) {
   info.covers = backend_map::day_str(backend_map::day_of(clock_now()));
   info.config = "sources=" + summary + " data_dir=" + data_dir;
   int64_t run_id = store.begin_run(info);
+  ctx.track_run(ctx.db_path(), run_id);
 
   fetch::Context fc{fs, data_dir, client, store, catalogue, redact, log, clock_now(), run_id};
   int failed = 0, skipped = 0;

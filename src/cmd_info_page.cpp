@@ -154,6 +154,21 @@ constexpr size_t kMaxRequest = 8192;
 constexpr size_t kMaxClients = 64;
 constexpr auto kClientTime = std::chrono::seconds(10);
 
+// The client that has waited longest without sending a whole request, or end() when every
+// client is being answered. With every slot taken, it makes room for a new connection: clients
+// that connect and send nothing cannot keep the page from everyone else.
+std::vector<Client>::iterator slowest_reader(std::vector<Client>& clients) {
+  auto slowest = clients.end();
+  for (auto it = clients.begin(); it != clients.end(); ++it)
+    if (it->out.empty() && (slowest == clients.end() || it->deadline < slowest->deadline))
+      slowest = it;
+  return slowest;
+}
+
+bool room_for_one(std::vector<Client>& clients) {
+  return clients.size() < kMaxClients || slowest_reader(clients) != clients.end();
+}
+
 int serve(const std::string& where, const std::string& page) {
   Listen l = parse_listen(where);
   int fd = ::socket(l.v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -187,7 +202,7 @@ int serve(const std::string& where, const std::string& page) {
   uint64_t served = 0;
   while (!g_stop) {
     std::vector<pollfd> fds;
-    fds.push_back({fd, static_cast<short>(clients.size() < kMaxClients ? POLLIN : 0), 0});
+    fds.push_back({fd, static_cast<short>(room_for_one(clients) ? POLLIN : 0), 0});
     for (const auto& c : clients)
       fds.push_back({c.fd, static_cast<short>(c.out.empty() ? POLLIN : POLLOUT), 0});
     int n = ::poll(fds.data(), fds.size(), 1000);
@@ -241,9 +256,14 @@ int serve(const std::string& where, const std::string& page) {
     }
     clients = std::move(keep);
     if (n > 0 && (fds[0].revents & POLLIN)) {
-      while (clients.size() < kMaxClients) {
+      while (room_for_one(clients)) {
         int c = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c < 0) break;
+        if (clients.size() >= kMaxClients) {
+          auto slowest = slowest_reader(clients);
+          ::close(slowest->fd);
+          clients.erase(slowest);
+        }
         clients.push_back({c, {}, {}, 0, std::chrono::steady_clock::now() + kClientTime});
       }
     }

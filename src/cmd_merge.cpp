@@ -225,6 +225,7 @@ int run_merge(Context& ctx, Args& args) {
   info.kind = "merge";
   for (const auto& s : sources) info.message += (info.message.empty() ? "" : " ") + s;
   int64_t run_id = dst.begin_run(info);
+  ctx.track_run(*into, run_id);
   Counts total;
   for (const auto& s : sources) {
     Counts c;

@@ -353,6 +353,7 @@ int run_resolve(Context& ctx, Args& args) {
                                                std::to_string(run_id) + ")"))
     std::fprintf(stderr, "iotmap resolve: run #%lld was killed before it finished; marked failed\n",
                  static_cast<long long>(id));
+  ctx.track_run(db_path, run_id);
   // From here SIGTERM/SIGINT end the run cleanly: what was resolved is stored, the run is
   // marked interrupted, and the next run of the same hour asks only for what is missing.
   StopOnSignal signals;

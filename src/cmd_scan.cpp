@@ -110,6 +110,18 @@ std::vector<uint64_t> stored_steps(db::Store& store, int64_t run_id, const TaskS
   return out;
 }
 
+// A scan that failed or was stopped keeps its checkpoint and stays unfinished so that the same
+// command resumes it; its status says what happened meanwhile. Marking is best effort: the
+// error that stopped the scan (a full disk, say) may stop this write too.
+void mark_resumable(db::Store& store, int64_t run_id, const char* status, const std::string& why) {
+  try {
+    store.set_run_status(run_id, status, why + "; the same command resumes this run");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "iotmap scan: could not mark run #%lld %s: %s\n",
+                 static_cast<long long>(run_id), status, e.what());
+  }
+}
+
 }  // namespace
 
 int run_scan(Context& ctx, Args& args) {
@@ -199,6 +211,7 @@ int run_scan(Context& ctx, Args& args) {
   // Targets: files, --target, and the resolver's IPs. With neither files nor --target: today's
   // resolutions and the configured IPv6 hitlists (docs/method.md section 2).
   TargetList list;
+  list.max_targets = cfg.scan.max_targets;
   const bool default_targets = files.empty() && target_args.empty();
   for (const auto& f : files) list.add_file(f, cfg.scan.cidr_cap);
   for (const auto& t : target_args) list.add_line(t, "--target", cfg.scan.cidr_cap);
@@ -208,6 +221,15 @@ int run_scan(Context& ctx, Args& args) {
   if (resolutions || default_targets) {
     period = asked_period ? *asked_period : parse_period(db::utc_date(now));
     targets_from_resolutions(store, period, list);
+  }
+  if (list.full) {
+    std::fprintf(stderr,
+                 "iotmap scan: refused: %s: more than %llu targets in all (scan.max_targets); "
+                 "nothing was sent. Scan fewer at a time, or raise scan.max_targets (each target "
+                 "takes some 700 bytes)\n",
+                 list.errors.back().where.c_str(),
+                 static_cast<unsigned long long>(cfg.scan.max_targets));
+    return kUsage;
   }
   list.normalize();
   for (const auto& e : list.errors)
@@ -254,6 +276,8 @@ int run_scan(Context& ctx, Args& args) {
   uint64_t done = 0;
   if (resuming) {
     run_id = cp.run_id;
+    // It may say failed or interrupted from the attempt before.
+    store.set_run_status(run_id, "running", "resumed");
     resume.next_step = static_cast<uint64_t>(cp.next_index);
     resume.done_above = stored_steps(store, run_id, tasks, order, resume.next_step);
     done = static_cast<uint64_t>(cp.done_count);
@@ -273,6 +297,7 @@ int run_scan(Context& ctx, Args& args) {
     info.config = settings_summary(options, cfg.scan, ports, grab_only);
     run_id = store.begin_run(info);
   }
+  ctx.track_run(db_path, run_id);
   auto checkpoint = [&](uint64_t next) {
     return db::ScanCheckpoint{run_id,
                               shard.str(),
@@ -336,8 +361,9 @@ int run_scan(Context& ctx, Args& args) {
     try {
       summary = run_scan(tasks, order, resume, policy, options, sink);
     } catch (const std::exception& e) {
-      // The checkpoint stays: the same command resumes this run.
+      // The checkpoint stays: the same command resumes this run, which stays unfinished.
       std::fprintf(stderr, "\niotmap scan: %s\n", e.what());
+      mark_resumable(store, run_id, "failed", e.what());
       return kFailure;
     }
   }
@@ -364,6 +390,8 @@ int run_scan(Context& ctx, Args& args) {
                by_status.empty() ? "" : ": ", by_status.c_str());
   if (summary.stopped) {
     // Left unfinished on purpose: running the same command again resumes it.
+    mark_resumable(store, run_id, "interrupted",
+                   "stopped at step " + std::to_string(summary.watermark));
     std::fprintf(stderr,
                  "iotmap scan: stopped at step %llu of %llu; run the same command to resume\n",
                  static_cast<unsigned long long>(summary.watermark),

@@ -146,12 +146,20 @@ int dispatch(int argc, char** argv) {
       std::printf("%s", c.usage);
       return kOk;
     }
+    int code = kFailure;
     try {
-      return c.run(ctx, args);
+      code = c.run(ctx, args);
     } catch (const UsageError& e) {
+      ctx.fail_unfinished_runs(e.what());
       std::fprintf(stderr, "iotmap %s: %s\n%s", c.name, e.what(), c.usage);
       return kUsage;
+    } catch (const std::exception& e) {
+      ctx.fail_unfinished_runs(e.what());
+      throw;
     }
+    ctx.fail_unfinished_runs("iotmap " + std::string(c.name) + " ended (exit " +
+                             std::to_string(code) + ") without finishing its run");
+    return code;
   }
   throw UsageError("unknown command " + rest[0]);
 }

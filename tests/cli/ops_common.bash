@@ -18,6 +18,24 @@ has() {
 }
 # same DESCRIPTION ACTUAL EXPECTED
 same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi; }
+# serve_info_page CONFIG DIR: starts `iotmap --config CONFIG info-page --serve 127.0.0.1:0` in
+# the background, its stderr in DIR/serve.log, and waits up to 10 s for the address it prints:
+# $server is its pid, $url its address ("" when it printed none).
+serve_info_page() {
+  "$IOTMAP" --config "$1" info-page --serve 127.0.0.1:0 2>"$2/serve.log" &
+  server=$!
+  url=
+  for _ in $(seq 1 100); do
+    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$2/serve.log" | head -1)
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+}
+# stop_server: stops the server serve_info_page started, if it still runs.
+stop_server() {
+  [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  server=
+}
 ops_summary() {
   echo "$1: $passed passed, $failed failed"
   [ "$failed" = 0 ]

@@ -12,7 +12,7 @@ SRC=${2:?usage: ops_info_page_test.sh IOTMAP_BINARY SOURCE_DIR}
 tmp=$(mktemp -d)
 server=
 cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  stop_server
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -49,14 +49,7 @@ run --config "$tmp/c.toml" info-page --serve localhost:8080
 check "--serve wants an address" 2 'not an IP address'
 
 # Serve on an ephemeral port of 127.0.0.1 and fetch the page with curl.
-"$IOTMAP" --config "$tmp/c.toml" info-page --serve 127.0.0.1:0 2>"$tmp/serve.log" &
-server=$!
-url=
-for _ in $(seq 1 100); do
-  url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$tmp/serve.log" | head -1)
-  [ -n "$url" ] && break
-  sleep 0.1
-done
+serve_info_page "$tmp/c.toml" "$tmp"
 if [ -z "$url" ]; then
   bad "the server did not say where it listens: $(cat "$tmp/serve.log")"
 else
