@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "db/store.h"
 #include "lib/atomic_file.h"
 #include "lib/date.h"
-#include "db/store.h"
 
 namespace iotmap::cli {
 
