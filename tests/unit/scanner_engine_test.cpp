@@ -277,6 +277,25 @@ TEST_CASE("engine: silent, trickling, garbage and flooding servers end at the de
   CHECK_FALSE(closed.error.empty());
 }
 
+// A Connection started straight away, past the dispatcher, must still refuse a blocked target.
+static void check_connection_blocked(const ethics::Policy& policy, const char* ip, uint16_t port) {
+  Handle<event_base, event_base_free> base(event_base_new());
+  auto ctx = make_scan_context(1 << 16);
+  std::string scratch(4096, '\0');
+  ConnectionEnv env{base.get(), ctx.get(), &policy, 1000, 1 << 16, "t", &scratch};
+  GrabResult seed;
+  seed.ip = *IpAddress::parse(ip);
+  seed.port = port;
+  bool done = false;
+  PortPlan grab_only{port, AppProtocol::kNone, true, {}, {}};
+  Connection c(env, seed, grab_only, "", [&](Connection& x) {
+    done = true;
+    CHECK(x.result().status == Status::kBlocked);
+  });
+  c.start();
+  CHECK(done);
+}
+
 TEST_CASE("engine: a blocklisted address receives no connection", "[scanner][engine][ethics]") {
   auto cert = scanner_test::make_cert("x.test");
   TlsServer allowed("127.0.0.1", TlsOptions{&cert});
@@ -301,21 +320,7 @@ TEST_CASE("engine: a blocklisted address receives no connection", "[scanner][eng
   CHECK(run.summary.by_status["blocked"] == 4);
 
   // The connection itself asks the policy too: no path around the dispatcher sends a packet.
-  Handle<event_base, event_base_free> base(event_base_new());
-  auto ctx = make_scan_context(1 << 16);
-  std::string scratch(4096, '\0');
-  ConnectionEnv env{base.get(), ctx.get(), &policy, 1000, 1 << 16, "t", &scratch};
-  GrabResult seed;
-  seed.ip = *IpAddress::parse("127.0.0.2");
-  seed.port = forbidden.port();
-  bool done = false;
-  PortPlan grab_only{forbidden.port(), AppProtocol::kNone, true, {}, {}};
-  Connection c(env, seed, grab_only, "", [&](Connection& x) {
-    done = true;
-    CHECK(x.result().status == Status::kBlocked);
-  });
-  c.start();
-  CHECK(done);
+  check_connection_blocked(policy, "127.0.0.2", forbidden.port());
   CHECK(forbidden.accepted() == 0);
 }
 
@@ -332,21 +337,7 @@ TEST_CASE("engine: an IPv4-mapped target meets the IPv4 entries, in the dispatch
   CHECK(run.summary.by_status["blocked"] == 2);
   CHECK(forbidden.accepted() == 0);
 
-  Handle<event_base, event_base_free> base(event_base_new());
-  auto ctx = make_scan_context(1 << 16);
-  std::string scratch(4096, '\0');
-  ConnectionEnv env{base.get(), ctx.get(), &policy, 1000, 1 << 16, "t", &scratch};
-  GrabResult seed;
-  seed.ip = *IpAddress::parse("::ffff:127.0.0.2");
-  seed.port = forbidden.port();
-  bool done = false;
-  PortPlan grab_only{forbidden.port(), AppProtocol::kNone, true, {}, {}};
-  Connection c(env, seed, grab_only, "", [&](Connection& x) {
-    done = true;
-    CHECK(x.result().status == Status::kBlocked);
-  });
-  c.start();
-  CHECK(done);
+  check_connection_blocked(policy, "::ffff:127.0.0.2", forbidden.port());
   CHECK(forbidden.accepted() == 0);
 }
 
