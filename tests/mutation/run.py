@@ -21,9 +21,12 @@ CMAKE_CXX_COMPILER_LAUNCHER=ccache (with its CCACHE_* settings) first; the run s
 CCACHE_BASEDIR=/ so that the clone reuses objects compiled in any other checkout.
 
 Tests per mutation, stopping at the first failure: the unit tests of the entry's `hint:` Catch2
-tags, then every unit test, then tests/cli/*.sh (not fuzz_*). The lab is not used. A test that
-runs past its time limit counts as a failure (a mutation that makes the code hang is caught).
-A mutation that does not compile is reported and left out of the score.
+tags, then the tests that matter for the mutated file's folder (SUBSETS below: the unit tests of
+some tags and some tests/cli/*.sh), so that a run stays affordable on a shared 2-core machine.
+`--all-tests` adds, after those, every unit test and every tests/cli/*.sh (not fuzz_*): use it
+to confirm that a mutation the subset lets through escapes the whole suite. The lab is not
+used. A test that runs past its time limit counts as a failure (a mutation that makes the code
+hang is caught). A mutation that does not compile is reported and left out of the score.
 """
 import argparse
 import os
@@ -38,6 +41,21 @@ SOURCE = Path(__file__).resolve().parents[2]
 LIST = SOURCE / "tests" / "mutation" / "mutations.txt"
 UNIT_TIMEOUT = 900  # seconds for the whole unit binary; the slowest tests take a few seconds
 CLI_TIMEOUT = 300   # seconds per CLI script
+
+# The tests that exercise each source folder: Catch2 tags and tests/cli scripts. A file of a
+# folder not listed gets every test. Keep it in step with the tests: a subset too narrow only
+# shows as mutations "NOT caught" that --all-tests catches.
+SUBSETS = {
+    "backend_map/": (["[backend_map]"], ["export_hitlist_order_test.sh", "match_test.sh",
+                                         "input_data_sources_test.sh"]),
+    "ethics/": (["[ethics]", "[optout]", "[info_page]", "[scanner]"],
+                ["ethics_config_test.sh", "ops_info_page_test.sh"]),
+    "scanner/": (["[scanner]"], ["ops_info_page_test.sh"]),
+    "resolver/": (["[resolver]"], ["clock_test.sh", "input_untrusted_text_test.sh",
+                                   "ops_daily_test.sh"]),
+    "db/": (["[db]"], ["db_test.sh", "ops_prune_test.sh"]),
+    "config/": (["[catalogue]", "[config]"], ["match_test.sh", "input_command_line_test.sh"]),
+}
 
 
 class Mutation:
@@ -156,39 +174,75 @@ def sync_clone(work, rev=None):
         shutil.copy2(SOURCE / rel, work / rel)
 
 
+def configure(work, env):
+    """The flags of scripts/build.sh with IOTMAP_WERROR=ON, as every checkout builds: the same
+    compiler command, so ccache serves the files no mutation touches. A mutation that draws a
+    warning is reported as not compiling: mutations are meant to be clean. Links use lld when
+    it is installed: each mutation links two large binaries, and lld does it several times
+    faster than the default linker (the objects, and so the cache, are the same)."""
+    flags = ["-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DIOTMAP_WERROR=ON"]
+    if shutil.which("ld.lld"):
+        flags.append("-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld")
+    rc, out = run(["cmake", "-S", ".", "-B", "build", "-G", "Ninja", *flags], work, env=env)
+    if rc != 0:
+        sys.exit("cmake failed in the clone:\n" + out)
+
+
 def build(work, env):
-    b = work / "build"
-    if not (b / "build.ninja").exists():
-        # The flags of scripts/build.sh with IOTMAP_WERROR=ON, as every checkout builds: the
-        # same compiler command, so ccache serves the files no mutation touches. A mutation
-        # that draws a warning is reported as not compiling: mutations are meant to be clean.
-        rc, out = run(["cmake", "-S", ".", "-B", "build", "-G", "Ninja",
-                       "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DIOTMAP_WERROR=ON"], work, env=env)
-        if rc != 0:
-            sys.exit("cmake failed in the clone:\n" + out)
     jobs = os.environ.get("IOTMAP_MUTATION_JOBS", str(os.cpu_count() or 1))
     return run(["nice", "-n", "10", "cmake", "--build", "build", "-j", jobs, "--target", "iotmap",
                 "iotmap_unit_tests"], work, env=env)
 
 
-def cli_tests(work):
+def subset_of(path):
+    """(unit tags, CLI script names) for a source file, or None for every test."""
+    for folder, subset in SUBSETS.items():
+        if path.startswith(folder):
+            return subset
+    return None
+
+
+def cli_tests(work, names=None):
     return sorted(p for p in (work / "tests" / "cli").glob("*.sh")
-                  if not p.name.startswith("fuzz_"))
+                  if not p.name.startswith("fuzz_") and (names is None or p.name in names))
 
 
-def run_tests(work, hint, env, spec=""):
-    """None when every test passes, else the name of the first failing test. `spec` narrows
-    the unit tests (a Catch2 test spec such as "~[mutation]"); the CLI tests run unless the
-    spec selects a tag (then only those unit tests run)."""
+def choose_tests(mutations, all_tests):
+    """(unit tags in order, CLI script names, everything after them?) for some mutations: their
+    hint tags first, then their folders' subsets; everything when asked or when a folder has
+    no subset."""
+    tags, scripts, everything = [], [], all_tests
+    for m in mutations:
+        subset = subset_of(m.file)
+        everything = everything or subset is None
+        for t in ([m.hint] if m.hint else []) + (subset[0] if subset else []):
+            if t not in tags:
+                tags.append(t)
+        scripts += [c for c in (subset[1] if subset else []) if c not in scripts]
+    return tags, scripts, everything
+
+
+def run_tests(work, chosen, env, spec=""):
+    """None when every test passes, else the name of the first failing test. `chosen` is
+    choose_tests()'s answer: the first unit tag alone (a mutation's hint, the cheap catch),
+    the other tags together, the CLI scripts, then (if asked) every unit test and CLI script.
+    `spec` narrows the unit tests (a Catch2 test spec such as "~[mutation]"); the CLI tests run
+    unless the spec selects a tag (then only those unit tests run)."""
+    tags, scripts, everything = chosen
     unit = str(work / "build" / "tests" / "iotmap_unit_tests")
     only = spec.startswith("[")
     steps = []
-    if hint and not only:
-        steps.append((f"unit {hint}{spec}", [unit, "--abort", hint + spec], UNIT_TIMEOUT))
-    steps.append((f"unit {spec}".strip(), [unit, "--abort"] + ([spec] if spec else []),
-                  UNIT_TIMEOUT))
-    if not only:
-        for t in cli_tests(work):
+    if only:
+        steps.append((f"unit {spec}", [unit, "--abort", spec], UNIT_TIMEOUT))
+    else:
+        for group in (tags[:1], tags[1:]):
+            if group:
+                name = ",".join(t + spec for t in group)
+                steps.append((f"unit {name}", [unit, "--abort", name], UNIT_TIMEOUT))
+        if everything:
+            steps.append((f"unit {spec}".strip(), [unit, "--abort"] + ([spec] if spec else []),
+                          UNIT_TIMEOUT))
+        for t in cli_tests(work, None if everything else scripts):
             steps.append((f"cli {t.name}", ["bash", str(t), str(work / "build" / "src" / "iotmap"),
                                            str(work)], CLI_TIMEOUT))
     for name, cmd, limit in steps:
@@ -200,15 +254,16 @@ def run_tests(work, hint, env, spec=""):
     return None
 
 
-def judge(work, m, env, new_tag):
+def judge(work, m, env, new_tag, all_tests):
     """(caught before the new tests, caught with them, what caught it)."""
+    chosen = choose_tests([m], all_tests)
     if not new_tag:
-        failing = run_tests(work, m.hint, env)
+        failing = run_tests(work, chosen, env)
         return bool(failing), bool(failing), failing
-    failing = run_tests(work, m.hint, env, "~" + new_tag)
+    failing = run_tests(work, chosen, env, "~" + new_tag)
     if failing:
         return True, True, failing
-    failing = run_tests(work, "", env, new_tag)
+    failing = run_tests(work, chosen, env, new_tag)
     return False, bool(failing), failing and f"{failing} (new tests only)"
 
 
@@ -223,8 +278,10 @@ def main():
                     "e.g. [mutation]: a before and after from one build per mutation")
     ap.add_argument("--no-sync", action="store_true",
                     help="test the clone as it is (a run cut short, resumed without a rebuild)")
+    ap.add_argument("--all-tests", action="store_true",
+                    help="after a mutation's subset of tests, run every unit and CLI test")
     ap.add_argument("--no-baseline", action="store_true",
-                    help="skip the check that the unmutated sources pass every test")
+                    help="skip the check that the unmutated sources pass the tests the run uses")
     args = ap.parse_args()
 
     mutations = read_list(Path(args.list))
@@ -251,10 +308,12 @@ def main():
     stale = [e for e in (check_applies(m, work) for m in mutations) if e]
     if stale:
         sys.exit("\n".join(stale))
+    configure(work, env)
     rc, out = build(work, env)
     if rc != 0:
         sys.exit("the unmutated sources do not build:\n" + out[-3000:])
-    failing = None if args.no_baseline else run_tests(work, "", env)
+    failing = None if args.no_baseline else run_tests(
+        work, choose_tests(mutations, args.all_tests), env)
     if failing:
         sys.exit(f"the unmutated sources fail a test ({failing}); a mutation run needs them "
                  "passing")
@@ -271,7 +330,7 @@ def main():
             if rc != 0:
                 verdict = "does not compile (left out)"
             else:
-                before, after, failing = judge(work, m, env, args.new_tag)
+                before, after, failing = judge(work, m, env, args.new_tag, args.all_tests)
                 score = results.setdefault(m.set, [0, 0, 0])
                 score[0] += before
                 score[1] += after
