@@ -187,7 +187,8 @@ struct ChildResult {
 // Runs `iotmap <args>` as a child, copying its stdout and stderr to our stderr, and waits.
 // The child dies with us (PR_SET_PDEATHSIG): a daily killed with SIGKILL leaves no stage behind
 // holding a stage lock.
-ChildResult run_child(const std::vector<std::string>& args) {
+// `job` ("daily" or "hourly") names the job in the lines it prints itself.
+ChildResult run_child(const std::vector<std::string>& args, const char* job) {
   ChildResult r;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
@@ -201,6 +202,8 @@ ChildResult run_child(const std::vector<std::string>& args) {
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   const pid_t parent = ::getpid();
+  // Built before fork: the child may only call async-signal-safe functions.
+  const std::string exec_failed = std::string("iotmap ") + job + ": cannot run /proc/self/exe\n";
   std::fflush(stdout);
   std::fflush(stderr);
   pid_t pid = ::fork();
@@ -218,8 +221,7 @@ ChildResult run_child(const std::vector<std::string>& args) {
     ::dup2(fds[1], STDOUT_FILENO);
     ::dup2(fds[1], STDERR_FILENO);
     ::execv("/proc/self/exe", argv.data());
-    const char* msg = "iotmap daily: cannot run /proc/self/exe\n";
-    (void)!::write(STDERR_FILENO, msg, std::strlen(msg));
+    (void)!::write(STDERR_FILENO, exec_failed.data(), exec_failed.size());
     ::_exit(127);
   }
   g_child = pid;
@@ -402,8 +404,9 @@ std::string seconds_text(double s) {
 }
 
 // Runs one stage, retrying while another process holds the stage's own lock (an hourly
-// resolve, say) for up to `lock_wait` seconds.
-StageResult run_stage(Context& ctx, db::Store& store, const Stage& st, int lock_wait) {
+// resolve, say) for up to `lock_wait` seconds. `job` names the job in its lines.
+StageResult run_stage(Context& ctx, db::Store& store, const Stage& st, int lock_wait,
+                      const char* job) {
   StageResult r;
   auto start = std::chrono::steady_clock::now();
   auto give_up = start + std::chrono::seconds(lock_wait);
@@ -413,8 +416,8 @@ StageResult run_stage(Context& ctx, db::Store& store, const Stage& st, int lock_
   for (const auto& a : st.args) shown += " " + a;
   for (;;) {
     int64_t before = max_run_id(store);
-    std::fprintf(stderr, "iotmap daily: --- %s: iotmap%s\n", st.name.c_str(), shown.c_str());
-    ChildResult c = run_child(args);
+    std::fprintf(stderr, "iotmap %s: --- %s: iotmap%s\n", job, st.name.c_str(), shown.c_str());
+    ChildResult c = run_child(args, job);
     std::string message;
     r.counts = stage_counts(store, st.run_kind, before, &message);
     r.tail = c.tail;
@@ -424,7 +427,8 @@ StageResult run_stage(Context& ctx, db::Store& store, const Stage& st, int lock_
       r.note = c.error;
     } else if (g_interrupted) {
       r.state = State::interrupted;
-      r.note = "daily got signal " + std::to_string(g_interrupted) + " while this stage ran";
+      r.note = std::string(job) + " got signal " + std::to_string(g_interrupted) +
+               " while this stage ran";
     } else if (c.signal) {
       r.state = State::failed;
       r.note = std::string("killed by signal ") + std::to_string(c.signal) + " (" +
@@ -432,13 +436,14 @@ StageResult run_stage(Context& ctx, db::Store& store, const Stage& st, int lock_
     } else {
       r.state = state_of_exit(c.exit);
       if (r.state != State::ok) r.note = message;
-      if (c.exit == kUsage) r.note = "daily called it with options it does not take (a bug)";
+      if (c.exit == kUsage)
+        r.note = std::string(job) + " called it with options it does not take (a bug)";
       if (c.exit == kConfig) r.note = "configuration error";
       if (c.exit == 127) r.note = "could not start";
     }
     if (r.state != State::locked || std::chrono::steady_clock::now() >= give_up || g_interrupted)
       break;
-    std::fprintf(stderr, "iotmap daily: %s is locked by another process; trying again in 10 s\n",
+    std::fprintf(stderr, "iotmap %s: %s is locked by another process; trying again in 10 s\n", job,
                  st.name.c_str());
     for (int i = 0; i < 10 && !g_interrupted; ++i)
       std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -644,7 +649,7 @@ int run_daily(Context& ctx, Args& args) {
       }
       r.note += " (--redo runs it again)";
     } else {
-      r = run_stage(ctx, store, st, lock_wait);
+      r = run_stage(ctx, store, st, lock_wait, "daily");
       if (st.name == "scan" && r.state == State::refused)
         r.note =
             "ethics preconditions not met: set ethics.blocklist_file and ethics.contact, with "
@@ -692,7 +697,7 @@ int run_hourly(Context& ctx, Args& args) {
   close_stale_runs(store, "hourly", run_id);
   install_signal_handlers();
   Stage st{"resolve", "resolve", {"resolve", "--once"}, true, "", ""};
-  StageResult r = run_stage(ctx, store, st, lock_wait);
+  StageResult r = run_stage(ctx, store, st, lock_wait, "hourly");
   std::map<std::string, int64_t> counts;
   record(counts, "resolve", r);
   std::vector<std::pair<std::string, StageResult>> results;

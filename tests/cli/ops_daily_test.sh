@@ -186,6 +186,8 @@ has "--redo runs resolve again" "^resolve +ok "
 db4="$tmp/hourly/iotmap.db"
 out=$("$IOTMAP" --config "$tmp/nx.toml" --db "$db4" hourly 2>&1); rc=$?
 check "hourly resolves once" 0 "^resolve +ok "
+has "hourly names itself, not daily, in its stage line" "^iotmap hourly: --- resolve: iotmap resolve --once$"
+same "no line of hourly's own says 'iotmap daily'" "$(grep -c '^iotmap daily' <<<"$out")" 0
 [ "$(q "$db4" "SELECT kind || ' ' || status || ' ' || covers FROM runs WHERE kind = 'hourly'")" = "hourly ok $(date -u +%Y-%m-%dT%H)" ] &&
   ok "hourly recorded for the hour" || bad "hourly run: $(q "$db4" "SELECT * FROM runs WHERE kind = 'hourly'")"
 "$IOTMAP" --config "$tmp/silent.toml" --db "$db4" hourly >"$tmp/h1.log" 2>&1 &
