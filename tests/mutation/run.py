@@ -12,6 +12,9 @@ rebuilds incrementally, runs the tests and prints, per mutation, whether a test 
   tests/mutation/run.py --check         # only check that every mutation applies to the sources
   tests/mutation/run.py --rev REV       # the tests of an older commit (a score before new tests)
   tests/mutation/run.py --new-tag '[mutation]'   # score with and without the tests of a tag
+  tests/mutation/run.py --set rules --command 'python3 tests/lab/fortnight/fortnight.py build/src/iotmap .'
+                                        # another test instead: the fortnight test against the
+                                        # rules themselves (root, about 5 minutes per mutation)
 
 The clone is $IOTMAP_MUTATION_DIR (default $TMPDIR/iotmap-mutation), kept between runs so that
 rebuilds stay incremental. It is reset to this checkout's HEAD, plus its uncommitted changes and
@@ -188,10 +191,10 @@ def configure(work, env):
         sys.exit("cmake failed in the clone:\n" + out)
 
 
-def build(work, env):
+def build(work, env, targets=("iotmap", "iotmap_unit_tests")):
     jobs = os.environ.get("IOTMAP_MUTATION_JOBS", str(os.cpu_count() or 1))
-    return run(["nice", "-n", "10", "cmake", "--build", "build", "-j", jobs, "--target", "iotmap",
-                "iotmap_unit_tests"], work, env=env)
+    return run(["nice", "-n", "10", "cmake", "--build", "build", "-j", jobs, "--target", *targets],
+               work, env=env)
 
 
 def subset_of(path):
@@ -254,8 +257,12 @@ def run_tests(work, chosen, env, spec=""):
     return None
 
 
-def judge(work, m, env, new_tag, all_tests):
+def judge(work, m, env, new_tag, all_tests, command=None):
     """(caught before the new tests, caught with them, what caught it)."""
+    if command:
+        rc, out = run(["bash", "-c", command], work, env=env)
+        print(out[-4000:], flush=True)
+        return rc != 0, rc != 0, command
     chosen = choose_tests([m], all_tests)
     if not new_tag:
         failing = run_tests(work, chosen, env)
@@ -280,6 +287,10 @@ def main():
                     help="test the clone as it is (a run cut short, resumed without a rebuild)")
     ap.add_argument("--all-tests", action="store_true",
                     help="after a mutation's subset of tests, run every unit and CLI test")
+    ap.add_argument("--command", help="instead of the unit and CLI tests, run this shell command "
+                    "in the clone (build/src/iotmap is built, not the unit tests); a mutation is "
+                    "caught when it exits non-zero. For the fortnight test: --set rules --command "
+                    "'python3 tests/lab/fortnight/fortnight.py build/src/iotmap .'")
     ap.add_argument("--no-baseline", action="store_true",
                     help="skip the check that the unmutated sources pass the tests the run uses")
     args = ap.parse_args()
@@ -309,11 +320,16 @@ def main():
     if stale:
         sys.exit("\n".join(stale))
     configure(work, env)
-    rc, out = build(work, env)
+    targets = ("iotmap",) if args.command else ("iotmap", "iotmap_unit_tests")
+    rc, out = build(work, env, targets)
     if rc != 0:
         sys.exit("the unmutated sources do not build:\n" + out[-3000:])
-    failing = None if args.no_baseline else run_tests(
-        work, choose_tests(mutations, args.all_tests), env)
+    if args.no_baseline:
+        failing = None
+    elif args.command:
+        failing = run(["bash", "-c", args.command], work, env=env)[0] and args.command
+    else:
+        failing = run_tests(work, choose_tests(mutations, args.all_tests), env)
     if failing:
         sys.exit(f"the unmutated sources fail a test ({failing}); a mutation run needs them "
                  "passing")
@@ -326,11 +342,12 @@ def main():
         original = path.read_text()
         path.write_text(original.replace(m.find, m.into, 1))
         try:
-            rc, out = build(work, env)
+            rc, out = build(work, env, targets)
             if rc != 0:
                 verdict = "does not compile (left out)"
             else:
-                before, after, failing = judge(work, m, env, args.new_tag, args.all_tests)
+                before, after, failing = judge(work, m, env, args.new_tag, args.all_tests,
+                                               args.command)
                 score = results.setdefault(m.set, [0, 0, 0])
                 score[0] += before
                 score[1] += after
@@ -342,7 +359,7 @@ def main():
             path.write_text(original)
         print(f"{m.id:<34} {verdict}  [{time.monotonic() - t0:.0f} s]", flush=True)
 
-    build(work, env)  # leave the clone built from unmutated sources
+    build(work, env, targets)  # leave the clone built from unmutated sources
     print()
     for s, (before, caught, total) in sorted(results.items()):
         line = f"set {s}: {caught}/{total} caught ({100 * caught // max(total, 1)}%)"
