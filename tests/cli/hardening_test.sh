@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The binary parses hostile input, so it is built hardened (CMakeLists.txt): position-independent
-# (ASLR) and full RELRO (-z relro -z now: the GOT read-only after start). readelf reads each
-# property from the binary itself. (Stack protector and _FORTIFY_SOURCE are not yet set.)
+# (ASLR), full RELRO (-z relro -z now: the GOT read-only after start), a stack protector and
+# _FORTIFY_SOURCE. readelf reads each property from the binary itself: the last two show as the
+# C library functions the binary imports (__stack_chk_fail; the checked __*_chk copies).
 # And one version number: `iotmap --version` prints project(VERSION) of CMakeLists.txt.
 # Usage: hardening_test.sh IOTMAP_BINARY SOURCE_DIR
 set -uo pipefail
@@ -16,6 +17,12 @@ grep -qE 'Type: +DYN' <<<"$header" && ok "PIE (ELF type DYN)" || bad "not PIE: $
 readelf -lW "$IOTMAP" | grep -q GNU_RELRO && ok "RELRO segment" || bad "no GNU_RELRO segment"
 dynamic=$(readelf -dW "$IOTMAP")
 grep -qE 'BIND_NOW|FLAGS.*NOW' <<<"$dynamic" && ok "bind now (full RELRO)" || bad "no BIND_NOW: lazy binding"
+symbols=$(readelf --dyn-syms -W "$IOTMAP")
+grep -q '__stack_chk_fail' <<<"$symbols" && ok "stack protector (imports __stack_chk_fail)" ||
+  bad "no stack protector: __stack_chk_fail is not imported"
+checked=$(grep -oE '__[a-z0-9_]+_chk' <<<"$symbols" | grep -v stack_chk | sort -u)
+[ -n "$checked" ] && ok "_FORTIFY_SOURCE (imports $(echo $checked))" ||
+  bad "no _FORTIFY_SOURCE: no checked __*_chk function is imported"
 want=$(sed -nE 's/^project\(iotmap VERSION ([0-9.]+).*/\1/p' "$SRC/CMakeLists.txt")
 run --version
 same "--version prints project(VERSION)" "$out" "iotmap $want"
