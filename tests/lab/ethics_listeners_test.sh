@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every way an address is excluded from a scan, proved with real listeners (issue 14 "must show",
 # issue 13 item 4). The test creates its own network namespace (no interface but lo, no route
-# out), puts the addresses below on its lo, and runs python listeners there that accept every
-# TCP connection on ports 443 and 1883 of every address and log one line per accepted
-# connection: "<local address> <local port> <monotonic time>". What is counted: accepted TCP
+# out), puts the addresses below on its lo, and runs tests/lab/count_connections.py there: it
+# accepts every TCP connection on ports 443 and 1883 of every address and logs one line per
+# accepted connection (local address, local port, peer, time). What is counted: accepted TCP
 # connections per listening address and port (a connection to an IPv4-mapped target
 # ::ffff:a.b.c.d arrives at the IPv4 listener of a.b.c.d and is counted there).
 #
@@ -43,32 +43,8 @@ ip -n "$ns" link set lo up
 for a in "${v4[@]}"; do ip -n "$ns" addr add "$a/32" dev lo; done
 for a in "${v6[@]}"; do ip -n "$ns" addr add "$a/128" dev lo nodad; done
 
-cat >"$work/listen.py" <<'PY'
-import selectors, socket, sys, time
-log = open(sys.argv[1], "a", buffering=1)
-sel = selectors.DefaultSelector()
-for addr in sys.argv[2:]:
-    for port in (443, 1883):
-        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((addr, port))
-        s.listen(128)
-        sel.register(s, selectors.EVENT_READ, (addr, port))
-print("ready", flush=True)
-while True:
-    for key, _ in sel.select():
-        conn, _ = key.fileobj.accept()
-        log.write(f"{key.data[0]} {key.data[1]} {time.monotonic():.3f}\n")
-        conn.close()
-PY
-# ip netns exec execs python in place: $! is the listener itself
-ip netns exec "$ns" "$PY" "$work/listen.py" "$work/accepted.log" 127.0.0.1 "${v4[@]}" "${v6[@]}" \
-  >"$work/listen.out" 2>&1 &
-listener=$!
-for _ in $(seq 1 50); do grep -q ready "$work/listen.out" && break; sleep 0.1; done
-if ! grep -q ready "$work/listen.out"; then
-  bad "listeners did not start: $(cat "$work/listen.out")"
+. "$SRC/tests/lab/listeners.bash"
+if ! start_counting_listeners "$ns" "$PY" "$work/accepted.log" 443,1883 127.0.0.1 "${v4[@]}" "${v6[@]}"; then
   ops_summary ethics_listeners_test
   exit 1
 fi
@@ -146,7 +122,7 @@ max=$(awk '{n[$1" "$2]++} END {m = 0; for (k in n) if (n[k] > m) m = n[k]; print
   bad "C: an address and port accepted $max connections, more than 1 + 4"
 same "C: 20.0.0.3:443 accepted exactly 5 (no SNI + 4 names)" "$(accepted 20.0.0.3 443)" 5
 same "C: 20.0.0.3:1883 (plain) accepted 1" "$(accepted 20.0.0.3 1883)" 1
-gap=$(awk '{print $3}' "$work/accepted.log" | sort -n |
+gap=$(awk '{print $4}' "$work/accepted.log" | sort -n |
   awk 'NR > 1 && (g == "" || $1 - p < g) {g = $1 - p} {p = $1} END {print g}')
 awk -v g="$gap" 'BEGIN {exit !(g >= 0.35)}' && ok "C: connections to the address were about 0.5 s apart (shortest gap $gap s)" ||
   bad "C: two connections to one address only $gap s apart (per_ip_spacing_ms = 500)"

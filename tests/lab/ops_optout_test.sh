@@ -25,36 +25,12 @@ v4=$(lab_json 'd["faults"]["silent_tcp"]["addresses"][0]')
 v6=$(lab_json 'd["faults"]["silent_tcp"]["addresses"][1]')
 
 # --- 1. listeners that log every accepted connection ---
-cat >"$work/listen.py" <<'PY'
-import selectors, socket, sys
-log = open(sys.argv[1], "a", buffering=1)
-sel = selectors.DefaultSelector()
-for addr in sys.argv[2:]:
-    for port in (443, 1883, 8883):
-        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((addr, port))
-        s.listen(64)
-        sel.register(s, selectors.EVENT_READ, (addr, port))
-print("ready", flush=True)
-while True:
-    for key, _ in sel.select():
-        conn, peer = key.fileobj.accept()
-        log.write(f"{key.data[0]} {key.data[1]} from {peer[0]}\n")
-        conn.close()
-PY
-# ip netns exec execs python in place: $! is the listener itself
-ip netns exec "$LAB_NS" "$LAB_PYTHON" "$work/listen.py" "$work/accepted.log" "$v4" "$v6" \
-  >"$work/listen.out" 2>&1 &
-listener=$!
-echo "$listener" >"$LAB_DIR/run/ops_optout_test.pid"
-for _ in $(seq 1 50); do grep -q ready "$work/listen.out" && break; sleep 0.1; done
-if ! grep -q ready "$work/listen.out"; then
-  bad "listeners did not start: $(cat "$work/listen.out")"
+. "$SRC/tests/lab/listeners.bash"
+if ! start_counting_listeners "$LAB_NS" "$LAB_PYTHON" "$work/accepted.log" 443,1883,8883 "$v4" "$v6"; then
   ops_summary ops_optout_test
   exit 1
 fi
+echo "$listener" >"$LAB_DIR/run/ops_optout_test.pid"
 ok "listeners on $v4 and $v6 (443, 1883, 8883)"
 printf '%s\n%s\n' "$v4" "$v6" >"$work/targets.txt"
 db=$work/scan.db

@@ -13,11 +13,12 @@ Runs inside the lab's network namespace; prints "ready" when every socket listen
 """
 import json
 import os
-import selectors
-import socket
 import ssl
 import sys
 import threading
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from count_connections import listen_on  # noqa: E402  (tests/lab/, one listener set-up)
 
 
 class Certificates:
@@ -97,14 +98,7 @@ def main(state_dir):
     with open(os.path.join(state_dir, "listen.json"), encoding="utf-8") as f:
         listen = json.load(f)
     certs = Certificates(state_dir)
-    sel = selectors.DefaultSelector()
-    for address, port in listen:
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        s = socket.socket(family, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((address, port))
-        s.listen(64)
-        sel.register(s, selectors.EVENT_READ, (address, port))
+    sel = listen_on([(address, port) for address, port in listen], backlog=64)
     print("ready", flush=True)
     while True:
         for key, _ in sel.select():

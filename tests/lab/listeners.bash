@@ -1,0 +1,15 @@
+# Sourced by the lab tests that count a scan's connections (ethics_listeners_test.sh,
+# ops_optout_test.sh); needs ok/bad from tests/cli/ops_common.bash.
+# start_counting_listeners NS PYTHON LOG PORTS ADDRESS...: starts tests/lab/count_connections.py
+# in namespace NS and waits for it to listen. Sets $listener to its pid (the caller kills it);
+# returns 1, with the listener's own message, when it did not start within 5 seconds.
+start_counting_listeners() {
+  local ns=$1 py=$2 log=$3 ports=$4
+  shift 4
+  ip netns exec "$ns" "$py" "$SRC/tests/lab/count_connections.py" "$log" "$ports" "$@" \
+    >"$log.out" 2>&1 &
+  listener=$!
+  for _ in $(seq 1 50); do grep -q ready "$log.out" && return 0; sleep 0.1; done
+  bad "listeners did not start: $(cat "$log.out")"
+  return 1
+}
