@@ -5,7 +5,12 @@
 #   - dnsperf: the server's limit (queries/s it answers, no client-side work);
 #   - iotmap resolve: every answer parsed and stored in SQLite; names/s, CPU seconds per name,
 #     completeness (rows with the expected address / N), pinned to one core;
-#   - adnshost (GNU adns): a peer that resolves from stdin.
+#   - adnshost (GNU adns): a peer that resolves from stdin;
+#   - massdns, when BENCH_MASSDNS names its binary (GPL-3.0, not part of iotmap: build it from
+#     its own source with `make`, then BENCH_MASSDNS=/path/to/massdns/bin/massdns), with -s 200
+#     and -s 2000 in flight, simple text output to a file, on iotmap's core. The last lines give
+#     each iotmap figure as a ratio to massdns's (issue #18's goals: engine CPU/name <= 1.0x,
+#     hourly <= 2.0x, first run <= 3.0x, hourly names/s >= 0.8x).
 # knot runs on the other core. Everything talks to loopback only; every process this script
 # starts is stopped by its pid at the end.
 #   bash bench/dns/run.sh IOTMAP_BINARY [N]
@@ -98,6 +103,7 @@ g++ -O2 -std=c++20 -I"$SRC" "$SRC/bench/dns/engine_only.cpp" -o engine_only \
   ./engine_only names.txt "$ADDR" 53 "$IN_FLIGHT" "$TIMEOUT_MS" >engine.out || true
 read -r ewall euser esys < <(tail -n 1 engine.time)
 echo "$(cat engine.out); CPU $(python3 -c "print(f'{($euser + $esys) / $N * 1e6:.1f}')") us/name"
+echo "engine $(python3 -c "print($N / $ewall, ($euser + $esys) / $N * 1e6)")" >figures.txt
 
 cat >iotmap.toml <<EOF
 [[vantage_point]]
@@ -131,16 +137,18 @@ run_iotmap() {
   rows=$(sqlite3 bench.db "SELECT count(*) FROM resolutions")
   good=$(sqlite3 bench.db "$good_sql")
   echo "$label: $summary"
-  python3 - "$label" "$N" "$wall" "$user" "$sys" "$engine_s" "$rows" "$good" <<'EOF'
+  python3 - "$label" "$N" "$wall" "$user" "$sys" "$engine_s" "$rows" "$good" "$tag" <<'EOF'
 import sys
-label = sys.argv[1]
-n, wall, user, sys_, engine, rows, good = sys.argv[2:]
+label, tag = sys.argv[1], sys.argv[9]
+n, wall, user, sys_, engine, rows, good = sys.argv[2:9]
 n, wall, user, sys_, engine, rows, good = int(n), float(wall), float(user), float(sys_), float(engine or 0), int(rows), int(good)
 print(f"{label}: {n / engine:,.0f} names/s while resolving and storing ({engine:.1f} s); "
       f"whole command {wall:.1f} s ({n / wall:,.0f} names/s)")
 print(f"{label}: CPU {user + sys_:.1f} s = {(user + sys_) / n * 1e6:.1f} us/name "
       f"(user {user:.1f}, sys {sys_:.1f}); rows {rows}/{n} = {rows / n:.2%}, "
       f"with the expected address {good}/{n} = {good / n:.2%}")
+with open("figures.txt", "a") as f:
+    f.write(f"{tag} {n / engine if engine else 0} {(user + sys_) / n * 1e6}\n")
 EOF
 }
 
@@ -154,6 +162,29 @@ run_iotmap "iotmap first run (names imported)" iotmap - <names.txt
 # moving on: that run would find no row for its new hour either.
 sqlite3 bench.db "DELETE FROM resolution_answers; DELETE FROM resolutions;"
 run_iotmap "iotmap hourly (names known)" hourly --no-catalogue
+
+# --- massdns: the peer issue #18 measures against, on the same names, server and core ---
+if [ -n "${BENCH_MASSDNS:-}" ]; then
+  echo "$ADDR" >massdns-resolvers.txt
+  for s in 200 2000; do
+    /usr/bin/time -f "%e %U %S" -o "massdns-$s.time" taskset -c "$CORE_IOTMAP" \
+      "$BENCH_MASSDNS" --root -q -r massdns-resolvers.txt -t A -o S -s "$s" \
+      -w "massdns-$s.out" names.txt 2>"massdns-$s.err" || true
+    read -r mwall muser msys < <(tail -n 1 "massdns-$s.time")
+    answered=$(grep -c '^n[0-9]*\.bench\. A 10\.' "massdns-$s.out" || true)
+    python3 - "$s" "$N" "$mwall" "$muser" "$msys" "$answered" <<'EOF'
+import sys
+s, n, wall, user, sys_, ok = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+print(f"massdns -s {s}: {n / wall:,.0f} names/s, CPU {(user + sys_) / n * 1e6:.1f} us/name, "
+      f"answered {ok}/{n} = {ok / n:.2%} (written as text, not stored)")
+with open("figures.txt", "a") as f:
+    f.write(f"massdns-{s} {n / wall} {(user + sys_) / n * 1e6} {ok / n}\n")
+EOF
+  done
+  python3 "$SRC/bench/dns/ratios.py" figures.txt
+else
+  echo "massdns: skipped (set BENCH_MASSDNS to a massdns binary built from its source)"
+fi
 
 # --- adnshost: a peer ---
 # adnshost -f submits every name of its input at once; fed everything it floods the server, so
