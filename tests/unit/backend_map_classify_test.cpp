@@ -588,3 +588,21 @@ TEST_CASE(
   CHECK(c2.threshold_for(*day1, 0) == Verdict::kUnknown);
   CHECK(c2.threshold_for(*c2.find(0, kDay), 0) == Verdict::kDedicated);
 }
+
+TEST_CASE(
+    "an address known only from a certificate naming one other site is unknown, not dedicated",
+    "[backend_map][mutation]") {
+  // One registrable domain (shop.test) on the address, but only from a scan's certificate: no
+  // DNS name says whose the address is, so the exclusive rule cannot call it dedicated.
+  Dataset d;
+  const char* aws = "x-ats.iot.us-east-1.amazonaws.com";
+  d.observe(kDay, ip("198.51.100.60"), aws, kActiveDns);
+  d.certificate(kDay + 1, ip("198.51.100.60"), 443, "ee", {"www.shop.test"});
+  auto c = run(d, 0, 2);
+  const IpDay* day1 = c.find(d.find_ip(ip("198.51.100.60")), kDay + 1);
+  REQUIRE(day1 != nullptr);
+  CHECK(day1->registrable_domains == 1);
+  CHECK(day1->exclusive == Verdict::kUnknown);
+  CHECK(day1->exclusive_reason == Reason::kOnlyCertificates);
+  CHECK(c.find(d.find_ip(ip("198.51.100.60")), kDay)->exclusive == Verdict::kDedicated);
+}
