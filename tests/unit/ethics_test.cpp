@@ -200,3 +200,19 @@ TEST_CASE("optout add after a last line without newline keeps both entries", "[e
     std::remove(path.c_str());
   }
 }
+
+TEST_CASE("a scan at exactly ethics.max_rate is allowed; above it, refused", "[ethics][mutation]") {
+  auto block = temp_file("203.0.113.0/24\n");
+  auto c = iotmap::config::load_text(
+      "[scan]\nrate = 500\n[ethics]\nmax_rate = 500\n"
+      "blocklist_file = \"" +
+          block + "\"\ncontact = \"scan@example.org\"\n",
+      "<test>");
+  CHECK(iotmap::ethics::scan_preconditions(c).empty());
+  CHECK(iotmap::ethics::scan_policy(c).rate == 500);
+  c.scan.rate = 500.5;  // a caller that set the rate after loading
+  auto problems = iotmap::ethics::scan_preconditions(c);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0] == "scan.rate exceeds ethics.max_rate");
+  std::remove(block.c_str());
+}
