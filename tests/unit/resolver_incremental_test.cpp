@@ -299,3 +299,18 @@ TEST_CASE("incremental: a row without a reply leaves its job to do, an answer of
   CHECK(jobs.complete(name));
   CHECK(jobs.missing({name}) == 0);
 }
+
+TEST_CASE("incremental: a cert name's span starts at its earliest sighting in any order",
+          "[resolver][mutation]") {
+  // The earlier sighting comes first here, so a span that took the last one seen would start
+  // at 200.
+  std::vector<db::ObservedCertName> seen = {
+      {"c3-ats.iot.eu-west-1.amazonaws.com.", 100, 120},
+      {"*.c3-ats.iot.eu-west-1.amazonaws.com.", 200, 300},
+  };
+  std::vector<std::string> got;
+  for (const auto& r : resolver::cert_name_rows(catalogue(), seen))
+    got.push_back(r.name + " " + std::to_string(r.seen_at));
+  CHECK(got == std::vector<std::string>{"c3-ats.iot.eu-west-1.amazonaws.com. 100",
+                                        "c3-ats.iot.eu-west-1.amazonaws.com. 300"});
+}
