@@ -606,3 +606,22 @@ TEST_CASE(
   CHECK(day1->exclusive_reason == Reason::kOnlyCertificates);
   CHECK(c.find(d.find_ip(ip("198.51.100.60")), kDay)->exclusive == Verdict::kDedicated);
 }
+
+TEST_CASE("CNAME edges and observations of days outside the window change nothing",
+          "[backend_map][mutation]") {
+  // On the days before and after the window the provider name CNAMEs into a shared CDN; in
+  // the window it resolves straight to its own address.
+  Dataset d;
+  const char* aws = "x-ats.iot.us-east-1.amazonaws.com";
+  for (Day day : {kDay - 2, kDay - 1, kDay + 1, kDay + 3}) {
+    d.cname(day, aws, "edge.cdn.example");
+    d.observe(day, ip("203.0.113.200"), "edge.cdn.example", kActiveDns);
+    d.observe(day, ip("203.0.113.200"), "www.shop.test", kPassiveDns);
+  }
+  d.observe(kDay, ip("198.51.100.10"), aws, kActiveDns);
+  auto c = run(d);
+  const auto& v = verdict_of(c, d, aws);
+  CHECK(v.exclusive == Verdict::kDedicated);
+  CHECK(v.ips_total == 1);
+  CHECK(c.ip_days.size() == 1);
+}
