@@ -1,12 +1,12 @@
 #include "backend_map/hitlist.h"
 
 #include <algorithm>
-#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 
+#include "detect/rules.h"
 #include "lib/json.h"
 #include "lib/text.h"
 
@@ -21,10 +21,7 @@ std::string provider_id(const std::vector<Provider>& providers, int32_t p) {
 
 }  // namespace
 
-uint32_t DetectionRule::threshold(double d, uint32_t n) {
-  auto t = static_cast<uint32_t>(std::floor(d * double(n) + 1e-9));
-  return std::max<uint32_t>(1, t);
-}
+uint32_t DetectionRule::threshold(double d, uint32_t n) { return detect::haystack_threshold(d, n); }
 
 std::vector<HitlistRow> build_hitlist(const Dataset& data, const Classification& cls,
                                       const std::vector<Provider>& providers,
