@@ -364,6 +364,7 @@ class Loader {
     t.on("id", t.str(s.id))
         .on("name", t.str(s.name))
         .on("level", t.str(s.level))
+        .on("parent", t.str(s.parent))
         .on("digit_wildcard", t.boolean(digit_wildcard))
         .on("ports", ports(path, s.ports))
         .on("domains", table_array(path + ".domains", [&](Table& dt, const toml::node& e) {
@@ -391,10 +392,28 @@ class Loader {
       fail(origin_, *tab.get("level"), path + ".level",
            "'" + s.level + "' is not platform, manufacturer or product");
     if (s.domains.empty()) fail(origin_, *tab.get("domains"), path + ".domains", "lists no domain");
+    if (!s.parent.empty()) check_parent(*tab.get("parent"), path, s);
     for (size_t i = 0; i < domain_nodes.size(); ++i)
       rule_sources_.push_back(
           {Match::Kind::device, d_->services.size(), i, domain_nodes[i], "service " + s.id});
     d_->services.push_back(std::move(s));
+  }
+
+  // A parent is a service listed earlier (so no cycle can form) at a coarser level: a product
+  // under a manufacturer or a platform, a manufacturer under a platform.
+  void check_parent(const toml::node& at, const std::string& path, const DeviceService& s) {
+    auto rank = [](const std::string& level) {
+      return std::find(kLevels.begin(), kLevels.end(), level) - kLevels.begin();
+    };
+    auto it = std::find_if(d_->services.begin(), d_->services.end(),
+                           [&](const DeviceService& p) { return p.id == s.parent; });
+    if (it == d_->services.end())
+      fail(origin_, at, path + ".parent",
+           "'" + s.parent + "' is no service listed before this one");
+    if (rank(it->level) >= rank(s.level))
+      fail(origin_, at, path + ".parent",
+           "'" + s.parent + "' is a " + it->level + "; a " + s.level +
+               "'s parent must be a coarser level (platform > manufacturer > product)");
   }
 
   // Builds the rules and the set: providers first (in catalogue order), then device services.

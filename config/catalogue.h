@@ -64,6 +64,8 @@ struct Provider {
 struct DeviceService {
   std::string id, name;
   std::string level;  // "platform", "manufacturer" or "product"
+  // The service this one is detected under (docs/detect.md, the level hierarchy): "" for none.
+  std::string parent;
   struct Domain {
     std::string name;     // as written in the catalogue: "command-2.amcrestcloud.com"
     std::string pattern;  // RE2, derived from name unless given explicitly

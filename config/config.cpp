@@ -210,15 +210,38 @@ void apply(const std::string& origin, const std::string& base_dir, const toml::t
                                    .on("ipv6_hitlists", t.strings(s.ipv6_hitlists))
                                    .on("fetch_file", t.str(s.fetch_file));
                              }))
-      .on("classify", section("classify", [&](Table& t) {
-            auto& k = c.classify;
-            t.on("window_days", t.number(k.window_days, 1, 366))
-                .on("shared_threshold", t.number(k.shared_threshold, 0, 1e6))
-                .on("hitlist_rule", [&](const toml::node& n, const std::string& key) {
-                  t.str(k.hitlist_rule)(n, key);
-                  if (k.hitlist_rule != "exclusive" && k.hitlist_rule != "threshold")
-                    fail(origin, n, key, R"(must be "exclusive" or "threshold")");
-                });
+      .on("classify",
+          section("classify",
+                  [&](Table& t) {
+                    auto& k = c.classify;
+                    t.on("window_days", t.number(k.window_days, 1, 366))
+                        .on("shared_threshold", t.number(k.shared_threshold, 0, 1e6))
+                        .on("hitlist_rule", [&](const toml::node& n, const std::string& key) {
+                          t.str(k.hitlist_rule)(n, key);
+                          if (k.hitlist_rule != "exclusive" && k.hitlist_rule != "threshold")
+                            fail(origin, n, key, R"(must be "exclusive" or "threshold")");
+                        });
+                  }))
+      .on("detect", section("detect", [&](Table& t) {
+            auto& k = c.detect;
+            auto one_of = [&](std::string& out, const char* a, const char* b) {
+              return [&, a, b](const toml::node& n, const std::string& key) {
+                t.str(out)(n, key);
+                if (out != a && out != b)
+                  fail(origin, n, key, std::string("must be \"") + a + "\" or \"" + b + "\"");
+              };
+            };
+            t.on("d", t.number(k.d, 0.001, 1))
+                .on("device_rule", one_of(k.device_rule, "haystack", "guo-heidemann"))
+                .on("scanner_threshold", t.number(k.scanner_threshold, 0, 1e9))
+                .on("subscribers", one_of(k.subscribers, "hash", "prefix"))
+                .on("key_file",
+                    [&](const toml::node& n, const std::string& key) {
+                      t.str(k.key_file)(n, key);
+                      k.key_file = against(base_dir, k.key_file);
+                    })
+                .on("prefix_v4", t.number(k.prefix_v4, 8, 32))
+                .on("prefix_v6", t.number(k.prefix_v6, 16, 128));
           }));
   top.apply();
 }

@@ -89,6 +89,18 @@ struct ClassifySettings {
   std::string hitlist_rule = "exclusive";  // "exclusive" (one registrable domain) or "threshold"
 };
 
+// `iotmap detect` (docs/detect.md). The key of the subscriber hash is never in this file's
+// values: it comes from IOTMAP_DETECT_KEY or from the file key_file names.
+struct DetectSettings {
+  double d = 0.4;                        // Haystack's D
+  std::string device_rule = "haystack";  // "haystack" or "guo-heidemann"
+  int scanner_threshold = 100;           // hitlist addresses a day that make a scanner; 0: none
+  std::string subscribers = "hash";      // "hash" (keyed) or "prefix" (/prefix_v4, /prefix_v6)
+  std::string key_file;                  // the hash key, read when IOTMAP_DETECT_KEY is unset
+  int prefix_v4 = 24;
+  int prefix_v6 = 48;
+};
+
 struct Config {
   std::string db_path;
   std::string catalogue_file;  // empty: the embedded catalogue
@@ -98,6 +110,7 @@ struct Config {
   EthicsSettings ethics;
   Sources sources;
   ClassifySettings classify;
+  DetectSettings detect;
   std::vector<std::string> loaded_from;  // "<embedded default>", then the user file
   // Where each section key in force was set: "scan.rate" -> "file:line", for errors that
   // involve more than one key.

@@ -201,6 +201,31 @@ struct HitlistRow {
   std::optional<int64_t> last_seen;
 };
 
+// What `iotmap detect` found (docs/detect.md): subscriber is a pseudonym, never an address.
+struct DetectionRow {
+  std::string period;  // "day" or "YYYY-MM-DDTHH"
+  std::string subscriber;
+  std::string service, level, rule;
+  double d = 0;
+  int64_t matched = 0, primary_matched = 0, n = 0, threshold = 0;
+  std::vector<std::string> domains;
+  int64_t lines = 1;
+};
+
+struct DetectionTrafficRow {
+  std::string service;
+  int64_t lines = 0, flows = 0, bytes_up = 0, bytes_down = 0;
+  std::string ports = "{}";  // JSON object text
+};
+
+struct DetectionDayRow {
+  int64_t flows = 0, matched = 0, scanners = 0;
+  std::string rule;
+  double d = 0;
+  std::string subscribers;
+  int64_t detected_at = 0;
+};
+
 struct FootprintRow {
   std::string provider;
   int64_t ipv4 = 0;

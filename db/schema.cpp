@@ -306,6 +306,47 @@ ALTER TABLE ip_verdicts ADD COLUMN sharing_pdns_reverse INTEGER NOT NULL DEFAULT
 ALTER TABLE ip_verdicts ADD COLUMN sharing_bulk INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE ip_verdicts ADD COLUMN address_sources INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // Version 6: what `iotmap detect` found in flow records (docs/detect.md). Subscribers are
+    // never stored in clear: `subscriber` is a keyed hash ("h:...") or a /24 or /48 prefix, and
+    // `lines` the number of source addresses behind it. period: 'day' or 'YYYY-MM-DDTHH'.
+    R"sql(
+CREATE TABLE detections (
+  date TEXT NOT NULL,
+  period TEXT NOT NULL,
+  subscriber TEXT NOT NULL,
+  service TEXT NOT NULL,
+  level TEXT NOT NULL,
+  rule TEXT NOT NULL,                       -- haystack|guo-heidemann|backend
+  d REAL NOT NULL DEFAULT 0,
+  matched INTEGER NOT NULL,
+  primary_matched INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  threshold INTEGER NOT NULL,
+  domains TEXT NOT NULL DEFAULT '[]',       -- JSON array of the domains reached
+  lines INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY (date, period, subscriber, service)
+);
+CREATE TABLE detection_traffic (
+  date TEXT NOT NULL,
+  service TEXT NOT NULL,
+  lines INTEGER NOT NULL,                   -- sources that exchanged traffic with the service
+  flows INTEGER NOT NULL,
+  bytes_up INTEGER NOT NULL,                -- subscriber to server
+  bytes_down INTEGER NOT NULL,
+  ports TEXT NOT NULL DEFAULT '{}',         -- JSON object: server port -> bytes both ways
+  PRIMARY KEY (date, service)
+);
+CREATE TABLE detection_days (
+  date TEXT PRIMARY KEY,
+  flows INTEGER NOT NULL,
+  matched INTEGER NOT NULL,                 -- flows that reached a hitlist endpoint
+  scanners INTEGER NOT NULL,                -- sources left out as scanners
+  rule TEXT NOT NULL,
+  d REAL NOT NULL,
+  subscribers TEXT NOT NULL,                -- hash|prefix: what `subscriber` holds
+  detected_at INTEGER NOT NULL
+);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

@@ -118,6 +118,14 @@ class Store {
   void replace_hitlist(std::string_view date, std::span<const HitlistRow> rows);
   void replace_footprint(std::string_view date, std::span<const FootprintRow> rows);
   std::vector<HitlistRow> hitlist(std::string_view date);
+  // `iotmap detect`'s results for one day: detections, traffic and the day's counts replace
+  // what was stored for the date, in one transaction.
+  void replace_detections(std::string_view date, std::span<const DetectionRow> rows,
+                          std::span<const DetectionTrafficRow> traffic, const DetectionDayRow& day);
+  // period "" for every period of the date.
+  std::vector<DetectionRow> detections(std::string_view date, std::string_view period = "");
+  std::vector<DetectionTrafficRow> detection_traffic(std::string_view date);
+  std::optional<DetectionDayRow> detection_day(std::string_view date);
   std::vector<FootprintRow> footprint(std::string_view date);
 
   // --- downloads and opt-out ---

@@ -1,6 +1,7 @@
 // The store's daily results: IP and domain verdicts, the hitlist and the footprint. A stage
 // recomputes a whole day, so each write replaces the day: re-running leaves one copy, and rows
 // that no longer hold (an IP that left) disappear.
+#include "db/json_text.h"
 #include "db/store.h"
 #include "lib/date.h"
 
@@ -107,6 +108,106 @@ std::vector<FootprintRow> Store::footprint(std::string_view date) {
       .each([&](Statement& s) {
         out.push_back(FootprintRow{s.text(0), s.int64(1), s.int64(2), s.int64(3), s.int64(4),
                                    s.int64(5), s.text(6), s.text(7)});
+      });
+  return out;
+}
+
+}  // namespace iotmap::db
+
+namespace iotmap::db {
+
+void Store::replace_detections(std::string_view date, std::span<const DetectionRow> rows,
+                               std::span<const DetectionTrafficRow> traffic,
+                               const DetectionDayRow& day) {
+  if (!parse_date(date)) throw Error("not a date (YYYY-MM-DD): '" + std::string(date) + "'");
+  Transaction tx(db_, "replace detections");
+  for (const char* table : {"detections", "detection_traffic", "detection_days"})
+    db_.cached(std::string("DELETE FROM ") + table + " WHERE date = ?").bind(1, date).run();
+  auto& insert = db_.cached(R"(
+      INSERT INTO detections(date, period, subscriber, service, level, rule, d, matched,
+                             primary_matched, n, threshold, domains, lines)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))");
+  for (const auto& r : rows) {
+    insert.bind(1, date).bind(2, r.period).bind(3, r.subscriber).bind(4, r.service);
+    insert.bind(5, r.level).bind(6, r.rule).bind(7, r.d).bind(8, r.matched);
+    insert.bind(9, r.primary_matched).bind(10, r.n).bind(11, r.threshold);
+    insert.bind(12, json_array(r.domains)).bind(13, r.lines);
+    insert.run();
+  }
+  auto& volume = db_.cached(R"(
+      INSERT INTO detection_traffic(date, service, lines, flows, bytes_up, bytes_down, ports)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))");
+  for (const auto& t : traffic) {
+    volume.bind(1, date).bind(2, t.service).bind(3, t.lines).bind(4, t.flows);
+    volume.bind(5, t.bytes_up).bind(6, t.bytes_down).bind(7, t.ports);
+    volume.run();
+  }
+  db_.cached(R"(
+      INSERT INTO detection_days(date, flows, matched, scanners, rule, d, subscribers,
+                                 detected_at)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))")
+      .bind(1, date)
+      .bind(2, day.flows)
+      .bind(3, day.matched)
+      .bind(4, day.scanners)
+      .bind(5, day.rule)
+      .bind(6, day.d)
+      .bind(7, day.subscribers)
+      .bind(8, day.detected_at)
+      .run();
+  tx.commit();
+}
+
+std::vector<DetectionRow> Store::detections(std::string_view date, std::string_view period) {
+  std::vector<DetectionRow> out;
+  db_.cached(R"(
+      SELECT period, subscriber, service, level, rule, d, matched, primary_matched, n, threshold,
+             domains, lines
+      FROM detections WHERE date = ?1 AND (?2 = '' OR period = ?2)
+      ORDER BY period = 'day' DESC, period, service, subscriber)")
+      .bind(1, date)
+      .bind(2, period)
+      .each([&](Statement& s) {
+        DetectionRow r;
+        r.period = s.text(0);
+        r.subscriber = s.text(1);
+        r.service = s.text(2);
+        r.level = s.text(3);
+        r.rule = s.text(4);
+        r.d = s.real(5);
+        r.matched = s.int64(6);
+        r.primary_matched = s.int64(7);
+        r.n = s.int64(8);
+        r.threshold = s.int64(9);
+        r.domains = parse_json_array(s.text(10));
+        r.lines = s.int64(11);
+        out.push_back(std::move(r));
+      });
+  return out;
+}
+
+std::vector<DetectionTrafficRow> Store::detection_traffic(std::string_view date) {
+  std::vector<DetectionTrafficRow> out;
+  db_.cached(R"(
+      SELECT service, lines, flows, bytes_up, bytes_down, ports
+      FROM detection_traffic WHERE date = ? ORDER BY service)")
+      .bind(1, date)
+      .each([&](Statement& s) {
+        out.push_back(DetectionTrafficRow{s.text(0), s.int64(1), s.int64(2), s.int64(3), s.int64(4),
+                                          s.text(5)});
+      });
+  return out;
+}
+
+std::optional<DetectionDayRow> Store::detection_day(std::string_view date) {
+  std::optional<DetectionDayRow> out;
+  db_.cached(R"(
+      SELECT flows, matched, scanners, rule, d, subscribers, detected_at
+      FROM detection_days WHERE date = ?)")
+      .bind(1, date)
+      .each([&](Statement& s) {
+        out = DetectionDayRow{s.int64(0), s.int64(1), s.int64(2), s.text(3),
+                              s.real(4),  s.text(5),  s.int64(6)};
       });
   return out;
 }

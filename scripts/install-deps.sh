@@ -31,6 +31,9 @@ TEST=(
   dpkg-dev systemd
   # benchmark peers
   dnsperf adns-tools nmap sslscan
+  # flow records for `iotmap detect`'s tests: an exporter, a collector and its CSV reader
+  # (their daemons are kept from starting like the lab's)
+  nfdump softflowd tcpdump
   # the HTML report's screenshot test (headless, no daemon)
   chromium
 )

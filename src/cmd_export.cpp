@@ -126,15 +126,76 @@ int export_resolutions(Context& ctx, Args& args) {
   return kOk;
 }
 
+// `export detections --date D [--period day|hour|all] [--format csv|jsonl]`: what `iotmap
+// detect` stored, subscribers as the pseudonyms they were stored as.
+int export_detections(Context& ctx, Args& args) {
+  auto date = args.option("--date");
+  auto format = args.option("--format").value_or("csv");
+  auto period = args.option("--period").value_or("day");
+  auto output = args.option("--output");
+  args.positionals();
+  if (!date) throw UsageError("export detections wants --date YYYY-MM-DD");
+  date_option("--date", *date);
+  if (format != "csv" && format != "jsonl")
+    throw UsageError("--format takes csv or jsonl, not '" + format + "'");
+  if (period != "day" && period != "hour" && period != "all")
+    throw UsageError("--period takes day, hour or all, not '" + period + "'");
+  db::Store store(ctx.db_path(), {.create = false});
+  std::string text = format == "csv"
+                         ? "date,period,subscriber,service,level,rule,d,matched,primary_matched,n,"
+                           "threshold,lines,domains\n"
+                         : "";
+  size_t rows = 0;
+  for (const auto& r : store.detections(*date, period == "day" ? "day" : "")) {
+    if (period == "hour" && r.period == "day") continue;
+    ++rows;
+    if (format == "jsonl") {
+      nlohmann::ordered_json j;
+      j["date"] = *date;
+      j["period"] = r.period;
+      j["subscriber"] = r.subscriber;
+      j["service"] = r.service;
+      j["level"] = r.level;
+      j["rule"] = r.rule;
+      j["d"] = r.d;
+      j["matched"] = r.matched;
+      j["primary_matched"] = r.primary_matched;
+      j["n"] = r.n;
+      j["threshold"] = r.threshold;
+      j["lines"] = r.lines;
+      j["domains"] = r.domains;
+      text += json_text(j) + '\n';
+      continue;
+    }
+    std::string domains;
+    for (const auto& d : r.domains) domains += (domains.empty() ? "" : " ") + d;
+    char dtext[32];
+    std::snprintf(dtext, sizeof dtext, "%g", r.d);
+    text += *date + ',' + r.period + ',' + csv_cell(r.subscriber) + ',' + csv_cell(r.service) +
+            ',' + r.level + ',' + r.rule + ',' + dtext + ',' + std::to_string(r.matched) + ',' +
+            std::to_string(r.primary_matched) + ',' + std::to_string(r.n) + ',' +
+            std::to_string(r.threshold) + ',' + std::to_string(r.lines) + ',' + csv_cell(domains) +
+            '\n';
+  }
+  write_output(output, text);
+  if (!store.detection_day(*date))
+    std::fprintf(stderr, "iotmap export: no detections stored for %s (run iotmap detect)\n",
+                 date->c_str());
+  else
+    std::fprintf(stderr, "iotmap export: %zu detections\n", rows);
+  return kOk;
+}
+
 }  // namespace
 
 int run_export(Context& ctx, Args& args) {
   // The subcommand is a bare word; Args::flag takes it out wherever it stands.
   if (args.flag("resolutions")) return export_resolutions(ctx, args);
   if (args.flag("hitlist")) return export_hitlist(ctx, args);
+  if (args.flag("detections")) return export_detections(ctx, args);
   auto rest = args.positionals();
   if (!rest.empty()) throw UsageError("unknown export '" + rest[0] + "'");
-  throw UsageError("expected `resolutions` or `hitlist`");
+  throw UsageError("expected `resolutions`, `hitlist` or `detections`");
 }
 
 }  // namespace iotmap::cli

@@ -3,10 +3,13 @@
 // the store with the configured prefix-to-AS, as2org, geolocation, published-range and
 // blocklist files, rendered as Markdown, JSON or one self-contained HTML page.
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "backend_map/report.h"
 #include "config/catalogue.h"
+#include "detect/report.h"
 #include "lib/text.h"
 #include "src/classify_inputs.h"
 #include "src/commands.h"
@@ -14,6 +17,48 @@
 namespace iotmap::cli {
 
 namespace bm = backend_map;
+
+namespace {
+
+// What `iotmap detect` stored for the day (docs/detect.md), or nothing when it did not run.
+std::optional<detect::DaySummary> detection_summary(db::Store& store, const std::string& date) {
+  auto day = store.detection_day(date);
+  if (!day) return std::nullopt;
+  detect::DaySummary out{date, day->flows, day->matched, day->scanners, day->rule, day->d, {}};
+  std::map<std::string, detect::ServiceSummary> by;
+  for (const auto& r : store.detections(date, "day")) {
+    auto& s = by[r.service];
+    s.service = r.service;
+    s.level = r.level;
+    s.rule = r.rule;
+    s.lines += r.lines;
+  }
+  for (const auto& t : store.detection_traffic(date)) {
+    auto& s = by[t.service];
+    s.service = t.service;
+    s.traffic_lines = t.lines;
+    s.flows = t.flows;
+    s.bytes_up = t.bytes_up;
+    s.bytes_down = t.bytes_down;
+    s.ports = t.ports;
+  }
+  for (auto& [id, s] : by) out.services.push_back(std::move(s));
+  return out;
+}
+
+// Appends the detection section to the Markdown or HTML report.
+void add_detections(std::string& text, const std::string& format,
+                    const std::optional<detect::DaySummary>& day) {
+  if (!day || format == "json") return;
+  if (format == "md") {
+    text += detect::detections_markdown(*day);
+    return;
+  }
+  auto end = text.rfind("</body>");
+  text.insert(end == std::string::npos ? text.size() : end, detect::detections_html(*day));
+}
+
+}  // namespace
 
 int run_report(Context& ctx, Args& args) {
   if (!args.flag("footprint")) {
@@ -43,6 +88,7 @@ int run_report(Context& ctx, Args& args) {
     std::string text = format == "md"     ? bm::footprint_markdown(view.providers, fp, date)
                        : format == "html" ? bm::footprint_html(view.providers, fp, date)
                                           : bm::footprint_json(view.providers, fp, date);
+    add_detections(text, format, detection_summary(store, bm::day_str(date)));
     for (const auto& p : sources->problems)
       std::fprintf(stderr, "iotmap report: %s\n", shown(p, 300).c_str());
     write_output(output, text);

@@ -20,5 +20,6 @@ int run_db(Context&, Args&);
 int run_optout(Context&, Args&);
 int run_config(Context&, Args&);
 int run_info_page(Context&, Args&);
+int run_detect(Context&, Args&);
 
 }  // namespace iotmap::cli

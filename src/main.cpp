@@ -49,15 +49,29 @@ const Command kCommands[] = {
      run_scan},
     {"classify", "classify server IPs as dedicated or shared",
      "usage: iotmap classify --date YYYY-MM-DD [--window DAYS]\n", run_classify},
-    {"export", "export resolutions or the daily hitlist",
+    {"export", "export resolutions, the daily hitlist or detections",
      "usage: iotmap export resolutions --hour H|--date D [--format jsonl|csv] [--output FILE]\n"
      "       iotmap export hitlist --date D [--format csv|jsonl|rules] [--include-shared]\n"
-     "                             [--output FILE]\n",
+     "                             [--output FILE]\n"
+     "       iotmap export detections --date D [--period day|hour|all] [--format csv|jsonl]\n"
+     "                                [--output FILE]\n",
      run_export},
     {"report", "write the provider footprint report",
      "usage: iotmap report footprint --date D --format md|html|json [--window DAYS]\n"
      "                               [--output FILE]\n",
      run_report},
+    {"detect", "find IoT services behind subscriber lines in flow records",
+     "usage: iotmap detect [--date YYYY-MM-DD] [--format auto|nfdump|zeek|zeek-json] [--d D]\n"
+     "                     [--rule haystack|guo-heidemann] [--sweep FROM:TO:STEP]\n"
+     "                     [--output FILE] [--no-store] FLOWS...|-\n"
+     "Matches each flow (nfdump -o csv, Zeek conn.log TSV or JSON) against the hitlist stored\n"
+     "for its own day by (address, port, transport), applies the rules per source and hour and\n"
+     "per source and day (docs/detect.md), leaves out scanners, and stores the detections with\n"
+     "subscribers as a keyed hash or a prefix, never in clear ([detect] in the configuration).\n"
+     "Prints the lines per service and day; --sweep prints them for each D instead.\n"
+     "Exit: 0 ok; 7 bad flow lines (named file:line) or a day without a hitlist; 1 no flow met\n"
+     "a stored hitlist; 3 no hash key configured.\n",
+     run_detect},
     {"providers", "list the provider catalogue", "usage: iotmap providers [--json]\n",
      run_providers},
     {"match", "print the provider and region of each name",

@@ -630,3 +630,28 @@ TEST_CASE("catalogue: a device glob's `*` stays inside one label", "[catalogue][
     CHECK_FALSE(cat.match(n));
   }
 }
+
+TEST_CASE("catalogue: a service's parent is an earlier service of a coarser level",
+          "[catalogue][detect]") {
+  const std::string base = kMinimal;
+  auto service = [](const char* id, const char* level, const char* parent) {
+    std::string s =
+        std::string("[[service]]\nid = \"") + id + "\"\nname = \"N\"\nlevel = \"" + level + "\"\n";
+    if (*parent) s += std::string("parent = \"") + parent + "\"\n";
+    return s + "domains = [{ name = \"" + id + ".example.org\" }]\n";
+  };
+  auto ok = Catalogue::from_text(base + service("alexa", "platform", "") +
+                                     service("amazon", "manufacturer", "alexa") +
+                                     service("firetv", "product", "amazon"),
+                                 "test.toml");
+  CHECK(ok.service("firetv")->parent == "amazon");
+  CHECK(ok.service("alexa")->parent.empty());
+  // Lines: kMinimal ends on line 6; each service takes 5 or 6 lines.
+  CHECK(error_of(base + service("amazon", "manufacturer", "alexa")) ==
+        "test.toml:11: service[amazon].parent: 'alexa' is no service listed before this one");
+  CHECK(error_of(base + service("a", "product", "") + service("b", "manufacturer", "a")) ==
+        "test.toml:16: service[b].parent: 'a' is a product; a manufacturer's parent must be a "
+        "coarser level (platform > manufacturer > product)");
+  CHECK_THAT(error_of(base + service("a", "product", "") + service("b", "product", "a")),
+             Catch::Contains("must be a coarser level"));
+}

@@ -95,11 +95,8 @@ TEST_CASE("a version 1 database migrates to the latest version keeping its rows"
   TempDir dir;
   std::string path = dir.file("v1.db");
   {
-    std::ifstream in(IOTMAP_SOURCE_DIR "/tests/unit/data/schema_v1.sql");
-    REQUIRE(in);
-    std::string v1((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     Database db(path);
-    db.exec(v1);
+    db.exec(iotmap::test::schema_v1_sql());
     db.exec("PRAGMA user_version = 1");
     // Rows as a version 1 binary wrote them: a resolution with a CNAME chain and answers, and
     // an error row.

@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -28,5 +30,13 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The version 1 schema as a version 1 binary created it (tests/unit/data/schema_v1.sql), for
+// migration tests: returns its SQL text.
+inline std::string schema_v1_sql() {
+  std::ifstream in(IOTMAP_SOURCE_DIR "/tests/unit/data/schema_v1.sql");
+  if (!in) throw std::runtime_error("tests/unit/data/schema_v1.sql: cannot read");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 }  // namespace iotmap::test

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# `iotmap detect` end to end with real flows in the lab (tests/lab/up first):
+#   1. resolve, scan and classify today in the lab: the hitlist the detector loads;
+#   2. inside the namespace, simulated households (one source address each, on the namespace's
+#      lo) run real clients against the lab's provider endpoints: mosquitto_pub over TLS to
+#      AWS, curl and an AMQP 0-9-1 handshake over TLS to Azure, mosquitto_pub to Alibaba; a
+#      background-only source talks to the shared CDN address; a scanner source connects to
+#      every dedicated IPv4 endpoint of the hitlist;
+#   3. tcpdump captures the namespace's lo; softflowd turns the capture into NetFlow (v5) for
+#      nfcapd; `nfdump -o csv` turns the collected flows into CSV; `iotmap detect` reads it;
+#   4. the detections against the ground truth: every planted service found for its household,
+#      nothing for the background source and the scanner (counted as one scanner), and the
+#      sweep's counts as computed by hand (backend providers do not depend on D).
+#   bash tests/lab/detect_lab_test.sh IOTMAP_BINARY SOURCE_DIR
+# Needs nfdump, softflowd, mosquitto-clients, curl (scripts/install-deps.sh test).
+set -uo pipefail
+. "$(cd "$2" && pwd)/tests/lab/ops_lab.bash" detect_lab_test "$@" # IOTMAP, SRC, work; the lab is up
+today=$(date -u +%F)
+db=$work/lab.db
+collector_port=19995
+households=(10.77.1.1 10.77.2.1 10.77.3.1 10.77.4.1 10.77.9.9)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for a in "${households[@]}"; do in_lab ip addr del "$a/32" dev lo 2>/dev/null; done
+  [ -n "${IOTMAP_DETECT_LAB_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+for tool in nfcapd nfdump softflowd tcpdump mosquitto_pub curl; do
+  command -v "$tool" >/dev/null || { bad "$tool is not installed (scripts/install-deps.sh test)"; ops_summary detect_lab_test; exit 1; }
+done
+
+# Prefixes, so that the test can tell households apart (each is in its own /24); a scanner
+# threshold the lab's few addresses can reach.
+ops_lab_config '[detect]
+subscribers = "prefix"
+scanner_threshold = 6'
+
+# --- 1. the hitlist ---
+out=$(lab_iotmap resolve --once 2>&1); rc=$?
+check "resolve" 0 "rows"
+out=$(lab_iotmap scan --resolutions "$today" 2>&1); rc=$?
+check "scan of the day's resolutions" 0 "connections"
+out=$(lab_iotmap classify --date "$today" 2>&1); rc=$?
+check "classify $today" 0 "hitlist rows"
+lab_iotmap export hitlist --date "$today" --format csv --output "$work/hitlist.csv" 2>/dev/null
+for ep in "aws,.*,198.51.100.10,8883,mqtt,dedicated" "microsoft,.*,203.0.113.70,443,https,dedicated" \
+  "microsoft,.*,203.0.113.70,5671,amqp,dedicated" "alibaba,.*,198.51.100.130,1883,mqtt,dedicated"; do
+  grep -qE "^$today,$ep," "$work/hitlist.csv" && ok "hitlist has $ep" || bad "hitlist lacks $ep"
+done
+scan_targets=$(awk -F, 'NR > 1 && $4 !~ /:/ {print $4 " " $5}' "$work/hitlist.csv" | sort -u)
+same "the scanner has at least 6 dedicated IPv4 addresses to reach" \
+  "$([ "$(cut -d' ' -f1 <<<"$scan_targets" | sort -u | wc -l)" -ge 6 ] && echo yes)" yes
+
+# --- 2. the capture: tcpdump on the namespace's lo while the households run ---
+for a in "${households[@]}"; do in_lab ip addr add "$a/32" dev lo; done
+mkdir -p "$work/nf"
+# `ip netns exec` execs the program: $! is tcpdump itself, so it can be stopped by pid.
+ip netns exec "$LAB_NS" tcpdump -i lo -U -n -w "$work/capture.pcap" 'net 10.77.0.0/16' \
+  >"$work/tcpdump.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done
+grep -q listening "$work/tcpdump.log" && ok "tcpdump captures lo" || bad "tcpdump: $(cat "$work/tcpdump.log")"
+
+# Ground truth: household 1 AWS; 2 Azure (HTTPS and AMQP); 3 AWS and Alibaba; 4 the CDN only.
+in_lab mosquitto_pub -A 10.77.1.1 -h 198.51.100.10 -p 8883 --cafile "$LAB_CA" --insecure \
+  -t lab/detect -m on -q 1 >"$work/h1.log" 2>&1
+same "household 1: mosquitto_pub over TLS to AWS" "$?" 0
+in_lab curl -s -o /dev/null --interface 10.77.2.1 --cacert "$LAB_CA" -k https://203.0.113.70/
+same "household 2: curl to Azure" "$?" 0
+in_lab "$LAB_PYTHON" - 10.77.2.1 203.0.113.70 5671 "$LAB_CA" <<'PY'
+import socket, ssl, sys
+src, host, port, ca = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.check_hostname = False
+with socket.create_connection((host, port), timeout=5, source_address=(src, 0)) as raw:
+    with ctx.wrap_socket(raw) as s:
+        s.sendall(b"AMQP\x00\x00\x09\x01")  # AMQP 0-9-1 protocol header
+        frame = s.recv(7)
+        sys.exit(0 if frame[:1] == b"\x01" else 1)  # a method frame: Connection.Start
+PY
+same "household 2: an AMQP 0-9-1 handshake over TLS to Azure" "$?" 0
+in_lab mosquitto_pub -A 10.77.3.1 -h 198.51.100.10 -p 8883 --cafile "$LAB_CA" --insecure \
+  -t lab/detect -m on >"$work/h3.log" 2>&1
+same "household 3: mosquitto_pub over TLS to AWS" "$?" 0
+in_lab mosquitto_pub -A 10.77.3.1 -h 198.51.100.130 -p 1883 -t lab/detect -m on >>"$work/h3.log" 2>&1
+same "household 3: mosquitto_pub to Alibaba" "$?" 0
+in_lab curl -s -o /dev/null --interface 10.77.4.1 --cacert "$LAB_CA" -k https://203.0.113.200/
+same "background source: curl to the shared CDN address" "$?" 0
+echo "$scan_targets" >"$work/scan_targets.txt"
+in_lab "$LAB_PYTHON" - 10.77.9.9 "$work/scan_targets.txt" <<'PY' 2>/dev/null
+import socket, sys
+for line in open(sys.argv[2]):
+    host, port = line.split()
+    try:
+        socket.create_connection((host, int(port)), timeout=2, source_address=(sys.argv[1], 0)).close()
+    except OSError:
+        pass
+PY
+ok "scanner source: one connection to every dedicated IPv4 endpoint"
+
+# --- 3. the capture through an exporter into a collector ---
+# softflowd reads the capture and exports NetFlow v5 to nfcapd inside the namespace. Not v9 or
+# IPFIX: softflowd 1.1.0 stamps flows read from a file with wrong times in those (a year
+# ahead, measured), and each flow must fall on the day of its hitlist.
+sleep 1
+kill "${pids[0]}" 2>/dev/null
+wait "${pids[0]}" 2>/dev/null
+packets=$(tcpdump -r "$work/capture.pcap" -n 2>/dev/null | wc -l)
+[ "$packets" -ge 20 ] && ok "$packets packets captured" || bad "only $packets packets captured"
+ip netns exec "$LAB_NS" nfcapd -w "$work/nf" -b 127.0.0.1 -p $collector_port -t 3600 \
+  >"$work/nfcapd.log" 2>&1 &
+pids+=($!)
+sleep 1
+in_lab softflowd -d -r "$work/capture.pcap" -v 5 -n 127.0.0.1:$collector_port >"$work/softflowd.log" 2>&1
+same "softflowd exported the capture" "$?" 0
+sleep 1
+kill "${pids[1]}" 2>/dev/null
+wait "${pids[1]}" 2>/dev/null
+TZ=UTC nfdump -R "$work/nf" -o csv >"$work/flows.csv" 2>"$work/nfdump.err"
+same "nfdump turned the collected flows into CSV" "$?" 0
+flows=$(grep -cE '^[0-9]{4}-' "$work/flows.csv")
+[ "$flows" -ge 10 ] && ok "$flows flow records" || bad "only $flows flow records: $(head -5 "$work/flows.csv")"
+same "every flow is of today" "$(grep -E '^[0-9]{4}-' "$work/flows.csv" | grep -vc "^$today ")" 0
+
+# --- 4. detect, against the ground truth ---
+out=$(IOTMAP_DETECT_KEY= lab_iotmap detect --date "$today" "$work/flows.csv" 2>&1); rc=$?
+check "iotmap detect on the nfdump CSV" 0 "scanner source-days left out"
+has "one scanner left out" " 1 scanner source-days left out"
+got=$(sqlite3 "$db" "SELECT subscriber || ' ' || service FROM detections WHERE date = '$today'
+                     AND period = 'day' ORDER BY subscriber, service")
+same "detections per household are the ground truth" "$got" \
+"10.77.1.0/24 aws
+10.77.2.0/24 microsoft
+10.77.3.0/24 alibaba
+10.77.3.0/24 aws"
+same "the day's scanners stored" \
+  "$(sqlite3 "$db" "SELECT scanners FROM detection_days WHERE date = '$today'")" 1
+same "Azure's traffic on 443 and 5671" \
+  "$(sqlite3 "$db" "SELECT lines || ' ' || (json_extract(ports, '\$.\"443\"') > 0) || ' ' ||
+                    (json_extract(ports, '\$.\"5671\"') > 0) || ' ' || (bytes_down > 0)
+                    FROM detection_traffic WHERE date = '$today' AND service = 'microsoft'")" "1 1 1 1"
+out=$(lab_iotmap report footprint --date "$today" --format md 2>&1); rc=$?
+check "the daily report has the detection section" 0 "## Detections in flow records, $today"
+has "report: AWS 2 lines" '^\| aws \| backend \| backend \| 2 \|'
+out=$(lab_iotmap detect --no-store --date "$today" --sweep 0.1:1.0:0.1 "$work/flows.csv" 2>/dev/null)
+same "sweep: AWS 2 lines at each of the 10 D" "$(grep -cE "^(0\.[1-9]|1),$today,aws,backend,backend,2\$" <<<"$out")" 10
+same "sweep: Azure 1 line at each D" "$(grep -cE ",$today,microsoft,backend,backend,1\$" <<<"$out")" 10
+same "sweep: Alibaba 1 line at each D" "$(grep -cE ",$today,alibaba,backend,backend,1\$" <<<"$out")" 10
+same "sweep: no other row" "$(tail -n +2 <<<"$out" | wc -l)" 30
+
+ops_summary detect_lab_test
