@@ -101,6 +101,15 @@ has "report: the day's counts" "7 flows, 5 reached a hitlist endpoint; 0 scanner
 run --db "$db" report footprint --date 2026-03-01 --format html
 check "report footprint (html) has the detection chart" 0 'id="detections-chart"'
 
+# The pseudonym is what docs/detect.md says: h: + the first 16 hex digits of
+# HMAC-SHA256(key, family byte 4 + the address in 16 bytes), computed here independently.
+want=$(python3 -c '
+import hmac, hashlib, ipaddress, sys
+a = ipaddress.ip_address(sys.argv[2]).packed.ljust(16, b"\0")
+print("h:" + hmac.new(sys.argv[1].encode(), b"\x04" + a, hashlib.sha256).hexdigest()[:16])' "$key" 10.0.0.2)
+same "household A's pseudonym is HMAC-SHA256 as documented" \
+  "$(sqlite3 "$db" "SELECT subscriber FROM detections WHERE service='aws' AND period='day'")" "$want"
+
 # stdin, and the same key gives the same pseudonyms
 a1=$(sqlite3 "$db" "SELECT subscriber FROM detections WHERE service='aws' AND period='day'")
 run --db "$db" detect - <"$work/flows.csv"
