@@ -261,7 +261,13 @@ def judge(work, m, env, new_tag, all_tests, command=None):
     """(caught before the new tests, caught with them, what caught it)."""
     if command:
         rc, out = run(["bash", "-c", command], work, env=env)
-        print(out[-4000:], flush=True)
+        log = work / "build" / "mutation-logs" / f"{m.id}.log"
+        log.parent.mkdir(exist_ok=True)
+        log.write_text(out)
+        # What failed, and the command's own summary; the whole output is in the log.
+        lines = out.splitlines()
+        shown = [ln for ln in lines if ln.startswith("FAIL")][:60] + lines[-3:]
+        print("\n".join(shown) + f"\n(whole output: {log})", flush=True)
         return rc != 0, rc != 0, command
     chosen = choose_tests([m], all_tests)
     if not new_tag:
