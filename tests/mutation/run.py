@@ -58,6 +58,7 @@ SUBSETS = {
                                    "ops_daily_test.sh"]),
     "db/": (["[db]"], ["db_test.sh", "ops_prune_test.sh"]),
     "config/": (["[catalogue]", "[config]"], ["match_test.sh", "input_command_line_test.sh"]),
+    "detect/": (["[detect]"], []),
 }
 
 
