@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's first command, as a new user runs it: a fresh `git clone` of this repository into
-# an empty directory (nothing beside it: no ../shared, no build), then the first command of
+# an empty directory (nothing beside it: no sibling directory, no build), then the first command of
 # README.md run there as it stands. It must build iotmap, run the day against its own lab (its
 # own namespace, not the ctest fixture's) and print a hitlist that is row for row the dedicated
 # rows of lab.json's expected_hitlist, plus the paths of the hitlist file and the HTML report.
