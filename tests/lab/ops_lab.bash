@@ -21,14 +21,17 @@ if [ $# -ge 3 ]; then
 fi
 
 # ops_lab_config [EXTRA-TOML]: writes $work/lab.toml and its files. OPS_RESOLVER_QPS and
-# OPS_SCAN_RATE (defaults 2000 and 1000) slow the measurement stages down; OPS_VANTAGE_POINTS
-# (default "vp-a vp-b") picks the lab's vantage points, with their client subnets.
+# OPS_SCAN_RATE (defaults 2000 and 1000) slow the measurement stages down; OPS_RESOLVER_TIMEOUT_MS
+# and OPS_RESOLVER_RETRIES (defaults 1000 and 1) give a loaded machine's resolvers more time;
+# OPS_VANTAGE_POINTS (default "vp-a vp-b") picks the lab's vantage points, with their client subnets.
 ops_lab_config() {
   "$LAB_PYTHON" - "$LAB_JSON" "$work" "$SRC" "${1:-}" <<'PY'
 import json, os, sys
 d = json.load(open(sys.argv[1]))
 qps = os.environ.get("OPS_RESOLVER_QPS", "2000")    # slower runs give kills more to hit
 rate = os.environ.get("OPS_SCAN_RATE", "1000")
+timeout_ms = os.environ.get("OPS_RESOLVER_TIMEOUT_MS", "1000")
+retries = os.environ.get("OPS_RESOLVER_RETRIES", "1")
 work, src, extra = sys.argv[2], sys.argv[3], sys.argv[4]
 vps = os.environ.get("OPS_VANTAGE_POINTS", "vp-a vp-b").split()
 with open(f"{work}/names.jsonl", "w") as f:
@@ -52,7 +55,7 @@ with open(f"{work}/lab.toml", "w") as f:
         if v.get("client_subnet"):
             f.write(f'client_subnet = "{v["client_subnet"]}"\n')
         f.write("resolvers = [" + ", ".join(f'"{ep(r)}"' for r in v["resolvers"]) + "]\n\n")
-    f.write(f"[resolver]\ntimeout_ms = 1000\nretries = 1\nqps = {qps}\n\n")
+    f.write(f"[resolver]\ntimeout_ms = {timeout_ms}\nretries = {retries}\nqps = {qps}\n\n")
     f.write(f"[scan]\nrate = {rate}\nmax_in_flight = 200\ntimeout_ms = 2000\n"
             "per_ip_spacing_ms = 0\nper_prefix_spacing_ms = 0\nseed = 4242\n\n")
     f.write("[ethics]\n# the lab's documentation prefixes are IANA special-purpose: allowed here only\n"
