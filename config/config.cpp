@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "config/resolv_conf.h"
 #include "config/toml_walk.h"
 
 namespace iotmap::embedded {
@@ -82,13 +83,17 @@ void apply_vantage_points(const std::string& origin, const toml::node& n, Config
     tab.on("name", tab.str(vp.name))
         .on("location", tab.str(vp.location))
         .on("resolvers", tab.strings(resolvers))
+        .on("resolv_conf", tab.str(vp.resolv_conf))
         .on("client_subnet", tab.str(subnet))
         .apply();
     if (vp.name.empty()) fail(origin, t, "vantage_point.name", "missing or empty");
     for (const auto& other : c.vantage_points)
       if (other.name == vp.name) fail(origin, t, "vantage_point.name", "duplicate " + vp.name);
-    if (resolvers.empty())
-      fail(origin, t, "vantage_point.resolvers", "vantage point " + vp.name + " has no resolver");
+    if (resolvers.empty() == vp.resolv_conf.empty())
+      fail(origin, t, "vantage_point.resolvers",
+           "vantage point " + vp.name +
+               (resolvers.empty() ? " has no resolver: set resolvers, or resolv_conf"
+                                  : " has both resolvers and resolv_conf: keep one"));
     for (const auto& r : resolvers) {
       std::string why;
       auto ep = parse_endpoint(r, why);
@@ -256,6 +261,14 @@ void parse_into(const std::string& text, const std::string& origin, const std::s
 
 void finish(Config& c) {
   if (c.vantage_points.empty()) throw ConfigError("configuration has no vantage point");
+  // Read only for the vantage points that remain: a file that lists its own replaces the
+  // default's, whose resolv.conf then does not matter.
+  for (auto& vp : c.vantage_points) {
+    if (vp.resolv_conf.empty()) continue;
+    auto system = read_resolv_conf(vp.resolv_conf);
+    vp.resolvers = std::move(system.resolvers);
+    vp.notes = std::move(system.notes);
+  }
   if (c.db_path.empty()) c.db_path = default_db_path();
   // SQLite would keep an in-memory database: every run's work would be lost.
   if (c.db_path == ":memory:")

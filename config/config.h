@@ -30,6 +30,10 @@ struct VantagePoint {
   std::string location;
   std::vector<ResolverEndpoint> resolvers;
   std::optional<Prefix> client_subnet;  // sent as EDNS client subnet when set
+  // When set, `resolvers` are this host's own, read from this resolv.conf(5) file when the
+  // configuration is loaded (config/resolv_conf.h), and `notes` says what it skipped.
+  std::string resolv_conf;
+  std::vector<std::string> notes;
 };
 
 struct ResolverSettings {

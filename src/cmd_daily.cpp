@@ -35,6 +35,7 @@
 
 #include "backend_map/dataset.h"
 #include "db/store.h"
+#include "ethics/policy.h"
 #include "lib/clock.h"
 #include "lib/lockfile.h"
 #include "resolver/rows.h"
@@ -461,6 +462,21 @@ void record(std::map<std::string, int64_t>& counts, const std::string& stage,
   for (const auto& [k, v] : r.counts) counts[stage + "." + k] = v;
 }
 
+// The summary's one line for a refused scan: exactly the keys still to set (details follow in
+// the scan's own lines).
+std::string refused_note(const config::Config& cfg) {
+  std::vector<std::string> keys;
+  for (const auto& problem : ethics::scan_preconditions(cfg)) {
+    std::string key = problem.substr(0, problem.find(' '));
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  }
+  std::string list;
+  for (size_t i = 0; i < keys.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == keys.size() ? " and " : ", ") + keys[i];
+  return "ethics preconditions not met: set " + (list.empty() ? "the ethics keys" : list) +
+         " in a file given with --config (ETHICS.md)";
+}
+
 std::string one_line(const std::vector<std::pair<std::string, StageResult>>& results) {
   std::string s;
   for (const auto& [name, r] : results) {
@@ -650,10 +666,7 @@ int run_daily(Context& ctx, Args& args) {
       r.note += " (--redo runs it again)";
     } else {
       r = run_stage(ctx, store, st, lock_wait, "daily");
-      if (st.name == "scan" && r.state == State::refused)
-        r.note =
-            "ethics preconditions not met: set ethics.blocklist_file and ethics.contact, with "
-            "readable list files (ETHICS.md)";
+      if (st.name == "scan" && r.state == State::refused) r.note = refused_note(ctx.config());
       if (!st.output.empty() && r.state == State::ok) {
         std::error_code ec;
         auto size = fs::file_size(st.output, ec);

@@ -333,6 +333,8 @@ int run_resolve(Context& ctx, Args& args) {
 
   std::string vantage_list;
   for (const auto& vp : vps) {
+    for (const auto& note : vp.notes)
+      std::fprintf(stderr, "iotmap resolve: vantage point %s: %s\n", vp.name.c_str(), note.c_str());
     vantage_list += (vantage_list.empty() ? "" : ",") + vp.name;
     db::VantagePointRow row{
         vp.name, vp.location, vp.client_subnet ? vp.client_subnet->str() : "", {}};

@@ -9,7 +9,8 @@
 # Usage: ops_daily_test.sh IOTMAP_BINARY SOURCE_DIR
 #
 # Network: everything runs in a private network namespace (unshare -n) with only loopback, so
-# the default vantage point 127.0.0.1:53 reaches nothing (or the test's own fake resolver)
+# the default vantage point (this host's resolv.conf resolvers) reaches nothing (or the test's
+# own fake resolver)
 # and no packet can leave the machine whatever the configuration says.
 set -uo pipefail
 export LC_ALL=C
@@ -73,7 +74,7 @@ conf "$tmp/nx.toml" 5302
 q() { sqlite3 "$1" "$2"; }
 
 # --- 1. the embedded default configuration on a fresh machine -------------------------------
-# Nothing listens on 127.0.0.1:53 in this namespace: every query times out; the scan is refused
+# The host's resolvers are out of reach in this namespace: no query is answered; the scan is refused
 # (no blocklist, no contact). The job must still run every stage and say so.
 t0=$(date +%s)
 out=$("$IOTMAP" --db "$tmp/fresh/iotmap.db" daily 2>&1); rc=$?

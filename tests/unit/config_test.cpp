@@ -22,7 +22,7 @@ std::string error_of(const std::string& text) {
 TEST_CASE("the embedded default configuration loads", "[config]") {
   auto c = load_text("", "empty.toml");
   REQUIRE(c.vantage_points.size() == 1);
-  CHECK(c.vantage_points[0].resolvers[0].str() == "127.0.0.1:53");
+  CHECK(c.vantage_points[0].name == "system");  // config_resolv_conf_test.cpp: its resolvers
   CHECK(c.scan.rate == 100);
   CHECK(c.scan.tls_mode == "full");
   CHECK(load_text("[scan]\ntls_mode = \"cert\"\n", "cert.toml").scan.tls_mode == "cert");
@@ -63,7 +63,8 @@ TEST_CASE("configuration errors name file, line and key", "[config]") {
         "my.toml:3: vantage_point.resolvers: 'a.b.c.d': 'a.b.c.d' is not an IP address (write "
         "ADDRESS, ADDRESS:PORT or [IPv6]:PORT)");
   CHECK(error_of("[[vantage_point]]\nname = \"x\"\n") ==
-        "my.toml:1: vantage_point.resolvers: vantage point x has no resolver");
+        "my.toml:1: vantage_point.resolvers: vantage point x has no resolver: set resolvers, or "
+        "resolv_conf");
   CHECK(error_of("[classify]\nhitlist_rule = \"vibes\"\n") ==
         "my.toml:2: classify.hitlist_rule: must be \"exclusive\" or \"threshold\"");
   CHECK(error_of("[scan]\ntls_mode = \"fast\"\n") ==
