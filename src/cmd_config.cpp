@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "config/catalogue.h"
+#include "config/config_toml.h"
 #include "ethics/policy.h"
 #include "src/commands.h"
 
@@ -23,18 +24,19 @@ int run_config(Context& ctx, Args& args) {
     std::printf("configuration ok\n");
     return kOk;
   }
-  std::printf("loaded from:");
+  // The merged configuration as a file --config reads back: the same run, on any day.
+  auto effective = c;
+  effective.db_path = ctx.db_path();
+  std::printf("# iotmap config: the effective configuration; loaded from:");
   for (const auto& f : c.loaded_from) std::printf(" %s", f.c_str());
-  std::printf("\ndatabase: %s\n", ctx.db_path().c_str());
+  std::printf("\n");
   for (const auto& vp : c.vantage_points) {
-    std::printf("vantage point %s (%s):", vp.name.c_str(), vp.location.c_str());
+    if (vp.resolv_conf.empty()) continue;
+    std::printf("# vantage point %s asks, from %s today:", vp.name.c_str(), vp.resolv_conf.c_str());
     for (const auto& r : vp.resolvers) std::printf(" %s", r.str().c_str());
-    if (vp.client_subnet) std::printf(" ecs=%s", vp.client_subnet->str().c_str());
     std::printf("\n");
   }
-  std::printf("scan: rate %.2f/s, %d in flight, timeout %d ms, blocklist '%s', contact '%s'\n",
-              c.scan.rate, c.scan.max_in_flight, c.scan.timeout_ms, c.ethics.blocklist_file.c_str(),
-              c.ethics.contact.c_str());
+  std::printf("%s", config::to_toml(effective).c_str());
   return kOk;
 }
 

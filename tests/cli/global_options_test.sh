@@ -16,7 +16,7 @@ printf '[database]\npath = "%s/from-config.db"\n' "$tmp" >"$tmp/c.toml"
 run --config "$tmp/c.toml" config
 check "--config FILE is read" 0 "loaded from: <embedded default> $tmp/c.toml"
 run --config="$tmp/c.toml" config
-check "--config=FILE is read" 0 "database: $tmp/from-config.db"
+check "--config=FILE is read" 0 "^path = '$tmp/from-config.db'$"
 run --db "$tmp/a.db" db migrate
 check "--db FILE names the database" 0 "a.db: schema version"
 run --db="$tmp/b.db" db migrate
