@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <tuple>
 
@@ -123,15 +124,20 @@ void TargetList::add_text(std::string_view text, const std::string& origin, uint
 }
 
 void TargetList::add_file(const std::string& path, uint64_t cidr_cap) {
-  std::ifstream in(path);
+  // "-" is standard input, as for zmap: a pipeline can feed the scan.
+  const bool stdin_list = path == "-";
+  const std::string origin = stdin_list ? "<stdin>" : path;
+  std::ifstream file;
+  if (!stdin_list) file.open(path);
+  std::istream& in = stdin_list ? std::cin : file;
   if (!in) {
-    errors.push_back({path, "cannot read the file"});
+    errors.push_back({origin, "cannot read the file"});
     return;
   }
   std::string line;
   uint64_t number = 0;
   while (!full && std::getline(in, line))
-    add_line(line, path + ":" + std::to_string(++number), cidr_cap);
+    add_line(line, origin + ":" + std::to_string(++number), cidr_cap);
 }
 
 void TargetList::normalize() {

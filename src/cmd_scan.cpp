@@ -5,6 +5,7 @@
 // store with its settings and counts; its checkpoint lets a killed scan resume where it was,
 // with the same seed and run, repeating and losing no target. docs/scan-output.md describes
 // --output jsonl.
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <unordered_set>
@@ -136,6 +137,8 @@ int run_scan(Context& ctx, Args& args) {
   bool grab_only = args.flag("--grab-only");
   auto tls_mode_opt = args.option("--tls-mode");
   auto files = args.positionals();
+  if (std::count(files.begin(), files.end(), "-") > 1)
+    throw UsageError("- (the targets on standard input) can be given once");
 
   if (output && *output != "jsonl" && *output != "none")
     throw UsageError("--output takes jsonl or none, not '" + *output + "'");
