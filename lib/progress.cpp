@@ -5,6 +5,19 @@
 #include <cstdio>
 
 namespace iotmap {
+namespace {
+
+Verbosity g_verbosity = Verbosity::kNormal;
+
+// How often a status line is written when stderr is not a terminal.
+std::chrono::seconds log_interval() {
+  return std::chrono::seconds(g_verbosity == Verbosity::kVerbose ? 5 : 60);
+}
+
+}  // namespace
+
+void Progress::set_verbosity(Verbosity v) { g_verbosity = v; }
+Verbosity Progress::verbosity() { return g_verbosity; }
 
 Progress::Progress(std::string label, uint64_t total)
     : label_(std::move(label)), total_(total), tty_(isatty(STDERR_FILENO) == 1) {}
@@ -29,16 +42,20 @@ std::string Progress::line() const {
 
 void Progress::add(uint64_t n) {
   done_ += n;
-  if (!tty_) return;
+  if (g_verbosity == Verbosity::kQuiet) return;
   auto now = Clock::now();
-  if (now - last_draw_ < std::chrono::milliseconds(200)) return;
+  if (now - last_draw_ < (tty_ ? std::chrono::milliseconds(200) : log_interval())) return;
   last_draw_ = now;
-  std::fprintf(stderr, "\r\033[K%s", line().c_str());
+  if (tty_)
+    std::fprintf(stderr, "\r\033[K%s", line().c_str());
+  else
+    std::fprintf(stderr, "%s\n", line().c_str());
 }
 
 void Progress::finish() {
   if (finished_) return;
   finished_ = true;
+  if (g_verbosity == Verbosity::kQuiet) return;
   double secs = std::chrono::duration<double>(Clock::now() - start_).count();
   std::fprintf(stderr, "%s%s in %.1fs\n", tty_ ? "\r\033[K" : "", line().c_str(), secs);
 }

@@ -38,6 +38,7 @@
 #include "ethics/policy.h"
 #include "lib/clock.h"
 #include "lib/lockfile.h"
+#include "lib/progress.h"
 #include "resolver/rows.h"
 #include "src/commands.h"
 
@@ -262,7 +263,7 @@ ChildResult run_child(const std::vector<std::string>& args, const char* job) {
   return r;
 }
 
-// The global options every child gets: the same configuration and database as ours.
+// The global options every child gets: the same configuration, database and -q/-v as ours.
 std::vector<std::string> child_prefix(Context& ctx) {
   std::vector<std::string> a;
   if (ctx.config_file) {
@@ -271,6 +272,8 @@ std::vector<std::string> child_prefix(Context& ctx) {
     a.insert(a.end(), {"--config", ec ? *ctx.config_file : abs.string()});
   }
   a.insert(a.end(), {"--db", ctx.db_path()});
+  if (Progress::verbosity() == Verbosity::kQuiet) a.push_back("-q");
+  if (Progress::verbosity() == Verbosity::kVerbose) a.push_back("-v");
   return a;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/clock.h"
+#include "lib/progress.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
@@ -41,9 +42,10 @@ const Command kCommands[] = {
      "what else points at the provider names' addresses (docs/backend-map.md, Evidence).\n",
      run_resolve},
     {"scan", "grab TLS certificates and probe MQTT/AMQP/HTTPS",
-     "usage: iotmap scan [TARGET-FILE...] [--target IP[,NAME...]] [--resolutions DAY|HOUR]\n"
+     "usage: iotmap scan [TARGET-FILE...|-] [--target IP[,NAME...]] [--resolutions DAY|HOUR]\n"
      "                   [--ports P,...] [--shard I/N] [--seed N] [--rate R] [--fresh]\n"
      "                   [--grab-only] [--tls-mode full|cert] [--output jsonl|none]\n"
+     "A target file holds one IP, CIDR or \"IP NAME...\" per line; - reads them from stdin.\n"
      "With no targets: the IPs resolved today and the configured IPv6 hitlists.\n"
      "Refuses (exit 6) without ethics.blocklist_file and ethics.contact.\n",
      run_scan},
@@ -99,14 +101,28 @@ const Command kCommands[] = {
      "until SIGTERM. Exit 6 when no contact is configured.\n",
      run_info_page},
     {"config", "print the effective configuration",
-     "usage: iotmap config [--check]\nPrints the configuration after --config is applied.\n",
+     "usage: iotmap config [--check]\n"
+     "Prints the effective configuration (the embedded default, then --config, then --db) as\n"
+     "TOML with every key: saved to a file, --config reads it back as the same configuration.\n"
+     "--check: loads the catalogue and checks the ethics files and contact instead (exit 3 on\n"
+     "a problem).\n",
      run_config},
 };
 
 void print_help() {
   std::printf(
-      "usage: iotmap [--config FILE] [--db FILE] <command> [options]\n\n"
+      "usage: iotmap [--config FILE] [--db FILE] [-q|-v] <command> [options]\n\n"
       "iotmap finds the servers of IoT backend providers by DNS and TLS and maps them.\n\n"
+      "global options (before the command):\n"
+      "  --config FILE  read FILE on top of the embedded default configuration\n"
+      "                 (iotmap config prints the result, as a file --config reads)\n"
+      "  --db FILE      the SQLite database (default: database.path, $IOTMAP_DB,\n"
+      "                 $XDG_DATA_HOME/iotmap/iotmap.db, ./iotmap.db)\n"
+      "  -q, --quiet    no progress lines\n"
+      "  -v, --verbose  progress every 5 s when stderr is not a terminal (default: 60 s;\n"
+      "                 on a terminal the line is redrawn in place)\n"
+      "  -h, --help     this text; iotmap COMMAND --help: the command's options\n"
+      "  --version      the version\n\n"
       "commands:\n");
   for (const auto& c : kCommands) std::printf("  %-10s %s\n", c.name, c.summary);
   std::printf(
@@ -137,6 +153,10 @@ int dispatch(int argc, char** argv) {
     } else if (a == "--version") {
       std::printf("iotmap %s\n", IOTMAP_VERSION);
       return kOk;
+    } else if (a == "-q" || a == "--quiet") {
+      Progress::set_verbosity(Verbosity::kQuiet);
+    } else if (a == "-v" || a == "--verbose") {
+      Progress::set_verbosity(Verbosity::kVerbose);
     } else if (global("--config")) {
       ctx.config_file = value("--config");
     } else if (global("--db")) {
