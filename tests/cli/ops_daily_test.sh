@@ -30,28 +30,10 @@ cleanup() {
 trap cleanup EXIT
 cd "$tmp"
 
-# A fake recursive resolver on 127.0.0.1:PORT: "silent" reads queries and never answers (every
-# query times out), "nxdomain" answers every query NXDOMAIN at once.
-cat >"$tmp/dns.py" <<'PY'
-import socket, sys
-mode, port = sys.argv[1], int(sys.argv[2])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", port))
-print("ready", flush=True)
-while True:
-    q, addr = s.recvfrom(4096)
-    if mode == "silent" or len(q) < 12:
-        continue
-    qd = q[12:]
-    end = 0
-    while end < len(qd) and qd[end] != 0:
-        end += qd[end] + 1
-    question = qd[:end + 5]
-    flags = 0x8000 | (q[2] & 0x01) << 8 | 0x0080 | 3  # QR, RD copied, RA, NXDOMAIN
-    s.sendto(q[:2] + flags.to_bytes(2, "big") + b"\x00\x01\x00\x00\x00\x00\x00\x00" + question, addr)
-PY
+# Fake recursive resolvers on 127.0.0.1 (tests/cli/fake_dns.py): "silent" never answers,
+# "nxdomain" answers every query NXDOMAIN at once.
 start_dns() {  # start_dns MODE PORT
-  python3 "$tmp/dns.py" "$1" "$2" >"$tmp/dns-$1.log" 2>&1 &
+  python3 "$SRC/tests/cli/fake_dns.py" "$1" "$2" >"$tmp/dns-$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 50); do grep -q ready "$tmp/dns-$1.log" && return; sleep 0.1; done
   bad "fake resolver $1 did not start"

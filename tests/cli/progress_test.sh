@@ -14,26 +14,10 @@ tmp=$(mktemp -d)
 dns=
 trap '[ -n "$dns" ] && kill "$dns" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-cat >"$tmp/dns.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1], flush=True)
-while True:
-    q, addr = s.recvfrom(4096)
-    if len(q) < 12:
-        continue
-    qd = q[12:]
-    end = 0
-    while end < len(qd) and qd[end] != 0:
-        end += qd[end] + 1
-    flags = 0x8000 | (q[2] & 0x01) << 8 | 0x0080 | 3  # QR, RD copied, RA, NXDOMAIN
-    s.sendto(q[:2] + flags.to_bytes(2, "big") + b"\x00\x01\x00\x00\x00\x00\x00\x00" + qd[:end + 5], addr)
-PY
-python3 "$tmp/dns.py" >"$tmp/port" &
+python3 "$SRC/tests/cli/fake_dns.py" nxdomain 0 >"$tmp/dns.log" &
 dns=$!
-for _ in $(seq 1 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-port=$(cat "$tmp/port")
+for _ in $(seq 1 50); do grep -q ready "$tmp/dns.log" && break; sleep 0.1; done
+port=$(awk '/^ready/ {print $2}' "$tmp/dns.log")
 cat >"$tmp/c.toml" <<TOML
 [[vantage_point]]
 name = "fake"
