@@ -3,6 +3,8 @@
 #include <memory>
 #include <unordered_map>
 
+#include "config/cert_filters.h"
+
 namespace iotmap::backend_map {
 
 namespace {
@@ -54,6 +56,8 @@ CatalogueView view_of(const config::Catalogue& catalogue) {
     NameMatch out;
     out.provider = it->second;
     out.primary = m->primary;
+    if (m->kind != config::Match::Kind::device)
+      out.cert_attributes = config::passes_cert_filters(m->id, name);
     if (!m->region.empty()) {
       const auto& regions = (*providers)[size_t(it->second)].regions;
       for (size_t i = 0; i < regions.size(); ++i)

@@ -28,6 +28,7 @@ struct NameFacts {
   const Psl& psl;
   Classification& out;
   std::vector<uint32_t> domain;  // registrable domain id per name
+  std::vector<uint8_t> cert_ok;  // per name: a certificate naming it attributes its provider
 
   NameFacts(const Dataset& d, const ProviderLookup& l, const Psl& p, Classification& o)
       : data(d), lookup(l), psl(p), out(o) {
@@ -36,6 +37,7 @@ struct NameFacts {
     out.name_region.assign(n, -1);
     out.name_primary.assign(n, 1);
     domain.assign(n, kNone);
+    cert_ok.assign(n, 1);
   }
 
   int32_t provider(NameId n) {
@@ -45,8 +47,18 @@ struct NameFacts {
       p = m.provider < 0 ? -1 : m.provider;
       out.name_region[n] = p < 0 ? -1 : m.region;
       out.name_primary[n] = m.primary ? 1 : 0;
+      cert_ok[n] = m.cert_attributes ? 1 : 0;
     }
     return p;
+  }
+
+  // A provider name that the certificate post-filters reject: a certificate naming it
+  // attributes nothing.
+  bool cert_rejected(NameId n) { return provider(n) >= 0 && !cert_ok[n]; }
+
+  // The provider a name links the address to through `sources` (-1: none).
+  int32_t attributed_provider(NameId n, uint8_t sources) {
+    return !has_dns(sources) && cert_rejected(n) ? -1 : provider(n);
   }
 
   uint32_t registrable(NameId n) {
@@ -366,7 +378,7 @@ class DayWork {
   void providers_present(Scratch& S, DayOut& D, const IpDay& row) const {
     S.provs.clear();
     for (NameId n : S.closure) {
-      int32_t p = facts_.provider(n);
+      int32_t p = facts_.attributed_provider(n, S.mask[n]);
       if (p < 0) continue;
       auto it = std::find_if(S.provs.begin(), S.provs.end(),
                              [&](const ProvAcc& a) { return a.provider == p; });
@@ -623,10 +635,11 @@ class DomainWork {
     for (uint32_t q = 0; q < out_.ip_days.size(); ++q) ip_rows_[fill[out_.ip_days[q].ip]++] = q;
   }
 
-  // Certificates with a single name, by that name, and sightings of the window by certificate.
+  // Certificates with a single name that may attribute (the certificate post-filters), by that
+  // name, and sightings of the window by certificate.
   void index_certificates() {
     for (uint32_t c = 0; c < data_.certs.size(); ++c)
-      if (data_.certs[c].names.size() == 1)
+      if (data_.certs[c].names.size() == 1 && !facts_.cert_rejected(data_.certs[c].names[0]))
         single_name_certs_.push_back({data_.certs[c].names[0], c});
     std::sort(single_name_certs_.begin(), single_name_certs_.end());
     for (const auto& s : data_.cert_sightings)

@@ -39,6 +39,10 @@ struct NameMatch {
   int32_t provider = -1;
   int32_t region = -1;
   bool primary = true;  // device services: a primary domain (false: a support domain)
+  // False when the authors' certificate post-filters (config/cert_filters.h) reject the name:
+  // then a certificate naming it does not attribute an address to the provider (the name
+  // still belongs to the provider when DNS links it to the address).
+  bool cert_attributes = true;
 };
 
 // Called once per distinct name (normalised: lowercase, no trailing dot).

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "certs/certificate.h"
+#include "config/cert_filters.h"
 
 namespace iotmap::config {
 class Catalogue;
@@ -32,22 +33,11 @@ struct ProviderHit {
 // Called with a name in FQDN form ("*.iot.eu-west-1.amazonaws.com."), wildcard label kept.
 using NameMatcher = std::function<std::optional<ProviderHit>(std::string_view fqdn)>;
 
-// Per provider: a matched certificate name is kept only if it contains one of `keep_if_contains`
-// (when that list is not empty) and none of `drop_if_contains`.
-struct CertNameFilter {
-  std::string provider;
-  std::vector<std::string> keep_if_contains;
-  std::vector<std::string> drop_if_contains;
-};
-
-// The authors' certificate post-filters (reference README,
-// tests/data/imc22-iot-backend-patterns/README.md): SAP drop "sapns2", AWS keep only
-// "*.iot", Bosch keep only "bosch-iot-hub.com", Siemens keep only cn1.mindsphere-in.cn,
-// eu1.mindsphere.io and eu2.mindsphere.io. Keyed by the catalogue's provider ids.
-const std::vector<CertNameFilter>& default_cert_name_filters();
-
-bool passes_cert_filters(std::string_view provider, std::string_view name,
-                         const std::vector<CertNameFilter>& filters);
+// The authors' certificate post-filters live in config/cert_filters.h (one place for the
+// scanner and the backend map).
+using config::CertNameFilter;
+using config::default_cert_name_filters;
+using config::passes_cert_filters;
 
 // Every name of names(c) that is a domain name (a leading "*." allowed), in that order, that the
 // matcher attributes and the filters keep. Device-service matches are not filtered.
