@@ -52,6 +52,20 @@ uint64_t v4_addresses(const std::vector<Prefix>& prefixes) {
   return total;
 }
 
+// The categories present among the announced addresses, in the order DI, PR, other.
+std::string strategy_of(const ProviderFootprint& f) {
+  std::string out;
+  auto add = [&](uint32_t n, const char* name) {
+    if (n == 0) return;
+    if (!out.empty()) out += '+';
+    out += name;
+  };
+  add(f.di_ips, "DI");
+  add(f.pr_ips, "PR");
+  add(f.other_ips, "other");
+  return out;
+}
+
 }  // namespace
 
 Footprint compute_footprint(const Dataset& data, const Classification& cls,
@@ -63,6 +77,7 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
   out.coverage = evidence_coverage(cls, cls.last_day);
   static const std::vector<Provider> kNoProviders;
   const auto& providers = in.providers ? *in.providers : kNoProviders;
+  const auto& cloud_ases = in.cloud_ases ? *in.cloud_ases : embedded_cloud_ases();
 
   std::vector<ProvIpDay> rows;
   for (const auto& r : cls.ip_days)
@@ -179,12 +194,13 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
         ++f.unrouted;
       } else {
         announced.push_back(e);
-        bool own = false;
+        bool own = false, cloud = false;
         for (uint32_t asn : in.pfx2as->origins(*e)) {
           ++as_ips[asn];
           own = own || (prov && contains(prov->asns, asn));
+          cloud = cloud || is_cloud_as(cloud_ases, asn);
         }
-        ++(own ? f.di_ips : f.pr_ips);
+        ++(own ? f.di_ips : cloud ? f.pr_ips : f.other_ips);
       }
 
       // Location: regions of the provider's names on the IP, the geolocation database, vote.
@@ -260,6 +276,7 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
       a.asn = asn;
       a.ips = n;
       a.own = prov && contains(prov->asns, asn);
+      a.cloud = is_cloud_as(cloud_ases, asn);
       if (in.as2org) {
         if (auto it = in.as2org->find(asn); it != in.as2org->end())
           a.name = it->second.org_name.empty() ? it->second.as_name : it->second.org_name;
@@ -269,12 +286,7 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
     }
     std::stable_sort(f.ases.begin(), f.ases.end(),
                      [](const AsCount& a, const AsCount& b) { return a.ips > b.ips; });
-    if (f.di_ips > 0 && f.pr_ips > 0)
-      f.strategy = "DI+PR";
-    else if (f.di_ips > 0)
-      f.strategy = "DI";
-    else if (f.pr_ips > 0)
-      f.strategy = "PR";
+    f.strategy = strategy_of(f);
     std::vector<std::string> countries;
     for (const auto& [loc, n] : locations) {
       f.locations.push_back({{loc.first, loc.second}, n});

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend_map/classify.h"
+#include "backend_map/cloud_ases.h"
 #include "backend_map/pfx2as.h"
 #include "backend_map/provider.h"
 #include "backend_map/ranges.h"
@@ -31,6 +32,8 @@ struct FootprintInputs {
   const std::vector<Provider>* providers = nullptr;  // required
   const PrefixTable* pfx2as = nullptr;               // none: ASes and strategy stay unknown
   const std::unordered_map<uint32_t, AsOrg>* as2org = nullptr;
+  // Cloud and CDN ASes, sorted by ASN (read_cloud_ases); none: embedded_cloud_ases().
+  const std::vector<CloudAs>* cloud_ases = nullptr;
   GeoLookup geo;  // optional
   // Published ranges, each for one provider index.
   std::vector<std::pair<int32_t, PublishedRanges>> published;
@@ -43,7 +46,8 @@ struct AsCount {
   std::string
       name;  // organisation (as2org), else AS name, else the provider's name for its own ASes
   uint32_t ips = 0;
-  bool own = false;  // one of the provider's own ASes (catalogue)
+  bool own = false;    // one of the provider's own ASes (catalogue)
+  bool cloud = false;  // in the cloud and CDN list (FootprintInputs::cloud_ases)
 };
 
 struct PrefixCount {
@@ -96,8 +100,12 @@ struct ProviderFootprint {
   uint32_t announced_prefixes = 0;                  // distinct pfx2as prefixes
   std::vector<PrefixCount> prefixes;                // those prefixes, most IPs first
   uint32_t unrouted = 0;                            // IPs with no pfx2as match
-  std::string strategy;                             // DI | PR | DI+PR | "" (nothing announced)
-  uint32_t di_ips = 0, pr_ips = 0;
+  // The categories of the announced addresses joined with '+', in the order DI, PR, other:
+  // "DI", "PR", "DI+PR", "PR+other", ...; "" when nothing is announced.
+  std::string strategy;
+  // Announced addresses by category: an origin is the provider's own AS (DI); else an origin
+  // is a cloud or CDN AS (PR); else neither (other: transit, hosting, access networks).
+  uint32_t di_ips = 0, pr_ips = 0, other_ips = 0;
   std::vector<LocationCount> locations;  // most IPs first
   uint32_t countries = 0;
   uint32_t located_by_name = 0, located_by_geo = 0, unlocated = 0, votes_disagreed = 0;

@@ -68,7 +68,8 @@ ojson footprint_object(const std::vector<Provider>& providers, const ProviderFoo
   j["ips_unknown"] = f.unknown;
   j["ases"] = ojson::array();
   for (const auto& a : f.ases)
-    j["ases"].push_back({{"asn", a.asn}, {"name", a.name}, {"ips", a.ips}, {"own", a.own}});
+    j["ases"].push_back(
+        {{"asn", a.asn}, {"name", a.name}, {"ips", a.ips}, {"own", a.own}, {"cloud", a.cloud}});
   j["prefixes_v4_24"] = f.prefixes_v4;
   j["prefixes_v6_56"] = f.prefixes_v6;
   j["announced_prefixes"] = f.announced_prefixes;
@@ -79,6 +80,7 @@ ojson footprint_object(const std::vector<Provider>& providers, const ProviderFoo
   j["strategy"] = f.strategy;
   j["di_ips"] = f.di_ips;
   j["pr_ips"] = f.pr_ips;
+  j["other_ips"] = f.other_ips;
   j["locations"] = ojson::array();
   for (const auto& l : f.locations)
     j["locations"].push_back(
@@ -177,8 +179,8 @@ std::string footprint_markdown(const std::vector<Provider>& providers, const Foo
                                Day date) {
   std::string out = "# IoT backend footprint, " + day_str(date) + "\n\n";
   out += "Window " + day_str(fp.first_day) + " to " + day_str(fp.last_day) +
-         ". Strategy: DI = every IP announced by an AS the provider runs, PR = public cloud or "
-         "CDN ASes, DI+PR = both.\n\n";
+         ". Strategy: DI = IPs announced by an AS the provider runs, PR = by a public cloud or "
+         "CDN AS, other = by neither (transit, hosting); joined with + when several.\n\n";
   out += coverage_sentence(fp) + "\n\n";
   out += "|";
   for (const char* h : kSummaryHeader) out += std::string(" ") + h + " |";
@@ -402,8 +404,8 @@ std::string footprint_html(const std::vector<Provider>& providers, const Footpri
       "</style>\n</head>\n<body>\n";
   h += "<h1>IoT backend footprint, " + day_str(date) + "</h1>\n";
   h += "<p>Window " + day_str(fp.first_day) + " to " + day_str(fp.last_day) +
-       ". Strategy: DI = every IP announced by an AS the provider runs, PR = public cloud or CDN "
-       "ASes, DI+PR = both.</p>\n";
+       ". Strategy: DI = IPs announced by an AS the provider runs, PR = by a public cloud or CDN "
+       "AS, other = by neither (transit, hosting); joined with + when several.</p>\n";
   h += "<p id=\"coverage\">" + html_escape(coverage_sentence(fp)) + "</p>\n";
   h += "<table id=\"summary\">\n<tr>";
   for (const char* c : kSummaryHeader) h += "<th>" + std::string(c) + "</th>";

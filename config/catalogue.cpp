@@ -46,8 +46,8 @@ using toml_walk::fail;
 using toml_walk::Table;
 
 constexpr std::array<std::string_view, 3> kLevels = {"platform", "manufacturer", "product"};
-constexpr std::array<std::string_view, 6> kProtocols = {"mqtt", "https", "http",
-                                                        "amqp", "coap",  "cisco-tcp"};
+constexpr std::array<std::string_view, 7> kProtocols = {"mqtt", "https",     "http", "amqp",
+                                                        "coap", "cisco-tcp", "opcua"};
 // Stands for a certificate's "*" label while matching, so that "*.iot.eu-west-1.amazonaws.com"
 // is attributed like any direct child of iot.eu-west-1.amazonaws.com.
 constexpr std::string_view kWildcardStandIn = "x";
@@ -209,7 +209,7 @@ class Loader {
       t.apply();
       if (std::find(kProtocols.begin(), kProtocols.end(), p.protocol) == kProtocols.end())
         fail(origin_, e, t.path() + ".protocol",
-             "'" + p.protocol + "' is not one of mqtt, https, http, amqp, coap, cisco-tcp");
+             "'" + p.protocol + "' is not one of mqtt, https, http, amqp, coap, cisco-tcp, opcua");
       out.push_back(std::move(p));
     });
   }

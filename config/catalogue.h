@@ -31,7 +31,7 @@ struct Region {
 
 struct PortSpec {
   uint16_t port = 0;
-  std::string protocol;  // "mqtt", "https", "http", "amqp", "coap" (UDP), "cisco-tcp"
+  std::string protocol;  // "mqtt", "https", "http", "amqp", "coap" (UDP), "cisco-tcp", "opcua"
   bool tls = false;      // TLS (DTLS for coap)
   std::string alpn;      // ALPN the server requires on this port, e.g. "x-amzn-mqtt-ca"
 };

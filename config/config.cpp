@@ -209,6 +209,7 @@ void apply(const std::string& origin, const std::string& base_dir, const toml::t
                                    .on("pfx2as", t.str(s.pfx2as))
                                    .on("pfx2as_extra", t.strings(s.pfx2as_extra))
                                    .on("as2org", t.str(s.as2org))
+                                   .on("cloud_ases", t.str(s.cloud_ases))
                                    .on("geoip", t.str(s.geoip))
                                    .on("published_ranges", t.strings(s.published_ranges))
                                    .on("blocklist_overlap", t.str(s.blocklist_overlap))

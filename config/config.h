@@ -80,7 +80,8 @@ struct Sources {
   std::string pfx2as;                    // CAIDA RouteViews prefix-to-AS (v4 and v6 files)
   std::vector<std::string> pfx2as_extra;
   std::string as2org;
-  std::string geoip;                          // MaxMind-format database
+  std::string cloud_ases;  // cloud and CDN ASes (backend_map/cloud_ases.h); "": the built-in list
+  std::string geoip;       // MaxMind-format database
   std::vector<std::string> published_ranges;  // Azure service tags / AWS ip-ranges.json
   std::string blocklist_overlap;              // FireHOL netset
   std::vector<std::string> ipv6_hitlists;

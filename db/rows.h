@@ -233,7 +233,7 @@ struct FootprintRow {
   int64_t ases = 0;
   int64_t prefixes_v4 = 0;    // /24s
   int64_t prefixes_v6 = 0;    // /56s
-  std::string strategy;       // DI|PR|DI+PR
+  std::string strategy;       // DI, PR, other joined with '+'
   std::string detail = "{}";  // JSON text
 };
 

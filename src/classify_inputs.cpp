@@ -169,6 +169,14 @@ std::unique_ptr<FootprintSources> load_footprint_sources(const config::Config& c
     else
       s->problems.push_back(src.as2org + ": cannot read");
   }
+  if (!src.cloud_ases.empty()) {
+    std::ifstream in(src.cloud_ases);
+    if (in)
+      s->cloud_ases = bm::read_cloud_ases(in, src.cloud_ases, issues);
+    else
+      s->problems.push_back(src.cloud_ases + ": cannot read");
+    s->inputs.cloud_ases = &s->cloud_ases;
+  }
   note_issues(issues, s->problems);
   issues.clear();
   if (!src.geoip.empty()) {

@@ -40,14 +40,16 @@ WindowData load_window(db::Store& store, backend_map::Day date, int window_days)
 struct FootprintSources {
   backend_map::PrefixTable pfx2as;
   std::unordered_map<uint32_t, backend_map::AsOrg> as2org;
+  std::vector<backend_map::CloudAs> cloud_ases;  // [sources] cloud_ases, when set
   std::unique_ptr<backend_map::MaxMindGeo> geo;
   backend_map::FootprintInputs inputs;
   std::vector<std::string> problems;  // unreadable files, malformed lines (first few)
 };
 
-// Reads [sources] pfx2as (+ pfx2as_extra), as2org, geoip, published_ranges (Azure service tags
-// go to the provider "microsoft", AWS ip-ranges to "aws") and blocklist_overlap. Missing
-// settings leave the parts empty; unreadable files are reported in `problems`.
+// Reads [sources] pfx2as (+ pfx2as_extra), as2org, cloud_ases (else the built-in list), geoip,
+// published_ranges (Azure service tags go to the provider "microsoft", AWS ip-ranges to "aws") and
+// blocklist_overlap. Missing settings leave the parts empty; unreadable files are reported in
+// `problems`.
 std::unique_ptr<FootprintSources> load_footprint_sources(const config::Config& config,
                                                          const backend_map::CatalogueView& view);
 

@@ -60,10 +60,16 @@ with open(f"{sys.argv[3]}/as2org.txt", "w") as f:
     f.write("# format:aut|changed|aut_name|org_id|opaque_id|source\n")
     for asn, a in lab["asns"].items():
         f.write(f"{asn}|20240101|{a['name']}|ORG-{asn}|x|LAB\n")
+with open(f"{sys.argv[3]}/cloud_ases.csv", "w") as f:  # the lab's clouds and CDN (asns[].kind)
+    for asn, a in lab["asns"].items():
+        kind = "cdn" if "cdn" in a["kind"] else "cloud" if "cloud" in a["kind"] else None
+        if kind:
+            f.write(f"{asn},{kind},{a['name']}\n")
 PY
 same "a catalogue with the lab's ASNs and an as2org file" "$?" 0
 OPS_VANTAGE_POINTS=$(lab_json '" ".join(d["expected_hitlist"]["vantage_points"])') \
   ops_lab_config "as2org = \"$work/as2org.txt\"
+cloud_ases = \"$work/cloud_ases.csv\"
 [catalogue]
 file = \"$work/catalogue.toml\""
 
@@ -219,9 +225,12 @@ for prov, w in sorted(want.items()):
         else:
             unlocated += 1
     own = {o for o in ases if owner.get(o) == prov}
+    cloud = {int(a) for a, v in lab["asns"].items() if "cloud" in v["kind"] or "cdn" in v["kind"]}
     di = sum(1 for ip in w["ips"] if any(o in own for o in longest(ip)[1]))
-    pr = len(w["ips"]) - di
-    strategy = "DI+PR" if di and pr else "DI" if di else "PR"
+    pr = sum(1 for ip in w["ips"] if not any(o in own for o in longest(ip)[1])
+             and any(o in cloud for o in longest(ip)[1]))
+    other = len(w["ips"]) - di - pr
+    strategy = "+".join(n for n, c in (("DI", di), ("PR", pr), ("other", other)) if c)
     checks = [
         ("IPv4 addresses", g["ipv4"], sum(1 for ip in w["ips"] if ":" not in ip)),
         ("IPv6 addresses", g["ipv6"], sum(1 for ip in w["ips"] if ":" in ip)),

@@ -71,10 +71,12 @@ TEST_CASE("footprint of the lab's providers", "[backend_map]") {
   auto providers = lab_providers();
   auto pfx = lab_pfx2as();
   std::unordered_map<uint32_t, AsOrg> orgs{{64497, {"LAB-AMAZON", "O1", "Lab Amazon", "US"}}};
+  const std::vector<CloudAs> cloud{{64501, "cdn", "LAB-CDN"}};
   FootprintInputs in;
   in.providers = &providers;
   in.pfx2as = &pfx;
   in.as2org = &orgs;
+  in.cloud_ases = &cloud;
   in.geo = [](const IpAddress& a) -> std::optional<Location> {
     if (a == ip("198.51.100.70")) return Location{"Amsterdam", "NL"};
     if (a == ip("198.51.100.10")) return Location{"Frankfurt", "DE"};  // outvoted by the name
@@ -117,6 +119,8 @@ TEST_CASE("footprint of the lab's providers", "[backend_map]") {
   CHECK(aws.strategy == "DI+PR");
   CHECK(aws.di_ips == 4);
   CHECK(aws.pr_ips == 1);
+  CHECK(aws.other_ips == 0);
+  CHECK(aws.ases[1].cloud);
   CHECK(aws.unrouted == 0);
   CHECK(aws.shared == 1);
   CHECK(aws.dedicated == 4);
@@ -205,9 +209,11 @@ const ProviderFootprint& aws_footprint(const Dataset& d, const char* pfx2as_text
   std::vector<ParseIssue> issues;
   read_pfx2as(in, "test", pfx, issues);
   REQUIRE(issues.empty());
+  static const std::vector<CloudAs> cloud{{64501, "cdn", "LAB-CDN"}};
   FootprintInputs fin;
   fin.providers = &providers;
   fin.pfx2as = &pfx;
+  fin.cloud_ases = &cloud;
   fp = compute_footprint(d, cls, fin);
   REQUIRE(fp.providers.size() == 1);
   return fp.providers[0];
@@ -249,9 +255,55 @@ TEST_CASE("footprint: a prefix announced by several ASes is DI if any of them is
     CHECK(f.strategy == "DI");
   }
   Footprint fp;
-  const auto& other = aws_footprint(d, "198.51.100.0\t24\t64501_64502\n", fp);
+  const auto& other = aws_footprint(d, "198.51.100.0\t24\t64502_64501\n", fp);
   CHECK(other.pr_ips == 1);
   CHECK(other.strategy == "PR");
+}
+
+TEST_CASE("footprint: an address in neither an own nor a cloud or CDN AS is 'other', not PR",
+          "[backend_map][cloud_ases]") {
+  // Issue #12, item 8: a transit or hosting AS used to count as public cloud.
+  Dataset d;
+  d.observe(kDay, ip("198.51.100.10"), "a1b2-ats.iot.us-east-1.amazonaws.com", kActiveDns);
+  d.observe(kDay, ip("198.51.100.20"), "a1b2-ats.iot.us-east-1.amazonaws.com", kActiveDns);
+  d.observe(kDay, ip("198.51.100.30"), "a1b2-ats.iot.us-east-1.amazonaws.com", kActiveDns);
+  Footprint fp;
+  const auto& f = aws_footprint(d,
+                                "198.51.100.0\t28\t64497\n198.51.100.16\t28\t64501\n"
+                                "198.51.100.28\t30\t64502\n",
+                                fp);
+  CHECK(f.di_ips == 1);
+  CHECK(f.pr_ips == 1);
+  CHECK(f.other_ips == 1);
+  CHECK(f.strategy == "DI+PR+other");
+  Footprint fp2;
+  const auto& transit = aws_footprint(d, "198.51.100.0\t24\t64502\n", fp2);
+  CHECK(transit.other_ips == 3);
+  CHECK(transit.pr_ips == 0);
+  CHECK(transit.strategy == "other");
+}
+
+TEST_CASE("cloud AS list: the built-in list and a file's lines", "[backend_map][cloud_ases]") {
+  const auto& builtin = embedded_cloud_ases();
+  CHECK(builtin.size() > 30);
+  CHECK(is_cloud_as(builtin, 16509));       // Amazon
+  CHECK(is_cloud_as(builtin, 13335));       // Cloudflare
+  CHECK_FALSE(is_cloud_as(builtin, 3356));  // a transit network
+  CHECK_FALSE(is_cloud_as(builtin, 109));   // Cisco's own AS, not a cloud
+  for (size_t i = 1; i < builtin.size(); ++i) CHECK(builtin[i - 1].asn < builtin[i].asn);
+  std::istringstream in("# comment\n\n13335, cdn ,Cloudflare\nAS1,cloud,x\n7,transit,y\n1,cloud\n");
+  std::vector<ParseIssue> issues;
+  auto list = read_cloud_ases(in, "clouds.csv", issues);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].asn == 13335);
+  CHECK(list[0].kind == "cdn");
+  CHECK(list[0].operator_ == "Cloudflare");
+  REQUIRE(issues.size() == 3);
+  CHECK(issues[0].where == "clouds.csv:4");
+  CHECK(issues[0].message == "not an AS number: AS1");
+  CHECK(issues[1].where == "clouds.csv:5");
+  CHECK(issues[1].message == "kind must be cloud or cdn: transit");
+  CHECK(issues[2].where == "clouds.csv:6");
 }
 
 TEST_CASE(

@@ -559,7 +559,7 @@ TEST_CASE("catalogue: a bad catalogue is an error naming file, line and key", "[
   CHECK(error_of("[[provider]]\nid = \"p\"\nname = \"P\"\npatterns = ['a\\.']\n"
                  "ports = [{ port = 7, protocol = \"gopher\", tls = true }]\n") ==
         "test.toml:5: provider[p].ports.protocol: 'gopher' is not one of mqtt, https, http, "
-        "amqp, coap, cisco-tcp");
+        "amqp, coap, cisco-tcp, opcua");
   CHECK(error_of(base + "regions = [\n { code = \"x-1\", city = \"C\", country = \"usa\", "
                         "lat = 1, lon = 2 },\n]\n") ==
         "test.toml:8: provider[p].regions.country: 'usa' is not an ISO 3166-1 alpha-2 code");

@@ -98,6 +98,7 @@ class Lab:
         self.write("pdns/feed.jsonl", "")
         self.write("catalogue.toml", catalogue_toml(self.w))
         self.write("pfx2as.txt", "".join("%s\t%d\t%s\n" % tuple(r) for r in t["pfx2as"]))
+        self.write("cloud_ases.csv", "".join("%d,%s,%s\n" % tuple(r) for r in t["cloud_ases"]))
         self.write("blocklist.txt", "# nothing of the fortnight's world is blocked\n192.0.2.203/32\n")
         self.write("iotmap.toml", iotmap_toml(self.w, self.d))
 
@@ -235,7 +236,8 @@ def iotmap_toml(w, d):
                "per_prefix_spacing_ms = 0\nseed = 4242\n")
     out.append('[ethics]\ndefault_blocklist = false\nblocklist_file = "%s/blocklist.txt"\n'
                'contact = "fortnight-lab@example.org"\n' % d)
-    out.append('[sources]\npassive_dns = ["%s/pdns/feed.jsonl"]\npfx2as = "%s/pfx2as.txt"\n' % (d, d))
+    out.append('[sources]\npassive_dns = ["%s/pdns/feed.jsonl"]\npfx2as = "%s/pfx2as.txt"\n'
+               'cloud_ases = "%s/cloud_ases.csv"\n' % (d, d, d))
     return "\n".join(out)
 
 
@@ -349,7 +351,7 @@ def daily_csv(lab, w, day):
 def footprint_of(doc):
     out = {}
     keys = ("ipv4", "ipv6", "ips_dedicated", "ips_shared", "ips_unknown", "unrouted_ips",
-            "di_ips", "pr_ips", "unlocated", "prefixes_v4_24", "prefixes_v6_56",
+            "di_ips", "pr_ips", "other_ips", "unlocated", "prefixes_v4_24", "prefixes_v6_56",
             "announced_prefixes", "strategy", "sources")
     for p in doc["providers"]:
         f = {k: p[k] for k in keys}

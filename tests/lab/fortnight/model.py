@@ -372,7 +372,8 @@ class Model:
             if not ips:
                 continue
             f = {"ipv4": 0, "ipv6": 0, "ips_dedicated": 0, "ips_shared": 0, "ips_unknown": 0,
-                 "unrouted_ips": 0, "di_ips": 0, "pr_ips": 0, "unlocated": len(ips)}
+                 "unrouted_ips": 0, "di_ips": 0, "pr_ips": 0, "other_ips": 0,
+                 "unlocated": len(ips)}
             nets24, nets56, as_ips, prefixes, ports = set(), set(), {}, {}, {}
             src = {4: dict(cert=0, pdns=0, active_dns=0, several=0),
                    6: dict(cert=0, pdns=0, active_dns=0, several=0)}
@@ -400,7 +401,8 @@ class Model:
                     for asn in origins:
                         as_ips[asn] = as_ips.get(asn, 0) + 1
                     own = any(asn in prov["asns"] for asn in origins)
-                    f["di_ips" if own else "pr_ips"] += 1
+                    cloud = any(asn == c[0] for asn in origins for c in self.w.t["cloud_ases"])
+                    f["di_ips" if own else "pr_ips" if cloud else "other_ips"] += 1
                 for (i, port, proto) in services:
                     if i == ip:
                         ports[(port, proto)] = ports.get((port, proto), 0) + 1
@@ -409,8 +411,8 @@ class Model:
             f["announced_prefixes"] = len(prefixes)
             f["prefixes"] = sorted((p, tuple(o), n) for p, (o, n) in prefixes.items())
             f["ases"] = sorted((asn, n, asn in prov["asns"]) for asn, n in as_ips.items())
-            f["strategy"] = ("DI+PR" if f["di_ips"] and f["pr_ips"] else
-                             "DI" if f["di_ips"] else "PR" if f["pr_ips"] else "")
+            f["strategy"] = "+".join(n for n, k in (("DI", "di_ips"), ("PR", "pr_ips"),
+                                                     ("other", "other_ips")) if f[k])
             f["ports"] = sorted((p, proto, n) for (p, proto), n in ports.items())
             f["sources"] = {"ipv4": src[4], "ipv6": src[6]}
             first = days[0]
