@@ -840,6 +840,15 @@ std::string Classification::other_names(const Dataset& data, const IpDay& r) con
   return text;
 }
 
+std::string ptr_hint(const Dataset& data, IpId ip) {
+  auto ptr = data.ptr_of(ip);
+  if (ptr.empty()) return "";
+  std::string hint = "host name (PTR): ";
+  for (size_t i = 0; i < ptr.size() && i < 3; ++i) hint += (i ? ", " : "") + std::string(ptr[i]);
+  if (ptr.size() > 3) hint += ", ...";
+  return hint;
+}
+
 std::string Classification::ip_reason(const Dataset& data, const IpDay& r, Rule rule,
                                       const IpProvider* p) const {
   const std::string others = other_names(data, r);

@@ -184,6 +184,11 @@ EvidenceCoverage evidence_coverage(const Classification& cls, Day day);
 // "12 of 40 verdict addresses (30.0%) had reverse or bulk evidence"; "no verdict addresses".
 std::string coverage_str(const EvidenceCoverage& c);
 
+// "host name (PTR): a, b, c, ..." for an address with PTR names (Dataset::ptr_names), else "".
+// A PTR name is no served name (docs/backend-map.md) but tells a reader what the host is: a
+// cloud VM's default name, a CDN edge's; the stored reasons end with it.
+std::string ptr_hint(const Dataset& data, IpId ip);
+
 // Classifies every IP and day in [first_day, last_day] and every domain over that window.
 Classification classify(const Dataset& data, const ProviderLookup& lookup, Day first_day,
                         Day last_day, const ClassifyOptions& options = {},

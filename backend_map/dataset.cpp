@@ -235,6 +235,20 @@ void Dataset::certificate(Day day, const IpAddress& address, uint16_t port,
   for (NameId n : certs[it->second].names) observations.push_back({day, id, n, kCertificate});
 }
 
+void Dataset::ptr(const IpAddress& address, std::string_view ptr_name) {
+  auto& names_of = ptr_names[ip(address)];
+  NameId n = name(ptr_name);
+  if (std::find(names_of.begin(), names_of.end(), n) == names_of.end()) names_of.push_back(n);
+}
+
+std::vector<std::string_view> Dataset::ptr_of(IpId address) const {
+  std::vector<std::string_view> out;
+  if (auto it = ptr_names.find(address); it != ptr_names.end())
+    for (NameId n : it->second) out.push_back(names[n]);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void Dataset::service(Day day, const IpAddress& address, uint16_t port, std::string_view protocol,
                       bool ok) {
   uint8_t proto = 0;

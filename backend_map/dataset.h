@@ -134,6 +134,9 @@ struct Dataset {
   std::vector<ServiceSighting> services;
   std::vector<std::string> protocols;  // "mqtt", "https", ...
   std::vector<NameId> domains;         // candidate names known without observations
+  // PTR names per address (resolve --ptr): they name the host, never a served site; hints for
+  // reasons and the footprint, never observations.
+  std::unordered_map<IpId, std::vector<NameId>> ptr_names;
 
   NameId name(std::string_view text) {
     return is_normal_name(text) ? names.intern(text) : names.intern(normalize_name(text));
@@ -160,6 +163,9 @@ struct Dataset {
                    const std::vector<std::string>& cert_names);
   void service(Day day, const IpAddress& ip, uint16_t port, std::string_view protocol, bool ok);
   void domain(std::string_view name) { domains.push_back(this->name(name)); }
+  void ptr(const IpAddress& ip, std::string_view name);
+  // The PTR names of `ip`, sorted, each once.
+  std::vector<std::string_view> ptr_of(IpId ip) const;
 
  private:
   // Open addressing over `ips`, as in StringTable: (hash >> 32) << 32 | (id + 1).

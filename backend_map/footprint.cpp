@@ -251,6 +251,11 @@ Footprint compute_footprint(const Dataset& data, const Classification& cls,
           ++validation[k].found_outside;
         }
       }
+      if (auto ptr = data.ptr_of(ipid); !ptr.empty()) {
+        ++f.ptr_ips;
+        for (auto n : ptr)
+          if (f.ptr_sample.size() < 20) f.ptr_sample.emplace_back(ip, std::string(n));
+      }
       if (blocklist.lookup(ip)) {
         ++f.blocklisted;
         if (f.blocklisted_ips.size() < 20) f.blocklisted_ips.push_back(ip);

@@ -113,6 +113,8 @@ struct ProviderFootprint {
   SourceCounts sources_v4, sources_v6;
   std::vector<StabilityPoint> stability;  // one per day after the first
   std::vector<RangeValidation> validation;
+  uint32_t ptr_ips = 0;  // addresses with a PTR name (resolve --ptr)
+  std::vector<std::pair<IpAddress, std::string>> ptr_sample;  // at most 20 (address, PTR name)
   uint32_t blocklisted = 0;
   std::vector<IpAddress> blocklisted_ips;  // at most 20
 };

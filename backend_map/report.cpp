@@ -110,6 +110,9 @@ ojson footprint_object(const std::vector<Provider>& providers, const ProviderFoo
   ojson bl = ojson::array();
   for (const auto& ip : f.blocklisted_ips) bl.push_back(ip.str());
   j["blocklisted"] = {{"ips", f.blocklisted}, {"sample", bl}};
+  ojson ptr = ojson::array();
+  for (const auto& [ip, name] : f.ptr_sample) ptr.push_back({{"ip", ip.str()}, {"name", name}});
+  j["ptr"] = {{"ips", f.ptr_ips}, {"sample", ptr}};
   return j;
 }
 

@@ -42,6 +42,10 @@ struct ResolverSettings {
   int timeout_ms = 2000;
   int retries = 2;
   int max_cname_chain = 16;
+  // resolve --ptr: queries per second per resolver for the reverse names of candidate
+  // addresses (also capped by qps); reverse zones belong to the address owners, whose servers
+  // are often small.
+  double ptr_qps = 20;
 };
 
 struct ScanSettings {

@@ -48,6 +48,14 @@ std::vector<std::string> scan_preconditions(const config::Config& c) {
   return problems;
 }
 
+Blocklist configured_blocklist(const config::Config& c) {
+  Blocklist b;
+  if (!c.ethics.blocklist_file.empty()) b.add_file(c.ethics.blocklist_file);
+  if (!c.ethics.optout_file.empty()) b.add_file(c.ethics.optout_file);
+  if (c.ethics.default_blocklist) b.add_special_purpose();
+  return b;
+}
+
 Policy scan_policy(const config::Config& c) {
   auto problems = scan_preconditions(c);
   if (!problems.empty()) {
@@ -56,9 +64,7 @@ Policy scan_policy(const config::Config& c) {
     throw PolicyError(msg);
   }
   Policy p;
-  p.blocklist.add_file(c.ethics.blocklist_file);
-  if (!c.ethics.optout_file.empty()) p.blocklist.add_file(c.ethics.optout_file);
-  if (c.ethics.default_blocklist) p.blocklist.add_special_purpose();
+  p.blocklist = configured_blocklist(c);
   p.rate = std::min(c.scan.rate, c.ethics.max_rate);
   p.contact = c.ethics.contact;
   return p;

@@ -33,6 +33,12 @@ std::vector<std::string> configured_problems(const config::Config& c);
 // configured_problems, a rate above the cap). Empty when a scan may start.
 std::vector<std::string> scan_preconditions(const config::Config& c);
 
+// The configured blocklist (ethics.blocklist_file and optout_file when set, the IANA
+// special-purpose ranges unless default_blocklist = false), for stages that must honour it
+// without being scans (resolve --ptr). Throws std::runtime_error naming file:line for an
+// unreadable or malformed list.
+Blocklist configured_blocklist(const config::Config& c);
+
 // Builds the policy; throws PolicyError listing the problems when a scan may not start, and
 // std::runtime_error naming file:line for an unreadable or malformed list.
 Policy scan_policy(const config::Config& c);

@@ -634,10 +634,12 @@ struct Engine::Impl {
       finish(j, std::move(res));
       return;
     }
-    for (const auto& a : p.answers)
-      if (a.type == j.qtype && a.owner == end && a.address)
-        res.answers.push_back({*a.address, a.ttl});
-    if (!res.answers.empty()) {
+    for (const auto& a : p.answers) {
+      if (a.type != j.qtype || a.owner != end) continue;
+      if (a.address) res.answers.push_back({*a.address, a.ttl});
+      if (a.type == kTypePtr && !a.target.empty()) res.ptr_names.push_back(a.target);
+    }
+    if (!res.answers.empty() || !res.ptr_names.empty()) {
       res.status = Status::kAnswer;
       finish(j, std::move(res));
       return;

@@ -52,18 +52,19 @@ struct Answer {
 struct Result {
   std::string name;         // as asked, normalized (lower case, no trailing dot)
   uint32_t name_index = 0;  // position of the name in the list given to Engine::run
-  uint16_t qtype = 0;       // kTypeA or kTypeAaaa
+  uint16_t qtype = 0;       // kTypeA, kTypeAaaa or kTypePtr
   std::string vantage;      // the vantage point's name
   std::string resolver;     // "address:port" of the resolver that gave the final reply (or was
                             // tried last); empty when nothing was sent
   Status status = Status::kTimeout;
-  int rcode = -1;                // of the final reply; -1 when there was none
-  std::vector<CnameLink> chain;  // every link from `name` on, in order
-  std::vector<Answer> answers;   // records of qtype owned by the chain's end (or by `name`)
-  double rtt_ms = 0;             // of the final exchange (0 when none)
-  int64_t time_us = 0;           // UTC wall clock, microseconds since the epoch, when the job ended
-  int queries = 0;               // queries sent for this job: tries and chain follow-ups
-  std::optional<Prefix> ecs;     // client subnet echoed by the resolver, if any
+  int rcode = -1;                      // of the final reply; -1 when there was none
+  std::vector<CnameLink> chain;        // every link from `name` on, in order
+  std::vector<Answer> answers;         // records of qtype owned by the chain's end (or by `name`)
+  std::vector<std::string> ptr_names;  // PTR queries: the names the chain's end points to
+  double rtt_ms = 0;                   // of the final exchange (0 when none)
+  int64_t time_us = 0;        // UTC wall clock, microseconds since the epoch, when the job ended
+  int queries = 0;            // queries sent for this job: tries and chain follow-ups
+  std::optional<Prefix> ecs;  // client subnet echoed by the resolver, if any
   int ecs_scope = -1;
   std::string detail;  // for errors: what happened, in words
 };

@@ -132,6 +132,7 @@ std::optional<uint16_t> type_from_name(std::string_view name) {
   if (up == "AAAA") return kTypeAaaa;
   if (up == "CNAME") return kTypeCname;
   if (up == "DNAME") return kTypeDname;
+  if (up == "PTR") return kTypePtr;
   return std::nullopt;
 }
 
@@ -277,7 +278,7 @@ ParseOutcome parse_reply(std::span<const uint8_t> wire) {
                     ") has malformed address data";
         return out;
       }
-    } else if (rec.type == kTypeCname || rec.type == kTypeDname) {
+    } else if (rec.type == kTypeCname || rec.type == kTypeDname || rec.type == kTypePtr) {
       const ldns_rdf* t = ldns_rr_rd_count(rr) > 0 ? ldns_rr_rdf(rr, 0) : nullptr;
       if (t == nullptr || ldns_rdf_get_type(t) != LDNS_RDF_TYPE_DNAME) {
         out.error =

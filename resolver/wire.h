@@ -16,6 +16,7 @@ namespace iotmap::resolver {
 
 constexpr uint16_t kTypeA = 1;
 constexpr uint16_t kTypeCname = 5;
+constexpr uint16_t kTypePtr = 12;
 constexpr uint16_t kTypeAaaa = 28;
 constexpr uint16_t kTypeDname = 39;
 constexpr uint16_t kEdnsUdpSize = 1232;  // the DNS flag day 2020 size: no IP fragmentation
@@ -59,7 +60,7 @@ struct ParsedRecord {
   uint16_t rclass = 0;
   uint32_t ttl = 0;
   std::optional<IpAddress> address;  // A and AAAA
-  std::string target;                // CNAME and DNAME, normalized
+  std::string target;                // CNAME, DNAME and PTR, normalized
 };
 
 struct ParsedReply {

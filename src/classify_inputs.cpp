@@ -52,9 +52,13 @@ bool add_address_name(bm::Dataset& d, bm::Day day, const db::AddressNameRow& r) 
     d.cname(day, r.name, r.target, r.kind == "bulk" ? bm::kBulkDns : bm::kAddressPdns);
     return true;
   }
-  if (r.rrtype != "A" && r.rrtype != "AAAA") return false;  // a PTR name serves no site
   auto ip = IpAddress::parse(r.ip);
   if (!ip) return false;
+  if (r.rrtype == "PTR") {  // a PTR name serves no site: a hint, never an observation
+    d.ptr(*ip, r.name);
+    return false;
+  }
+  if (r.rrtype != "A" && r.rrtype != "AAAA") return false;
   d.observe(day, *ip, r.name, r.kind == "bulk" ? bm::kBulkDns : bm::kAddressPdns);
   return true;
 }

@@ -27,7 +27,7 @@ struct WindowData {
 
 // One address_names row of `day` into the data set: an A/AAAA record becomes an observation of
 // source pdns_reverse (bulk for a forward-DNS data set), a CNAME an edge. PTR rows are no
-// served names (docs/backend-map.md) and are left out; returns false for them.
+// served names (docs/backend-map.md): they become Dataset::ptr_names hints; returns false.
 bool add_address_name(backend_map::Dataset& d, backend_map::Day day, const db::AddressNameRow& r);
 
 // Days [date - window_days + 1, date]. Every (ip, name, chain) resolved on a day becomes a

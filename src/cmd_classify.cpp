@@ -68,6 +68,7 @@ int classify_day(const config::Config& cfg, const bm::CatalogueView& view, db::S
       row.verdict_exclusive = bm::verdict_str(r.exclusive);
       row.reason = "exclusive: " + cls.ip_reason(d, r, bm::Rule::kExclusive) +
                    "; threshold: " + cls.ip_reason(d, r, bm::Rule::kThreshold, &p);
+      if (std::string hint = bm::ptr_hint(d, r.ip); !hint.empty()) row.reason += "; " + hint;
       row.names_total = r.names_total;
       row.names_not_matching = p.not_matching;
       row.registrable_domains = r.registrable_domains;

@@ -17,6 +17,7 @@
 
 #include "config/catalogue.h"
 #include "db/store.h"
+#include "ethics/policy.h"
 #include "fetch/bulk_dns.h"
 #include "fetch/sha256.h"
 #include "lib/clock.h"
@@ -28,6 +29,7 @@
 #include "resolver/engine.h"
 #include "resolver/incremental.h"
 #include "resolver/pdns.h"
+#include "resolver/ptr.h"
 #include "resolver/rows.h"
 #include "resolver/wire.h"
 #include "src/commands.h"
@@ -236,6 +238,46 @@ void import_bulk_files(const std::vector<std::string>& files, const config::Cata
   }
 }
 
+// resolve --ptr (docs/resolver.md): the PTR names of the window's candidate addresses (the
+// last 7 days when no --since), asked from every vantage point of the run at most at
+// resolver.ptr_qps per resolver, the blocklist's addresses left out. Stored in address_names
+// (rrtype PTR, kind ptr, source the vantage point); they name hosts, not served sites.
+void resolve_ptr(const config::Config& cfg, const std::vector<config::VantagePoint>& vps,
+                 const ethics::Blocklist& blocklist, const resolver::PdnsFilter& window,
+                 int64_t now, db::Store& store, Gathered& g) {
+  const int64_t from = window.from == INT64_MIN ? now - 7 * 86400 : window.from;
+  const int64_t to = window.to == INT64_MAX ? now + 1 : window.to;
+  auto targets = resolver::ptr_targets(store.candidate_addresses(from, to),
+                                       [&](const IpAddress& ip) { return blocklist.contains(ip); });
+  config::ResolverSettings settings = cfg.resolver;
+  settings.qps = std::min(settings.qps, settings.ptr_qps);
+  std::vector<db::AddressNameRow> rows;
+  size_t named = 0;
+  resolver::EngineOptions opts;
+  opts.qtypes = {resolver::kTypePtr};
+  opts.on_result = [&](const Result& r) {
+    auto add = resolver::ptr_rows(r, targets.ips[r.name_index], now);
+    named += add.empty() ? 0 : 1;
+    rows.insert(rows.end(), add.begin(), add.end());
+  };
+  opts.on_notice = [](const std::string& m) {
+    std::fprintf(stderr, "iotmap resolve: PTR: %s\n", m.c_str());
+  };
+  opts.stop = &StopOnSignal::flag();
+  resolver::Engine engine(vps, settings, opts);
+  auto stats = engine.run(targets.names);
+  store.upsert_address_names(rows);
+  std::fprintf(stderr,
+               "iotmap resolve: PTR: %zu candidate addresses asked from %zu vantage points "
+               "(%zu blocklisted, not asked) in %llu queries at <= %g/s per resolver: %zu answers "
+               "with %zu names\n",
+               targets.names.size(), vps.size(), targets.blocked,
+               static_cast<unsigned long long>(stats.queries), settings.qps, named, rows.size());
+  g.counts["ptr_addresses"] = static_cast<int64_t>(targets.names.size());
+  g.counts["ptr_blocked"] = static_cast<int64_t>(targets.blocked);
+  g.counts["ptr_names"] = static_cast<int64_t>(rows.size());
+}
+
 Gathered from_sources(const config::Config& cfg, const config::Catalogue& cat, db::Store& store,
                       int64_t now, int64_t run_id, bool use_catalogue,
                       const std::vector<std::string>& pdns_files,
@@ -290,6 +332,7 @@ int run_resolve(Context& ctx, Args& args) {
   auto until = args.option("--until");
   auto types_opt = args.option("--types");
   bool use_catalogue = !args.flag("--no-catalogue");
+  const bool ptr = args.flag("--ptr");
   auto positional = args.positionals();
 
   const config::Config& cfg = ctx.config();
@@ -317,6 +360,16 @@ int run_resolve(Context& ctx, Args& args) {
   resolver::PdnsFilter window;
   if (since) window.from = parse_time("--since", *since);
   if (until) window.to = parse_time("--until", *until);
+
+  // The blocklist the PTR stage honours is read before any work: a bad file is a config error.
+  ethics::Blocklist blocklist;
+  if (ptr) {
+    try {
+      blocklist = ethics::configured_blocklist(cfg);
+    } catch (const std::runtime_error& e) {
+      throw config::ConfigError(e.what());
+    }
+  }
 
   const std::string db_path = ctx.db_path();
   const std::string lock_file = lock_path(db_path, ".resolve.lock");
@@ -414,6 +467,7 @@ int run_resolve(Context& ctx, Args& args) {
   if (!interrupted) {
     import_address_evidence(cat, window, store, g);
     import_bulk_files(bulk_files, cat, window, store, g);
+    if (ptr && !StopOnSignal::raised()) resolve_ptr(cfg, vps, blocklist, window, now, store, g);
   }
 
   auto counts = g.counts;

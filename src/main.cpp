@@ -37,9 +37,12 @@ const Command kCommands[] = {
      run_hourly},
     {"resolve", "resolve candidate names from every vantage point",
      "usage: iotmap resolve [--once] [--vantage NAME] [--types A,AAAA] [--pdns FILE]\n"
-     "                      [--bulk FILE] [--since T] [--until T] [--no-catalogue] [NAME...|-]\n"
+     "                      [--bulk FILE] [--since T] [--until T] [--no-catalogue] [--ptr]\n"
+     "                      [NAME...|-]\n"
      "--bulk: a forward-DNS data set (Sonar FDNS, zdns, massdns JSON; gzip, xz or plain) read for\n"
-     "what else points at the provider names' addresses (docs/backend-map.md, Evidence).\n",
+     "what else points at the provider names' addresses (docs/backend-map.md, Evidence).\n"
+     "--ptr: also ask the PTR names of the candidate addresses (not the blocklisted ones) from\n"
+     "every vantage point, at most resolver.ptr_qps per resolver (docs/resolver.md).\n",
      run_resolve},
     {"scan", "grab TLS certificates and probe MQTT/AMQP/HTTPS",
      "usage: iotmap scan [TARGET-FILE...|-] [--target IP[,NAME...]] [--resolutions DAY|HOUR]\n"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The backend map end to end in the lab (tests/lab/up first), against lab.json's hand-derived
 # `expected_hitlist`:
-#   1. `resolve --once --pdns EVIDENCE` (lab.json `evidence`: other sites on provider addresses,
-#      as passive DNS shows them) from the expected_hitlist's vantage points, `scan` of the day's
+#   1. `resolve --once --pdns EVIDENCE --bulk FDNS --ptr` (lab.json `evidence`: other sites on
+#      provider addresses, as passive DNS shows them; `ptr`: the reverse zones' names, a hint in
+#      the reasons) from the expected_hitlist's vantage points, `scan` of the day's
 #      resolutions, `classify --date D` with the lab's pfx2as, a catalogue whose providers own
-#      the lab's ASNs (lab.json `asns`) and an as2org file naming them;
+#      the lab's ASNs (lab.json `asns`), an as2org file naming them and the lab's cloud and CDN
+#      ASes (asns[].kind);
 #   2. `export hitlist --format csv`: row for row the dedicated expected rows; with
 #      --include-shared all of them (date, sources, first_seen, last_seen not compared); the CDN
 #      addresses are shared in the export and in ip_verdicts;
@@ -95,7 +97,7 @@ PY
 same "a Sonar FDNS file from lab.json" "$?" 0
 
 # --- 1. resolve, scan, classify ---
-out=$(lab_iotmap resolve --once --pdns "$work/evidence.jsonl" --bulk "$work/fdns.json.gz" 2>&1); rc=$?
+out=$(lab_iotmap resolve --once --pdns "$work/evidence.jsonl" --bulk "$work/fdns.json.gz" --ptr 2>&1); rc=$?
 check "resolve from $(lab_json '", ".join(d["expected_hitlist"]["vantage_points"])')" 0 "rows \\([0-9]+ new\\)"
 kept=$(lab_json 'd["evidence"]["kept"]')
 check "resolve keeps what else points at candidate addresses" 0 \
@@ -123,6 +125,16 @@ case $reason in
   *"3 from passive DNS (reverse): api.tenant-two.test, lb.tenant-two.test, www.tenant-one.test"*)
     ok "the reason names the sites and their source" ;;
   *) bad "reason: $reason" ;;
+esac
+# PTR names (lab.json ptr, the lab's reverse zones): kept, a hint in the reason, no served name.
+same "address_names holds the PTR names of candidate addresses (lab.json ptr)" \
+  "$(sqlite3 "$db" "SELECT count(DISTINCT ip) FROM address_names WHERE rrtype = 'PTR'")" \
+  "$(lab_json 'len(d["ptr"]["names"])')"
+reason=$(sqlite3 "$db" "SELECT reason FROM ip_verdicts WHERE date = '$today' AND ip = '203.0.113.30'")
+case $reason in
+  "exclusive: only names of "*" and their CNAME targets; threshold: "*"; host name (PTR): ec2-203-0-113-30.ap-northeast-1.compute.amazonaws.com")
+    ok "the EC2 address's reason carries its PTR name and stays dedicated" ;;
+  *) bad "reason of 203.0.113.30: $reason" ;;
 esac
 same "ip_verdicts: the second CDN's address is shared, no scan answered there" \
   "$(sqlite3 "$db" "SELECT verdict_exclusive || ' ' || sharing_pdns_reverse FROM ip_verdicts
@@ -244,6 +256,8 @@ for prov, w in sorted(want.items()):
          sorted((c, k, n) for (c, k), n in locations.items())),
         ("unlocated", g["unlocated"], unlocated),
         ("strategy", g["strategy"], strategy),
+        ("PTR addresses", g["ptr"]["ips"],
+         sum(1 for ip in w["ips"] if ip in {str(ipaddress.ip_address(a)) for a in lab["ptr"]["names"]})),
         ("ports", sorted((p["port"], p["protocol"], p["ips"]) for p in g["ports"]),
          sorted((p, pr_, len(ips)) for (p, pr_), ips in w["ports"].items())),
     ]

@@ -84,6 +84,7 @@ TEST_CASE("NaN and infinities fail every number range check", "[config]") {
                                                                  {"resolver", "timeout_ms"},
                                                                  {"resolver", "retries"},
                                                                  {"resolver", "max_cname_chain"},
+                                                                 {"resolver", "ptr_qps"},
                                                                  {"scan", "rate"},
                                                                  {"scan", "max_in_flight"},
                                                                  {"scan", "timeout_ms"},
