@@ -275,6 +275,16 @@ std::optional<FetchRow> Store::latest_fetch(std::string_view source) {
   return out;
 }
 
+std::vector<std::string> Store::fetched_sources_since(std::string_view prefix, int64_t since) {
+  std::vector<std::string> out;
+  db_.cached(R"(SELECT DISTINCT source FROM fetches
+                WHERE substr(source, 1, length(?1)) = ?1 AND fetched_at >= ?2
+                  AND status <> 'failed' ORDER BY source)")
+      .bind_all(prefix, since)
+      .each([&](Statement& s) { out.push_back(s.text(0)); });
+  return out;
+}
+
 void Store::add_optout(const OptoutRow& row) {
   auto prefix = Prefix::parse(row.prefix);
   if (!prefix) throw Error("not an address prefix: '" + row.prefix + "'");

@@ -132,6 +132,9 @@ class Store {
   void add_fetch(const FetchRow& fetch);
   // The latest fetch of `source` that did not fail (for If-None-Match / If-Modified-Since).
   std::optional<FetchRow> latest_fetch(std::string_view source);
+  // Sources of the fetches since `since` (Unix seconds) that did not fail and start with
+  // `prefix`, each once (the DNSDB reverse look-ups of the window: "dnsdb-rdata:<query>").
+  std::vector<std::string> fetched_sources_since(std::string_view prefix, int64_t since);
   // Upserts by prefix (canonicalised; an invalid prefix throws).
   void add_optout(const OptoutRow& row);
   std::vector<OptoutRow> optouts();

@@ -7,8 +7,10 @@
 #include <set>
 
 #include "fetch/crawler.h"
+#include "fetch/rdata.h"
 #include "fetch/sha256.h"
 #include "lib/atomic_file.h"
+#include "lib/clock.h"
 #include "resolver/address_evidence.h"
 #include "resolver/pdns.h"
 
@@ -97,6 +99,76 @@ class AppendSink : public Sink {
   uint64_t mark_ = 0;
   bool marked_ = false;
 };
+
+constexpr std::string_view kRdataSource = "dnsdb-rdata:";
+
+// The quota DNSDB reports (/rate_limit costs none of it); nothing known: no limit.
+Quota ask_quota(const Source& s, Context& ctx, const Secret& key, const std::string& base) {
+  StringSink body;
+  Request req = api_request(s, key, base + "/rate_limit");
+  req.headers = {"Accept: application/json"};
+  Response resp = ctx.http.perform(req, body);
+  return resp.ok() ? parse_rate_limit_json(body.text) : Quota{};
+}
+
+struct RdataOutcome {
+  int64_t lookups = 0, left = 0, limited = 0;
+  std::string error;  // a look-up that failed: the step stops
+  std::string quota_stop;
+};
+
+// Reverse look-ups of the candidate addresses no look-up of the window covers, within
+// max_rdata_lookups and the quota; each look-up that answered is recorded in fetches with its
+// time ("dnsdb-rdata:<query>"), so that a run stopped by the quota resumes where it stopped.
+RdataOutcome rdata_lookups(const Source& s, Context& ctx, const Secret& key,
+                           const std::string& base, const std::string& fence, int64_t since,
+                           const std::string& path) {
+  RdataOutcome out;
+  std::vector<IpAddress> ips;
+  for (const auto& text : ctx.store.candidate_addresses(since, ctx.now + 1))
+    if (auto ip = IpAddress::parse(text)) ips.push_back(*ip);
+  std::vector<std::string> covered;
+  for (auto& src : ctx.store.fetched_sources_since(kRdataSource, since))
+    covered.push_back(src.substr(kRdataSource.size()));
+  const auto plan = without_covered(plan_rdata_lookups(ips), covered);
+  if (plan.empty()) return out;
+  Quota quota = ask_quota(s, ctx, key, base);
+  TempFile tmp(path);
+  std::vector<db::FetchRow> done;  // recorded once their answers are in the file
+  for (const auto& t : plan) {
+    if (out.lookups >= s.max_rdata_lookups || (quota.remaining && *quota.remaining <= 0)) {
+      out.left = static_cast<int64_t>(plan.size()) - out.lookups;
+      if (quota.remaining && *quota.remaining <= 0)
+        out.quota_stop = "quota reached (0 left" +
+                         (quota.reset ? ", resets " + utc_time_text(*quota.reset) : "") + ")";
+      break;
+    }
+    SafEnd end;
+    AppendSink sink(tmp, end);
+    const std::string url = base + "/lookup/rdata/ip/" + url_escape(t.query) + "?" + fence;
+    Response resp = ctx.http.perform(api_request(s, key, url), sink);
+    ++out.lookups;
+    for (const auto& h : resp.rate_limit_headers) apply_rate_limit_header(h, quota);
+    if (!resp.ok() && resp.status != 404) {
+      out.error = "rdata look-up of " + t.query + ": " + resp.error;
+      break;
+    }
+    if (resp.ok()) {
+      sink.finish();
+      if (std::string problem = saf_problem(end); !problem.empty()) {
+        out.error = "rdata look-up of " + t.query + ": " + problem;
+        break;
+      }
+      if (end.cond == "limited") ++out.limited;
+    }
+    done.push_back({std::string(kRdataSource) + t.query, url, clock_now(), "ok", "", "", "",
+                    static_cast<int64_t>(resp.bytes), path});
+  }
+  tmp.flush();
+  tmp.commit();
+  for (const auto& f : done) ctx.store.add_fetch(f);
+  return out;
+}
 
 }  // namespace
 
@@ -222,15 +294,42 @@ SourceResult run_dnsdb(const Source& s, Context& ctx) {
   const auto evidence =
       resolver::import_address_evidence(resolver::dnsdb_reader(in, r.path, filter), filter.from,
                                         filter.to, "pdns", "dnsdb", ctx.catalogue, ctx.store);
-  r.counts = {{"queries", queries + lookups},
-              {"names", static_cast<int64_t>(names.size())},
-              {"lookups", lookups},
-              {"pdns_records", static_cast<int64_t>(st.kept)},
-              {"pdns_address_records", static_cast<int64_t>(evidence.records)},
-              {"limited", limited}};
+  // 4. Reverse look-ups: what else DNSDB saw on the candidate addresses (docs/fetch.md).
+  RdataOutcome rdata;
+  if (s.max_rdata_lookups > 0) {
+    const std::string rdata_path = ctx.data_dir + "/dnsdb-rdata.jsonl";
+    try {
+      rdata = rdata_lookups(s, ctx, *key, base, fence, since, rdata_path);
+    } catch (const std::exception& e) {
+      rdata.error = e.what();
+    }
+    if (rdata.lookups > 0 && file_exists(rdata_path)) {
+      std::ifstream rin(rdata_path);
+      const auto rev = resolver::import_address_evidence(
+          resolver::dnsdb_reader(rin, rdata_path, filter), filter.from, filter.to, "pdns",
+          "dnsdb-rdata", ctx.catalogue, ctx.store);
+      r.counts["rdata_address_records"] = static_cast<int64_t>(rev.records);
+    }
+    if (!rdata.error.empty()) return failed(rdata.error);
+    if (!rdata.quota_stop.empty() || rdata.left > 0)
+      ctx.log(s.name + ": reverse look-ups: " +
+              (rdata.quota_stop.empty() ? "max_rdata_lookups reached" : rdata.quota_stop) + "; " +
+              std::to_string(rdata.left) + " look-up" + (rdata.left == 1 ? "" : "s") +
+              " left for the next run");
+  }
+  r.counts["rdata_lookups"] = rdata.lookups;
+  r.counts["rdata_left"] = rdata.left;
+  r.counts["queries"] = queries + lookups + rdata.lookups;
+  r.counts.insert({{"queries", queries + lookups},
+                   {"names", static_cast<int64_t>(names.size())},
+                   {"lookups", lookups},
+                   {"pdns_records", static_cast<int64_t>(st.kept)},
+                   {"pdns_address_records", static_cast<int64_t>(evidence.records)},
+                   {"limited", limited + rdata.limited}});
   r.message = std::to_string(names.size()) + " names, " + std::to_string(lookups) + " look-ups, " +
-              std::to_string(st.kept) + " records imported, " + std::to_string(bytes) +
-              " bytes, sha256 " + sha.substr(0, 16) + "... -> " + r.path;
+              std::to_string(rdata.lookups) + " reverse look-ups, " + std::to_string(st.kept) +
+              " records imported, " + std::to_string(bytes) + " bytes, sha256 " +
+              sha.substr(0, 16) + "... -> " + r.path;
   return r;
 }
 

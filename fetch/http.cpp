@@ -143,6 +143,9 @@ struct HttpClient::Attempt {
       r.last_modified.clear();
       r.content_type.clear();
       r.retry_after_s.reset();
+      r.rate_limit_headers.clear();
+    } else if (starts_with_ci(line, "x-ratelimit-")) {
+      r.rate_limit_headers.emplace_back(line.substr(0, line.find_last_not_of("\r\n") + 1));
     } else if (starts_with_ci(line, "etag:")) {
       r.etag = header_value(line, 5);
     } else if (starts_with_ci(line, "last-modified:")) {

@@ -57,8 +57,9 @@ struct Response {
   long status = 0;
   std::string etag, last_modified, content_type;
   std::optional<int64_t> retry_after_s;
-  uint64_t bytes = 0;     // body bytes of the last attempt
-  std::string body_head;  // start of a non-2xx body, for messages (redacted)
+  std::vector<std::string> rate_limit_headers;  // "X-RateLimit-...: v" lines of the response
+  uint64_t bytes = 0;                           // body bytes of the last attempt
+  std::string body_head;                        // start of a non-2xx body, for messages (redacted)
   int attempts = 0;
   std::string error;  // why it failed; empty on success
   bool ok() const { return error.empty() && status / 100 == 2; }

@@ -89,6 +89,7 @@ void apply_source(const std::string& origin, const std::string& name, const toml
       .on("window_days", tab.number(s->window_days, 1, 36500))
       .on("limit", tab.number(s->limit, 0, 1e9))
       .on("max_lookups", tab.number(s->max_lookups, 0, 1e9))
+      .on("max_rdata_lookups", tab.number(s->max_rdata_lookups, 0, 1e9))
       .on("domains", tab.strings(s->domains))
       .on("exclude_expired", tab.boolean(s->exclude_expired))
       .on("af", tab.number(s->af, 4, 6))

@@ -42,6 +42,7 @@ struct Source {
   int window_days = 30;
   int limit = 10000;
   int max_lookups = 1000;
+  int max_rdata_lookups = 1000;  // reverse look-ups of candidate addresses per run; 0: none
   // crtsh
   std::vector<std::string> domains;
   bool exclude_expired = true;

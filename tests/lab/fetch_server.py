@@ -6,6 +6,12 @@ Serves, from --root:
                                If-Modified-Since give 304
   /dnsdb/v2/regex/rrnames/<re> DNSDB flexible search (SAF lines) over dnsdb.json's records
   /dnsdb/v2/lookup/rrset/name/<name>   DNSDB rrset look-up
+  /dnsdb/v2/lookup/rdata/ip/<ip>[,<len>]  DNSDB rdata look-up: A/AAAA records of dnsdb.json
+                               whose data is the address or in the network; each one takes one
+                               from rate.json's "remaining" (an X-RateLimit-Remaining header
+                               says what is left; at 0 the answer is 429)
+  /dnsdb/v2/rate_limit         the quota, from rate.json ({"rate": {"limit", "remaining",
+                               "reset"}}; no file: "unlimited")
   /?q=%.<domain>&output=json   crt.sh, from crtsh.json
   /api/v2/measurements/...     RIPE Atlas: POST creates one-off measurements, GET <id>/ says
                                "Ongoing" on the first poll and "Stopped" after, GET <id>/results/
@@ -20,6 +26,7 @@ echoes the key it got, so that the client's redaction is tested.
 import argparse
 import base64
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -219,6 +226,33 @@ class Handler(BaseHTTPRequestHandler):
                 if re.search(regex, r["rrname"]) and (r["rrname"], r["rrtype"]) not in seen:
                     seen.add((r["rrname"], r["rrtype"]))
                     lines.append({"obj": {"rrname": r["rrname"], "rrtype": r["rrtype"]}})
+        elif url.path == "/dnsdb/v2/rate_limit":
+            rate = load("rate.json", {"rate": {"limit": "unlimited", "remaining": "n/a", "reset": "n/a"}})
+            return self.send(200, json.dumps(rate))
+        elif url.path.startswith("/dnsdb/v2/lookup/rdata/ip/"):
+            headers = {}
+            with LOCK:
+                rate = load("rate.json", None)
+                if rate is not None:
+                    if rate["rate"]["remaining"] <= 0:
+                        return self.send(429, "quota exceeded\n", "text/plain")
+                    rate["rate"]["remaining"] -= 1
+                    with open(os.path.join(ARGS.root, "rate.json"), "w") as f:
+                        json.dump(rate, f)
+                    headers = {"X-RateLimit-Limit": str(rate["rate"]["limit"]),
+                               "X-RateLimit-Remaining": str(rate["rate"]["remaining"]),
+                               "X-RateLimit-Reset": str(rate["rate"]["reset"])}
+            arg = urllib.parse.unquote(parts[6])
+            net = ipaddress.ip_network(arg.replace(",", "/"), strict=False)
+            for r in records:
+                if r["rrtype"] not in ("A", "AAAA"):
+                    continue
+                for a in r["rdata"]:  # an rdata answer carries one value per object
+                    if ipaddress.ip_address(a) in net:
+                        lines.append({"obj": dict(r, rdata=a)})
+            lines.append({"cond": "succeeded"})
+            return self.send(200, "".join(json.dumps(l) + "\n" for l in lines),
+                             "application/x-ndjson", headers)
         elif url.path.startswith("/dnsdb/v2/lookup/rrset/name/"):
             name = urllib.parse.unquote(parts[6]).rstrip(".") + "."
             for r in records:

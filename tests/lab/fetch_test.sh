@@ -139,7 +139,9 @@ cat >"$ROOT/dnsdb.json" <<'JSON'
  {"rrname":"a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com.","rrtype":"A","rdata":["198.51.100.10","198.51.100.11"],"time_first":1700000000,"time_last":1700086400,"count":10,"bailiwick":"amazonaws.com."},
  {"rrname":"a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com.","rrtype":"AAAA","rdata":["2001:db8:a5:1::10"],"time_first":1700000000,"time_last":1700086400,"count":4,"bailiwick":"amazonaws.com."},
  {"rrname":"iotlab-hub.azure-devices.net.","rrtype":"CNAME","rdata":["ihsu-prod-am-001.cloudapp.net."],"time_first":1700000000,"time_last":1700086400,"count":3,"bailiwick":"azure-devices.net."},
- {"rrname":"www.shop-alpha.test.","rrtype":"A","rdata":["203.0.113.200"],"time_first":1700000000,"time_last":1700086400,"count":1,"bailiwick":"test."}
+ {"rrname":"www.shop-alpha.test.","rrtype":"A","rdata":["203.0.113.200"],"time_first":1700000000,"time_last":1700086400,"count":1,"bailiwick":"test."},
+ {"rrname":"www.news-bravo.test.","rrtype":"A","rdata":["198.51.100.11"],"time_first":1700000000,"time_last":1700086400,"count":2,"bailiwick":"test."},
+ {"rrname":"vpn.lima-fitness.test.","rrtype":"AAAA","rdata":["2001:db8:a5:1::10"],"time_first":1700000000,"time_last":1700086400,"count":2,"bailiwick":"test."}
 ]
 JSON
 cat >"$ROOT/crtsh.json" <<'JSON'
@@ -477,6 +479,8 @@ expect_rc 1 "a real URL under the loopback guard"
 expect_out "aws-ranges: failed: https://ip-ranges.amazonaws.com/ip-ranges.json: refused: IOTMAP_FETCH_LOOPBACK_ONLY is set and ip-ranges.amazonaws.com is not a loopback address" "the guard refuses a non-loopback host"
 
 # === 4. DNSDB: names and record sets, the key never shown ===
+# A quota of one look-up left: the reverse look-ups stop after the first (issue #12, item 2).
+printf '{"rate": {"limit": 5, "remaining": 1, "reset": 4102444800}}\n' >"$ROOT/rate.json"
 fetch dnsdb
 expect_rc 0 "DNSDB fetched"
 [ "$(q "SELECT count(*) FROM pdns WHERE source = 'dnsdb'")" = 4 ] && ok "4 passive DNS records imported (A x2, AAAA, CNAME)" ||
@@ -488,6 +492,33 @@ names=$(q "SELECT n.name FROM names n JOIN name_sources s ON s.name_id = n.id WH
 grep -q '"rrname": *"iotlab-hub.azure-devices.net."' "$DATA/dnsdb-rrsets.jsonl" && ok "the record sets are kept as DNSDB JSON lines" || bad "dnsdb file"
 grep -q "^GET /dnsdb/v2/regex/rrnames/%5E" "$ACCESS" && ok "flexible regex searches were made" || bad "no flexible search"
 grep -q "^GET /dnsdb/v2/lookup/rrset/name/iotlab-hub.azure-devices.net?time_last_after=" "$ACCESS" && ok "rrset look-ups were made" || bad "no rrset look-up"
+# Reverse look-ups: the candidate addresses 198.51.100.10 and .11 share one /24 query, the IPv6
+# address has its own; the quota allowed one, the other waits for the next run.
+V4_PATH=/dnsdb/v2/lookup/rdata/ip/198.51.100.0%2C24
+V6_PATH=/dnsdb/v2/lookup/rdata/ip/2001%3Adb8%3Aa5%3A1%3A%3A10
+asked() { grep -c "^GET $1?" "$ACCESS" || true; }
+grep -q "^GET /dnsdb/v2/rate_limit " "$ACCESS" && ok "the quota was asked first" || bad "no rate_limit request"
+[ "$(asked "$V4_PATH")" = 1 ] && ok "one /24 look-up for two addresses" || bad "/24 look-ups: $(grep rdata "$ACCESS")"
+[ "$(asked "$V6_PATH")" = 0 ] && ok "no look-up past the quota" || bad "IPv6 look-up despite the quota"
+expect_out "dnsdb: reverse look-ups: quota reached (0 left, resets 2100-01-01 00:00:00 UTC); 1 look-up left for the next run" "the quota stop is said"
+[ "$(q "SELECT source FROM fetches WHERE source LIKE 'dnsdb-rdata:%' AND fetched_at > 0")" = "dnsdb-rdata:198.51.100.0,24" ] &&
+  ok "the look-up is recorded with its time" || bad "fetches: $(q "SELECT source, fetched_at FROM fetches")"
+[ "$(q "SELECT kind || ' ' || source FROM address_names WHERE ip = '198.51.100.11' AND name = 'www.news-bravo.test.'")" = "pdns dnsdb-rdata" ] &&
+  ok "another site on the provider's address, found in reverse, is address evidence" || bad "address_names: $(q "SELECT * FROM address_names")"
+# The next run resumes with the IPv6 address only, through a 429 (Retry-After 1 s).
+printf '{"rate": {"limit": 5, "remaining": 5, "reset": 4102444800}}\n' >"$ROOT/rate.json"
+printf '{"%s": ["429:1"]}\n' "$V6_PATH" >"$ROOT/faults.json"
+fetch dnsdb
+expect_rc 0 "DNSDB fetched again"
+[ "$(asked "$V4_PATH")" = 1 ] && ok "the /24 looked up in the window is not asked again" || bad "/24 asked again"
+[ "$(grep -c "^GET $V6_PATH?time_last_after=[^ ]* 429\$" "$ACCESS")" = 1 ] && [ "$(grep -c "^GET $V6_PATH?time_last_after=[^ ]* 200\$" "$ACCESS")" = 1 ] &&
+  ok "the IPv6 look-up waited out a 429 and succeeded" || bad "IPv6 look-ups: $(grep rdata "$ACCESS")"
+[ "$(q "SELECT count(*) FROM address_names WHERE ip = '2001:db8:a5:1::10' AND name = 'vpn.lima-fitness.test.'")" = 1 ] &&
+  ok "its answer is address evidence too" || bad "no IPv6 evidence"
+fetch dnsdb
+[ "$(grep -c "^GET /dnsdb/v2/lookup/rdata/" "$ACCESS")" = 3 ] && ok "a third run asks nothing: every address was looked up in the window" ||
+  bad "rdata requests: $(grep rdata "$ACCESS")"
+rm -f "$ROOT/rate.json"
 DNSDB_ENV="wrong-$DNSDB_KEY" fetch dnsdb
 expect_rc 1 "a wrong DNSDB key"
 expect_out "dnsdb: failed: .*HTTP 403 (Error: API key '\[redacted\]' is not valid)" "the server's echo of the key is redacted"
