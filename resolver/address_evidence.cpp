@@ -68,6 +68,24 @@ std::vector<db::AddressNameRow> AddressEvidence::rows(const std::string& kind,
   return out;
 }
 
+void ProviderNames::add(const std::string& name, int64_t seen) {
+  std::string fqdn = name.ends_with('.') ? name : name + ".";
+  if (!is_provider_(fqdn)) return;
+  auto [it, added] = last_seen_.try_emplace(std::move(fqdn), seen);
+  if (!added) it->second = std::max(it->second, seen);
+}
+
+void ProviderNames::see(const PdnsRecord& r) {
+  add(r.rrname, r.time_last);
+  if (r.rrtype == "CNAME") add(r.rdata, r.time_last);
+}
+
+std::vector<std::pair<std::string, int64_t>> ProviderNames::names() const {
+  std::vector<std::pair<std::string, int64_t>> out(last_seen_.begin(), last_seen_.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 AddressImport import_address_evidence(const RecordReader& read_once, int64_t from, int64_t to,
                                       const std::string& kind, const std::string& source,
                                       const config::Catalogue& cat, db::Store& store) {

@@ -60,6 +60,24 @@ class AddressEvidence {
   bool changed_ = false;
 };
 
+// The provider and device-service names a forward-DNS data set names, as a record's owner or as
+// a CNAME's target (a customer's alias into a provider name), with the last time each was seen:
+// they become candidate names (source `bulk`), as passive DNS's provider names do. Memory holds
+// these names only.
+class ProviderNames {
+ public:
+  explicit ProviderNames(AddressEvidence::IsProvider is_provider)
+      : is_provider_(std::move(is_provider)) {}
+  void see(const PdnsRecord& r);
+  // Names with a trailing dot, sorted, and the last time each was seen.
+  std::vector<std::pair<std::string, int64_t>> names() const;
+
+ private:
+  void add(const std::string& name, int64_t seen);
+  AddressEvidence::IsProvider is_provider_;
+  std::unordered_map<std::string, int64_t> last_seen_;
+};
+
 // Reads the data set once per call of `read_once`, handing each record to the callback.
 using RecordReader = std::function<void(const std::function<void(const PdnsRecord&)>&)>;
 

@@ -203,7 +203,9 @@ void import_cert_names(const config::Catalogue& cat, db::Store& store, Gathered&
 }
 
 // Forward-DNS data sets (fetch/bulk_dns.h): only what points at candidate addresses is kept
-// (address_names, kind bulk). A record without a time gets the file's modification time.
+// (address_names, kind bulk), and the provider names the set names become candidate names
+// (source bulk; found on the first pass over the file). A record without a time gets the
+// file's modification time.
 void import_bulk_files(const std::vector<std::string>& files, const config::Catalogue& cat,
                        const resolver::PdnsFilter& window, db::Store& store, Gathered& g) {
   for (const auto& file : files) {
@@ -215,10 +217,19 @@ void import_bulk_files(const std::vector<std::string>& files, const config::Cata
     }
     fetch::BulkStats st;
     resolver::AddressImport ev;
+    resolver::ProviderNames found([&](const std::string& n) { return cat.match(n).has_value(); });
     try {
-      ev = resolver::import_address_evidence(
-          fetch::bulk_reader(file, info.st_mtim.tv_sec, window.from, window.to, st), window.from,
-          window.to, "bulk", file.substr(file.find_last_of('/') + 1), cat, store);
+      auto reader = fetch::bulk_reader(file, info.st_mtim.tv_sec, window.from, window.to, st);
+      bool first_pass = true;
+      auto names_too = [&](const std::function<void(const resolver::PdnsRecord&)>& fn) {
+        reader([&](const resolver::PdnsRecord& r) {
+          if (first_pass) found.see(r);
+          fn(r);
+        });
+        first_pass = false;
+      };
+      ev = resolver::import_address_evidence(names_too, window.from, window.to, "bulk",
+                                             file.substr(file.find_last_of('/') + 1), cat, store);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "iotmap resolve: %s; skipped\n", e.what());
       g.bad_input = true;
@@ -233,8 +244,16 @@ void import_bulk_files(const std::vector<std::string>& files, const config::Cata
                  static_cast<unsigned long long>(st.records),
                  static_cast<unsigned long long>(st.malformed), ev.records, ev.candidate_addresses,
                  ev.passes, ev.converged ? "" : ", stopped before the CNAME chains were complete");
+    std::vector<db::NameRow> rows;
+    for (const auto& [name, seen] : found.names())
+      rows.push_back(resolver::catalogue_name_row(cat, name, "bulk", seen));
+    store.upsert_names(rows);
+    std::fprintf(stderr,
+                 "iotmap resolve: bulk DNS %s: %zu provider names, candidates from now on\n",
+                 file.c_str(), rows.size());
     if (st.malformed > 0) g.bad_input = true;
     g.counts["bulk_address_records"] += static_cast<int64_t>(ev.records);
+    g.counts["names_bulk"] += static_cast<int64_t>(rows.size());
   }
 }
 
