@@ -25,11 +25,12 @@ TEST_CASE("ptr: each candidate address once, blocklisted and unreadable ones lef
   auto blocked = [](const IpAddress& ip) { return ip == *IpAddress::parse("203.0.113.200"); };
   auto t = ptr_targets(
       {"203.0.113.30", "203.0.113.200", "203.0.113.30", "not-an-ip", "2001:db8:cd::200"}, blocked);
-  CHECK(t.names == std::vector<std::string>{"30.113.0.203.in-addr.arpa",
-                                            "0.0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.0.0.8.b.d."
-                                            "0.1.0.0.2.ip6.arpa"});
+  // In IpAddress order (the address bytes: 2001:... before 203.0.113.30).
+  CHECK(t.names == std::vector<std::string>{
+                       "0.0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+                       "30.113.0.203.in-addr.arpa"});
   REQUIRE(t.ips.size() == 2);
-  CHECK(t.ips[0].str() == "203.0.113.30");
+  CHECK(t.ips[1].str() == "203.0.113.30");
   CHECK(t.blocked == 1);
   CHECK(t.unreadable == 1);
 }
