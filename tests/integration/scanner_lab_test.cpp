@@ -121,8 +121,8 @@ void write_config(const TempDir& d, const std::string& scan_settings,
 }  // namespace
 
 TEST_CASE(
-    "lab: scan collects every endpoint's certificates and confirms MQTT, AMQP, HTTPS; "
-    "faults end at the deadline; the blocked address sees nothing",
+    "lab: scan collects every endpoint's certificates and confirms MQTT, AMQP, HTTPS, "
+    "faults end at the deadline, and the blocked address sees nothing",
     "[lab][scanner]") {
   const json l = lab();
   const std::string ns = ns_name(l);

@@ -558,7 +558,7 @@ TEST_CASE("an address the threshold rule cannot judge keeps the domain unknown, 
 }
 
 TEST_CASE(
-    "threshold rule: names downstream of several providers are no foreign names; a day "
+    "threshold rule: names downstream of several providers are no foreign names, and a day "
     "without DNS data is unknown",
     "[backend_map][mutation]") {
   // Both providers' names CNAME to one shared name on the IP: each provider has the other's

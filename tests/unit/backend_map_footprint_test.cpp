@@ -307,7 +307,7 @@ TEST_CASE("cloud AS list: the built-in list and a file's lines", "[backend_map][
 }
 
 TEST_CASE(
-    "footprint: an address shared on any day is shared; IPv6 addresses are not outside "
+    "footprint: an address shared on any day is shared, and IPv6 addresses are not outside "
     "IPv4-only published ranges",
     "[backend_map][mutation]") {
   const char* name = "hub.azure-devices.net";

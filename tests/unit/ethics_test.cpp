@@ -201,7 +201,7 @@ TEST_CASE("optout add after a last line without newline keeps both entries", "[e
   }
 }
 
-TEST_CASE("a scan at exactly ethics.max_rate is allowed; above it, refused", "[ethics][mutation]") {
+TEST_CASE("a scan at exactly ethics.max_rate is allowed, above it refused", "[ethics][mutation]") {
   auto block = temp_file("203.0.113.0/24\n");
   auto c = iotmap::config::load_text(
       "[scan]\nrate = 500\n[ethics]\nmax_rate = 500\n"

@@ -57,7 +57,7 @@ TEST_CASE("pdns: DNSDB lines, the obj wrapper, control lines and bad lines", "[r
   CHECK(st.not_matching == 2);  // www.example.com, and an MX record
 }
 
-TEST_CASE("pdns: the window [from, to) keeps a record seen at its edges, not past them",
+TEST_CASE("pdns: the window from..to (to excluded) keeps a record seen at its edges, not past them",
           "[resolver][mutation]") {
   auto line = [](int64_t first, int64_t last, const char* name) {
     return R"({"time_first":)" + std::to_string(first) + R"(,"time_last":)" + std::to_string(last) +

@@ -35,7 +35,7 @@ TEST_CASE("ptr: each candidate address once, blocklisted and unreadable ones lef
   CHECK(t.unreadable == 1);
 }
 
-TEST_CASE("ptr: the engine asks PTR and returns the names; rows carry the vantage point",
+TEST_CASE("ptr: the engine asks PTR and returns the names, and rows carry the vantage point",
           "[resolver][ptr]") {
   FakeDns dns([](const FakeQuery& q) {
     if (q.qtype != kTypePtr) return FakeAction{false, fake_reply(q, 5, {})};  // REFUSED

@@ -49,7 +49,7 @@ TEST_CASE("rows: hours, status labels and the store row", "[resolver]") {
     CHECK(status_from_name(status_name(static_cast<Status>(s))) == static_cast<Status>(s));
 }
 
-TEST_CASE("rows: min_ttl counts the chain's TTLs; hours before 1970 round down",
+TEST_CASE("rows: min_ttl counts the chain's TTLs, and hours before 1970 round down",
           "[resolver][mutation]") {
   Result r;
   r.name = "alias.example";

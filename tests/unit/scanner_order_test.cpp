@@ -10,7 +10,7 @@
 using namespace iotmap;
 using namespace iotmap::scanner;
 
-TEST_CASE("the permutation is a bijection on [0, size) for every size", "[scanner][order]") {
+TEST_CASE("the permutation is a bijection on 0..size-1 for every size", "[scanner][order]") {
   for (uint64_t size :
        {0ULL, 1ULL, 2ULL, 3ULL, 4ULL, 5ULL, 17ULL, 100ULL, 1000ULL, 4097ULL, 65536ULL, 70001ULL}) {
     for (uint64_t seed : {1ULL, 42ULL, 0xdeadbeefULL}) {
@@ -57,7 +57,7 @@ TEST_CASE("four shards cover exactly the unsharded scan, without overlap", "[sca
   }
 }
 
-TEST_CASE("--shard parses I/N counting from 0", "[scanner][order]") {
+TEST_CASE("shard option: --shard parses I/N counting from 0", "[scanner][order]") {
   auto s = Shard::parse("3/4");
   REQUIRE(s);
   CHECK(s->index == 3);

@@ -149,7 +149,7 @@ TEST_CASE("HTTP parser rejects garbage and endless headers", "[scanner][http]") 
   CHECK(http::parse_response(endless, r) == Feed::kError);
 }
 
-TEST_CASE("probes are built per protocol; printable escapes control bytes", "[scanner]") {
+TEST_CASE("probes are built per protocol, and printable escapes control bytes", "[scanner]") {
   ProbeContext ctx{"[2001:db8::1]", "iotmap-7"};
   auto h = make_probe(AppProtocol::kHttp, ctx);
   CHECK(h.request.find("Host: [2001:db8::1]\r\n") != std::string::npos);
