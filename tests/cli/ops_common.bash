@@ -18,6 +18,12 @@ has() {
 }
 # same DESCRIPTION ACTUAL EXPECTED
 same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi; }
+# wait_for FILE PATTERN: waits up to 5 s for a line matching PATTERN in FILE (a server's log
+# saying it listens); returns 1 when none came.
+wait_for() {
+  for _ in $(seq 1 50); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
 # serve_info_page CONFIG DIR: starts `iotmap --config CONFIG info-page --serve 127.0.0.1:0` in
 # the background, its stderr in DIR/serve.log, and waits up to 10 s for the address it prints:
 # $server is its pid, $url its address ("" when it printed none).

@@ -35,7 +35,7 @@ cd "$tmp"
 start_dns() {  # start_dns MODE PORT
   python3 "$SRC/tests/cli/fake_dns.py" "$1" "$2" >"$tmp/dns-$1.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 50); do grep -q ready "$tmp/dns-$1.log" && return; sleep 0.1; done
+  wait_for "$tmp/dns-$1.log" ready && return
   bad "fake resolver $1 did not start"
 }
 start_dns silent 5301

@@ -16,7 +16,7 @@ trap '[ -n "$dns" ] && kill "$dns" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 python3 "$SRC/tests/cli/fake_dns.py" nxdomain 0 >"$tmp/dns.log" &
 dns=$!
-for _ in $(seq 1 50); do grep -q ready "$tmp/dns.log" && break; sleep 0.1; done
+wait_for "$tmp/dns.log" ready
 port=$(awk '/^ready/ {print $2}' "$tmp/dns.log")
 cat >"$tmp/c.toml" <<TOML
 [[vantage_point]]

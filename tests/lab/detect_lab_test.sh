@@ -59,8 +59,7 @@ mkdir -p "$work/nf"
 ip netns exec "$LAB_NS" tcpdump -i lo -U -n -w "$work/capture.pcap" 'net 10.77.0.0/16' \
   >"$work/tcpdump.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done
-grep -q listening "$work/tcpdump.log" && ok "tcpdump captures lo" || bad "tcpdump: $(cat "$work/tcpdump.log")"
+wait_for "$work/tcpdump.log" listening && ok "tcpdump captures lo" || bad "tcpdump: $(cat "$work/tcpdump.log")"
 
 # Ground truth: household 1 AWS; 2 Azure (HTTPS and AMQP); 3 AWS and Alibaba; 4 the CDN only.
 in_lab mosquitto_pub -A 10.77.1.1 -h 198.51.100.10 -p 8883 --cafile "$LAB_CA" --insecure \

@@ -9,7 +9,7 @@ start_counting_listeners() {
   ip netns exec "$ns" "$py" "$SRC/tests/lab/count_connections.py" "$log" "$ports" "$@" \
     >"$log.out" 2>&1 &
   listener=$!
-  for _ in $(seq 1 50); do grep -q ready "$log.out" && return 0; sleep 0.1; done
+  wait_for "$log.out" ready && return 0
   bad "listeners did not start: $(cat "$log.out")"
   return 1
 }
