@@ -1,4 +1,5 @@
 // iotmap's entry point: global options, then dispatch to one command.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -134,6 +135,17 @@ void print_help() {
       "Run `iotmap <command> --help` for a command's options.\n");
 }
 
+// Jobs that collect data must outlive the reader of their stderr: cron pipes it to a logger,
+// a test to `grep -q`. When that reader goes away first, SIGPIPE would kill the job between
+// two stored steps and leave its run 'running'; ignored, the job finishes (its progress lines
+// are lost, its data is not). Output commands keep the default, so `export | head` ends quietly.
+bool outlives_its_reader(const std::string& command) {
+  for (const char* job :
+       {"daily", "hourly", "resolve", "scan", "fetch", "classify", "detect", "merge", "import"})
+    if (command == job) return true;
+  return false;
+}
+
 int dispatch(int argc, char** argv) {
   Context ctx;
   std::vector<std::string> rest;
@@ -183,6 +195,7 @@ int dispatch(int argc, char** argv) {
       std::printf("%s", c.usage);
       return kOk;
     }
+    if (outlives_its_reader(c.name)) std::signal(SIGPIPE, SIG_IGN);
     int code = kFailure;
     try {
       code = c.run(ctx, args);
