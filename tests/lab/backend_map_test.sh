@@ -3,8 +3,10 @@
 # `expected_hitlist`:
 #   1. `resolve --once --pdns EVIDENCE --bulk FDNS --ptr` (lab.json `evidence`: other sites on
 #      provider addresses, as passive DNS shows them; `ptr`: the reverse zones' names, a hint in
-#      the reasons) from the expected_hitlist's vantage points, `scan` of the day's
-#      resolutions, `classify --date D` with the lab's pfx2as, a catalogue whose providers own
+#      the reasons) from the expected_hitlist's vantage points, `fetch dnsdb` from the lab's
+#      fetch stand-in (tests/lab/fetch_server.py serving lab.json `evidence.dnsdb_rdata`: its
+#      reverse look-ups of the candidate addresses alone make Alibaba's address shared), `scan`
+#      of the day's resolutions, `classify --date D` with the lab's pfx2as, a catalogue whose providers own
 #      the lab's ASNs (lab.json `asns`), an as2org file naming them and the lab's cloud and CDN
 #      ASes (asns[].kind);
 #   2. `export hitlist --format csv`: row for row the dedicated expected rows; with
@@ -20,7 +22,8 @@
 # IOTMAP_BACKEND_MAP_KEEP=1 keeps the scratch directory (database, CSV, JSON, HTML, PNG).
 set -uo pipefail
 . "$(cd "$2" && pwd)/tests/lab/ops_lab.bash" backend_map_test "$@" # IOTMAP, SRC, work; the lab is up
-trap '[ -n "${IOTMAP_BACKEND_MAP_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"' EXIT
+. "$SRC/tests/lab/fetch_server.bash"
+trap 'fetch_server_stop; [ -n "${IOTMAP_BACKEND_MAP_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"' EXIT
 today=$(date -u +%F)
 db=$work/lab.db
 
@@ -108,29 +111,89 @@ same "address_names holds the evidence file's records on candidate addresses" \
   "$(sqlite3 "$db" "SELECT count(*) FROM address_names WHERE source = 'evidence.jsonl'")" "$kept"
 same "names found through an address did not become candidate names" \
   "$(sqlite3 "$db" "SELECT count(*) FROM names WHERE name LIKE '%tenant%' OR name LIKE '%oscar%'")" 0
+
+# Passive DNS in reverse: `iotmap fetch dnsdb` against the lab's fetch stand-in (lab.json
+# evidence.dnsdb_rdata), after resolve so that the candidate addresses are known. Its rdata
+# look-ups find other sites on Alibaba's address, which nothing else shows.
+"$LAB_PYTHON" - "$LAB_JSON" "$work/fetch-root/dnsdb.json" <<'PY'
+import json, os, sys, time
+lab = json.load(open(sys.argv[1]))
+now = int(time.time())
+os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
+json.dump([{"rrname": name, "rrtype": rrtype, "rdata": [rdata], "time_first": now - now % 86400,
+            "time_last": now, "count": 1, "bailiwick": "test."}
+           for name, rrtype, rdata in lab["evidence"]["dnsdb_rdata"]], open(sys.argv[2], "w"))
+PY
+same "a DNSDB stand-in's records from lab.json" "$?" 0
+fetch_port=${IOTMAP_BACKEND_MAP_FETCH_PORT:-18444}
+dnsdb_key=dnsdb-lab-$$
+fetch_server_start "$work/fetch-pki" "$fetch_port" "$work/fetch-root" "$work/fetch-access.log" \
+  --dnsdb-key "$dnsdb_key" --atlas-key "unused-$$" || bad "the fetch stand-in did not start"
+cat >"$work/sources.toml" <<TOML
+[fetch]
+defaults = false
+ca_file = "$work/fetch-pki/ca.pem"
+retries = 1
+[source.dnsdb]
+kind = "dnsdb"
+url = "https://127.0.0.1:$fetch_port/dnsdb/v2"
+key_env = "IOTMAP_DNSDB_KEY"
+file = "dnsdb-rrsets.jsonl"
+window_days = 1
+rrtypes = ["A", "AAAA", "CNAME"]
+TOML
+out=$(in_lab env IOTMAP_FETCH_LOOPBACK_ONLY=1 IOTMAP_DNSDB_KEY="$dnsdb_key" "$IOTMAP" \
+  --config "$work/lab.toml" --db "$db" fetch --sources "$work/sources.toml" \
+  --data-dir "$work/fetch-data" dnsdb 2>&1); rc=$?
+check "fetch dnsdb from the lab's stand-in" 0 "[1-9][0-9]* reverse look-ups"
+grep -q "^GET /dnsdb/v2/lookup/rdata/ip/198.51.100.0%2C24?" "$work/fetch-access.log" &&
+  ok "the candidate addresses of 198.51.100.0/24 were looked up in reverse" ||
+  bad "no /24 rdata look-up: $(grep rdata "$work/fetch-access.log")"
+same "address_names: the reverse look-ups' sites on Alibaba's address (source dnsdb-rdata)" \
+  "$(sqlite3 "$db" "SELECT group_concat(name, ' ') FROM (SELECT name FROM address_names
+                    WHERE source = 'dnsdb-rdata' AND ip = '198.51.100.130' ORDER BY name)")" \
+  "mail.whiskey-mail.test. shop.victor-books.test. www.uniform-garden.test."
+same "a reverse answer on no candidate address is not kept" \
+  "$(sqlite3 "$db" "SELECT count(*) FROM address_names WHERE ip = '203.0.113.99'")" 0
+fetch_server_stop
+
 out=$(lab_iotmap scan --resolutions "$today" 2>&1); rc=$?
 check "scan of the day's resolutions" 0 "iotmap scan: run #[0-9]+: [0-9]+ connections"
 out=$(lab_iotmap classify --date "$today" 2>&1); rc=$?
 check "classify $today" 0 "^classify $today .* [0-9]+ hitlist rows, 4 providers in the footprint"
 check "classify states the evidence coverage" 0 "evidence coverage [0-9]+ of [0-9]+ verdict addresses"
+# sharing IP: the day's two verdicts and sharing counts per source of IP; reason_of IP: its reason.
+sharing() {
+  sqlite3 "$db" "SELECT verdict_exclusive || ' ' || verdict_threshold || ' reverse=' ||
+                 sharing_pdns_reverse || ' bulk=' || sharing_bulk || ' cert=' || sharing_cert
+                 FROM ip_verdicts WHERE date = '$today' AND ip = '$1'"
+}
+reason_of() { sqlite3 "$db" "SELECT reason FROM ip_verdicts WHERE date = '$today' AND ip = '$1'"; }
 # Google's address: its certificate (chosen by SNI) names only Google, passive DNS shows two
 # other sites; no certificate name counts (invalid2.invalid is no site).
 same "ip_verdicts: Google's address shared by passive DNS (reverse) and FDNS, no certificate name counted" \
-  "$(sqlite3 "$db" "SELECT verdict_exclusive || ' ' || verdict_threshold || ' reverse=' ||
-                    sharing_pdns_reverse || ' bulk=' || sharing_bulk || ' cert=' || sharing_cert
-                    FROM ip_verdicts WHERE date = '$today' AND ip = '198.51.100.200'")" \
-  "shared shared reverse=3 bulk=1 cert=0"
-reason=$(sqlite3 "$db" "SELECT reason FROM ip_verdicts WHERE date = '$today' AND ip = '198.51.100.200'")
+  "$(sharing 198.51.100.200)" "shared shared reverse=3 bulk=1 cert=0"
+reason=$(reason_of 198.51.100.200)
 case $reason in
   *"3 from passive DNS (reverse): api.tenant-two.test, lb.tenant-two.test, www.tenant-one.test"*)
     ok "the reason names the sites and their source" ;;
   *) bad "reason: $reason" ;;
 esac
+# Alibaba's address: its own certificate, no other name in forward passive DNS or FDNS; only
+# DNSDB's reverse look-ups show other sites there.
+same "ip_verdicts: Alibaba's address shared by the DNSDB reverse look-ups alone" \
+  "$(sharing 198.51.100.130)" "shared shared reverse=3 bulk=0 cert=0"
+reason=$(reason_of 198.51.100.130)
+case $reason in
+  *"3 from passive DNS (reverse): mail.whiskey-mail.test, shop.victor-books.test, www.uniform-garden.test"*)
+    ok "Alibaba's reason names the sites the reverse look-ups found" ;;
+  *) bad "reason of 198.51.100.130: $reason" ;;
+esac
 # PTR names (lab.json ptr, the lab's reverse zones): kept, a hint in the reason, no served name.
 same "address_names holds the PTR names of candidate addresses (lab.json ptr)" \
   "$(sqlite3 "$db" "SELECT count(DISTINCT ip) FROM address_names WHERE rrtype = 'PTR'")" \
   "$(lab_json 'len(d["ptr"]["names"])')"
-reason=$(sqlite3 "$db" "SELECT reason FROM ip_verdicts WHERE date = '$today' AND ip = '203.0.113.30'")
+reason=$(reason_of 203.0.113.30)
 case $reason in
   "exclusive: only names of "*" and their CNAME targets; threshold: "*"; host name (PTR): ec2-203-0-113-30.ap-northeast-1.compute.amazonaws.com")
     ok "the EC2 address's reason carries its PTR name and stays dedicated" ;;
@@ -151,7 +214,10 @@ import collections, csv, json, sys
 lab, work, today = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
 eh = lab["expected_hitlist"]
 cols = eh["columns"]
-expected = [tuple(str(v) for v in r) for r in eh["rows"]]
+# The rows without the DNSDB step, with the addresses its reverse look-ups make shared.
+rdata_shared = set(lab["evidence"]["dnsdb_rdata_shared_ips"])
+expected = [tuple(str(v) for v in r[:5]) + ("shared" if r[2] in rdata_shared else r[5],)
+            for r in eh["rows"]]
 header = "date,provider,domain,ip,port,protocol,infrastructure,sources,first_seen,last_seen"
 def rows_of(path):
     with open(path, newline="") as f:

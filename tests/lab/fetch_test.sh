@@ -36,13 +36,9 @@ ATLAS_KEY="atlas-SECRET-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 mkdir -p "$ROOT/files" "$DATA"
 : >"$ACCESS"
 : >"$ALL"
-server_pid=""
+. "$SRC/tests/lab/fetch_server.bash"
 cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    rm -f "$LAB_DIR/run/fetch-server.pid"
-  fi
+  fetch_server_stop
   if [ "${IOTMAP_FETCH_TEST_KEEP:-0}" = 1 ] || [ "$fails" -gt 0 ]; then
     echo "fetch_test: state kept in $T"
   else
@@ -58,17 +54,6 @@ bad() {
   fails=$((fails + 1))
 }
 show() { sed 's/^/    | /' "$T/out.log"; }
-
-# --- a test CA and a server certificate for 127.0.0.1 ---
-mkdir -p "$T/pki"
-openssl req -x509 -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -days 2 \
-  -subj "/O=iotmap fetch test/CN=fetch test CA" -keyout "$T/pki/ca.key" -out "$T/pki/ca.pem" \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null
-openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -subj "/CN=127.0.0.1" \
-  -keyout "$T/pki/server.key" -out "$T/pki/server.csr" 2>/dev/null
-openssl x509 -req -in "$T/pki/server.csr" -CA "$T/pki/ca.pem" -CAkey "$T/pki/ca.key" -days 2 \
-  -set_serial 2 -out "$T/pki/server.pem" \
-  -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n') 2>/dev/null
 
 # --- the files, in each source's real format ---
 F=$ROOT/files
@@ -254,23 +239,8 @@ probe_groups = [{ name = "atlas-lab", type = "country", value = "ZZ", requested 
 TOML
 
 # --- the stand-in, inside the namespace ---
-in_lab ip link set lo up 2>/dev/null || true
-# ip netns exec execs the server, so $! is the server's own pid (a shell function would fork).
-ip netns exec "$LAB_NS" "$LAB_PYTHON" "$SRC/tests/lab/fetch_server.py" --port "$PORT" --cert "$T/pki/server.pem" \
-  --key "$T/pki/server.key" --root "$ROOT" --log "$ACCESS" --dnsdb-key "$DNSDB_KEY" \
-  --atlas-key "$ATLAS_KEY" --stall-seconds 20 >"$T/server.log" 2>&1 &
-server_pid=$!
-[ -d "$LAB_DIR/run" ] && echo "$server_pid" >"$LAB_DIR/run/fetch-server.pid"
-for _ in $(seq 1 100); do
-  [ -f "$ROOT/ready" ] && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ ! -f "$ROOT/ready" ]; then
-  echo "fetch_test: the stand-in did not start:" >&2
-  cat "$T/server.log" >&2
-  exit 1
-fi
+fetch_server_start "$T/pki" "$PORT" "$ROOT" "$ACCESS" --dnsdb-key "$DNSDB_KEY" \
+  --atlas-key "$ATLAS_KEY" --stall-seconds 20 || exit 1
 
 # fetch ARGS...: runs iotmap fetch in the namespace; sets rc, output in $T/out.log.
 fetch() {
