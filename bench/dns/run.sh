@@ -163,6 +163,24 @@ run_iotmap "iotmap first run (names imported)" iotmap - <names.txt
 sqlite3 bench.db "DELETE FROM resolution_answers; DELETE FROM resolutions;"
 run_iotmap "iotmap hourly (names known)" hourly --no-catalogue
 
+# peer_report LABEL N TIMEFILE OUTFILE PATTERN [TAG]: a peer's names/s, CPU per name and the
+# names answered with their address (output lines matching PATTERN); TAG also files the figures
+# for ratios.py.
+peer_report() {
+  local wall user sys answered
+  read -r wall user sys < <(tail -n 1 "$3")
+  answered=$(grep -c "$5" "$4" || true)
+  python3 - "$1" "$2" "$wall" "$user" "$sys" "$answered" "${6:-}" <<'EOF'
+import sys
+label, n, wall, user, sys_, ok, tag = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+print(f"{label}: {n} names in {wall:.1f} s = {n / wall:,.0f} names/s, "
+      f"CPU {(user + sys_) / n * 1e6:.1f} us/name, answered {ok}/{n} = {ok / n:.2%} (not stored)")
+if tag:
+    with open("figures.txt", "a") as f:
+        f.write(f"{tag} {n / wall} {(user + sys_) / n * 1e6} {ok / n}\n")
+EOF
+}
+
 # --- massdns: the peer issue #18 measures against, on the same names, server and core ---
 if [ -n "${BENCH_MASSDNS:-}" ]; then
   echo "$ADDR" >massdns-resolvers.txt
@@ -170,16 +188,8 @@ if [ -n "${BENCH_MASSDNS:-}" ]; then
     /usr/bin/time -f "%e %U %S" -o "massdns-$s.time" taskset -c "$CORE_IOTMAP" \
       "$BENCH_MASSDNS" --root -q -r massdns-resolvers.txt -t A -o S -s "$s" \
       -w "massdns-$s.out" names.txt 2>"massdns-$s.err" || true
-    read -r mwall muser msys < <(tail -n 1 "massdns-$s.time")
-    answered=$(grep -c '^n[0-9]*\.bench\. A 10\.' "massdns-$s.out" || true)
-    python3 - "$s" "$N" "$mwall" "$muser" "$msys" "$answered" <<'EOF'
-import sys
-s, n, wall, user, sys_, ok = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
-print(f"massdns -s {s}: {n / wall:,.0f} names/s, CPU {(user + sys_) / n * 1e6:.1f} us/name, "
-      f"answered {ok}/{n} = {ok / n:.2%} (written as text, not stored)")
-with open("figures.txt", "a") as f:
-    f.write(f"massdns-{s} {n / wall} {(user + sys_) / n * 1e6} {ok / n}\n")
-EOF
+    peer_report "massdns -s $s" "$N" "massdns-$s.time" "massdns-$s.out" \
+      '^n[0-9]*\.bench\. A 10\.' "massdns-$s"
   done
   python3 "$SRC/bench/dns/ratios.py" figures.txt
 else
@@ -190,21 +200,12 @@ fi
 # adnshost -f submits every name of its input at once; fed everything it floods the server, so
 # it also runs on chunks of 200 names, one process after the other (bounded in flight).
 head -n "$ADNS_N" names.txt >adns-names.txt
-adns_report() {  # adns_report LABEL TIMEFILE OUTFILE
-  read -r awall auser asys < <(tail -n 1 "$2")
-  answered=$(grep -c '^n[0-9]*\.bench A 10\.' "$3" || true)
-  python3 - "$1" "$ADNS_N" "$awall" "$auser" "$asys" "$answered" <<'EOF2'
-import sys
-label, n, wall, user, sys_, ok = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
-print(f"adnshost ({label}): {n} names in {wall:.1f} s = {n / wall:,.0f} names/s, "
-      f"CPU {(user + sys_) / n * 1e6:.1f} us/name, answered {ok}/{n} = {ok / n:.2%} (printed, not stored)")
-EOF2
-}
 /usr/bin/time -f "%e %U %S" -o adns.time taskset -c "$CORE_IOTMAP" \
   adnshost --config "nameserver $ADDR" -a -t a -f <adns-names.txt >adns.out 2>adns.err || true
-adns_report "all at once" adns.time adns.out
+peer_report "adnshost (all at once)" "$ADNS_N" adns.time adns.out '^n[0-9]*\.bench A 10\.'
 rm -rf adns-chunks && mkdir adns-chunks && split -l 200 adns-names.txt adns-chunks/c
 /usr/bin/time -f "%e %U %S" -o adns-chunks.time taskset -c "$CORE_IOTMAP" bash -c \
   'for f in adns-chunks/c*; do adnshost --config "nameserver '"$ADDR"'" -a -t a -f <"$f"; done' \
   >adns-chunks.out 2>/dev/null || true
-adns_report "200 at a time" adns-chunks.time adns-chunks.out
+peer_report "adnshost (200 at a time)" "$ADNS_N" adns-chunks.time adns-chunks.out \
+  '^n[0-9]*\.bench A 10\.'
