@@ -1,8 +1,10 @@
 /* The SQLite work of one hourly resolve, without iotmap around it: N resolutions rows, each
  * with one answer, inserted the way db/store_dns.cpp inserts them (the same statements, 1,000
- * rows per transaction), into a database that `iotmap db migrate` made. A variant switches off
- * one cost at a time, so valgrind's instruction count shows what each costs (bench/README.md).
- *   store_inserts DB N VARIANT   VARIANT bits: 1 no foreign keys, 2 no connection mutexes,
+ * rows per transaction, the connection opened as db/sqlite.cpp opens it), into a database that
+ * `iotmap db migrate` made. A variant switches one cost off (or, bit 2, back on), so valgrind's
+ * instruction count shows what each costs (bench/README.md).
+ *   store_inserts DB N VARIANT   VARIANT bits: 1 no foreign keys, 2 SQLite's default locking
+ *                                and allocation counting (what db/sqlite.cpp turns off),
  *                                4 no answers ip index, 8 no resolutions_name index,
  *                                16 bound text not copied (SQLITE_STATIC) */
 #include <sqlite3.h>
@@ -52,9 +54,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   int n = atoi(argv[2]), v = atoi(argv[3]);
-  sqlite3* db;
+  sqlite3* db = NULL;
+  if (!(v & 2)) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   must(db,
-       sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE | (v & 2 ? SQLITE_OPEN_NOMUTEX : 0), 0),
+       sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE | (v & 2 ? 0 : SQLITE_OPEN_NOMUTEX), 0),
        argv[1]);
   exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536");
   if (!(v & 1)) exec(db, "PRAGMA foreign_keys = ON");

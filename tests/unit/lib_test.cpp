@@ -1,3 +1,5 @@
+#include <arpa/inet.h>
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <stdexcept>
@@ -25,6 +27,22 @@ TEST_CASE("IP addresses parse in both families and reject junk", "[net]") {
   CHECK_FALSE(IpAddress::parse(std::string_view("192.0.2.1\0junk", 14)));
   CHECK_FALSE(IpAddress::parse(std::string_view("2001:db8::1\0", 12)));
   CHECK_FALSE(iotmap::Prefix::parse(std::string_view("192.0.2.0\0/24", 13)));
+}
+
+TEST_CASE("IPv4 addresses print as inet_ntop prints them", "[net]") {
+  // Every value of each octet in each position, and a spread of whole addresses.
+  auto same = [](uint32_t value) {
+    IpAddress ip = IpAddress::from_v4(value);
+    char want[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, ip.bytes.data(), want, sizeof want);
+    return ip.str() == want;
+  };
+  for (uint32_t octet = 0; octet < 256; ++octet)
+    for (int shift = 0; shift < 32; shift += 8) REQUIRE(same(octet << shift));
+  for (uint64_t v = 0; v <= 0xFFFFFFFFu; v += 0x01010101u / 7)
+    REQUIRE(same(static_cast<uint32_t>(v)));
+  CHECK(IpAddress::from_v4(0xFFFFFFFFu).str() == "255.255.255.255");
+  CHECK(IpAddress::from_v4(0).str() == "0.0.0.0");
 }
 
 TEST_CASE("prefixes clear host bits and contain only their family", "[net]") {
