@@ -39,6 +39,17 @@ std::string_view trim(std::string_view s, std::string_view blanks) {
   return s.substr(a, s.find_last_not_of(blanks) - a + 1);
 }
 
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (;;) {
+    size_t end = s.find(sep, start);
+    out.push_back(s.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
 std::string html_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -4,12 +4,16 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace iotmap {
 
 // `s` without the leading and trailing characters listed in `blanks`. Readers of formats where
 // '\r' or '\n' is data pass a narrower set.
 std::string_view trim(std::string_view s, std::string_view blanks = " \t\r\n");
+
+// The pieces of `s` between the `sep` characters, empty ones kept ("a,,b" -> a, "", b; "" -> "").
+std::vector<std::string_view> split(std::string_view s, char sep);
 
 // & < > " ' as entities, so that the result is safe both as element text and inside a quoted
 // attribute value (single or double quotes).

@@ -5,21 +5,15 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
 #include "lib/handle.h"
+#include "lib/text.h"
 
 namespace iotmap::scanner {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // Splits at commas and blanks; empty fields vanish.
 std::vector<std::string_view> fields(std::string_view line) {
@@ -112,12 +106,75 @@ void TargetList::add_line(std::string_view line, const std::string& where, uint6
   }
 }
 
+namespace {
+
+// zmap's csv output (`-O csv -f saddr,...`): a header line naming the fields, then one row per
+// response. The header is the first line that is not blank or a comment, all of it field names
+// ([a-z0-9_], comma-separated, the way zmap writes them) and one of them saddr. Only saddr is a
+// target; a row whose success field is not 1 (a RST, when zmap's output filter lets it through)
+// is none: the port is closed there.
+struct ZmapCsv {
+  size_t columns = 0, saddr = 0, success = std::string_view::npos;
+
+  static std::optional<ZmapCsv> from_header(std::string_view line) {
+    ZmapCsv csv;
+    bool has_saddr = false;
+    for (std::string_view f : split(line, ',')) {
+      if (f.empty() ||
+          f.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string_view::npos)
+        return std::nullopt;
+      if (f == "saddr") csv.saddr = csv.columns, has_saddr = true;
+      if (f == "success") csv.success = csv.columns;
+      ++csv.columns;
+    }
+    if (!has_saddr) return std::nullopt;
+    return csv;
+  }
+};
+
+// One input (a file, stdin, a text): numbers its lines and reads them as target lines, or as the
+// rows of zmap's csv output when its first line is such a header.
+class InputReader {
+ public:
+  InputReader(TargetList& list, std::string origin, uint64_t cidr_cap)
+      : list_(list), origin_(std::move(origin)), cidr_cap_(cidr_cap) {}
+
+  void line(std::string_view text) {
+    std::string where = origin_ + ":" + std::to_string(++number_);
+    std::string_view t = trim(text);
+    if (t.empty() || t.front() == '#') return;
+    if (!seen_first_) {
+      seen_first_ = true;
+      if ((csv_ = ZmapCsv::from_header(t))) return;
+    }
+    if (!csv_) return list_.add_line(text, where, cidr_cap_);
+    auto cells = split(t, ',');
+    if (cells.size() != csv_->columns) {
+      ++list_.lines;
+      list_.errors.push_back({where, "zmap csv row has " + std::to_string(cells.size()) +
+                                         " fields, its header " + std::to_string(csv_->columns)});
+      return;
+    }
+    if (csv_->success < cells.size() && cells[csv_->success] != "1") return;
+    list_.add_line(cells[csv_->saddr], where, cidr_cap_);
+  }
+
+ private:
+  TargetList& list_;
+  std::string origin_;
+  uint64_t cidr_cap_;
+  uint64_t number_ = 0;
+  bool seen_first_ = false;
+  std::optional<ZmapCsv> csv_;
+};
+
+}  // namespace
+
 void TargetList::add_text(std::string_view text, const std::string& origin, uint64_t cidr_cap) {
-  uint64_t number = 0;
+  InputReader reader(*this, origin, cidr_cap);
   while (!text.empty()) {
     auto nl = text.find('\n');
-    ++number;
-    add_line(text.substr(0, nl), origin + ":" + std::to_string(number), cidr_cap);
+    reader.line(text.substr(0, nl));
     if (nl == std::string_view::npos) break;
     text.remove_prefix(nl + 1);
   }
@@ -134,10 +191,9 @@ void TargetList::add_file(const std::string& path, uint64_t cidr_cap) {
     errors.push_back({origin, "cannot read the file"});
     return;
   }
+  InputReader reader(*this, origin, cidr_cap);
   std::string line;
-  uint64_t number = 0;
-  while (!full && std::getline(in, line))
-    add_line(line, origin + ":" + std::to_string(++number), cidr_cap);
+  while (!full && std::getline(in, line)) reader.line(line);
 }
 
 void TargetList::normalize() {

@@ -1,7 +1,10 @@
 // What a scan probes. Targets come from files or the command line: IPv4 and IPv6 addresses,
 // CIDR prefixes (expanded, up to a cap), IPv6 hitlists (one address per line, '#' comments),
-// and `ip,name[,name...]` lines whose names are sent as SNI. A malformed line is reported with
-// file:line and skipped; the rest is read.
+// and `ip,name[,name...]` lines whose names are sent as SNI. A file or stdin may also be zmap's
+// output: its default (one address per line) is a target list as it is; its csv output (a
+// header naming the fields, saddr among them) gives the saddr of each row whose success field,
+// if there is one, is 1. A malformed line is reported with file:line and skipped; the rest is
+// read.
 //
 // A target with its ports and names becomes tasks: one (ip, port, SNI) connection each.
 #pragma once
@@ -39,7 +42,7 @@ struct TargetList {
 
   // Reads one line; `where` is "file:line" for errors.
   void add_line(std::string_view line, const std::string& where, uint64_t cidr_cap);
-  // Reads every line of `text`; errors name origin:line.
+  // Reads every line of `text` (a target list or zmap's csv output); errors name origin:line.
   void add_text(std::string_view text, const std::string& origin, uint64_t cidr_cap);
   // Reads a file; an unreadable file is an error naming it.
   void add_file(const std::string& path, uint64_t cidr_cap);

@@ -132,6 +132,53 @@ TEST_CASE("targets: malformed lines are reported with file:line and skipped",
   CHECK(from_file.targets.size() == 1);
 }
 
+TEST_CASE("targets: zmap's output, default lines and csv with a saddr column",
+          "[scanner][targets]") {
+  // zmap -p 8883 (default output module): one address per line, no header.
+  TargetList plain;
+  plain.add_text("198.51.100.13\n203.0.113.30\n198.51.100.10\n", "<stdin>", 1);
+  plain.normalize();
+  CHECK(plain.errors.empty());
+  CHECK(plain.targets.size() == 3);
+
+  // zmap -O csv -f saddr,daddr,sport,success --output-filter= : every response, RSTs with
+  // success 0; the other columns are no SNI names.
+  TargetList csv;
+  csv.add_text(
+      "saddr,daddr,sport,success\n"
+      "198.51.100.10,192.0.2.100,8883,1\n"
+      "198.51.100.14,192.0.2.100,8883,0\n"
+      "\n"
+      "203.0.113.70,192.0.2.100,8883,1\n"
+      "203.0.113.71,8883,1\n"
+      "bogus,192.0.2.100,8883,1\n",
+      "zmap.csv", 1);
+  csv.normalize();
+  REQUIRE(csv.targets.size() == 2);
+  CHECK(csv.targets[0].ip.str() == "198.51.100.10");
+  CHECK(csv.targets[0].names.empty());
+  CHECK(csv.targets[1].ip.str() == "203.0.113.70");
+  REQUIRE(csv.errors.size() == 2);
+  CHECK(csv.errors[0].where == "zmap.csv:6");
+  CHECK(csv.errors[0].message == "zmap csv row has 3 fields, its header 4");
+  CHECK(csv.errors[1].where == "zmap.csv:7");
+  CHECK(csv.errors[1].message.find("'bogus'") != std::string::npos);
+
+  // -O csv -f saddr: a header alone, after a comment; no success column: every row counts.
+  TargetList saddr_only;
+  saddr_only.add_text("# zmap\nsaddr\n192.0.2.5\n", "s.csv", 1);
+  CHECK(saddr_only.errors.empty());
+  CHECK(saddr_only.targets.size() == 1);
+  CHECK(saddr_only.lines == 1);
+
+  // A first line of words without saddr is no header: an error, as before.
+  TargetList other;
+  other.add_text("daddr,sport\n192.0.2.5\n", "o.csv", 1);
+  REQUIRE(other.errors.size() == 1);
+  CHECK(other.errors[0].where == "o.csv:1");
+  CHECK(other.targets.size() == 1);
+}
+
 TEST_CASE("host names are normalised for SNI", "[scanner][targets]") {
   CHECK(normalize_name("A-B.Example.com.") == "a-b.example.com");
   CHECK(normalize_name("_x.example") == "_x.example");
