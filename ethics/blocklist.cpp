@@ -12,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "lib/text.h"
+
 namespace iotmap::ethics {
 namespace {
 
@@ -149,6 +151,20 @@ const Blocklist::Interval* Blocklist::find(const IpAddress& ip) const {
   --it;
   if (it->lo.v6 != ip.v6 || less(it->hi, ip)) return nullptr;
   return &*it;
+}
+
+std::string zmap_blocklist(const Blocklist& b, size_t& ipv6_left_out) {
+  std::string out;
+  ipv6_left_out = 0;
+  for (const auto& e : b.entries()) {
+    if (e.prefix.base.v6) {
+      ++ipv6_left_out;
+      continue;
+    }
+    // The origin is a path and a line: shown() keeps a newline in a path from starting a line.
+    out += e.prefix.str() + "  # " + shown(e.origin, 400) + "\n";
+  }
+  return out;
 }
 
 std::optional<IpAddress> mapped_v4(const IpAddress& ip) {

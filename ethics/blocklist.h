@@ -31,14 +31,17 @@ class Blocklist {
   std::string why(const IpAddress& ip) const;
   size_t size() const { return entries_.size(); }
 
+  struct Entry {
+    Prefix prefix;
+    std::string origin;
+  };
+  // Every prefix as added, in order, with where it came from.
+  const std::vector<Entry>& entries() const { return entries_; }
+
  private:
   struct Interval {
     IpAddress lo, hi;
     size_t entry;  // index into entries_ of one prefix covering it
-  };
-  struct Entry {
-    Prefix prefix;
-    std::string origin;
   };
   void add_entry(const Prefix& p, std::string origin) {
     entries_.push_back({p, std::move(origin)});
@@ -66,6 +69,12 @@ std::string list_file_problem(const std::string& path);
 inline constexpr const char* kMissing = "does not exist";  // list_file_problem's first answer
 // The whole of a list file; std::runtime_error "<path>: <problem>" when it cannot be read.
 std::string read_list_file(const std::string& path);
+
+// The blocklist as zmap reads its -b file: "a.b.c.d/n  # origin", one IPv4 prefix a line. For
+// an IPv4 address, only the IPv4 entries decide (contains()), so zmap then excludes exactly the
+// IPv4 addresses iotmap does. zmap 2.1 scans IPv4 only and stops on an IPv6 line: IPv6 entries
+// are left out and counted in `ipv6_left_out`.
+std::string zmap_blocklist(const Blocklist& b, size_t& ipv6_left_out);
 
 // a.b.c.d for ::ffff:a.b.c.d, nullopt for any other address.
 std::optional<IpAddress> mapped_v4(const IpAddress& ip);

@@ -1,6 +1,7 @@
 // `iotmap export resolutions --hour H|--date D --format jsonl|csv [--output FILE]`: the stored
 // resolutions of one UTC hour or day, one line per name x type x vantage point.
-// `iotmap export hitlist` is in src/export_hitlist.cpp.
+// `iotmap export hitlist` is in src/export_hitlist.cpp; `iotmap export blocklist` writes the
+// scan's blocklist for zmap (docs/zmap.md).
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -8,7 +9,9 @@
 #include <sstream>
 
 #include "db/store.h"
+#include "ethics/policy.h"
 #include "lib/atomic_file.h"
+#include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/text.h"
 #include "resolver/rows.h"
@@ -186,6 +189,39 @@ int export_detections(Context& ctx, Args& args) {
   return kOk;
 }
 
+// `export blocklist [--format zmap] [--output FILE]`: what a scan would never probe, as zmap's
+// -b file, so that a zmap pre-scan feeding `iotmap scan -` spares the same addresses. Refused
+// (exit 6, nothing written) where a scan would be: the pre-scan is part of the scan.
+int export_blocklist(Context& ctx, Args& args) {
+  auto format = args.option("--format").value_or("zmap");
+  auto output = args.option("--output");
+  args.positionals();
+  if (format != "zmap") throw UsageError("--format takes zmap, not '" + format + "'");
+  ethics::Policy policy;
+  try {
+    policy = ethics::scan_policy(ctx.config());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "iotmap export: blocklist refused; nothing written: %s\n", e.what());
+    return kRefused;
+  }
+  size_t ipv6 = 0;
+  std::string body = ethics::zmap_blocklist(policy.blocklist, ipv6);
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%g", policy.rate);
+  std::string text =
+      "# iotmap's scan blocklist in zmap's format, written by `iotmap export blocklist` at " +
+      utc_time_text(clock_now()) +
+      "\n# from ethics.blocklist_file, ethics.optout_file and (ethics.default_blocklist) the IANA "
+      "special-purpose ranges.\n# Give it to zmap as -b FILE (it replaces zmap's own default "
+      "list) with at most -r " +
+      rate + " (the scan's rate cap);\n# docs/zmap.md. " + std::to_string(ipv6) +
+      " IPv6 entries left out (zmap scans IPv4 only).\n" + body;
+  write_output(output, text);
+  std::fprintf(stderr, "iotmap export: %zu IPv4 prefixes for zmap -b; %zu IPv6 left out\n",
+               policy.blocklist.size() - ipv6, ipv6);
+  return kOk;
+}
+
 }  // namespace
 
 int run_export(Context& ctx, Args& args) {
@@ -193,9 +229,10 @@ int run_export(Context& ctx, Args& args) {
   if (args.flag("resolutions")) return export_resolutions(ctx, args);
   if (args.flag("hitlist")) return export_hitlist(ctx, args);
   if (args.flag("detections")) return export_detections(ctx, args);
+  if (args.flag("blocklist")) return export_blocklist(ctx, args);
   auto rest = args.positionals();
   if (!rest.empty()) throw UsageError("unknown export '" + rest[0] + "'");
-  throw UsageError("expected `resolutions`, `hitlist` or `detections`");
+  throw UsageError("expected `resolutions`, `hitlist`, `detections` or `blocklist`");
 }
 
 }  // namespace iotmap::cli

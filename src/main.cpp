@@ -55,12 +55,15 @@ const Command kCommands[] = {
      run_scan},
     {"classify", "classify server IPs as dedicated or shared",
      "usage: iotmap classify --date YYYY-MM-DD [--window DAYS]\n", run_classify},
-    {"export", "export resolutions, the daily hitlist or detections",
+    {"export", "export resolutions, the daily hitlist, detections or the blocklist",
      "usage: iotmap export resolutions --hour H|--date D [--format jsonl|csv] [--output FILE]\n"
      "       iotmap export hitlist --date D [--format csv|jsonl|rules] [--include-shared]\n"
      "                             [--output FILE]\n"
      "       iotmap export detections --date D [--period day|hour|all] [--format csv|jsonl]\n"
-     "                                [--output FILE]\n",
+     "                                [--output FILE]\n"
+     "       iotmap export blocklist [--format zmap] [--output FILE]\n"
+     "blocklist: the scan's blocklist as zmap's -b file (IPv4; docs/zmap.md); exit 6 where a\n"
+     "scan would be refused.\n",
      run_export},
     {"report", "write the provider footprint report",
      "usage: iotmap report footprint --date D --format md|html|json [--window DAYS]\n"

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,37 @@ TEST_CASE("IPv4-mapped IPv6 addresses meet the IPv4 entries", "[ethics]") {
   CHECK_FALSE(b.contains(ip("64:ff9b::20.0.0.2")));
   CHECK(iotmap::ethics::mapped_v4(ip("::ffff:20.0.0.2")) == ip("20.0.0.2"));
   CHECK_FALSE(iotmap::ethics::mapped_v4(ip("20.0.0.2")));
+}
+
+TEST_CASE("zmap's -b file holds the IPv4 entries, excluding the same IPv4 addresses", "[ethics]") {
+  Blocklist b;
+  b.add_text("198.51.100.11  # one lab host\n2001:db8:1::/48\n203.0.113.64/26\n", "bl.txt");
+  b.add_special_purpose();
+  size_t ipv6 = 99;
+  std::string text = iotmap::ethics::zmap_blocklist(b, ipv6);
+  // zmap 2.1 reads "a.b.c.d/n" and a '#' comment per line; it stops on an IPv6 line.
+  CHECK(text.rfind("198.51.100.11/32  # bl.txt:1\n203.0.113.64/26  # bl.txt:3\n0.0.0.0/8  # IANA "
+                   "special-purpose 0.0.0.0/8\n",
+                   0) == 0);
+  std::istringstream lines(text);
+  size_t v4_lines = 0;
+  for (std::string line; std::getline(lines, line); ++v4_lines)
+    CHECK(line.substr(0, line.find("  #")).find(':') == std::string::npos);  // no IPv6 prefix
+  CHECK(v4_lines == b.size() - ipv6);
+  size_t v6_special = 0;
+  for (auto p : iotmap::ethics::special_purpose_prefixes())
+    v6_special += p.find(':') != std::string_view::npos;
+  CHECK(ipv6 == 1 + v6_special);
+  // Read back, the file excludes exactly the IPv4 addresses the blocklist excludes.
+  Blocklist back;
+  back.add_text(text, "zmap");
+  for (const char* s : {"198.51.100.11", "198.51.100.10", "198.51.100.12", "203.0.113.63",
+                        "203.0.113.64", "203.0.113.127", "203.0.113.128", "8.8.8.8", "10.0.0.1",
+                        "192.0.2.1", "255.255.255.255", "100.63.255.255", "100.64.0.0"})
+    CHECK(back.contains(ip(s)) == b.contains(ip(s)));
+  Blocklist empty;
+  CHECK(iotmap::ethics::zmap_blocklist(empty, ipv6).empty());
+  CHECK(ipv6 == 0);
 }
 
 TEST_CASE("ethics list files must be regular readable files", "[ethics]") {
