@@ -36,6 +36,8 @@ TEST=(
   nfdump softflowd tcpdump
   # the HTML report's screenshot test (headless, no daemon)
   chromium
+  # the ZMap pre-scan lab test (tests/lab/zmap_grab_test.sh, docs/zmap.md)
+  zmap
 )
 
 list=0

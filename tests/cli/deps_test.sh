@@ -9,13 +9,13 @@ SRC=${2:?usage: deps_test.sh IOTMAP_BINARY SOURCE_DIR}
 . "$SRC/tests/cli/ops_common.bash"
 deps() { bash "$SRC/scripts/install-deps.sh" --list "$1"; }
 build=$(deps build) lab=$(deps lab) all=$(deps test)
-for p in chromium rabbitmq-server knot unbound mosquitto nginx clang-format clang-tidy dnsperf nmap; do
+for p in chromium rabbitmq-server knot unbound mosquitto nginx clang-format clang-tidy dnsperf nmap zmap; do
   grep -qx "$p" <<<"$build" && bad "the build list holds $p" || ok "the build list leaves $p out"
 done
 for p in knot unbound mosquitto rabbitmq-server nginx iproute2; do
   grep -qx "$p" <<<"$lab" && ok "the lab list has $p" || bad "the lab list lacks $p"
 done
-for p in chromium clang-format dnsperf dpkg-dev; do
+for p in chromium clang-format dnsperf dpkg-dev zmap tcpdump; do
   grep -qx "$p" <<<"$all" && ok "the test list has $p" || bad "the test list lacks $p"
 done
 missing=$(comm -23 <(sort <<<"$build") <(sort <<<"$all"))

@@ -42,6 +42,16 @@ stop_server() {
   [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
   server=
 }
+# tally NAME EXIT < LINES: a Python check's "ok ..." / "FAIL ..." lines counted as this
+# script's own (not in a pipeline: the counters live in this shell); a crash is a failure.
+tally() {
+  local line status msg
+  while IFS= read -r line; do
+    status=${line%% *} msg=${line#* }
+    case $status in ok) ok "$msg" ;; FAIL) bad "$msg" ;; *) echo "$line" ;; esac
+  done
+  [ "$2" = 0 ] || bad "$1: the Python check exited $2"
+}
 ops_summary() {
   echo "$1: $passed passed, $failed failed"
   [ "$failed" = 0 ]

@@ -27,17 +27,6 @@ trap 'fetch_server_stop; [ -n "${IOTMAP_BACKEND_MAP_KEEP:-}" ] && echo "kept $wo
 today=$(date -u +%F)
 db=$work/lab.db
 
-# tally NAME EXIT < LINES: a Python check's "ok ..." / "FAIL ..." lines counted as this
-# script's own (not in a pipeline: the counters live in this shell); a crash is a failure.
-tally() {
-  local line status msg
-  while IFS= read -r line; do
-    status=${line%% *} msg=${line#* }
-    case $status in ok) ok "$msg" ;; FAIL) bad "$msg" ;; *) echo "$line" ;; esac
-  done
-  [ "$2" = 0 ] || bad "$1: the Python check exited $2"
-}
-
 # The compiled catalogue with each lab provider's ASNs added to its own (DI needs them), and a
 # CAIDA as2org file with the lab's AS names.
 "$LAB_PYTHON" - "$LAB_JSON" "$SRC/config/catalogue.toml" "$work" <<'PY'

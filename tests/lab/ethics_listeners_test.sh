@@ -17,6 +17,12 @@
 #   C. ETHICS.md rule 4: an address with 7 names on TLS port 443 and plain 1883 with the default
 #      scan.max_names_per_address (4): 443 accepts at most 1 + 4 = 5 connections (exactly 5),
 #      1883 one, and connections to the address are at least scan.per_ip_spacing_ms apart.
+#   D. Targets on stdin as zmap writes them (`zmap | iotmap scan -`, docs/zmap.md, ETHICS.md
+#      rule 9): zmap's default output and its csv output, each holding 20.0.0.1 (blocklist),
+#      20.0.0.2 (opt-out) and 20.0.0.3: zero accepts on the first two. Without a blocklist file,
+#      and without a contact, the scan is refused (exit 6) and `export blocklist` too: zero
+#      accepts. The rate cap: 8 addresses (20.0.1.1-8) on stdin with ethics.max_rate = 4 and
+#      --rate 1000: 8 accepts spread over at least 7 / 4 s, none closer than about 1 / 4 s.
 # Needs root (ip netns). The lab itself is not used.
 #   bash tests/lab/ethics_listeners_test.sh IOTMAP_BINARY SOURCE_DIR
 set -uo pipefail
@@ -38,13 +44,14 @@ trap cleanup EXIT
 
 v4=(20.0.0.1 20.0.0.2 20.0.0.3 10.9.9.9 198.18.0.1)
 v6=(2a00::3 fec0::1 4000::1 fd00::1 ::7f00:1 2001:db8::1)
+rate_v4=(20.0.1.{1..8})
 ip netns add "$ns" || { echo "cannot create a network namespace (root needed)"; exit 1; }
 ip -n "$ns" link set lo up
-for a in "${v4[@]}"; do ip -n "$ns" addr add "$a/32" dev lo; done
+for a in "${v4[@]}" "${rate_v4[@]}"; do ip -n "$ns" addr add "$a/32" dev lo; done
 for a in "${v6[@]}"; do ip -n "$ns" addr add "$a/128" dev lo nodad; done
 
 . "$SRC/tests/lab/listeners.bash"
-if ! start_counting_listeners "$ns" "$PY" "$work/accepted.log" 443,1883 127.0.0.1 "${v4[@]}" "${v6[@]}"; then
+if ! start_counting_listeners "$ns" "$PY" "$work/accepted.log" 443,1883 127.0.0.1 "${v4[@]}" "${v6[@]}" "${rate_v4[@]}"; then
   ops_summary ethics_listeners_test
   exit 1
 fi
@@ -75,7 +82,8 @@ printf '# never probed\n20.0.0.1/32' >"$work/etc/blocklist.txt"  # no final newl
 printf '# opt-outs, kept by hand' >"$work/etc/optout.txt"       # no final newline
 config "$work/etc/a.toml" false
 config "$work/etc/b.toml" true
-scan() { (cd "$work/cron" && ip netns exec "$ns" "$IOTMAP" --config "$work/etc/$1" --db "$work/$2" scan --ports 443,1883 "${@:3}" 2>&1); }
+# scan CONFIG DB ARGS...: a scan in the namespace on ports $SCAN_PORTS (443,1883), stdin passed on
+scan() { (cd "$work/cron" && ip netns exec "$ns" "$IOTMAP" --config "$work/etc/$1" --db "$work/$2" scan --ports "${SCAN_PORTS:-443,1883}" "${@:3}" 2>&1); }
 
 # --- A. blocklist file, opt-out list, IPv4-mapped forms (default ranges off) ---
 (cd "$work/cron" && "$IOTMAP" --config "$work/etc/a.toml" optout add 20.0.0.2 --reason "operator asked") >"$work/optout.out" 2>&1
@@ -128,4 +136,44 @@ awk -v g="$gap" 'BEGIN {exit !(g >= 0.35)}' && ok "C: connections to the address
   bad "C: two connections to one address only $gap s apart (per_ip_spacing_ms = 500)"
 same "C: the run counts 3 names left out" \
   "$(sqlite3 "$work/c.db" "SELECT json_extract(counts, '\$.names_left_out') FROM runs WHERE id = 1")" 3
+# --- D. targets on stdin as zmap writes them ---
+declare -A zmap_output=(
+  [default]=$'20.0.0.1\n20.0.0.2\n20.0.0.3\n'
+  [csv]=$'saddr,daddr,sport,success\n20.0.0.1,192.0.2.100,443,1\n20.0.0.2,192.0.2.100,443,1\n20.0.0.3,192.0.2.100,443,1\n')
+for form in default csv; do
+  : >"$work/accepted.log"
+  out=$(scan a.toml "d-$form.db" - <<<"${zmap_output[$form]}"); rc=$?
+  check "D: scan - of zmap's $form output: 3 targets" 0 "run #1: 3 targets, 6 connections"
+  sleep 0.5
+  same "D ($form): blocklist file: 20.0.0.1 accepted nothing" "$(accepted 20.0.0.1)" 0
+  same "D ($form): opt-out list: 20.0.0.2 accepted nothing" "$(accepted 20.0.0.2)" 0
+  same "D ($form): control 20.0.0.3 accepted 2 (2 ports)" "$(accepted 20.0.0.3)" 2
+  same "D ($form): the run counts 4 blocked, 2 for the opt-out" \
+    "$(sqlite3 "$work/d-$form.db" "SELECT json_extract(counts, '\$.blocked') || ' ' || json_extract(counts, '\$.optout') FROM runs WHERE id = 1")" "4 2"
+done
+grep -v '^blocklist_file' "$work/etc/a.toml" >"$work/etc/no-blocklist.toml"
+grep -v '^contact' "$work/etc/a.toml" >"$work/etc/no-contact.toml"
+for c in no-blocklist no-contact; do
+  : >"$work/accepted.log"
+  out=$(scan "$c.toml" "d-$c.db" - <<<"${zmap_output[default]}"); rc=$?
+  check "D ($c): scan - refused, nothing sent" 6 "refused; nothing was sent"
+  out=$(cd "$work/cron" && "$IOTMAP" --config "$work/etc/$c.toml" export blocklist --output "$work/d-$c.zmap" 2>&1); rc=$?
+  check "D ($c): export blocklist refused too" 6 "blocklist refused; nothing written"
+  [ -e "$work/d-$c.zmap" ] && bad "D ($c): export blocklist wrote a file" || ok "D ($c): no zmap blocklist written"
+  sleep 0.5
+  same "D ($c): no address accepted a connection" "$(wc -l <"$work/accepted.log")" 0
+done
+sed 's/^rate = 1000$/rate = 4/' "$work/etc/a.toml" >"$work/etc/rate.toml"
+echo "max_rate = 4" >>"$work/etc/rate.toml" # [ethics] is the file's last table
+: >"$work/accepted.log"
+out=$(SCAN_PORTS=443 scan rate.toml d-rate.db - --rate 1000 < <(printf '%s\n' "${rate_v4[@]}")); rc=$?
+check "D (rate): --rate 1000 over ethics.max_rate 4 scans at 4/s" 0 "above the configured cap; scanning at 4/s"
+sleep 0.5
+same "D (rate): 8 connections accepted" "$(wc -l <"$work/accepted.log")" 8
+span=$(awk '{print $4}' "$work/accepted.log" | sort -n | awk 'NR == 1 {f = $1} {l = $1} END {print l - f}')
+gap=$(awk '{print $4}' "$work/accepted.log" | sort -n |
+  awk 'NR > 1 && (g == "" || $1 - p < g) {g = $1 - p} {p = $1} END {print g}')
+awk -v s="$span" -v g="$gap" 'BEGIN {exit !(s >= 1.65 && g >= 0.2)}' &&
+  ok "D (rate): 8 connections over $span s (>= 7/4 s), shortest gap $gap s (1/4 s)" ||
+  bad "D (rate): 8 connections over $span s, shortest gap $gap s: faster than 4/s"
 ops_summary ethics_listeners_test
