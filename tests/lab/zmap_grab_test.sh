@@ -37,6 +37,14 @@ for tool in "$ZMAP" tcpdump sqlite3; do
   command -v "$tool" >/dev/null || { bad "$tool is not installed (scripts/install-deps.sh test)"; ops_summary zmap_grab_test; exit 1; }
 done
 
+# zmap writes raw frames to an interface: it runs only while lo is the namespace's one interface,
+# so that no frame can leave it, whatever the flags.
+links=$(in_lab ip -o link | awk -F': ' '{print $2}' | tr '\n' ' ')
+if [ "$links" != "lo " ]; then
+  bad "the namespace $LAB_NS has interfaces besides lo ($links): zmap not run"
+  ops_summary zmap_grab_test
+  exit 1
+fi
 prober=$(lab_json 'd["faults"]["prober"]["addresses"][0]')
 zmap_mac=02:00:00:00:00:01 # zmap's frames; the kernel's on lo carry 00:00:00:00:00:00
 # zmap_lab ALLOWLIST BLOCKLIST ARGS...: zmap on 8883 inside the namespace, only over ALLOWLIST,
