@@ -6,7 +6,9 @@
 #   1. `iotmap export blocklist` writes the scan's blocklist (the blocklist file with the lab's
 #      "blocked" address and 198.51.100.11, the opt-out list with 198.51.100.12) in zmap's
 #      format, and zmap reads it with -b.
-#   2. zmap -w (198.51.100.0/24, 203.0.113.0/24) | iotmap scan -: tcpdump on the namespace's lo
+#   2. zmap -w (198.51.100.0/24, 203.0.113.0/24 and a camera's TLS server, lab.json
+#      faults.device_tls, started here with a self-signed Hikvision certificate) | iotmap scan -:
+#      tcpdump on the namespace's lo
 #      counts the SYNs: zmap's (its own source MAC) one per allowed address and none to the three
 #      blocklisted ones; iotmap's (the kernel's, MAC 0) exactly one per address zmap found.
 #   3. The store: one cert_only observation per found address with the leaf lab.json gives it.
@@ -15,7 +17,8 @@
 #      (success 0) kept: iotmap connects to .10, .13 and .42 only, not to the blocklisted .11 and
 #      the opted-out .12 (counted in the run as blocked 2, optout 1) nor to the closed .40, .41.
 #   5. classify: per provider the addresses lab.json's endpoints give (computed here in Python
-#      from lab.json, not from the tool), every one from the "certificates" source.
+#      from lab.json, not from the tool), every one from the "certificates" source; the camera
+#      under none.
 # zmap sends raw frames on the namespace's lo; the kernel accepts them only with accept_local
 # (the frames carry a local source address and no route), set for the test and restored.
 #   bash tests/lab/zmap_grab_test.sh IOTMAP_BINARY SOURCE_DIR
@@ -25,10 +28,11 @@ set -uo pipefail
 ZMAP=${IOTMAP_ZMAP:-/usr/sbin/zmap}
 today=$(date -u +%F)
 db=$work/lab.db
-capture=
+capture= device_server=
 accept_local=$(in_lab sysctl -n net.ipv4.conf.lo.accept_local)
 cleanup() {
   [ -n "$capture" ] && kill "$capture" 2>/dev/null && wait "$capture" 2>/dev/null
+  [ -n "$device_server" ] && kill "$device_server" 2>/dev/null && wait "$device_server" 2>/dev/null
   in_lab sysctl -qw "net.ipv4.conf.lo.accept_local=$accept_local"
   [ -n "${IOTMAP_ZMAP_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
@@ -59,8 +63,10 @@ zmap_lab() {
     2>>"$work/zmap.err"
 }
 # start_capture FILE: tcpdump on the namespace's lo, the SYNs (no ACK) to port 8883 with MACs.
+# `ip netns exec` execs it, so $! is tcpdump (in_lab, a function, would put a subshell between);
+# --immediate-mode writes each packet at once, not when the capture block times out.
 start_capture() {
-  in_lab tcpdump -i lo -U -n -w "$1" 'tcp dst port 8883 and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' \
+  ip netns exec "$LAB_NS" tcpdump -i lo --immediate-mode -U -n -w "$1" 'tcp dst port 8883 and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' \
     >"$1.log" 2>&1 &
   capture=$!
   wait_for "$1.log" listening || bad "tcpdump did not start: $(cat "$1.log")"
@@ -87,13 +93,25 @@ check "export blocklist writes zmap's -b file" 0 "3 IPv4 prefixes for zmap -b; 1
 same "... with the blocklist file's and the opt-out list's IPv4 prefixes" \
   "$(grep -v '^#' "$work/zmap-blocklist.txt" | awk '{print $1}' | sort | tr '\n' ' ')" \
   "192.0.2.203/32 198.51.100.11/32 198.51.100.12/32 "
-printf '198.51.100.0/24\n203.0.113.0/24\n' >"$work/allowlist.txt"
+# A camera on the lab's device_tls address: openssl s_server with a self-signed certificate
+# whose subject O names Hikvision and whose CN is a model number (the manufacturer rule's device).
+device=$(lab_json 'd["faults"]["device_tls"]["addresses"][0]')
+device_cn=DS-2CD2143G0-I
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+  -keyout "$work/device.key" -out "$work/device.pem" \
+  -subj "/C=CN/O=Hangzhou Hikvision Digital Technology Co., Ltd./CN=$device_cn" >/dev/null 2>&1
+ip netns exec "$LAB_NS" openssl s_server -www -accept "$device:8883" -cert "$work/device.pem" -key "$work/device.key" \
+  </dev/null >"$work/device.log" 2>&1 &
+device_server=$!
+wait_for "$work/device.log" ACCEPT && ok "a camera's TLS server on $device:8883" ||
+  bad "openssl s_server did not start: $(cat "$work/device.log")"
+printf '198.51.100.0/24\n203.0.113.0/24\n%s/32\n' "$device" >"$work/allowlist.txt"
 in_lab sysctl -qw net.ipv4.conf.lo.accept_local=1
 
 # What the pipeline must find, from lab.json alone: every IPv4 TLS server on 8883 (endpoints and
 # TLS variants) but the blocklisted ones, each with its leaf's CN and its provider (a variant's
-# is that of the endpoints that show the same certificate), in address order.
-"$LAB_PYTHON" - "$LAB_JSON" "$work/expected.json" <<'PY'
+# is that of the endpoints that show the same certificate), and the camera, in address order.
+"$LAB_PYTHON" - "$LAB_JSON" "$work/expected.json" "$device" "$device_cn" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 ids = d["expected_hitlist"]["catalogue_ids"]
@@ -109,6 +127,7 @@ for v in d["tls_variants"].values():
             servers[a] = (v["certificate"], provider_of_cert[v["certificate"]])
 want = {a: {"cn": d["certificates"][cert]["subject_cn"], "provider": provider}
         for a, (cert, provider) in servers.items() if a not in blocked and ":" not in a}
+want[sys.argv[3]] = {"cn": sys.argv[4], "provider": None}  # the camera: no provider
 order = sorted(want, key=lambda a: tuple(map(int, a.split("."))))
 json.dump({a: want[a] for a in order}, open(sys.argv[2], "w"))
 PY
@@ -126,8 +145,8 @@ same "zmap found the lab's IPv4 MQTT-TLS servers on 8883 but the blocklisted one
   "$("$LAB_PYTHON" -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))))' "$work/expected.json")"
 check "iotmap scan - read each address zmap found" 0 "run #1: ${#found[@]} targets, ${#found[@]} connections"
 has "... and grabbed a certificate from each" "run #1: ${#found[@]} connections in .*: cert_only ${#found[@]}$"
-same "zmap sent one SYN to every allowed address of the two /24s (512 - 2 blocklisted)" \
-  "$(syns "$work/pipeline.pcap" "$zmap_mac")" 510
+same "zmap sent one SYN to every allowed address (the two /24s and the camera, 513 - 2 blocklisted)" \
+  "$(syns "$work/pipeline.pcap" "$zmap_mac")" 511
 same "... and at most one to any address" "$(most_syns "$work/pipeline.pcap" "$zmap_mac")" 1
 for a in 198.51.100.11 198.51.100.12; do
   same "$a (blocklisted): no SYN from zmap" "$(syns "$work/pipeline.pcap" "$zmap_mac" "$a")" 0
@@ -190,7 +209,7 @@ check "classify $today" 0 "^classify $today .* 3 providers in the footprint"
 same "report footprint --format json" "$?" 0
 "$LAB_PYTHON" - "$work/expected.json" "$work/footprint.json" "$db" "$today" >"$work/footprint.check" 2>&1 <<'PY'
 import json, sqlite3, sys
-want = {a: w["provider"] for a, w in json.load(open(sys.argv[1])).items()}
+want = {a: w["provider"] for a, w in json.load(open(sys.argv[1])).items() if w["provider"]}
 fp = {p["provider"]: p for p in json.load(open(sys.argv[2]))["providers"]}
 db = sqlite3.connect(sys.argv[3])
 per = {}
