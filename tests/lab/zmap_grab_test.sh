@@ -10,7 +10,8 @@
 #      faults.device_tls, started here with a self-signed Hikvision certificate) | iotmap scan -:
 #      tcpdump on the namespace's lo
 #      counts the SYNs: zmap's (its own source MAC) one per allowed address and none to the three
-#      blocklisted ones; iotmap's (the kernel's, MAC 0) exactly one per address zmap found.
+#      blocklisted ones, spread at the rate the export states (the scan's cap, 200/s here);
+#      iotmap's (the kernel's, MAC 0) exactly one per address zmap found.
 #   3. The store: one cert_only observation per found address with the leaf lab.json gives it.
 #   4. iotmap's own blocklist holds on stdin: zmap without iotmap's blocklist (an empty -b, the
 #      mistake the export is for) over 198.51.100.8/29 and .40/30, csv output with RSTs
@@ -52,14 +53,15 @@ fi
 prober=$(lab_json 'd["faults"]["prober"]["addresses"][0]')
 zmap_mac=02:00:00:00:00:01 # zmap's frames; the kernel's on lo carry 00:00:00:00:00:00
 # zmap_lab ALLOWLIST BLOCKLIST ARGS...: zmap on 8883 inside the namespace, only over ALLOWLIST,
-# from the lab's prober address, at 200 packets per second; what it finds on stdout, its log in
+# from the lab's prober address, at $zmap_rate packets per second (the rate the export states,
+# the scan's cap); what it finds on stdout, its log in
 # $work/zmap.log. -G is lo's own MAC (the frames are for this host); zmap drops replies that
 # carry its own source MAC, which on lo is also 0, so its frames get another one.
 zmap_lab() {
   local allow=$1 block=$2
   shift 2
   in_lab "$ZMAP" -p 8883 -i lo -S "$prober" -G 00:00:00:00:00:00 --source-mac "$zmap_mac" \
-    -w "$allow" -b "$block" -r 200 -c 1 -q --disable-syslog -l "$work/zmap.log" "$@" \
+    -w "$allow" -b "$block" -r "$zmap_rate" -c 1 -q --disable-syslog -l "$work/zmap.log" "$@" \
     2>>"$work/zmap.err"
 }
 # start_capture FILE: tcpdump on the namespace's lo, the SYNs (no ACK) to port 8883 with MACs.
@@ -84,12 +86,14 @@ most_syns() { syn_targets "$1" "$2" | sort | uniq -c | sort -rn | awk 'NR == 1 {
 run_count() { sqlite3 "$db" "SELECT json_extract(counts, '\$.$2') FROM runs WHERE id = $1"; }
 
 # --- 1. the configuration, and its blocklist in zmap's format ---
-ops_lab_config
+OPS_SCAN_RATE=200 ops_lab_config
 printf '198.51.100.11/32  # an MQTT-TLS server of the lab that must see no packet\n' >>"$work/blocklist.txt"
 out=$(lab_iotmap optout add 198.51.100.12 --reason "lab opt-out" 2>&1); rc=$?
 check "optout add 198.51.100.12" 0 "opted out 198.51.100.12/32"
 out=$(lab_iotmap export blocklist --output "$work/zmap-blocklist.txt" 2>&1); rc=$?
 check "export blocklist writes zmap's -b file" 0 "3 IPv4 prefixes for zmap -b; 1 IPv6 left out"
+zmap_rate=$(grep -o 'at most -r [0-9.]*' "$work/zmap-blocklist.txt" | awk '{print $4}')
+same "... its header states the scan's rate cap for zmap -r" "$zmap_rate" 200
 same "... with the blocklist file's and the opt-out list's IPv4 prefixes" \
   "$(grep -v '^#' "$work/zmap-blocklist.txt" | awk '{print $1}' | sort | tr '\n' ' ')" \
   "192.0.2.203/32 198.51.100.11/32 198.51.100.12/32 "
@@ -148,6 +152,10 @@ has "... and grabbed a certificate from each" "run #1: ${#found[@]} connections 
 same "zmap sent one SYN to every allowed address (the two /24s and the camera, 513 - 2 blocklisted)" \
   "$(syns "$work/pipeline.pcap" "$zmap_mac")" 511
 same "... and at most one to any address" "$(most_syns "$work/pipeline.pcap" "$zmap_mac")" 1
+span=$(tcpdump -r "$work/pipeline.pcap" -n -e -tt 2>/dev/null | awk -v mac="$zmap_mac" '$2 == mac {if (f == "") f = $1; l = $1} END {print l - f}')
+awk -v s="$span" 'BEGIN {exit !(s >= 510 / 200 * 0.95)}' &&
+  ok "zmap kept -r $zmap_rate: 511 SYNs over $span s (510 / 200 = 2.55 s)" ||
+  bad "zmap sent 511 SYNs in $span s, faster than -r $zmap_rate"
 for a in 198.51.100.11 198.51.100.12; do
   same "$a (blocklisted): no SYN from zmap" "$(syns "$work/pipeline.pcap" "$zmap_mac" "$a")" 0
   same "$a (blocklisted): no SYN from iotmap" "$(syns "$work/pipeline.pcap" 00:00:00:00:00:00 "$a")" 0
