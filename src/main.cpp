@@ -50,6 +50,8 @@ const Command kCommands[] = {
      "                   [--ports P,...] [--shard I/N] [--seed N] [--rate R] [--fresh]\n"
      "                   [--grab-only] [--tls-mode full|cert] [--output jsonl|none]\n"
      "A target file holds one IP, CIDR or \"IP NAME...\" per line; - reads them from stdin.\n"
+     "zmap's output is read as it comes, its csv form too (saddr column): zmap -p 8883 ... |\n"
+     "iotmap scan - --ports 8883 --grab-only (docs/zmap.md: its blocklist, export blocklist).\n"
      "With no targets: the IPs resolved today and the configured IPv6 hitlists.\n"
      "Refuses (exit 6) without ethics.blocklist_file and ethics.contact.\n",
      run_scan},
