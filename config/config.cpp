@@ -144,7 +144,8 @@ void apply(const std::string& origin, const std::string& base_dir, const toml::t
                                     .on("timeout_ms", t.number(r.timeout_ms, 10, 600000))
                                     .on("retries", t.number(r.retries, 0, 20))
                                     .on("max_cname_chain", t.number(r.max_cname_chain, 1, 64))
-                                    .on("ptr_qps", t.number(r.ptr_qps, 0.1, 1e7));
+                                    .on("ptr_qps", t.number(r.ptr_qps, 0.1, 1e7))
+                                    .on("daily_ptr", t.boolean(r.daily_ptr));
                               }))
       .on("scan",
           section("scan",

@@ -46,6 +46,9 @@ struct ResolverSettings {
   // addresses (also capped by qps); reverse zones belong to the address owners, whose servers
   // are often small.
   double ptr_qps = 20;
+  // `iotmap daily` runs its resolve stage with --ptr: the footprint's PTR names and the
+  // reasons' host names stay current at one round of reverse queries a day (hourly never asks).
+  bool daily_ptr = true;
 };
 
 struct ScanSettings {

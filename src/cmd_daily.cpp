@@ -556,7 +556,9 @@ std::vector<Stage> daily_stages(const config::Config& cfg, const std::string& da
                                 const std::string& out_dir, const std::set<std::string>& skip) {
   std::vector<Stage> s;
   s.push_back({"fetch", "fetch", {"fetch", "--all"}, true, "", ""});
-  s.push_back({"resolve", "resolve", {"resolve", "--once"}, true, "", ""});
+  std::vector<std::string> resolve = {"resolve", "--once"};
+  if (cfg.resolver.daily_ptr) resolve.emplace_back("--ptr");  // docs/operations.md
+  s.push_back({"resolve", "resolve", resolve, true, "", ""});
   s.push_back({"scan", "scan", {"scan", "--resolutions", date}, true, "", ""});
   s.push_back({"classify", "classify", {"classify", "--date", date}, false, "", ""});
   std::string hitlist = out_dir + "/hitlist-" + date + ".csv";

@@ -6,7 +6,9 @@
 #   2. resolve --ptr, with the CDN edge's IPv6 address on the blocklist: a PTR row (kind ptr,
 #      source vp-a) for each address lab.json `ptr` names but the blocklisted one, none for
 #      the addresses without a reverse name; the run counts what it asked and left out;
-#   3. classify: PTR names are no served names, so they change no verdict and no sharing count.
+#   3. classify: PTR names are no served names, so they change no verdict and no sharing count;
+#   4. `iotmap daily` asks them in its resolve stage ([resolver] daily_ptr, default true), and
+#      not with daily_ptr = false; hourly never does.
 #   bash tests/lab/resolve_ptr_test.sh IOTMAP_BINARY SOURCE_DIR
 set -uo pipefail
 . "$(cd "$2" && pwd)/tests/lab/ops_lab.bash" resolve_ptr_test "$@"  # IOTMAP, SRC, work; lab up
@@ -54,4 +56,29 @@ out=$(lab_iotmap classify --date "$(date -u +%F)" 2>&1); rc=$?
 same "classify exits 0" "$rc" 0
 same "the EC2 host stays dedicated: its PTR name is no other site" \
   "$(sqlite3 "$db" "SELECT verdict_exclusive FROM ip_verdicts WHERE ip = '203.0.113.30'")" dedicated
+
+# --- 4. the daily job: PTR names once a day ---
+# day CONFIG DB JOB...: the job's resolve stage alone on a fresh database; ptr_ips: its PTR rows' addresses.
+day() {
+  db=$2
+  out=$(in_lab "$IOTMAP" --config "$1" --db "$db" "${@:3}" 2>&1); rc=$?
+}
+ptr_ips() { sqlite3 "$db" "SELECT count(DISTINCT ip) FROM address_names WHERE rrtype = 'PTR'"; }
+only_resolve=(--skip fetch,scan,classify,export,report --out "$work/out")
+day "$work/lab.toml" "$work/daily.db" daily "${only_resolve[@]}"
+same "daily exits 0" "$rc" 0
+grep -q -- "--- resolve: iotmap resolve --once --ptr$" <<<"$out" && ok "daily runs resolve with --ptr" ||
+  bad "daily's resolve stage: $(grep -- '--- resolve' <<<"$out")"
+same "daily stored the PTR names of lab.json ptr's addresses (the blocklisted one aside)" \
+  "$(ptr_ips)" "$(($(lab_json 'len(d["ptr"]["names"])') - 1))"
+counts=$(sqlite3 "$db" "SELECT counts FROM runs WHERE kind = 'daily'")
+grep -qE '"resolve.ptr_names": ?[1-9]' <<<"$counts" && ok "the daily's record holds resolve.ptr_names" ||
+  bad "daily run counts: $counts"
+day "$work/lab.toml" "$work/hourly.db" hourly
+same "hourly exits 0" "$rc" 0
+same "hourly asks no PTR name" "$(ptr_ips)" 0
+sed 's/^\[resolver\]$/[resolver]\ndaily_ptr = false/' "$work/lab.toml" >"$work/noptr.toml"
+day "$work/noptr.toml" "$work/noptr.db" daily "${only_resolve[@]}"
+same "daily with daily_ptr = false exits 0" "$rc" 0
+same "daily with daily_ptr = false asks no PTR name" "$(ptr_ips)" 0
 ops_summary resolve_ptr_test
