@@ -187,6 +187,13 @@ Statement& Statement::bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::bind(int index, Unowned value) {
+  check_bind(sqlite3_bind_text64(stmt_.get(), index, value.text.data(), value.text.size(),
+                                 SQLITE_STATIC, SQLITE_UTF8),
+             index);
+  return *this;
+}
+
 Statement& Statement::bind(int index, std::span<const uint8_t> blob) {
   // A zero-length blob with a null pointer would bind NULL; an empty blob must stay a blob.
   static const uint8_t kEmpty = 0;

@@ -64,11 +64,14 @@ size_t Store::add_resolutions(std::span<const ResolutionRow> rows) {
       if (!plain_name) normalized = normalize_name(r.name);
       nid = name_id(plain_name ? r.name : normalized, fresh_names);
     }
+    // Bound without copies: the row and these two strings outlive both statements' runs.
+    const std::string chain_json = json_array(plain_chain ? r.cname_chain : chain);
+    const std::string ttls_json = json_int_array(r.cname_ttls);
     auto bind = [&](Statement& s) -> Statement& {
-      return s.bind_all(r.hour, nid, r.qtype, vp->second, r.status, r.rcode,
-                        json_array(plain_chain ? r.cname_chain : chain), r.min_ttl, r.resolver,
-                        r.rtt_ms, r.resolved_at, r.run_id, r.ecs, r.ecs_scope,
-                        json_int_array(r.cname_ttls), r.detail);
+      return s.bind_all(r.hour, nid, Unowned{r.qtype}, vp->second, Unowned{r.status}, r.rcode,
+                        Unowned{chain_json}, r.min_ttl, Unowned{r.resolver}, r.rtt_ms,
+                        r.resolved_at, r.run_id, Unowned{r.ecs}, r.ecs_scope, Unowned{ttls_json},
+                        Unowned{r.detail});
     };
     bind(insert).run();
     int64_t id = db_.changes() == 0 ? 0 : db_.last_insert_rowid();
