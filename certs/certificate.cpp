@@ -245,10 +245,11 @@ Result<Certificate> parse_prefix(std::span<const uint8_t> der, bool trailing_ok)
   return c;
 }
 
+}  // namespace
+
 constexpr std::string_view kB64 =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-// Strict base64 (RFC 4648): whitespace ignored, padding only at the end.
 std::optional<std::string> base64_decode(std::string_view in) {
   std::string out;
   uint32_t acc = 0;
@@ -288,6 +289,8 @@ std::string base64_encode(std::string_view in) {
   }
   return out;
 }
+
+namespace {
 
 std::optional<std::string_view> pem_label(std::string_view line, std::string_view what) {
   constexpr std::string_view dashes = "-----";

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,10 @@ Result<Certificate> parse_der(std::string_view der);
 // Every CERTIFICATE block of a PEM bundle, in order; other blocks (keys, parameters) and text
 // between blocks are skipped. An error when a certificate block is malformed or when there is none.
 Result<std::vector<Certificate>> parse_pem(std::string_view text);
+
+// Strict base64 (RFC 4648): whitespace ignored, padding only at the end; nullopt otherwise.
+std::optional<std::string> base64_decode(std::string_view in);
+std::string base64_encode(std::string_view in);
 
 // Lowercase hex of bytes.
 std::string hex(std::string_view bytes);

@@ -64,6 +64,7 @@ PruneReport prune(Database& db, int64_t cutoff, bool dry_run) {
   del("detections", "DELETE FROM detections WHERE date < ?", r.cutoff_date);
   del("detection_traffic", "DELETE FROM detection_traffic WHERE date < ?", r.cutoff_date);
   del("detection_days", "DELETE FROM detection_days WHERE date < ?", r.cutoff_date);
+  del("device_certificates", "DELETE FROM device_certificates WHERE date < ?", r.cutoff_date);
   // A checkpoint of a finished scan is only history; one of an unfinished scan lets it resume.
   del("scan_checkpoints",
       "DELETE FROM scan_checkpoints WHERE updated_at < ? AND run_id IN "

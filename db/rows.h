@@ -280,6 +280,33 @@ struct AddressNameRow {
   std::string source;  // file name, "dnsdb", ...
 };
 
+// A leaf certificate the manufacturer rule calls a device's (certs/devices.h), seen at an
+// address and port on a day. Upserts on (date, ip, port, sha256) widen first/last seen.
+struct DeviceCertificateRow {
+  std::string date;  // "YYYY-MM-DD" of first_seen
+  std::string ip;
+  int port = 0;
+  std::string sha256;
+  std::string manufacturer;
+  std::string product;
+  std::string signer;  // self|maker_ca
+  std::string source;  // scan|import
+  int64_t first_seen = 0;
+  int64_t last_seen = 0;
+  std::optional<int64_t> run_id;
+};
+
+// A certificate dataset file `iotmap import certs` read.
+struct CertImportRow {
+  std::string sha256;  // of the bytes read
+  std::string format;  // zgrab2|censys|sonar
+  std::string path;    // as given, "-" for stdin
+  int64_t bytes = 0;
+  int64_t imported_at = 0;
+  std::map<std::string, int64_t> counts;
+  std::optional<int64_t> run_id;
+};
+
 // A name in the leaf certificates of some TLS observations, with the first and last time one
 // of them was observed.
 struct ObservedCertName {

@@ -347,6 +347,37 @@ CREATE TABLE detection_days (
   detected_at INTEGER NOT NULL
 );
 )sql",
+    // Version 7: certificates as device evidence and certificate datasets (issue 16). A device
+    // certificate is a leaf that the manufacturer rule (certs/devices.h) calls a device, one row
+    // per day, address, port and certificate, from a scan or an import. cert_imports records each
+    // dataset file `iotmap import certs` read, by content digest, so that a rerun skips it.
+    R"sql(
+CREATE TABLE device_certificates (
+  date TEXT NOT NULL,                       -- UTC day of the observation
+  ip TEXT NOT NULL,
+  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),
+  sha256 TEXT NOT NULL,                     -- the leaf (certificates.sha256)
+  manufacturer TEXT NOT NULL,
+  product TEXT NOT NULL DEFAULT '',
+  signer TEXT NOT NULL CHECK (signer IN ('self', 'maker_ca')),
+  source TEXT NOT NULL,                     -- scan|import: the first that saw it that day
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  run_id INTEGER REFERENCES runs(id),       -- the first run that saw it that day
+  PRIMARY KEY (date, ip, port, sha256)
+) WITHOUT ROWID;
+CREATE INDEX device_certificates_run ON device_certificates(run_id);
+CREATE TABLE cert_imports (
+  sha256 TEXT NOT NULL,                     -- of the file's bytes as read (gzip: compressed)
+  format TEXT NOT NULL,                     -- zgrab2|censys|sonar
+  path TEXT NOT NULL,                       -- as given; '-' for stdin
+  bytes INTEGER NOT NULL,
+  imported_at INTEGER NOT NULL,
+  counts TEXT NOT NULL DEFAULT '{}',        -- JSON object: records, kept, malformed, ...
+  run_id INTEGER REFERENCES runs(id),
+  PRIMARY KEY (sha256, format)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

@@ -104,9 +104,30 @@ class Store {
   // the checkpoint covering them, so that a scan killed at any moment never leaves observations
   // without their checkpoint or a checkpoint ahead of observations. Returns how many
   // observations were new.
+  // `devices`: the device certificates among them (certs/devices.h), in the same transaction.
   size_t add_scan_batch(std::span<const TlsObservationRow> rows,
                         std::span<const CertificateRow> certs, std::span<const CertNameRow> names,
-                        const ScanCheckpoint& cp);
+                        const ScanCheckpoint& cp,
+                        std::span<const DeviceCertificateRow> devices = {});
+  // A batch of `iotmap import certs`: as add_scan_batch without a checkpoint.
+  size_t add_import_batch(std::span<const TlsObservationRow> rows,
+                          std::span<const CertificateRow> certs, std::span<const CertNameRow> names,
+                          std::span<const DeviceCertificateRow> devices);
+  // Upserts on (date, ip, port, sha256), widening first/last seen; the first source and run stay.
+  void add_device_certificates(std::span<const DeviceCertificateRow> rows);
+  // (ip, name) of the observations of import runs in [from, to) whose leaf was valid then and
+  // names a provider (cert_names.provider not empty), each pair once, in ip order.
+  void for_each_imported_provider_address(
+      int64_t from, int64_t to,
+      const std::function<void(std::string_view ip, std::string_view name)>& fn);
+  // The device certificates of a day, in (manufacturer, ip, port) order.
+  std::vector<DeviceCertificateRow> device_certificates(std::string_view date);
+  // The import of a file with this content and format, if one finished.
+  std::optional<CertImportRow> cert_import(std::string_view sha256, std::string_view format);
+  void record_cert_import(const CertImportRow& row);
+  // Removes what a run stored in tls_observations and device_certificates (an import of a
+  // stream found, once read, to have been imported before). Returns the rows removed.
+  int64_t remove_run_observations(int64_t run_id);
   // The latest checkpoint of an unfinished scan run over the same shard and target list, if
   // any: a scan that was killed resumes from there with the same seed and run id.
   std::optional<ScanCheckpoint> resumable_scan(std::string_view shard,

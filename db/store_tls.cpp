@@ -59,6 +59,21 @@ size_t insert_observations(Database& db, std::span<const TlsObservationRow> rows
   return added;
 }
 
+void upsert_devices(Database& db, std::span<const DeviceCertificateRow> rows) {
+  auto& upsert = db.cached(R"(
+      INSERT INTO device_certificates(date, ip, port, sha256, manufacturer, product, signer,
+                                      source, first_seen, last_seen, run_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT(date, ip, port, sha256) DO UPDATE SET
+        first_seen = min(first_seen, excluded.first_seen),
+        last_seen = max(last_seen, excluded.last_seen))");
+  for (const DeviceCertificateRow& d : rows)
+    upsert
+        .bind_all(d.date, canonical_ip(d.ip), d.port, d.sha256, d.manufacturer, d.product, d.signer,
+                  d.source, d.first_seen, d.last_seen, d.run_id)
+        .run();
+}
+
 }  // namespace
 
 size_t Store::add_certificates(std::span<const CertificateRow> certs) {
@@ -112,13 +127,98 @@ size_t Store::add_tls_observations(std::span<const TlsObservationRow> rows,
 
 size_t Store::add_scan_batch(std::span<const TlsObservationRow> rows,
                              std::span<const CertificateRow> certs,
-                             std::span<const CertNameRow> names, const ScanCheckpoint& cp) {
+                             std::span<const CertNameRow> names, const ScanCheckpoint& cp,
+                             std::span<const DeviceCertificateRow> devices) {
   Transaction tx(db_, "add_scan_batch");
   size_t added = insert_observations(db_, rows, certs);
   upsert_cert_names(db_, names);
+  upsert_devices(db_, devices);
   save_checkpoint(cp);
   tx.commit();
   return added;
+}
+
+size_t Store::add_import_batch(std::span<const TlsObservationRow> rows,
+                               std::span<const CertificateRow> certs,
+                               std::span<const CertNameRow> names,
+                               std::span<const DeviceCertificateRow> devices) {
+  Transaction tx(db_, "add_import_batch");
+  size_t added = insert_observations(db_, rows, certs);
+  upsert_cert_names(db_, names);
+  upsert_devices(db_, devices);
+  tx.commit();
+  return added;
+}
+
+void Store::add_device_certificates(std::span<const DeviceCertificateRow> rows) {
+  Transaction tx(db_, "add_device_certificates");
+  upsert_devices(db_, rows);
+  tx.commit();
+}
+
+std::vector<DeviceCertificateRow> Store::device_certificates(std::string_view date) {
+  std::vector<DeviceCertificateRow> out;
+  db_.cached(R"(
+      SELECT date, ip, port, sha256, manufacturer, product, signer, source, first_seen,
+             last_seen, run_id
+      FROM device_certificates WHERE date = ? ORDER BY manufacturer, ip, port, sha256)")
+      .bind(1, date)
+      .each([&](Statement& s) {
+        out.push_back({s.text(0), s.text(1), static_cast<int>(s.int64(2)), s.text(3), s.text(4),
+                       s.text(5), s.text(6), s.text(7), s.int64(8), s.int64(9),
+                       s.optional_int64(10)});
+      });
+  return out;
+}
+
+void Store::for_each_imported_provider_address(
+    int64_t from, int64_t to,
+    const std::function<void(std::string_view ip, std::string_view name)>& fn) {
+  db_.cached(R"(
+      SELECT DISTINCT o.ip, n.name FROM tls_observations o
+        JOIN runs r ON r.id = o.run_id
+        JOIN cert_names n ON n.sha256 = o.leaf_sha256
+        JOIN certificates c ON c.sha256 = o.leaf_sha256
+      WHERE o.observed_at >= ?1 AND o.observed_at < ?2 AND r.kind = 'import' AND n.provider <> ''
+        AND coalesce(c.not_before, o.observed_at) <= o.observed_at
+        AND o.observed_at <= coalesce(c.not_after, o.observed_at)
+      ORDER BY o.ip, n.name)")
+      .bind_all(from, to)
+      .each([&](Statement& s) { fn(s.text(0), s.text(1)); });
+}
+
+std::optional<CertImportRow> Store::cert_import(std::string_view sha256, std::string_view format) {
+  std::optional<CertImportRow> out;
+  db_.cached(R"(SELECT sha256, format, path, bytes, imported_at, counts, run_id
+                FROM cert_imports WHERE sha256 = ? AND format = ?)")
+      .bind_all(sha256, format)
+      .each([&](Statement& s) {
+        out = CertImportRow{s.text(0),          s.text(1),  s.text(2),
+                            s.int64(3),         s.int64(4), parse_json_counts(s.text(5)),
+                            s.optional_int64(6)};
+      });
+  return out;
+}
+
+void Store::record_cert_import(const CertImportRow& r) {
+  db_.cached(R"(INSERT INTO cert_imports(sha256, format, path, bytes, imported_at, counts, run_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(sha256, format) DO UPDATE SET
+                  path = excluded.path, bytes = excluded.bytes,
+                  imported_at = excluded.imported_at, counts = excluded.counts,
+                  run_id = excluded.run_id)")
+      .bind_all(r.sha256, r.format, r.path, r.bytes, r.imported_at, json_counts(r.counts), r.run_id)
+      .run();
+}
+
+int64_t Store::remove_run_observations(int64_t run_id) {
+  Transaction tx(db_, "remove_run_observations");
+  db_.cached("DELETE FROM tls_observations WHERE run_id = ?").bind(1, run_id).run();
+  int64_t n = db_.changes();
+  db_.cached("DELETE FROM device_certificates WHERE run_id = ?").bind(1, run_id).run();
+  n += db_.changes();
+  tx.commit();
+  return n;
 }
 
 void Store::for_each_tls_observation(int64_t from, int64_t to,

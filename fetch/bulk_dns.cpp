@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "fetch/decode.h"
+#include "fetch/lines.h"
 #include "lib/net.h"
 #include "resolver/wire.h"
 
@@ -142,14 +142,14 @@ BulkStats read_bulk(const std::string& path, int64_t default_time, int64_t from,
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot read");
   BulkStats st;
-  std::string pending, error;
+  std::string error;
   std::vector<resolver::PdnsRecord> records;
-  auto line_done = [&](std::string_view line) {
-    ++st.lines;
+  for_each_line(in, path, [&](std::string_view line, uint64_t number) {
+    st.lines = number;
     if (!parse_bulk_line(line, default_time, records, error)) {
       ++st.malformed;
       if (st.errors.size() < BulkStats::kMaxErrors)
-        st.errors.push_back(path + ":" + std::to_string(st.lines) + ": " + error);
+        st.errors.push_back(path + ":" + std::to_string(number) + ": " + error);
       return;
     }
     for (const auto& r : records) {
@@ -157,33 +157,7 @@ BulkStats read_bulk(const std::string& path, int64_t default_time, int64_t from,
       ++st.records;
       fn(r);
     }
-  };
-  // Whole lines straight from each decoded piece; only a line cut by a piece's end is copied.
-  auto decoder = make_decoder(Compression::sniff, [&](const char* data, size_t n) {
-    std::string_view piece(data, n);
-    for (size_t nl; (nl = piece.find('\n')) != std::string_view::npos;) {
-      if (pending.empty()) {
-        line_done(piece.substr(0, nl));
-      } else {
-        pending.append(piece.substr(0, nl));
-        line_done(pending);
-        pending.clear();
-      }
-      piece.remove_prefix(nl + 1);
-    }
-    pending.append(piece);
   });
-  std::vector<char> buf(1 << 20);
-  try {
-    while (in) {
-      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-      if (in.gcount() > 0) decoder->write(buf.data(), static_cast<size_t>(in.gcount()));
-    }
-    decoder->finish();
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": " + e.what());
-  }
-  if (!pending.empty()) line_done(pending);
   return st;
 }
 

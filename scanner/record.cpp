@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "certs/names.h"
+#include "db/store.h"
 #include "lib/json.h"
 
 namespace iotmap::scanner {
@@ -99,7 +100,9 @@ std::vector<std::string> CertificateBook::add_chain(const std::vector<std::strin
     if (auto* c = std::get_if<certs::Certificate>(&parsed)) {
       certs::to_json(e.summary, *c);
       e.summary.erase("der");
-      if (matcher_) e.names = certs::match_names(*c, matcher_);
+      auto verdict = certs::judge(*c, matcher_);
+      e.names = std::move(verdict.names);
+      e.device = std::move(verdict.device);
       new_certs_.push_back(certificate_row(*c, now));
       for (const auto& n : e.names) new_names_.push_back({sha, n.name, n.provider});
     } else {
@@ -144,6 +147,30 @@ db::TlsObservationRow observation_row(const GrabResult& r, int64_t run_id,
   row.protocol_result = protocol_result(r.app);
   row.error = r.error;
   return row;
+}
+
+db::DeviceCertificateRow device_row(const db::TlsObservationRow& o,
+                                    const certs::DeviceCertificate& d, std::string_view source) {
+  return db::DeviceCertificateRow{db::utc_date(o.observed_at),
+                                  o.ip,
+                                  o.port,
+                                  o.leaf_sha256,
+                                  d.manufacturer,
+                                  d.product,
+                                  d.signer,
+                                  std::string(source),
+                                  o.observed_at,
+                                  o.observed_at,
+                                  o.run_id};
+}
+
+std::optional<db::DeviceCertificateRow> device_row(const db::TlsObservationRow& o,
+                                                   const CertificateBook& book,
+                                                   std::string_view source) {
+  if (o.leaf_sha256.empty()) return std::nullopt;
+  const auto* e = book.find(o.leaf_sha256);
+  if (e == nullptr || !e->device) return std::nullopt;
+  return device_row(o, *e->device, source);
 }
 
 nlohmann::json grab_json(const GrabResult& r, int64_t run_id,

@@ -6,11 +6,14 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "certs/certificate.h"
+#include "certs/judge.h"
 #include "certs/providers.h"
 #include "db/rows.h"
 #include "scanner/grab.h"
@@ -31,6 +34,7 @@ class CertificateBook {
   struct Entry {
     nlohmann::json summary;               // certs::to_json without the DER; null if unparsable
     std::vector<certs::NameMatch> names;  // provider names in the certificate
+    std::optional<certs::DeviceCertificate> device;  // the manufacturer rule's verdict
   };
 
   // The SHA-256 of each certificate of `chain`, in order. Certificates not seen before are
@@ -56,6 +60,15 @@ class CertificateBook {
 // The store's row for one grab; `chain_sha256` from CertificateBook::add_chain.
 db::TlsObservationRow observation_row(const GrabResult& r, int64_t run_id,
                                       const std::vector<std::string>& chain_sha256);
+
+// The device-certificate row of an observation whose leaf is the device certificate `d`.
+// `source`: scan|import.
+db::DeviceCertificateRow device_row(const db::TlsObservationRow& o,
+                                    const certs::DeviceCertificate& d, std::string_view source);
+// The same when `book` holds the observation's leaf and the rule calls it a device's.
+std::optional<db::DeviceCertificateRow> device_row(const db::TlsObservationRow& o,
+                                                   const CertificateBook& book,
+                                                   std::string_view source);
 
 // The JSON object of one grab (docs/scan-output.md).
 nlohmann::json grab_json(const GrabResult& r, int64_t run_id,

@@ -16,6 +16,7 @@
 #include "lib/text.h"
 #include "resolver/rows.h"
 #include "src/commands.h"
+#include "src/export_devices.h"
 #include "src/export_hitlist.h"
 
 namespace iotmap::cli {
@@ -230,9 +231,10 @@ int run_export(Context& ctx, Args& args) {
   if (args.flag("hitlist")) return export_hitlist(ctx, args);
   if (args.flag("detections")) return export_detections(ctx, args);
   if (args.flag("blocklist")) return export_blocklist(ctx, args);
+  if (args.flag("devices")) return export_devices(ctx, args);
   auto rest = args.positionals();
   if (!rest.empty()) throw UsageError("unknown export '" + rest[0] + "'");
-  throw UsageError("expected `resolutions`, `hitlist`, `detections` or `blocklist`");
+  throw UsageError("expected `resolutions`, `hitlist`, `detections`, `blocklist` or `devices`");
 }
 
 }  // namespace iotmap::cli

@@ -7,9 +7,11 @@
 #include <optional>
 #include <thread>
 
+#include "backend_map/devices_report.h"
 #include "backend_map/report.h"
 #include "config/catalogue.h"
 #include "detect/report.h"
+#include "lib/json.h"
 #include "lib/text.h"
 #include "src/classify_inputs.h"
 #include "src/commands.h"
@@ -58,6 +60,27 @@ void add_detections(std::string& text, const std::string& format,
   text.insert(end == std::string::npos ? text.size() : end, detect::detections_html(*day));
 }
 
+// The day's device certificates as the report's section (docs/backend-map.md), placed like the
+// detections: appended to Markdown, before </body> in HTML, as "devices" in JSON.
+void add_devices(std::string& text, const std::string& format, db::Store& store,
+                 const std::string& date, const FootprintSources& sources) {
+  std::vector<bm::DeviceSighting> rows;
+  for (const auto& r : store.device_certificates(date))
+    if (auto ip = IpAddress::parse(r.ip)) rows.push_back({*ip, r.manufacturer, r.signer});
+  auto s = bm::summarize_devices(date, rows, sources.inputs.pfx2as, sources.inputs.as2org,
+                                 sources.inputs.geo);
+  if (format == "md") {
+    text += bm::devices_markdown(s);
+  } else if (format == "html") {
+    auto end = text.rfind("</body>");
+    text.insert(end == std::string::npos ? text.size() : end, bm::devices_html(s));
+  } else {
+    auto j = nlohmann::ordered_json::parse(text);
+    j["devices"] = bm::devices_json(s);
+    text = json_text(j, 2) + "\n";
+  }
+}
+
 }  // namespace
 
 int run_report(Context& ctx, Args& args) {
@@ -89,6 +112,7 @@ int run_report(Context& ctx, Args& args) {
                        : format == "html" ? bm::footprint_html(view.providers, fp, date)
                                           : bm::footprint_json(view.providers, fp, date);
     add_detections(text, format, detection_summary(store, bm::day_str(date)));
+    add_devices(text, format, store, bm::day_str(date), *sources);
     for (const auto& p : sources->problems)
       std::fprintf(stderr, "iotmap report: %s\n", shown(p, 300).c_str());
     write_output(output, text);

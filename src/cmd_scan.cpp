@@ -73,6 +73,23 @@ void targets_from_resolutions(db::Store& store, const Period& p, TargetList& lis
   });
 }
 
+// The addresses that imported certificate data sets attribute to providers in the classify
+// window before the period's end (docs/certificates.md): scanned like any candidate, with their
+// provider names as SNI (wildcards cannot be sent).
+void targets_from_certificates(db::Store& store, const Period& p, int window_days,
+                               TargetList& list) {
+  const int64_t from = p.to - int64_t{std::max(1, window_days)} * 86400;
+  store.for_each_imported_provider_address(from, p.to,
+                                           [&](std::string_view ip, std::string_view name) {
+                                             auto addr = IpAddress::parse(ip);
+                                             if (!addr) return;
+                                             std::vector<std::string> names;
+                                             if (!name.starts_with("*."))
+                                               names.push_back(normalize_name(name));
+                                             list.add(*addr, names);
+                                           });
+}
+
 std::string settings_summary(const EngineOptions& o, const config::ScanSettings& s,
                              const std::optional<std::vector<uint16_t>>& ports, bool grab_only) {
   std::string p = "catalogue";
@@ -224,6 +241,7 @@ int run_scan(Context& ctx, Args& args) {
   if (resolutions || default_targets) {
     period = asked_period ? *asked_period : parse_period(db::utc_date(now));
     targets_from_resolutions(store, period, list);
+    if (default_targets) targets_from_certificates(store, period, cfg.classify.window_days, list);
   }
   if (list.full) {
     std::fprintf(stderr,
@@ -327,12 +345,13 @@ int run_scan(Context& ctx, Args& args) {
 
   CertificateBook book(certs::catalogue_matcher(catalogue));
   std::map<std::string, int64_t> counts;
-  uint64_t observations = 0, blocked = 0, optout = 0;
+  uint64_t observations = 0, blocked = 0, optout = 0, device_count = 0;
   const std::string& optout_file = cfg.ethics.optout_file;
   Progress progress("scan", order.steps() - resume.next_step - resume.done_above.size());
   auto sink = [&](std::vector<GrabResult>& batch, uint64_t watermark) {
     const int64_t t = clock_now();
     std::vector<db::TlsObservationRow> rows;
+    std::vector<db::DeviceCertificateRow> devices;
     rows.reserve(batch.size());
     for (const auto& r : batch) {
       std::vector<std::string> shas;
@@ -343,6 +362,7 @@ int run_scan(Context& ctx, Args& args) {
       } else {
         shas = book.add_chain(r.chain, t);
         rows.push_back(observation_row(r, run_id, shas));
+        if (auto d = device_row(rows.back(), book, "scan")) devices.push_back(std::move(*d));
       }
       if (jsonl) {
         std::string line = json_text(grab_json(r, run_id, shas, book));
@@ -352,7 +372,8 @@ int run_scan(Context& ctx, Args& args) {
     }
     done += batch.size();
     observations += store.add_scan_batch(rows, book.take_certificates(), book.take_names(),
-                                         checkpoint(watermark));
+                                         checkpoint(watermark), devices);
+    device_count += devices.size();
     if (jsonl) std::fflush(stdout);
     progress.add(batch.size());
   };
@@ -377,6 +398,7 @@ int run_scan(Context& ctx, Args& args) {
   counts["steps"] = static_cast<int64_t>(order.steps());
   counts["observations"] = static_cast<int64_t>(observations);
   counts["certificates"] = static_cast<int64_t>(book.parsed());
+  counts["device_certificates"] = static_cast<int64_t>(device_count);
   counts["blocked"] = static_cast<int64_t>(blocked);
   counts["optout"] = static_cast<int64_t>(optout);
   counts["bad_lines"] = static_cast<int64_t>(list.errors.size());

@@ -21,5 +21,6 @@ int run_optout(Context&, Args&);
 int run_config(Context&, Args&);
 int run_info_page(Context&, Args&);
 int run_detect(Context&, Args&);
+int run_import(Context&, Args&);
 
 }  // namespace iotmap::cli

@@ -52,18 +52,20 @@ const Command kCommands[] = {
      "A target file holds one IP, CIDR or \"IP NAME...\" per line; - reads them from stdin.\n"
      "zmap's output is read as it comes, its csv form too (saddr column): zmap -p 8883 ... |\n"
      "iotmap scan - --ports 8883 --grab-only (docs/zmap.md: its blocklist, export blocklist).\n"
-     "With no targets: the IPs resolved today and the configured IPv6 hitlists.\n"
+     "With no targets: the IPs resolved today, the configured IPv6 hitlists, and the addresses\n"
+     "imported certificates gave providers in the classify window.\n"
      "Refuses (exit 6) without ethics.blocklist_file and ethics.contact.\n",
      run_scan},
     {"classify", "classify server IPs as dedicated or shared",
      "usage: iotmap classify --date YYYY-MM-DD [--window DAYS]\n", run_classify},
-    {"export", "export resolutions, the daily hitlist, detections or the blocklist",
+    {"export", "export resolutions, the hitlist, detections, the blocklist or devices",
      "usage: iotmap export resolutions --hour H|--date D [--format jsonl|csv] [--output FILE]\n"
      "       iotmap export hitlist --date D [--format csv|jsonl|rules] [--include-shared]\n"
      "                             [--output FILE]\n"
      "       iotmap export detections --date D [--period day|hour|all] [--format csv|jsonl]\n"
      "                                [--output FILE]\n"
      "       iotmap export blocklist [--format zmap] [--output FILE]\n"
+     "       iotmap export devices --date D [--format csv|jsonl] [--output FILE]\n"
      "blocklist: the scan's blocklist as zmap's -b file (IPv4; docs/zmap.md); exit 6 where a\n"
      "scan would be refused.\n",
      run_export},
@@ -83,6 +85,17 @@ const Command kCommands[] = {
      "Exit: 0 ok; 7 bad flow lines (named file:line) or a day without a hitlist; 1 no flow met\n"
      "a stored hitlist; 3 no hash key configured.\n",
      run_detect},
+    {"import", "import certificate scan data sets (zgrab2, Censys, Sonar)",
+     "usage: iotmap import certs --format zgrab2|censys|sonar [--port P] [--date YYYY-MM-DD]\n"
+     "                           FILE...|-\n"
+     "Reads each FILE (gzip, xz or plain; - is stdin) as a stream of records (address, port,\n"
+     "time, certificate chain): ZGrab2 JSON lines, Censys host and certificate JSON lines, or\n"
+     "Rapid7 Sonar SSL certs and hosts files (certificate files first). Records whose leaf names\n"
+     "a provider or is a device certificate are stored as TLS observations of an import run;\n"
+     "--port and --date stand in for what a record does not say (Sonar: the file name).\n"
+     "A file whose bytes were imported before is skipped. Exit: 0 ok; 7 malformed lines (named\n"
+     "FILE:LINE and skipped); 1 a file could not be read whole (nothing kept from it).\n",
+     run_import},
     {"providers", "list the provider catalogue", "usage: iotmap providers [--json]\n",
      run_providers},
     {"match", "print the provider and region of each name",

@@ -35,11 +35,28 @@ TEST_CASE("an empty database migrates to the latest version with every table", "
   CHECK(m.to == latest_version());
   CHECK(stored_version(db) == latest_version());
   auto objects = schema_objects(db);
-  for (const char* table :
-       {"runs", "vantage_points", "names", "name_sources", "resolutions", "resolution_answers",
-        "pdns", "certificates", "cert_names", "tls_observations", "scan_checkpoints", "ip_verdicts",
-        "domain_verdicts", "hitlist", "footprint", "fetches", "optout", "pdns_files",
-        "address_names"})
+  for (const char* table : {"runs",
+                            "vantage_points",
+                            "names",
+                            "name_sources",
+                            "resolutions",
+                            "resolution_answers",
+                            "pdns",
+                            "certificates",
+                            "cert_names",
+                            "tls_observations",
+                            "scan_checkpoints",
+                            "ip_verdicts",
+                            "domain_verdicts",
+                            "hitlist",
+                            "footprint",
+                            "fetches",
+                            "optout",
+                            "pdns_files",
+                            "address_names",
+                            "detections",
+                            "device_certificates",
+                            "cert_imports"})
     CHECK(objects.count(std::string("table ") + table) == 1);
   CHECK(objects.count("index resolution_answers_ip") == 1);
   CHECK(objects.count("view resolutions_readable") == 1);
