@@ -2,6 +2,7 @@
 // documents them: ZGrab2's module output (zgrab2_schemas, output.json), Censys host and
 // certificate records, Rapid7 Sonar SSL certs and hosts lines. Each also gets truncated and
 // malformed lines, which must come back as errors, never as records.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -80,10 +81,15 @@ TEST_CASE("zgrab2: mqtt and http modules keep the log under result.tls and the r
   auto r = parse_zgrab2(line);
   REQUIRE(r.error.empty());
   REQUIRE(r.records.size() == 2);
+  // One record per module, in no promised order.
+  std::sort(r.records.begin(), r.records.end(),
+            [](const Record& a, const Record& b) { return a.port < b.port; });
   CHECK(r.records[0].ip == "2001:db8::5");
   CHECK(r.records[0].port == 0);  // output before 2023 has no port: the importer's --port
+  CHECK(r.records[0].time == 1715731200);
   CHECK(r.records[1].port == 443);
   CHECK(r.records[1].time == 1715731201);
+  CHECK(r.records[1].chain.at(0) == p.leaf);
 }
 
 TEST_CASE("zgrab2: a failed grab is nothing to import; bad lines are errors", "[certs][dataset]") {
