@@ -92,7 +92,7 @@ TEST_CASE("zgrab2: mqtt and http modules keep the log under result.tls and the r
   CHECK(r.records[1].chain.at(0) == p.leaf);
 }
 
-TEST_CASE("zgrab2: a failed grab is nothing to import; bad lines are errors", "[certs][dataset]") {
+TEST_CASE("zgrab2: a failed grab is nothing to import, bad lines are errors", "[certs][dataset]") {
   auto timeout = parse_zgrab2(zgrab2_tls_line(
       R"({"status":"io-timeout","protocol":"tls","result":{},"timestamp":"2024-05-15T00:00:00Z",)"
       R"("error":"read tcp: i/o timeout"})"));
@@ -175,7 +175,7 @@ TEST_CASE("censys: truncated and malformed records are errors", "[certs][dataset
   CHECK_FALSE(short_fp.error.empty());
 }
 
-TEST_CASE("sonar: certs and hosts lines; truncated lines are errors", "[certs][dataset]") {
+TEST_CASE("sonar: certs and hosts lines, truncated lines are errors", "[certs][dataset]") {
   const auto& p = pair();
   const std::string sha1 = "0123456789ABCDEF0123456789abcdef01234567";
   auto cert = parse_sonar(sha1 + "," + base64_encode(p.leaf) + "\r");

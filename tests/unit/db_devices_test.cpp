@@ -66,7 +66,7 @@ TEST_CASE("a version 1 database migrates and stores device certificates", "[db][
   CHECK(report.total() >= 1);
 }
 
-TEST_CASE("certificate imports are found by digest and format; a run's rows can be removed",
+TEST_CASE("certificate imports are found by digest and format, and a run's rows can be removed",
           "[db][devices]") {
   TempDir dir;
   Store store(dir.file("imports.db"));
