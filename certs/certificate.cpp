@@ -251,7 +251,17 @@ constexpr std::string_view kB64 =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::optional<std::string> base64_decode(std::string_view in) {
+  // A table instead of a search of kB64 per character, and the output reserved: imports decode
+  // every certificate of a data set (bench/certs: 18% of the time went to the search and to
+  // growing the string).
+  static const auto value = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (size_t i = 0; i < kB64.size(); ++i) t[static_cast<unsigned char>(kB64[i])] = int8_t(i);
+    return t;
+  }();
   std::string out;
+  out.reserve(in.size() / 4 * 3 + 3);
   uint32_t acc = 0;
   int bits = 0, pad = 0;
   size_t symbols = 0;
@@ -262,8 +272,8 @@ std::optional<std::string> base64_decode(std::string_view in) {
       ++pad;
       continue;
     }
-    auto v = kB64.find(ch);
-    if (v == std::string_view::npos || pad > 0) return std::nullopt;
+    int v = value[static_cast<unsigned char>(ch)];
+    if (v < 0 || pad > 0) return std::nullopt;
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
