@@ -20,6 +20,9 @@
 #   5. classify: per provider the addresses lab.json's endpoints give (computed here in Python
 #      from lab.json, not from the tool), every one from the "certificates" source; the camera
 #      under none.
+#   6. The manufacturer rule over the grabbed certificates (certs/devices.h, as for imported
+#      datasets): one device_certificates row, the camera's (Hikvision, self-signed, source scan,
+#      the pipeline's run), none for the brokers; `export devices` lists it.
 # zmap sends raw frames on the namespace's lo; the kernel accepts them only with accept_local
 # (the frames carry a local source address and no route), set for the test and restored.
 #   bash tests/lab/zmap_grab_test.sh IOTMAP_BINARY SOURCE_DIR
@@ -233,4 +236,13 @@ rows = dict(db.execute("SELECT ip, provider FROM ip_verdicts WHERE date = ?", (s
 print(("ok" if rows == want else "FAIL") + f" ip_verdicts: each address under its provider ({rows})")
 PY
 tally footprint "$?" <"$work/footprint.check"
+
+# --- 6. the camera's certificate is a device certificate, the brokers' are not ---
+same "device_certificates: the camera, Hikvision, self-signed, from the pipeline's scan" \
+  "$(sqlite3 "$db" "SELECT group_concat(ip || ' ' || port || ' ' || manufacturer || ' ' || signer || ' ' || source || ' ' || run_id, '; ')
+                    FROM device_certificates WHERE date = '$today'")" \
+  "$device 8883 Hikvision self scan 1"
+same "... counted in the run" "$(run_count 1 device_certificates)" 1
+out=$("$IOTMAP" --config "$work/lab.toml" --db "$db" export devices --date "$today" 2>&1); rc=$?
+check "export devices lists the camera" 0 "^$today,$device,8883,Hikvision,,self,scan,"
 ops_summary zmap_grab_test
