@@ -76,6 +76,7 @@ std::optional<FlowFormat> parse_flow_format(std::string_view text) {
   if (text == "nfdump") return FlowFormat::kNfdumpCsv;
   if (text == "zeek") return FlowFormat::kZeekTsv;
   if (text == "zeek-json") return FlowFormat::kZeekJson;
+  if (text == "ipfix") return FlowFormat::kIpfix;
   return std::nullopt;
 }
 

@@ -17,8 +17,9 @@
 
 namespace iotmap::detect {
 
-enum class FlowFormat { kAuto, kNfdumpCsv, kZeekTsv, kZeekJson };
-// "auto", "nfdump", "zeek" (TSV or JSON, told apart by the first line), "zeek-json".
+// kIpfix is binary: read_ipfix (detect/ipfix.h) reads it, not FlowReader.
+enum class FlowFormat { kAuto, kNfdumpCsv, kZeekTsv, kZeekJson, kIpfix };
+// "auto", "nfdump", "zeek" (TSV or JSON, told apart by the first line), "zeek-json", "ipfix".
 std::optional<FlowFormat> parse_flow_format(std::string_view text);
 
 struct ReadStats {

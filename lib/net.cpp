@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace iotmap {
 
@@ -79,6 +81,35 @@ std::optional<Prefix> Prefix::parse(std::string_view text) {
     if (length > ip->bits()) return std::nullopt;
   }
   return Prefix{mask(*ip, length), length};
+}
+
+AddressPort parse_address_port(std::string_view text) {
+  std::string_view host, port;
+  if (!text.empty() && text[0] == '[') {
+    auto close = text.find("]:");
+    if (close == std::string_view::npos)
+      throw std::invalid_argument("wants ADDR:PORT or [ADDR6]:PORT, not '" + std::string(text) +
+                                  "'");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon)
+      throw std::invalid_argument("wants ADDR:PORT or [ADDR6]:PORT, not '" + std::string(text) +
+                                  "'");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  auto [stop, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || port.size() > 5 || ec != std::errc() || stop != port.data() + port.size() ||
+      value > 65535)
+    throw std::invalid_argument("bad port '" + std::string(port) + "'");
+  auto ip = IpAddress::parse(host);
+  if (!ip)
+    throw std::invalid_argument("'" + std::string(host) +
+                                "' is not an IP address (give the address to listen on)");
+  return {*ip, static_cast<uint16_t>(value)};
 }
 
 }  // namespace iotmap

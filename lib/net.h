@@ -44,4 +44,12 @@ struct Prefix {
 // Keeps the first `length` bits of `ip` and zeroes the rest.
 IpAddress mask(const IpAddress& ip, int length);
 
+// An address to bind to: "ADDR:PORT" or "[ADDR6]:PORT", the address an IP address (no name).
+struct AddressPort {
+  IpAddress ip;
+  uint16_t port = 0;
+};
+// Throws std::invalid_argument saying what is wrong, for the caller to prefix with its option.
+AddressPort parse_address_port(std::string_view text);
+
 }  // namespace iotmap

@@ -17,7 +17,7 @@ set -euo pipefail
 BUILD=(
   build-essential cmake ninja-build pkg-config
   libre2-dev libpsl-dev libc-ares-dev libldns-dev libevent-dev libssl-dev libsqlite3-dev
-  libcurl4-openssl-dev libtomlplusplus-dev libmaxminddb-dev nlohmann-json3-dev catch2
+  libcurl4-openssl-dev libtomlplusplus-dev libmaxminddb-dev libfixbuf-dev nlohmann-json3-dev catch2
   liblzma-dev zlib1g-dev
 )
 LAB=(

@@ -1,12 +1,14 @@
-// `iotmap detect [--date D] FLOWS...|-`: flow records against the hitlist of their own day
-// (docs/detect.md). Detections, traffic per service and the day's counts go to the store,
-// subscribers only as pseudonyms (a keyed hash or a prefix, ETHICS.md); stdout gets the lines
-// per service, or with --sweep the lines per service for each D.
+// `iotmap detect [--date D] FLOWS...|-` or `iotmap detect --listen ADDR:PORT`: flow records
+// against the hitlist of their own day (docs/detect.md). Detections, traffic per service and the
+// day's counts go to the store, subscribers only as pseudonyms (a keyed hash or a prefix,
+// ETHICS.md); stdout gets the lines per service, or with --sweep the lines per service for each D.
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -17,11 +19,14 @@
 #include "config/catalogue.h"
 #include "db/store.h"
 #include "detect/detector.h"
+#include "detect/ipfix.h"
 #include "detect/privacy.h"
 #include "detect/readers.h"
 #include "lib/clock.h"
+#include "lib/handle.h"
 #include "lib/json.h"
 #include "lib/net.h"
+#include "lib/stop_signal.h"
 #include "lib/text.h"
 #include "src/commands.h"
 
@@ -37,14 +42,39 @@ struct DetectArgs {
   std::optional<std::string> output;
   bool store = true;
   std::vector<std::string> inputs;
+  std::optional<AddressPort> listen;  // collect over UDP instead of reading files
+  detect::ExportProtocol protocol = detect::ExportProtocol::kIpfix;
+  std::optional<int64_t> duration;  // seconds; without, until SIGINT/SIGTERM
 };
+
+// --listen, --protocol and --duration: the live collector instead of files.
+void read_listen_args(Args& args, DetectArgs& a) {
+  if (auto v = args.option("--listen")) {
+    try {
+      a.listen = parse_address_port(*v);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--listen ") + e.what());
+    }
+    if (a.listen->port == 0) throw UsageError("--listen: give a port from 1 to 65535");
+  }
+  auto protocol = args.option("--protocol");
+  auto duration = args.option("--duration");
+  if (!a.listen && (protocol || duration))
+    throw UsageError(std::string(protocol ? "--protocol" : "--duration") +
+                     " goes with --listen ADDR:PORT");
+  if (protocol && *protocol == "netflow9")
+    a.protocol = detect::ExportProtocol::kNetflow9;
+  else if (protocol && *protocol != "ipfix")
+    throw UsageError("--protocol: ipfix or netflow9, not '" + *protocol + "'");
+  if (duration) a.duration = whole_option<int64_t>("--duration", *duration, 1, 31 * 86400);
+}
 
 DetectArgs read_args(Args& args) {
   DetectArgs a;
   if (auto v = args.option("--date")) a.date = date_option("--date", *v);
   if (auto v = args.option("--format")) {
     auto f = detect::parse_flow_format(*v);
-    if (!f) throw UsageError("--format: auto, nfdump, zeek or zeek-json, not '" + *v + "'");
+    if (!f) throw UsageError("--format: auto, nfdump, zeek, zeek-json or ipfix, not '" + *v + "'");
     a.format = *f;
   }
   if (auto v = args.option("--d")) a.d = real_option("--d", *v, 0.001, 1);
@@ -61,8 +91,12 @@ DetectArgs read_args(Args& args) {
   }
   a.output = args.option("--output");
   a.store = !args.flag("--no-store");
+  read_listen_args(args, a);
   a.inputs = args.positionals();
-  if (a.inputs.empty()) throw UsageError("name the flow files (or - for standard input)");
+  if (a.listen && !a.inputs.empty())
+    throw UsageError("--listen collects flows itself: name no flow files with it");
+  if (!a.listen && a.inputs.empty())
+    throw UsageError("name the flow files (or - for standard input), or --listen ADDR:PORT");
   if (std::count(a.inputs.begin(), a.inputs.end(), "-") > 1)
     throw UsageError("standard input (-) can be read once");
   for (const auto& in : a.inputs) {
@@ -176,6 +210,55 @@ std::string lines_per_service(const std::vector<detect::Detection>& found,
   return out;
 }
 
+// IPFIX when --format says so, or (auto) when the input starts as an IPFIX message does; text
+// formats never start with a NUL byte, which is all that standard input can be peeked for.
+bool is_ipfix(const std::string& in, detect::FlowFormat format) {
+  if (format != detect::FlowFormat::kAuto) return format == detect::FlowFormat::kIpfix;
+  if (in == "-") return std::cin.peek() == 0;
+  unsigned char head[4] = {};
+  std::ifstream f(in, std::ios::binary);
+  f.read(reinterpret_cast<char*>(head), sizeof head);
+  return detect::looks_like_ipfix(head, static_cast<size_t>(f.gcount()));
+}
+
+detect::ReadStats read_input(const std::string& in, detect::FlowFormat format,
+                             const std::function<void(const detect::Flow&)>& emit) {
+  const std::string name = in == "-" ? "<stdin>" : in;
+  if (is_ipfix(in, format)) {
+    if (in == "-") return detect::read_ipfix(stdin, name, emit);
+    Handle<FILE, ::fclose> f(std::fopen(in.c_str(), "rb"));
+    if (!f) throw std::runtime_error(in + ": cannot read (" + std::strerror(errno) + ")");
+    return detect::read_ipfix(f.get(), name, emit);
+  }
+  detect::FlowReader reader(name, format);
+  if (in == "-") {
+    reader.read(std::cin, emit);
+  } else {
+    std::ifstream f(in);
+    reader.read(f, emit);
+  }
+  return reader.stats();
+}
+
+// The live collector: binds (a failure is named, exit 1), then collects until --duration
+// seconds have passed or SIGINT/SIGTERM; what came in is then matched and stored as files are.
+detect::ReadStats collect(const DetectArgs& a,
+                          const std::function<void(const detect::Flow&)>& emit) {
+  detect::FlowListener listener(a.listen->ip, a.listen->port, a.protocol);
+  StopOnSignal stop;
+  auto until = std::chrono::steady_clock::time_point::max();
+  if (a.duration) until = std::chrono::steady_clock::now() + std::chrono::seconds(*a.duration);
+  std::fprintf(
+      stderr, "iotmap detect: listening on UDP %s %s (SIGTERM or Ctrl-C ends it)\n",
+      listener.name().c_str(),
+      a.duration ? ("for " + std::to_string(*a.duration) + " s").c_str() : "until stopped");
+  std::fflush(stderr);
+  listener.run(emit, until, StopOnSignal::flag());
+  std::fprintf(stderr, "iotmap detect: collected %llu flow records from %s\n",
+               static_cast<unsigned long long>(listener.stats().flows), listener.name().c_str());
+  return listener.stats();
+}
+
 int report_inputs(const std::vector<detect::ReadStats>& stats, uint64_t outside) {
   uint64_t malformed = 0;
   for (const auto& s : stats) {
@@ -224,16 +307,10 @@ int run_detect(Context& ctx, Args& args) {
     }
     detector.add(f);
   };
-  for (const auto& in : a.inputs) {
-    detect::FlowReader reader(in == "-" ? "<stdin>" : in, a.format);
-    if (in == "-") {
-      reader.read(std::cin, emit);
-    } else {
-      std::ifstream f(in);
-      reader.read(f, emit);
-    }
-    stats.push_back(reader.stats());
-  }
+  if (a.listen)
+    stats.push_back(collect(a, emit));
+  else
+    for (const auto& in : a.inputs) stats.push_back(read_input(in, a.format, emit));
   const bool bad_lines = report_inputs(stats, outside) != 0;
 
   const auto missing = detector.days_without_hitlist();

@@ -54,40 +54,27 @@ struct Listen {
 
 // "127.0.0.1:8080", "[::1]:8080". Port 0 picks a free port (printed when serving).
 Listen parse_listen(const std::string& text) {
-  std::string host, port;
-  if (!text.empty() && text[0] == '[') {
-    auto close = text.find("]:");
-    if (close == std::string::npos) throw UsageError("--serve wants ADDR:PORT or [ADDR6]:PORT");
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string::npos || text.find(':') != colon)
-      throw UsageError("--serve wants ADDR:PORT or [ADDR6]:PORT, not '" + text + "'");
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
+  AddressPort at;
+  try {
+    at = parse_address_port(text);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--serve ") + e.what());
   }
-  if (port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535)
-    throw UsageError("--serve: bad port '" + port + "'");
-  auto ip = IpAddress::parse(host);
-  if (!ip)
-    throw UsageError("--serve: '" + host +
-                     "' is not an IP address (give the address to listen on)");
+  const IpAddress& ip = at.ip;
   Listen l;
-  l.v6 = ip->v6;
-  auto p = static_cast<uint16_t>(std::stoi(port));
-  if (ip->v6) {
+  l.v6 = ip.v6;
+  const uint16_t p = at.port;
+  if (ip.v6) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&l.addr);
     a->sin6_family = AF_INET6;
     a->sin6_port = htons(p);
-    std::memcpy(&a->sin6_addr, ip->bytes.data(), 16);
+    std::memcpy(&a->sin6_addr, ip.bytes.data(), 16);
     l.len = sizeof(sockaddr_in6);
   } else {
     auto* a = reinterpret_cast<sockaddr_in*>(&l.addr);
     a->sin_family = AF_INET;
     a->sin_port = htons(p);
-    std::memcpy(&a->sin_addr, ip->bytes.data(), 4);
+    std::memcpy(&a->sin_addr, ip.bytes.data(), 4);
     l.len = sizeof(sockaddr_in);
   }
   return l;

@@ -74,16 +74,22 @@ const Command kCommands[] = {
      "                               [--output FILE]\n",
      run_report},
     {"detect", "find IoT services behind subscriber lines in flow records",
-     "usage: iotmap detect [--date YYYY-MM-DD] [--format auto|nfdump|zeek|zeek-json] [--d D]\n"
-     "                     [--rule haystack|guo-heidemann] [--sweep FROM:TO:STEP]\n"
+     "usage: iotmap detect [--date YYYY-MM-DD] [--format auto|nfdump|zeek|zeek-json|ipfix]\n"
+     "                     [--d D] [--rule haystack|guo-heidemann] [--sweep FROM:TO:STEP]\n"
      "                     [--output FILE] [--no-store] FLOWS...|-\n"
-     "Matches each flow (nfdump -o csv, Zeek conn.log TSV or JSON) against the hitlist stored\n"
-     "for its own day by (address, port, transport), applies the rules per source and hour and\n"
-     "per source and day (docs/detect.md), leaves out scanners, and stores the detections with\n"
-     "subscribers as a keyed hash or a prefix, never in clear ([detect] in the configuration).\n"
-     "Prints the lines per service and day; --sweep prints them for each D instead.\n"
-     "Exit: 0 ok; 7 bad flow lines (named file:line) or a day without a hitlist; 1 no flow met\n"
-     "a stored hitlist; 3 no hash key configured.\n",
+     "       iotmap detect --listen ADDR:PORT [--protocol ipfix|netflow9] [--duration SECONDS]\n"
+     "                     [--date YYYY-MM-DD] [--d D] [--rule ...] [--sweep ...] [--output FILE]\n"
+     "                     [--no-store]\n"
+     "Matches each flow (nfdump -o csv, Zeek conn.log TSV or JSON, IPFIX files; or IPFIX or\n"
+     "NetFlow v9 collected over UDP on ADDR:PORT until --duration ends or SIGTERM/Ctrl-C)\n"
+     "against the hitlist stored for its own day by (address, port, transport), applies the\n"
+     "rules per source and hour and per source and day (docs/detect.md), leaves out scanners,\n"
+     "and stores the detections with subscribers as a keyed hash or a prefix, never in clear\n"
+     "([detect] in the configuration). Prints the lines per service and day; --sweep prints\n"
+     "them for each D instead.\n"
+     "Exit: 0 ok; 7 bad flow records (named file:line or file: record N) or a day without a\n"
+     "hitlist; 1 no flow met a stored hitlist, or --listen cannot bind; 3 no hash key\n"
+     "configured.\n",
      run_detect},
     {"import", "import certificate scan data sets (zgrab2, Censys, Sonar)",
      "usage: iotmap import certs --format zgrab2|censys|sonar [--port P] [--date YYYY-MM-DD]\n"

@@ -145,6 +145,73 @@ printf '%s\n' '{"ts":1772359201.2,"id.orig_h":"10.0.3.3","id.orig_p":40000,"id.r
 run --db "$db" detect --no-store "$work/conn.log"
 check "Zeek JSON conn.log" 0 "2026-03-01,aws,backend,backend,1"
 
+# --- IPFIX: a file, and the live collector over UDP (IPFIX and NetFlow v9) ---
+# flows_to_ipfix.py encodes flows.csv's records from the RFCs as softflowd exports them; each
+# form must give the CSV's lines per service and the same stored rows.
+rows() { sqlite3 "$db" "SELECT period, subscriber, service, level, rule, matched, n, domains, lines
+                        FROM detections ORDER BY period, subscriber, service"; }
+want=$("$IOTMAP" --db "$db" detect "$work/flows.csv" 2>/dev/null)
+want_rows=$(rows)
+python3 "$SRC/tests/cli/flows_to_ipfix.py" "$work/flows.csv" ipfix "$work/flows.ipfix"
+got=$("$IOTMAP" --db "$db" detect "$work/flows.ipfix" 2>"$work/ipfix.err"); rc=$?
+same "an IPFIX file, told by its first bytes: exit 0" "$rc" 0
+same "the IPFIX file: the CSV's lines per service" "$got" "$want"
+same "the IPFIX file: the CSV's stored detections" "$(rows)" "$want_rows"
+grep -q "7 flows, 5 matched" "$work/ipfix.err" && ok "the IPFIX file: 7 flows" || bad "$(cat "$work/ipfix.err")"
+run --db "$db" detect --no-store --format ipfix - <"$work/flows.ipfix"
+check "IPFIX on standard input" 0 "7 flows, 5 matched"
+{ cat "$work/flows.ipfix"; head -c 100 "$work/flows.ipfix"; } >"$work/cut.ipfix"
+run --db "$db" detect --no-store "$work/cut.ipfix"
+check "an IPFIX file cut short in its second message: exit 7, named" 7 \
+  "cut.ipfix: after record 8: IPFIX Message length mismatch .*the rest of the input is not read"
+has "the flows before the damage are kept" "7 flows, 5 matched"
+run --db "$db" detect --no-store --format ipfix "$work/flows.csv"
+check "--format ipfix on a CSV: named; no flow read is exit 1" 1 "flows.csv: after record 0: Illegal IPFIX Message version"
+
+run --db "$db" detect --protocol ipfix "$work/flows.csv"
+check "--protocol without --listen: usage" 2 "--protocol goes with --listen"
+run --db "$db" detect --listen 127.0.0.1 --no-store
+check "--listen without a port: usage" 2 "--listen wants ADDR:PORT"
+run --db "$db" detect --listen localhost:4739 --no-store
+check "--listen with a name: usage" 2 "not an IP address"
+run --db "$db" detect --listen 127.0.0.1:4739 "$work/flows.csv"
+check "--listen and flow files: usage" 2 "name no flow files"
+run --db "$db" detect --listen 127.0.0.1:4739 --protocol sflow
+check "--protocol sflow: usage" 2 "ipfix or netflow9"
+run --db "$db" detect --listen 127.0.0.1:4739 --duration 0
+check "--duration 0: usage" 2 "--duration"
+# 192.0.2.1 is on no interface here: binding fails (no packet is sent).
+run --db "$db" detect --no-store --listen 192.0.2.1:4739 --duration 1
+check "an address that cannot be bound: exit 1, named" 1 "cannot listen on 192.0.2.1:4739"
+
+port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# listen PROTOCOL SENDER-KIND [--duration S]: collects in the background, sends flows.csv's
+# records, waits for the end (the duration, or SIGTERM when none is given).
+listen() {
+  local protocol=$1 kind=$2
+  shift 2
+  "$IOTMAP" --db "$db" detect --listen "127.0.0.1:$port" --protocol "$protocol" "$@" \
+    >"$work/listen.out" 2>"$work/listen.err" &
+  local pid=$!
+  wait_for "$work/listen.err" "listening on UDP" || bad "$protocol: the collector did not start: $(cat "$work/listen.err")"
+  python3 "$SRC/tests/cli/flows_to_ipfix.py" "$work/flows.csv" "$kind" "127.0.0.1:$port"
+  if [ $# -eq 0 ]; then sleep 1; kill -TERM "$pid"; fi
+  wait "$pid"
+  rc=$?
+}
+listen ipfix ipfix-udp --duration 3
+same "live IPFIX: exit 0 after --duration" "$rc" 0
+same "live IPFIX: the CSV's lines per service" "$(cat "$work/listen.out")" "$want"
+same "live IPFIX: the CSV's stored detections" "$(rows)" "$want_rows"
+grep -q "collected 7 flow records from 127.0.0.1:$port (ipfix)" "$work/listen.err" &&
+  ok "live IPFIX: 7 records collected" || bad "live IPFIX: $(cat "$work/listen.err")"
+listen netflow9 netflow9-udp
+same "live NetFlow v9, ended by SIGTERM: exit 0" "$rc" 0
+same "live NetFlow v9: the CSV's lines per service" "$(cat "$work/listen.out")" "$want"
+same "live NetFlow v9: the CSV's stored detections" "$(rows)" "$want_rows"
+grep -q "collected 7 flow records from 127.0.0.1:$port (netflow9)" "$work/listen.err" &&
+  ok "live NetFlow v9: 7 records collected" || bad "live NetFlow v9: $(cat "$work/listen.err")"
+
 # --- prefixes instead of hashes ---
 printf '[detect]\nsubscribers = "prefix"\n' >"$work/prefix.toml"
 unset IOTMAP_DETECT_KEY
