@@ -249,7 +249,11 @@ void apply(const std::string& origin, const std::string& base_dir, const toml::t
                       k.key_file = against(base_dir, k.key_file);
                     })
                 .on("prefix_v4", t.number(k.prefix_v4, 8, 32))
-                .on("prefix_v6", t.number(k.prefix_v6, 16, 128));
+                .on("prefix_v6", t.number(k.prefix_v6, 16, 128))
+                .on("flows_dir", [&](const toml::node& n, const std::string& key) {
+                  t.str(k.flows_dir)(n, key);
+                  k.flows_dir = against(base_dir, k.flows_dir);
+                });
           }));
   top.apply();
 }

@@ -111,6 +111,8 @@ struct DetectSettings {
   std::string key_file;                  // the hash key, read when IOTMAP_DETECT_KEY is unset
   int prefix_v4 = 24;
   int prefix_v6 = 48;
+  // `daily` runs `detect --date D` on the files in flows_dir/D/ ("": no detect stage).
+  std::string flows_dir;
 };
 
 struct Config {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -146,6 +147,14 @@ class Decoder {
     ++stats_.malformed;
     if (stats_.problems.size() < max_problems_) stats_.problems.push_back(name_ + ": " + what);
   }
+  // A header's bookkeeping that does not add up (a sequence number not the one expected, a
+  // NetFlow v9 record count): a lost datagram, or an exporter that counts otherwise, as
+  // softflowd does on every message. Each kind is said once; counted, not bad.
+  void note(const std::string& kind, const std::string& what) {
+    ++stats_.notes;
+    if (noted_.insert(kind).second && stats_.problems.size() < max_problems_)
+      stats_.problems.push_back(name_ + ": " + what + " (said once; not counted as bad)");
+  }
   const ReadStats& stats() const { return stats_; }
   const std::string& name() const { return name_; }
 
@@ -228,6 +237,7 @@ class Decoder {
   Handle<fbInfoModel_t, fbInfoModelFree> model_;
   uint16_t tid_ = 0;
   std::map<std::string, uint64_t> init_ms_;
+  std::set<std::string> noted_;
 };
 
 // libfixbuf reports what it skips (a set whose template it never saw, a lost NetFlow
@@ -249,8 +259,11 @@ class LogToDecoder {
  private:
   static void on_log(const gchar*, GLogLevelFlags level, const gchar* message, gpointer) {
     constexpr int kReported = G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING;
-    if (current_ != nullptr && (level & kReported) != 0)
-      current_->problem(std::string("libfixbuf: ") + (message ? message : ""));
+    if (current_ == nullptr || (level & kReported) == 0) return;
+    std::string text = std::string("libfixbuf: ") + (message ? message : "");
+    for (const char* kind : {"sequence", "Count Discrepancy"})
+      if (text.find(kind) != std::string::npos) return current_->note(kind, text);
+    current_->problem(text);
   }
   static inline Decoder* current_ = nullptr;
   GLogFunc old_;

@@ -24,6 +24,7 @@ std::optional<FlowFormat> parse_flow_format(std::string_view text);
 
 struct ReadStats {
   uint64_t lines = 0, flows = 0, malformed = 0;
+  uint64_t notes = 0;                 // said, not bad: IPFIX/NetFlow sequence gaps
   std::vector<std::string> problems;  // "file:line: why", the first max_problems of them
 };
 

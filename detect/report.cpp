@@ -72,4 +72,30 @@ std::string detections_html(const DaySummary& day) {
   return h + "</table>\n";
 }
 
+nlohmann::ordered_json detections_json(const DaySummary& day) {
+  nlohmann::ordered_json out = {{"date", day.date},
+                                {"flows", day.flows},
+                                {"matched", day.matched},
+                                {"scanners", day.scanners},
+                                {"device_rule", day.rule},
+                                {"d", day.d},
+                                {"services", nlohmann::ordered_json::array()}};
+  for (const auto& s : day.services) {
+    auto ports = nlohmann::ordered_json::parse(s.ports.empty() ? "{}" : s.ports, nullptr, false);
+    out["services"].push_back(
+        {{"service", s.service},
+         {"level", s.level},
+         {"rule", s.rule},
+         {"lines", s.lines},
+         {"flows", s.flows},
+         {"bytes_up", s.bytes_up},
+         {"bytes_down", s.bytes_down},
+         {"down_up", s.bytes_up == 0
+                         ? nlohmann::ordered_json(nullptr)
+                         : nlohmann::ordered_json(double(s.bytes_down) / double(s.bytes_up))},
+         {"bytes_per_port", ports.is_discarded() ? nlohmann::ordered_json::object() : ports}});
+  }
+  return out;
+}
+
 }  // namespace iotmap::detect

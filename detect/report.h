@@ -1,9 +1,10 @@
 // The detection section of the daily report (docs/detect.md): lines per service and the
-// traffic per service of one day, as Markdown or as HTML with a bar chart. Pure: rows in,
+// traffic per service of one day, as Markdown, as HTML with a bar chart, or as JSON. Pure: rows in,
 // text out; `report footprint` appends it when `iotmap detect` stored the day.
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,8 @@ struct DaySummary {
 
 std::string detections_markdown(const DaySummary& day);
 std::string detections_html(const DaySummary& day);
+// The same as the "detections" object of the JSON report: the day's counts and per service the
+// lines, flows, bytes each way, down/up (null without upstream bytes) and bytes per port.
+nlohmann::ordered_json detections_json(const DaySummary& day);
 
 }  // namespace iotmap::detect

@@ -1,6 +1,7 @@
 // `iotmap daily` and `iotmap hourly`: the jobs cron and systemd run (docs/operations.md).
 //
-// daily runs the stages fetch, resolve, scan, classify, export and report for one date, each
+// daily runs the stages fetch, resolve, scan, classify, export, detect (when [detect] flows_dir
+// holds flow files for the date) and report for one date, each
 // as a child `iotmap` process (the same binary, same --config and --db): a stage that crashes
 // or is refused cannot take the job down, its exit code is the stage's verdict, and its own
 // run row (kind resolve, scan, ...) carries its counts. The job holds `<db>.lock` for its whole
@@ -9,7 +10,7 @@
 // Every stage is idempotent by the store's natural keys. On top of that, a measurement stage
 // (fetch, resolve, scan) that an earlier daily run for the same date completed is not run
 // again (a rerun must not probe every target a second time); the derived stages (classify,
-// export, report) always run, since they replace the day's results. So a rerun after a kill
+// export, detect, report) always run, since they replace the day's results. So a rerun after a kill
 // completes what was left undone, and a rerun after success measures nothing twice.
 //
 // The job's own row in `runs` (kind daily) holds per stage `<stage>.exit`, `<stage>.ms`,
@@ -549,8 +550,27 @@ int lock_wait_option(Args& args) {
   return whole_option("--lock-wait", *text, 0, 999999);
 }
 
-const std::vector<std::string> kStageNames = {"fetch",    "resolve", "scan",
-                                              "classify", "export",  "report"};
+const std::vector<std::string> kStageNames = {"fetch",  "resolve", "scan",  "classify",
+                                              "export", "detect",  "report"};
+
+// The detect stage: `detect --date D` on the regular files of [detect] flows_dir/D/, sorted;
+// off when flows_dir is unset or that directory holds no file.
+Stage detect_stage(const config::Config& cfg, const std::string& date) {
+  Stage st{"detect", "", {"detect", "--date", date}, false, "", ""};
+  if (cfg.detect.flows_dir.empty()) {
+    st.off_reason = "no flows configured ([detect] flows_dir is empty)";
+    return st;
+  }
+  const fs::path dir = fs::path(cfg.detect.flows_dir) / date;
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file(ec)) files.push_back(it->path().string());
+  std::sort(files.begin(), files.end());
+  if (files.empty()) st.off_reason = "no flow files in " + dir.string();
+  st.args.insert(st.args.end(), files.begin(), files.end());
+  return st;
+}
 
 std::vector<Stage> daily_stages(const config::Config& cfg, const std::string& date, bool past,
                                 const std::string& out_dir, const std::set<std::string>& skip) {
@@ -568,6 +588,7 @@ std::vector<Stage> daily_stages(const config::Config& cfg, const std::string& da
                false,
                hitlist,
                ""});
+  s.push_back(detect_stage(cfg, date));
   std::string report = out_dir + "/footprint-" + date + ".html";
   s.push_back({"report",
                "report",
@@ -606,8 +627,9 @@ int run_daily(Context& ctx, Args& args) {
     std::stringstream ss(list);
     for (std::string w; std::getline(ss, w, ',');) {
       if (std::find(kStageNames.begin(), kStageNames.end(), w) == kStageNames.end())
-        throw UsageError("--skip takes fetch, resolve, scan, classify, export or report, not '" +
-                         w + "'");
+        throw UsageError(
+            "--skip takes fetch, resolve, scan, classify, export, detect or report, not '" + w +
+            "'");
       skip.insert(w);
     }
   }

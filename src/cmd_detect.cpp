@@ -260,14 +260,18 @@ detect::ReadStats collect(const DetectArgs& a,
 }
 
 int report_inputs(const std::vector<detect::ReadStats>& stats, uint64_t outside) {
-  uint64_t malformed = 0;
+  uint64_t malformed = 0, notes = 0;
   for (const auto& s : stats) {
     malformed += s.malformed;
+    notes += s.notes;
     for (const auto& p : s.problems) std::fprintf(stderr, "iotmap detect: %s\n", p.c_str());
     if (s.malformed > s.problems.size())
       std::fprintf(stderr, "iotmap detect: ... and %llu more bad lines\n",
                    static_cast<unsigned long long>(s.malformed - s.problems.size()));
   }
+  if (notes > 1)
+    std::fprintf(stderr, "iotmap detect: %llu IPFIX/NetFlow header counts did not add up in all\n",
+                 static_cast<unsigned long long>(notes));
   if (outside > 0)
     std::fprintf(stderr, "iotmap detect: %llu flows outside --date skipped\n",
                  static_cast<unsigned long long>(outside));

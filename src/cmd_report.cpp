@@ -48,10 +48,17 @@ std::optional<detect::DaySummary> detection_summary(db::Store& store, const std:
   return out;
 }
 
-// Appends the detection section to the Markdown or HTML report.
+// Appends the detection section to the report: a section in Markdown and HTML, the key
+// "detections" in JSON.
 void add_detections(std::string& text, const std::string& format,
                     const std::optional<detect::DaySummary>& day) {
-  if (!day || format == "json") return;
+  if (!day) return;
+  if (format == "json") {
+    auto doc = nlohmann::ordered_json::parse(text);  // the footprint's own JSON text
+    doc["detections"] = detect::detections_json(*day);
+    text = json_text(doc, 2) + '\n';
+    return;
+  }
   if (format == "md") {
     text += detect::detections_markdown(*day);
     return;

@@ -100,6 +100,18 @@ has "report: TP-Link 2 lines, 3 flows, 1700 up, 4000 down, ratio 2.35" \
 has "report: the day's counts" "7 flows, 5 reached a hitlist endpoint; 0 scanner sources left out"
 run --db "$db" report footprint --date 2026-03-01 --format html
 check "report footprint (html) has the detection chart" 0 'id="detections-chart"'
+out=$("$IOTMAP" --db "$db" report footprint --date 2026-03-01 --format json 2>/dev/null); rc=$?
+check "report footprint (json) carries the detections" 0 '"detections"'
+python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())["detections"]
+tp = [s for s in d["services"] if s["service"] == "tplink"][0]
+ok = (d["date"], d["flows"], d["matched"], d["scanners"], d["device_rule"], d["d"]) == \
+     ("2026-03-01", 7, 5, 0, "haystack", 0.4) and \
+     (tp["lines"], tp["flows"], tp["bytes_up"], tp["bytes_down"], tp["bytes_per_port"]) == \
+     (2, 3, 1700, 4000, {"443": 5700}) and abs(tp["down_up"] - 4000 / 1700) < 1e-9
+sys.exit(0 if ok else 1)' <<<"$out" && ok "json: the day's counts and TP-Link's lines, traffic, ratio, ports" ||
+  bad "json detections: $out"
 
 # The pseudonym is what docs/detect.md says: h: + the first 16 hex digits of
 # HMAC-SHA256(key, family byte 4 + the address in 16 bytes), computed here independently.
@@ -145,6 +157,25 @@ printf '%s\n' '{"ts":1772359201.2,"id.orig_h":"10.0.3.3","id.orig_p":40000,"id.r
 run --db "$db" detect --no-store "$work/conn.log"
 check "Zeek JSON conn.log" 0 "2026-03-01,aws,backend,backend,1"
 
+# --- daily's detect stage: [detect] flows_dir/D/ ---
+run --db "$db" daily --date 2026-03-01 --skip classify,export --out "$work/out"
+check "daily without flows_dir: the detect stage is off and says why" 0 \
+  "^detect +off .*no flows configured \(\[detect\] flows_dir is empty\)"
+mkdir -p "$work/flows/2026-03-01"
+printf '[detect]\nflows_dir = "%s"\n' "$work/flows" >"$work/flows.toml"
+run --config "$work/flows.toml" --db "$db" daily --date 2026-03-02 --skip classify,export --out "$work/out"
+check "daily with no file for the day: off, naming the directory" 0 "^detect +off .*no flow files in $work/flows/2026-03-02"
+cp "$work/flows.csv" "$work/flows/2026-03-01/a.csv"
+python3 "$SRC/tests/cli/flows_to_ipfix.py" "$work/flows.csv" ipfix "$work/flows/2026-03-01/b.ipfix"
+sqlite3 "$db" "DELETE FROM detections; DELETE FROM detection_days"
+run --config "$work/flows.toml" --db "$db" daily --date 2026-03-01 --skip classify,export --out "$work/out"
+check "daily runs detect on the day's files, before the report" 0 "^detect +ok "
+has "the stage's command names both files, sorted" "--- detect: iotmap detect --date 2026-03-01 $work/flows/2026-03-01/a.csv $work/flows/2026-03-01/b.ipfix"
+same "daily's detect stored the day (both files: 14 flows)" \
+  "$(sqlite3 "$db" "SELECT flows || ' ' || matched FROM detection_days WHERE date = '2026-03-01'")" "14 10"
+grep -q 'id="detections-chart"' "$work/out/footprint-2026-03-01.html" &&
+  ok "daily's report has the detection section" || bad "no detection section in daily's report"
+
 # --- IPFIX: a file, and the live collector over UDP (IPFIX and NetFlow v9) ---
 # flows_to_ipfix.py encodes flows.csv's records from the RFCs as softflowd exports them; each
 # form must give the CSV's lines per service and the same stored rows.
@@ -180,11 +211,17 @@ run --db "$db" detect --listen 127.0.0.1:4739 --protocol sflow
 check "--protocol sflow: usage" 2 "ipfix or netflow9"
 run --db "$db" detect --listen 127.0.0.1:4739 --duration 0
 check "--duration 0: usage" 2 "--duration"
-# 192.0.2.1 is on no interface here: binding fails (no packet is sent).
-run --db "$db" detect --no-store --listen 192.0.2.1:4739 --duration 1
-check "an address that cannot be bound: exit 1, named" 1 "cannot listen on 192.0.2.1:4739"
-
 port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A port another socket holds cannot be bound: named, exit 1, before anything is collected.
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
+print("bound", flush=True); time.sleep(30)' "$port" >"$work/holder.log" &
+holder=$!
+wait_for "$work/holder.log" bound
+run --db "$db" detect --no-store --listen "127.0.0.1:$port" --duration 1
+check "a port that cannot be bound: exit 1, named" 1 "cannot listen on 127.0.0.1:$port"
+kill "$holder"
+wait "$holder" 2>/dev/null
 # listen PROTOCOL SENDER-KIND [--duration S]: collects in the background, sends flows.csv's
 # records, waits for the end (the duration, or SIGTERM when none is given).
 listen() {
@@ -199,7 +236,7 @@ listen() {
   wait "$pid"
   rc=$?
 }
-listen ipfix ipfix-udp --duration 3
+listen ipfix ipfix-udp --duration 8
 same "live IPFIX: exit 0 after --duration" "$rc" 0
 same "live IPFIX: the CSV's lines per service" "$(cat "$work/listen.out")" "$want"
 same "live IPFIX: the CSV's stored detections" "$(rows)" "$want_rows"

@@ -194,6 +194,26 @@ TEST_CASE("IPFIX: a message cut short or input that is not IPFIX ends the readin
   CHECK(empty.stats.malformed == 0);
 }
 
+TEST_CASE("IPFIX: a sequence gap is said once, counted, and not a bad record", "[detect][ipfix]") {
+  auto one = [](uint32_t sequence) {
+    return message(
+        1772359300,
+        templ(1024, kSoftflowd) + options_templ(256, kInit, 1) + set(256, u32(7) + u64(kInitMs)) +
+            set(1024,
+                softflowd_record(v4(10, 0, 0, 2), v4(198, 51, 100, 10), 0, 1500, 40001, 8883)),
+        sequence);
+  };
+  // Each message holds 2 records: the second should say 2, the third 4. softflowd's own
+  // numbering differs like this on every message.
+  Read r = read(one(0) + one(0) + one(9));
+  CHECK(r.flows.size() == 3);
+  CHECK(r.stats.malformed == 0);
+  CHECK(r.stats.notes == 2);
+  REQUIRE(r.stats.problems.size() == 1);
+  CHECK_THAT(r.stats.problems[0], Catch::Contains("out of sequence"));
+  CHECK_THAT(r.stats.problems[0], Catch::EndsWith("(said once; not counted as bad)"));
+}
+
 TEST_CASE("looks_like_ipfix: version 10 in the first two bytes", "[detect][ipfix]") {
   const unsigned char ipfix[] = {0x00, 0x0A, 0x00, 0x20};
   const unsigned char v9[] = {0x00, 0x09, 0x00, 0x01};
