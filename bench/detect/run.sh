@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `iotmap detect` speed (issue 17 item 8): flow records per second from nfdump CSV with a full
-# day's hitlist loaded, next to `nfdump -r FILE -o csv > /dev/null` on the same flows.
+# `iotmap detect` speed (issue 17 item 8): flow records per second from nfdump CSV and from
+# IPFIX (the same records) with a full day's hitlist loaded, next to
+# `nfdump -r FILE -o csv > /dev/null` on the same flows.
 #   bash bench/detect/run.sh [--flows N] [--endpoints M]   (defaults 1,000,000 and 20,000)
 # Builds iotmap unless IOTMAP names a binary. The flows: N records from 50,000 sources in 10.0.0.0/16, one in ten
 # to a hitlist endpoint (4,000 device services of 5 domains, half of the endpoints, and one
@@ -73,15 +74,23 @@ TZ=UTC nfdump -r "$file" -o csv >"$work/flows.csv"
 records=$(grep -cE '^[0-9]{4}-' "$work/flows.csv")
 /usr/bin/time -f "%e %U %S %M" -o "$work/t.detect" env IOTMAP_DETECT_KEY=bench-key-0123456789abcdef \
   "$IOTMAP" --db "$work/b.db" detect --no-store "$work/flows.csv" >/dev/null 2>"$work/detect.err"
+# The same records as IPFIX (tests/cli/flows_to_ipfix.py: softflowd's template and options
+# record), read by libfixbuf.
+python3 tests/cli/flows_to_ipfix.py "$work/flows.csv" ipfix "$work/flows.ipfix"
+/usr/bin/time -f "%e %U %S %M" -o "$work/t.ipfix" env IOTMAP_DETECT_KEY=bench-key-0123456789abcdef \
+  "$IOTMAP" --db "$work/b.db" detect --no-store "$work/flows.ipfix" >/dev/null 2>"$work/ipfix.err"
 read -r nw nu ns nm <"$work/t.nfdump"
 read -r dw du ds dm <"$work/t.detect"
-python3 - "$records" "$endpoints" "$nw" "$nu" "$ns" "$dw" "$du" "$ds" "$dm" <<'PY'
+read -r iw iu is im <"$work/t.ipfix"
+python3 - "$records" "$endpoints" "$nw" "$nu" "$ns" "$dw" "$du" "$ds" "$dm" "$iw" "$iu" "$is" "$im" <<'PY'
 import sys
 r, e = int(sys.argv[1]), int(sys.argv[2])
-nw, nu, ns, dw, du, ds, dm = map(float, sys.argv[3:10])
+nw, nu, ns, dw, du, ds, dm, iw, iu, is_, im = map(float, sys.argv[3:14])
 print(f"{r} flow records, {e} hitlist endpoints")
 print(f"nfdump -r FILE -o csv > /dev/null: {nw:.2f} s wall, {nu+ns:.2f} s CPU: {r/(nu+ns):,.0f} records per CPU second")
 print(f"iotmap detect --no-store (CSV):     {dw:.2f} s wall, {du+ds:.2f} s CPU: {r/(du+ds):,.0f} records per CPU second, max RSS {dm/1024:.0f} MiB")
-print(f"ratio detect/nfdump per CPU second: {(nu+ns)/(du+ds):.2f}x")
+print(f"iotmap detect --no-store (IPFIX):   {iw:.2f} s wall, {iu+is_:.2f} s CPU: {r/(iu+is_):,.0f} records per CPU second, max RSS {im/1024:.0f} MiB")
+print(f"ratio detect/nfdump per CPU second: CSV {(nu+ns)/(du+ds):.2f}x, IPFIX {(nu+ns)/(iu+is_):.2f}x")
 PY
+tail -1 "$work/ipfix.err"
 tail -1 "$work/detect.err"
