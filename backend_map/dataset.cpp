@@ -149,21 +149,6 @@ uint32_t StringTable::find(std::string_view s) const {
   return slots_[slot] == 0 ? kNone : uint32_t(slots_[slot] & 0xFFFFFFFFu) - 1;
 }
 
-bool is_normal_name(std::string_view name) {
-  if (!name.empty() && name.back() == '.') return false;
-  for (char c : name)
-    if (c >= 'A' && c <= 'Z') return false;
-  return true;
-}
-
-std::string normalize_name(std::string_view name) {
-  while (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  std::string out(name);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 bool names_a_site(std::string_view name) {
   if (name.starts_with("*.")) name.remove_prefix(2);
   const size_t dot = name.rfind('.');
@@ -193,20 +178,24 @@ IpId Dataset::find_ip(const IpAddress& address) const {
 }
 
 void Dataset::observe(Day day, const IpAddress& address, std::string_view n, Source source) {
-  observations.push_back({day, ip(address), name(n), static_cast<uint8_t>(source)});
+  if (NameId id = name(n); id != kNone)
+    observations.push_back({day, ip(address), id, static_cast<uint8_t>(source)});
 }
 
 void Dataset::cname(Day day, std::string_view n, std::string_view target, uint8_t sources) {
-  cnames.push_back({day, name(n), name(target), sources});
+  NameId from = name(n), to = name(target);
+  if (from != kNone && to != kNone) cnames.push_back({day, from, to, sources});
 }
 
 void Dataset::resolution(Day day, const IpAddress& address, std::string_view n,
                          const std::vector<std::string>& chain, Source source) {
-  IpId id = ip(address);
   NameId prev = name(n);
+  if (prev == kNone) return;
+  IpId id = ip(address);
   observations.push_back({day, id, prev, static_cast<uint8_t>(source)});
   for (const auto& target : chain) {
     NameId t = name(target);
+    if (t == kNone) break;  // the chain goes on through no name: its rest says nothing
     if (t == prev) continue;
     cnames.push_back({day, prev, t, static_cast<uint8_t>(source)});
     observations.push_back({day, id, t, static_cast<uint8_t>(source)});
@@ -223,8 +212,9 @@ void Dataset::certificate(Day day, const IpAddress& address, uint16_t port,
     Certificate c;
     c.fingerprint = std::string(fingerprint);
     for (const auto& n : cert_names) {
-      auto norm = normalize_name(n);
-      if (names_a_site(norm)) c.names.push_back(names.intern(norm));
+      // Names that can name no site are not interned: nothing else refers to them.
+      auto norm = map_name(n);
+      if (norm && names_a_site(*norm)) c.names.push_back(names.intern(*norm));
     }
     std::sort(c.names.begin(), c.names.end());
     c.names.erase(std::unique(c.names.begin(), c.names.end()), c.names.end());
@@ -236,8 +226,9 @@ void Dataset::certificate(Day day, const IpAddress& address, uint16_t port,
 }
 
 void Dataset::ptr(const IpAddress& address, std::string_view ptr_name) {
-  auto& names_of = ptr_names[ip(address)];
   NameId n = name(ptr_name);
+  if (n == kNone) return;
+  auto& names_of = ptr_names[ip(address)];
   if (std::find(names_of.begin(), names_of.end(), n) == names_of.end()) names_of.push_back(n);
 }
 

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lib/dns_name.h"
 #include "lib/net.h"
 
 namespace iotmap::backend_map {
@@ -76,9 +77,12 @@ class StringTable {
   std::vector<uint64_t> slots_;
 };
 
-// Lowercase, without a trailing dot: the form every name has inside the backend map.
-std::string normalize_name(std::string_view name);
-bool is_normal_name(std::string_view name);  // normalize_name would return it unchanged
+// `text` in the backend map's spelling: lib/dns_name.h's DNS data name without the root dot;
+// nullopt for text that is no name.
+inline std::optional<std::string> map_name(std::string_view text) {
+  return normalise_dns_name(text, nullptr, DnsNameChars::data, RootDot::without);
+}
+
 // False for a certificate name that can name no site: one label ("localhost", "router") or a
 // name under the special-use TLDs .invalid and .localhost (RFC 6761). Servers put these in
 // placeholder certificates (Google's front ends answer without SNI with "invalid2.invalid"),
@@ -138,11 +142,17 @@ struct Dataset {
   // reasons and the footprint, never observations.
   std::unordered_map<IpId, std::vector<NameId>> ptr_names;
 
+  // Names inside the backend map: lib/dns_name.h's DNS data names (the store's) without the
+  // root dot, the registrable-domain code's spelling (map_name). kNone for text that is no name.
   NameId name(std::string_view text) {
-    return is_normal_name(text) ? names.intern(text) : names.intern(normalize_name(text));
+    if (is_normal_dns_name(text, DnsNameChars::data, RootDot::without)) return names.intern(text);
+    auto n = map_name(text);
+    return n ? names.intern(*n) : kNone;
   }
   NameId find_name(std::string_view text) const {
-    return is_normal_name(text) ? names.find(text) : names.find(normalize_name(text));
+    if (is_normal_dns_name(text, DnsNameChars::data, RootDot::without)) return names.find(text);
+    auto n = map_name(text);
+    return n ? names.find(*n) : kNone;
   }
   IpId ip(const IpAddress& address);
   IpId find_ip(const IpAddress& address) const;
@@ -162,7 +172,9 @@ struct Dataset {
   void certificate(Day day, const IpAddress& ip, uint16_t port, std::string_view fingerprint,
                    const std::vector<std::string>& cert_names);
   void service(Day day, const IpAddress& ip, uint16_t port, std::string_view protocol, bool ok);
-  void domain(std::string_view name) { domains.push_back(this->name(name)); }
+  void domain(std::string_view name) {
+    if (NameId n = this->name(name); n != kNone) domains.push_back(n);
+  }
   void ptr(const IpAddress& ip, std::string_view name);
   // The PTR names of `ip`, sorted, each once.
   std::vector<std::string_view> ptr_of(IpId ip) const;

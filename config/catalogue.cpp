@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "config/toml_walk.h"
+#include "lib/dns_name.h"
 
 namespace iotmap::embedded {
 extern const std::string_view default_catalogue;
@@ -59,26 +60,6 @@ RE2::Options re2_options() {
   o.set_encoding(RE2::Options::EncodingLatin1);  // names are ASCII once validated
   o.set_max_mem(64 << 20);
   return o;
-}
-
-// For each byte: its lowercase form if it may appear in a label, else 0.
-constexpr std::array<char, 256> kLabelChars = [] {
-  std::array<char, 256> t{};
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = static_cast<char>(c);
-  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = static_cast<char>(c - 'A' + 'a');
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = static_cast<char>(c);
-  t['-'] = '-';
-  t['_'] = '_';
-  return t;
-}();
-
-bool is_label_char(char c) { return kLabelChars[static_cast<unsigned char>(c)] != 0; }
-
-std::string show_char(char c) {
-  if (c > 0x20 && c < 0x7f) return std::string("'") + c + "'";
-  static const char* hex = "0123456789abcdef";
-  auto u = static_cast<unsigned char>(c);
-  return std::string("\\x") + hex[u >> 4] + hex[u & 15];
 }
 
 std::vector<std::string_view> split_labels(std::string_view fqdn) {
@@ -131,7 +112,7 @@ bool valid_glob_name(std::string_view name) {
   for (auto l : split_labels(name)) {
     if (l.empty() || l.size() > 63) return false;
     for (char c : l)
-      if (!is_label_char(c) && c != '*') return false;
+      if (!is_host_label_char(c) && c != '*') return false;
   }
   return name.find('.') != std::string_view::npos;
 }
@@ -290,7 +271,7 @@ class Loader {
   void check_name(const toml::node& at, const std::string& key, const Provider& p,
                   const std::string& name) {
     std::string why;
-    auto norm = normalise_name(name, &why);
+    auto norm = normalise_dns_name(name, &why);
     if (!norm || (*norm)[0] == '*')
       fail(origin_, at, key,
            "'" + name + "' is not a domain name" + (why.empty() ? "" : ": " + why));
@@ -469,40 +450,6 @@ class Loader {
 
 }  // namespace
 
-std::optional<std::string> normalise_name(std::string_view name, std::string* error) {
-  auto bad = [&](const std::string& why) -> std::optional<std::string> {
-    if (error != nullptr) *error = why;
-    return std::nullopt;
-  };
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  if (name.empty()) return bad("empty name");
-  if (name.size() > 253) return bad("longer than 253 characters");
-  std::string out(name.size() + 1, '.');
-  size_t i = 0;
-  if (name[0] == '*') {  // a certificate wildcard: "*" as the whole first label
-    if (name.size() == 1) return bad("a wildcard alone is not a name");
-    if (name[1] != '.') return bad("bad character '*'");
-    out[0] = '*';
-    i = 2;
-  }
-  size_t label_start = i;
-  for (; i < name.size(); ++i) {
-    char c = name[i];
-    if (c == '.') {
-      if (i == label_start) return bad("empty label");
-      if (i - label_start > 63) return bad("label longer than 63 characters");
-      label_start = i + 1;
-      continue;  // out[i] is already '.'
-    }
-    char l = kLabelChars[static_cast<unsigned char>(c)];
-    if (l == 0) return bad("bad character " + show_char(c));
-    out[i] = l;
-  }
-  if (i == label_start) return bad("empty label");
-  if (i - label_start > 63) return bad("label longer than 63 characters");
-  return out;
-}
-
 std::optional<Match> Catalogue::Data::confirm(const Rule& rule, std::string_view name) const {
   for (const auto& r : rule.require)
     if (!RE2::PartialMatch(name, *r)) return std::nullopt;
@@ -583,7 +530,7 @@ const DeviceService* Catalogue::service(std::string_view id) const {
 }
 
 std::optional<Match> Catalogue::match(std::string_view name) const {
-  auto norm = normalise_name(name);
+  auto norm = normalise_dns_name(name);
   if (!norm) return std::nullopt;
   if ((*norm)[0] == '*') norm->replace(0, 1, kWildcardStandIn);
   thread_local std::vector<int> hits;  // reused: no allocation per name
@@ -602,7 +549,7 @@ std::vector<std::string> Catalogue::candidate_names() const {
   std::vector<std::string> out;
   std::unordered_set<std::string> seen;
   auto add = [&](const std::string& name) {
-    auto norm = normalise_name(name);
+    auto norm = normalise_dns_name(name);
     if (norm && seen.insert(*norm).second) out.push_back(*norm);
   };
   for (const auto& p : d_->providers) {

@@ -117,10 +117,4 @@ class Catalogue {
   std::shared_ptr<const Data> d_;
 };
 
-// Lowercases `name` and appends the trailing dot. Returns nullopt, with the reason in *error
-// when given, for anything that is not a domain name: empty, an empty label, a label over 63
-// or a name over 253 characters, characters other than letters, digits, '-' and '_'. A leading
-// "*" label (a certificate wildcard) is accepted.
-std::optional<std::string> normalise_name(std::string_view name, std::string* error = nullptr);
-
 }  // namespace iotmap::config

@@ -12,7 +12,9 @@
 #include "db/json_text.h"
 #include "db/schema.h"
 #include "lib/clock.h"
+#include "lib/dns_name.h"
 #include "lib/net.h"
+#include "lib/text.h"
 
 namespace iotmap::db {
 namespace {
@@ -28,19 +30,14 @@ std::string this_host() {
 }  // namespace
 
 bool is_normalized_name(std::string_view name) {
-  if (name.size() < 2 || name.back() != '.') return false;
-  for (char c : name)
-    if (c >= 'A' && c <= 'Z') return false;
-  return true;
+  return is_normal_dns_name(name, DnsNameChars::data);
 }
 
 std::string normalize_name(std::string_view name) {
-  if (name.empty() || name == ".") throw Error("empty domain name");
-  std::string out;
-  out.reserve(name.size() + 1);
-  for (char c : name) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (out.back() != '.') out += '.';
-  return out;
+  std::string why;
+  auto n = normalise_dns_name(name, &why, DnsNameChars::data);
+  if (!n) throw Error("not a domain name (" + why + "): " + shown(name));
+  return *n;
 }
 
 std::string canonical_ip(std::string_view ip) {

@@ -186,7 +186,8 @@ class Store {
   std::unordered_map<std::string, int64_t> name_ids_;
 };
 
-// "Mqtt.Example.COM" -> "mqtt.example.com."; throws db::Error on an empty name.
+// The store's spelling of a name: lib/dns_name.h with DNS data's characters and the root dot
+// ("Mqtt.Example.COM" -> "mqtt.example.com."); throws db::Error on text that is no name.
 std::string normalize_name(std::string_view name);
 // True when normalize_name(name) == name: callers skip the copy for names already normalised.
 bool is_normalized_name(std::string_view name);

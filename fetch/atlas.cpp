@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "fetch/crawler.h"
+#include "lib/dns_name.h"
 #include "lib/json.h"
 #include "resolver/result.h"
 #include "resolver/rows.h"
@@ -206,7 +207,7 @@ SourceResult run_atlas(const Source& s, Context& ctx) {
   // The names: as configured, else the candidate names in the database.
   std::vector<std::string> names;
   for (const auto& n : s.names)
-    if (auto nn = config::normalise_name(n); nn && (*nn)[0] != '*') names.push_back(*nn);
+    if (auto nn = normalise_dns_name(n); nn && (*nn)[0] != '*') names.push_back(*nn);
   if (s.names.empty())
     for (const auto& row : ctx.store.candidate_names()) names.push_back(row.name);
   if (names.size() > static_cast<size_t>(s.max_names)) {

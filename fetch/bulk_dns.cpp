@@ -49,14 +49,14 @@ bool add_record(std::string_view name, std::string_view type, std::string_view v
   std::transform(upper.begin(), upper.end(), upper.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   if (upper != "A" && upper != "AAAA" && upper != "CNAME") return true;
-  auto owner = resolver::normalize_name(name);
+  auto owner = resolver::dns_data_name(name);
   if (!owner) {
     error = "\"" + std::string(name) + "\" is not a domain name";
     return false;
   }
   resolver::PdnsRecord r{std::move(*owner), upper, "", t, t};
   if (upper == "CNAME") {
-    auto target = resolver::normalize_name(value);
+    auto target = resolver::dns_data_name(value);
     if (!target) {
       error = "CNAME value \"" + std::string(value) + "\" is not a domain name";
       return false;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "fetch/crawler.h"
+#include "lib/dns_name.h"
 
 namespace iotmap::fetch {
 
@@ -34,7 +35,7 @@ SourceResult run_crtsh(const Source& s, Context& ctx) {
       for (char& ch : label)
         if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '_';
     } else {
-      auto norm = config::normalise_name(domain);
+      auto norm = normalise_dns_name(domain);
       if (!norm || (*norm)[0] == '*') {
         ++failures;
         if (first_error.empty()) first_error = "'" + domain + "' is not a domain name";
@@ -60,7 +61,7 @@ SourceResult run_crtsh(const Source& s, Context& ctx) {
       return read_crtsh(in, origin, [&](std::string_view n) {
         ++seen_names;
         if (n.rfind("*.", 0) == 0) n.remove_prefix(2);
-        auto nn = config::normalise_name(n);
+        auto nn = normalise_dns_name(n);
         if (nn && (*nn)[0] != '*' && ctx.catalogue.match(*nn)) names.insert(*nn);
       });
     };

@@ -11,6 +11,7 @@
 #include "fetch/sha256.h"
 #include "lib/atomic_file.h"
 #include "lib/clock.h"
+#include "lib/dns_name.h"
 #include "resolver/address_evidence.h"
 #include "resolver/pdns.h"
 
@@ -217,7 +218,7 @@ SourceResult run_dnsdb(const Source& s, Context& ctx) {
         saf_line(l, end, [&](const json& obj) {
           auto n = obj.find("rrname");
           if (n == obj.end() || !n->is_string()) return;
-          auto norm = config::normalise_name(n->get<std::string>());
+          auto norm = normalise_dns_name(n->get<std::string>());
           if (norm && (*norm)[0] != '*' && ctx.catalogue.match(*norm)) names.insert(*norm);
         });
       });

@@ -676,7 +676,7 @@ struct Engine::Impl {
     raw_names = &input;
     names.clear();
     names.reserve(input.size());
-    for (const auto& n : input) names.push_back(normalize_name(n).value_or(""));
+    for (const auto& n : input) names.push_back(dns_data_name(n).value_or(""));
     pairs_per_vantage = input.size() * options.qtypes.size();
     total = 0;
     for (size_t v = 0; v < vantages.size(); ++v)

@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ParsedReply& r = *out.reply;
   for (const auto& a : r.answers) {
     if (!a.target.empty()) {
-      if (auto n = normalize_name(a.target)) (void)build_query(*n, r.qtype, r.id, r.ecs_source);
+      if (auto n = dns_data_name(a.target)) (void)build_query(*n, r.qtype, r.id, r.ecs_source);
     }
     if (a.address) (void)a.address->str();
   }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "db/resolution_status.h"
+#include "lib/dns_name.h"
 
 namespace iotmap::resolver {
 namespace {
@@ -54,7 +55,7 @@ std::vector<db::NameRow> cert_name_rows(const config::Catalogue& cat,
   for (const auto& s : seen) {
     std::string_view n = s.name;
     if (n.rfind("*.", 0) == 0) n.remove_prefix(2);
-    auto norm = config::normalise_name(n);
+    auto norm = normalise_dns_name(n);
     if (!norm || (*norm)[0] == '*' || !cat.match(*norm)) continue;
     auto [it, fresh] = span.try_emplace(*norm, s.first_seen, s.last_seen);
     if (fresh) continue;

@@ -69,7 +69,7 @@ bool parse_dnsdb_line(std::string_view line, std::vector<PdnsRecord>& out, std::
     return false;
   }
   PdnsRecord base;
-  auto name = normalize_name(rrname->get<std::string>());
+  auto name = dns_data_name(rrname->get<std::string>());
   if (!name) {
     error = "\"rrname\" is not a domain name";
     return false;
@@ -109,7 +109,7 @@ bool parse_dnsdb_line(std::string_view line, std::vector<PdnsRecord>& out, std::
   for (auto& v : values) {
     PdnsRecord r = base;
     if (r.rrtype == "CNAME") {
-      auto target = normalize_name(v);
+      auto target = dns_data_name(v);
       if (!target) {
         error = "CNAME rdata \"" + v + "\" is not a domain name";
         return false;

@@ -145,29 +145,6 @@ std::string rcode_name(int rcode) {
   return "RCODE" + std::to_string(rcode);
 }
 
-std::optional<std::string> normalize_name(std::string_view name) {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  if (name.empty() || name.size() > 253) return std::nullopt;
-  std::string out;
-  out.reserve(name.size());
-  size_t label = 0;
-  for (char c : name) {
-    if (c == '.') {
-      if (label == 0) return std::nullopt;
-      label = 0;
-    } else {
-      // Printable ASCII only, and no characters that would need escaping in zone text.
-      if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f ||
-          c == '\\' || c == '"' || c == '(' || c == ')' || c == ';' || c == '@' || c == '$')
-        return std::nullopt;
-      if (++label > 63) return std::nullopt;
-    }
-    out.push_back(lower(c));
-  }
-  if (label == 0) return std::nullopt;
-  return out;
-}
-
 std::optional<std::vector<uint8_t>> build_query(std::string_view name, uint16_t qtype, uint16_t id,
                                                 const std::optional<Prefix>& client_subnet) {
   std::string text(name);

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/dns_name.h"
 #include "lib/net.h"
 
 namespace iotmap::resolver {
@@ -28,9 +29,12 @@ std::optional<uint16_t> type_from_name(std::string_view name);
 // "NOERROR", "SERVFAIL", ... or "RCODE<n>".
 std::string rcode_name(int rcode);
 
-// Lower-cases, drops one trailing dot, and checks RFC 1035 lengths (labels 1..63 bytes, whole
-// name at most 253 characters). Returns nullopt for names that cannot be queried.
-std::optional<std::string> normalize_name(std::string_view name);
+// A name as the resolver spells names of DNS data and queries: lib/dns_name.h's
+// DnsNameChars::data (DNS data holds names that are no host names), without the root dot (as
+// replies are shown, dname_text); nullopt, with the reason in *why, for what is no name.
+inline std::optional<std::string> dns_data_name(std::string_view name, std::string* why = nullptr) {
+  return normalise_dns_name(name, why, DnsNameChars::data, RootDot::without);
+}
 
 // Builds a recursive (RD) query with EDNS0 (UDP size kEdnsUdpSize) and, when `client_subnet` is
 // set, an RFC 7871 client-subnet option with its prefix. Returns nullopt when `name` is not a

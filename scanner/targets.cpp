@@ -9,6 +9,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "lib/dns_name.h"
 #include "lib/handle.h"
 #include "lib/text.h"
 
@@ -30,29 +31,9 @@ std::vector<std::string_view> fields(std::string_view line) {
 
 }  // namespace
 
-std::string normalize_name(std::string_view text) {
-  if (!text.empty() && text.back() == '.') text.remove_suffix(1);
-  if (text.empty() || text.size() > 253) return {};
-  std::string out;
-  out.reserve(text.size());
-  size_t label = 0;
-  for (char c : text) {
-    if (c == '.') {
-      if (label == 0) return {};
-      label = 0;
-      out += c;
-      continue;
-    }
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-      ok = true;
-    }
-    if (!ok || ++label > 63) return {};
-    out += c;
-  }
-  if (label == 0) return {};
-  return out;
+std::string sni_name(std::string_view text) {
+  auto name = normalise_dns_name(text, nullptr, DnsNameChars::host, RootDot::without);
+  return name && (*name)[0] != '*' ? *name : std::string();
 }
 
 void TargetList::add(const IpAddress& ip, std::vector<std::string> names) {
@@ -78,7 +59,7 @@ void TargetList::add_line(std::string_view line, const std::string& where, uint6
   if (!prefix) return error("not an IP address or prefix: '" + printable(parts[0]) + "'");
   std::vector<std::string> names;
   for (size_t i = 1; i < parts.size(); ++i) {
-    auto n = normalize_name(parts[i]);
+    auto n = sni_name(parts[i]);
     if (n.empty()) return error("not a host name: '" + printable(parts[i]) + "'");
     names.push_back(std::move(n));
   }

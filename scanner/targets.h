@@ -51,9 +51,10 @@ struct TargetList {
   void normalize();
 };
 
-// A host name as SNI wants it: lowercase, trailing dot removed, letters, digits, '-' and '_'
-// in labels of 1-63 characters, at most 253 in all. Empty when `text` is not such a name.
-std::string normalize_name(std::string_view text);
+// A host name as SNI wants it: lib/dns_name.h's host name without the root dot (RFC 6066: no
+// trailing dot in SNI) and without a wildcard (no host is named "*"). Empty when `text` is not
+// such a name.
+std::string sni_name(std::string_view text);
 
 // How to probe one port: whether TLS comes first, the ALPN protocols to offer (e.g.
 // "x-amzn-mqtt-ca" for MQTT on 443), and the application protocol to probe: the one paired

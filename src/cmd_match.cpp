@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "config/catalogue.h"
+#include "lib/dns_name.h"
 #include "lib/text.h"
 #include "src/commands.h"
 
@@ -18,7 +19,7 @@ int run_match(Context& ctx, Args& args) {
   auto one = [&](std::string_view raw, const char* input, size_t line) {
     std::string_view name = trim(raw);
     std::string why;
-    if (!config::normalise_name(name, &why)) {
+    if (!normalise_dns_name(name, &why)) {
       std::fprintf(stderr, "%s:%zu: not a domain name (%s): \"%s\"\n", input, line, why.c_str(),
                    shown(name, 80).c_str());
       ++bad;

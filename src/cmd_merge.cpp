@@ -14,6 +14,7 @@
 
 #include "config/catalogue.h"
 #include "db/store.h"
+#include "lib/dns_name.h"
 #include "lib/text.h"
 #include "src/commands.h"
 
@@ -30,7 +31,7 @@ struct Counts {
 };
 
 // A shard database is input like any other: its names pass the check `resolve` applies to the
-// names it is given (config::normalise_name), so a formula ("=cmd|..."), markup or bytes that
+// names it is given (lib/dns_name.h), so a formula ("=cmd|..."), markup or bytes that
 // are not UTF-8 never reach MAIN.db and its exports. A row with a rejected name is skipped and
 // reported (the first few in full), and the merge ends partial.
 class NameCheck {
@@ -41,7 +42,7 @@ class NameCheck {
   std::optional<std::string> operator()(std::string_view name, const char* what,
                                         bool wildcard = false) {
     std::string why;
-    auto n = config::normalise_name(name, &why);
+    auto n = normalise_dns_name(name, &why);
     if (n && (*n)[0] == '*' && !wildcard) why = "a wildcard is not a name to resolve";
     if (n && why.empty()) return n;
     if (++c_.rejected <= kShown)

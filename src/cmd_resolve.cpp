@@ -21,6 +21,7 @@
 #include "fetch/bulk_dns.h"
 #include "fetch/sha256.h"
 #include "lib/clock.h"
+#include "lib/dns_name.h"
 #include "lib/lockfile.h"
 #include "lib/progress.h"
 #include "lib/stop_signal.h"
@@ -75,7 +76,7 @@ Gathered from_arguments(const std::vector<std::string>& args, const config::Cata
     std::string text = trim(raw);
     if (text.empty() || text[0] == '#') return;
     std::string why;
-    auto name = config::normalise_name(text, &why);
+    auto name = normalise_dns_name(text, &why);
     if (!name || (*name)[0] == '*') {
       std::fprintf(stderr, "iotmap resolve: %s: '%s' is not a name to resolve%s%s; skipped\n",
                    where.c_str(), shown(text).c_str(), why.empty() ? "" : ": ", why.c_str());

@@ -68,7 +68,7 @@ void targets_from_resolutions(db::Store& store, const Period& p, TargetList& lis
   store.for_each_ip_name(p.from, p.to, [&](const db::IpNameRow& row) {
     auto ip = IpAddress::parse(row.ip);
     if (!ip) return;
-    std::string name = normalize_name(row.name);
+    std::string name = sni_name(row.name);
     list.add(*ip, name.empty() ? std::vector<std::string>{} : std::vector<std::string>{name});
   });
 }

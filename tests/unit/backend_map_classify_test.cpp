@@ -45,7 +45,9 @@ TEST_CASE("dates and sources", "[backend_map]") {
   REQUIRE(day_of(86400 * 3 + 5) == 3);
   REQUIRE(sources_str(kActiveDns | kCertificate) == "active_dns+cert");
   REQUIRE(parse_source("pdns") == kPassiveDns);
-  REQUIRE(normalize_name("Mqtt.Example.COM.") == "mqtt.example.com");
+  Dataset names;
+  REQUIRE(names.names[names.name("Mqtt.Example.COM.")] == "mqtt.example.com");
+  REQUIRE(names.name("a b.example") == kNone);  // no name, no evidence
 }
 
 TEST_CASE("a provider name CNAMEd to a cloud VM whose IP serves nothing else is dedicated",

@@ -39,6 +39,8 @@
 #include <set>
 #include <sstream>
 
+#include "lib/dns_name.h"
+
 using iotmap::config::Catalogue;
 using iotmap::config::ConfigError;
 using iotmap::config::Match;
@@ -436,7 +438,9 @@ TEST_CASE("catalogue: device services", "[catalogue]") {
 }
 
 TEST_CASE("catalogue: name normalisation", "[catalogue]") {
-  using iotmap::config::normalise_name;
+  const auto normalise_name = [](std::string_view n, std::string* why = nullptr) {
+    return iotmap::normalise_dns_name(n, why);
+  };
   CHECK(normalise_name("Example.COM") == "example.com.");
   CHECK(normalise_name("example.com.") == "example.com.");
   CHECK(normalise_name("_dmarc.example.com") == "_dmarc.example.com.");
@@ -473,7 +477,7 @@ TEST_CASE("catalogue: candidate names", "[catalogue]") {
     CHECK(n.back() == '.');
     CHECK(n.find('*') == std::string::npos);
     CHECK(n.find('{') == std::string::npos);
-    CHECK(iotmap::config::normalise_name(n) == n);
+    CHECK(iotmap::normalise_dns_name(n) == n);
   }
   for (const char* n :
        {"iot.eu-west-1.amazonaws.com.", "iot.us-gov-west-1.amazonaws.com.",

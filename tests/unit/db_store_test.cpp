@@ -160,6 +160,23 @@ TEST_CASE("names are normalised and widened, once per name and source", "[db]") 
   CHECK(sources_of_a() == 3);
 }
 
+TEST_CASE("the store refuses text that is no name, and keeps DNS data's names", "[db]") {
+  // db/store's own normaliser took any text but "" and "." (lib/dns_name.h now).
+  TempDir dir;
+  Store store(dir.file("names.db"));
+  const std::string long_label = std::string(64, 'x') + ".example";
+  for (const std::string& bad :
+       {std::string("a b.example"), std::string("a.example.."), std::string("-"), long_label}) {
+    INFO(bad);
+    CHECK_THROWS_AS(store.upsert_names(std::vector<NameRow>{{bad, "", "", "cli", 1}}), Error);
+  }
+  CHECK(count(store, "names") == 0);
+  // A DNS reply's escaped byte and a '+' are DNS data, not host names: stored as they are.
+  CHECK(normalize_name("A\\032b+c.Example") == "a\\032b+c.example.");
+  CHECK(is_normalized_name("a\\032b+c.example."));
+  CHECK_FALSE(is_normalized_name("a\\032b+c.example"));
+}
+
 TEST_CASE("writing the same hour twice adds nothing twice", "[db]") {
   TempDir dir;
   Store store(dir.file("hour.db"));

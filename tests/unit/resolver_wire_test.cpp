@@ -8,18 +8,18 @@ using namespace iotmap;
 using namespace iotmap::resolver;
 
 TEST_CASE("wire: names are normalized or refused", "[resolver]") {
-  CHECK(normalize_name("IoT.Eu-West-1.AmazonAWS.com.") == "iot.eu-west-1.amazonaws.com");
-  CHECK(normalize_name("a") == "a");
-  CHECK_FALSE(normalize_name(""));
-  CHECK_FALSE(normalize_name("."));
-  CHECK_FALSE(normalize_name("a..b"));
-  CHECK_FALSE(normalize_name(".a"));
-  CHECK_FALSE(normalize_name("a b.example"));
-  CHECK_FALSE(normalize_name(std::string(64, 'x') + ".example"));
-  CHECK(normalize_name(std::string(63, 'x') + ".example"));
+  CHECK(dns_data_name("IoT.Eu-West-1.AmazonAWS.com.") == "iot.eu-west-1.amazonaws.com");
+  CHECK(dns_data_name("a") == "a");
+  CHECK_FALSE(dns_data_name(""));
+  CHECK_FALSE(dns_data_name("."));
+  CHECK_FALSE(dns_data_name("a..b"));
+  CHECK_FALSE(dns_data_name(".a"));
+  CHECK_FALSE(dns_data_name("a b.example"));
+  CHECK_FALSE(dns_data_name(std::string(64, 'x') + ".example"));
+  CHECK(dns_data_name(std::string(63, 'x') + ".example"));
   std::string long_name;
   for (int i = 0; i < 64; ++i) long_name += "abc.";
-  CHECK_FALSE(normalize_name(long_name));  // 256 characters
+  CHECK_FALSE(dns_data_name(long_name));  // 256 characters
   CHECK(type_name(kTypeA) == "A");
   CHECK(type_name(kTypeAaaa) == "AAAA");
   CHECK(type_name(999) == "TYPE999");
