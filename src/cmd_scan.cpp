@@ -85,7 +85,7 @@ void targets_from_certificates(db::Store& store, const Period& p, int window_day
                                              if (!addr) return;
                                              std::vector<std::string> names;
                                              if (!name.starts_with("*."))
-                                               names.push_back(normalize_name(name));
+                                               names.push_back(sni_name(name));
                                              list.add(*addr, names);
                                            });
 }
