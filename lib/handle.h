@@ -2,6 +2,8 @@
 // Every C handle in iotmap is held by one of these so that no code path can leak it.
 #pragma once
 
+#include <cstdint>
+#include <cstdlib>
 #include <memory>
 
 namespace iotmap {
@@ -18,5 +20,11 @@ struct CFree {
 // Handle<sqlite3, sqlite3_close> owns a sqlite3* and closes it once.
 template <typename T, auto Free>
 using Handle = std::unique_ptr<T, CFree<Free>>;
+
+// Bytes a C library allocated with malloc and handed over (ldns_pkt2wire's buffer).
+inline void free_malloced(void* p) noexcept {
+  std::free(p);  // NOLINT(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
+}
+using MallocBytes = Handle<uint8_t, free_malloced>;
 
 }  // namespace iotmap

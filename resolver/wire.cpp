@@ -14,10 +14,6 @@ namespace {
 
 using Pkt = Handle<ldns_pkt, ldns_pkt_free>;
 using Rdf = Handle<ldns_rdf, ldns_rdf_deep_free>;
-void free_bytes(uint8_t* p) { std::free(p); }
-using Bytes = Handle<uint8_t, free_bytes>;
-
-constexpr uint16_t kOptionClientSubnet = 8;
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -62,34 +58,6 @@ std::optional<IpAddress> rdf_address(const ldns_rr* rr, uint16_t type) {
   ip.v6 = type == kTypeAaaa;
   std::memcpy(ip.bytes.data(), ldns_rdf_data(rdf), want);
   return ip;
-}
-
-void parse_ecs(const ldns_rdf* data, ParsedReply& out) {
-  if (data == nullptr) return;
-  const uint8_t* p = ldns_rdf_data(data);
-  size_t n = ldns_rdf_size(data);
-  size_t i = 0;
-  while (i + 4 <= n) {
-    uint16_t code = static_cast<uint16_t>(p[i] << 8 | p[i + 1]);
-    uint16_t len = static_cast<uint16_t>(p[i + 2] << 8 | p[i + 3]);
-    i += 4;
-    if (i + len > n) return;
-    if (code == kOptionClientSubnet && len >= 4) {
-      uint16_t family = static_cast<uint16_t>(p[i] << 8 | p[i + 1]);
-      int source = p[i + 2];
-      int scope = p[i + 3];
-      size_t alen = len - 4u;
-      IpAddress ip;
-      ip.v6 = family == 2;
-      size_t max = ip.v6 ? 16 : 4;
-      if ((family == 1 || family == 2) && alen <= max && source <= ip.bits()) {
-        std::memcpy(ip.bytes.data(), p + i + 4, alen);
-        out.ecs_source = Prefix{mask(ip, source), source};
-        out.ecs_scope = scope;
-      }
-    }
-    i += len;
-  }
 }
 
 }  // namespace
@@ -175,11 +143,9 @@ std::optional<std::vector<uint8_t>> build_query(std::string_view name, uint16_t 
   }
   uint8_t* raw = nullptr;
   size_t size = 0;
-  if (ldns_pkt2wire(&raw, pkt.get(), &size) != LDNS_STATUS_OK) {
-    std::free(raw);
-    return std::nullopt;
-  }
-  Bytes bytes(raw);
+  const ldns_status st = ldns_pkt2wire(&raw, pkt.get(), &size);
+  MallocBytes bytes(raw);
+  if (st != LDNS_STATUS_OK || !bytes) return std::nullopt;
   return std::vector<uint8_t>(raw, raw + size);
 }
 
@@ -208,7 +174,7 @@ bool QueryBuilder::build(const std::string& name, uint16_t id, std::vector<uint8
   return true;
 }
 
-ParseOutcome parse_reply(std::span<const uint8_t> wire) {
+ParseOutcome parse_reply_ldns(std::span<const uint8_t> wire) {
   ParseOutcome out;
   if (wire.size() < 12) {
     out.error = "reply shorter than a DNS header (" + std::to_string(wire.size()) + " bytes)";
@@ -270,7 +236,8 @@ ParseOutcome parse_reply(std::span<const uint8_t> wire) {
   size_t ns_count = ns != nullptr ? ldns_rr_list_rr_count(ns) : 0;
   for (size_t i = 0; i < ns_count; ++i)
     if (ldns_rr_get_type(ldns_rr_list_rr(ns, i)) == LDNS_RR_TYPE_SOA) r.has_soa_in_authority = true;
-  parse_ecs(ldns_pkt_edns_data(p), r);
+  if (const ldns_rdf* data = ldns_pkt_edns_data(p))
+    parse_edns_options(std::span(ldns_rdf_data(data), ldns_rdf_size(data)), r);
   out.reply = std::move(r);
   return out;
 }

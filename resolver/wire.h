@@ -1,5 +1,5 @@
-// DNS wire format for the resolver: building queries (EDNS0, client subnet) and parsing replies,
-// both with ldns. parse_reply is a pure function from bytes to a plain structure, so it can be
+// DNS wire format for the resolver: building queries (EDNS0, client subnet) with ldns and
+// parsing replies. parse_reply is a pure function from bytes to a plain structure, so it can be
 // fuzzed (resolver/fuzz_reply.cpp) and tested without a network.
 #pragma once
 
@@ -20,7 +20,8 @@ constexpr uint16_t kTypeCname = 5;
 constexpr uint16_t kTypePtr = 12;
 constexpr uint16_t kTypeAaaa = 28;
 constexpr uint16_t kTypeDname = 39;
-constexpr uint16_t kEdnsUdpSize = 1232;  // the DNS flag day 2020 size: no IP fragmentation
+constexpr uint16_t kEdnsUdpSize = 1232;      // the DNS flag day 2020 size: no IP fragmentation
+constexpr uint16_t kOptionClientSubnet = 8;  // the EDNS option code of RFC 7871
 
 // "A", "AAAA", "CNAME", ... or "TYPE<n>".
 std::string type_name(uint16_t type);
@@ -86,7 +87,14 @@ struct ParseOutcome {
   std::string error;                 // why the bytes are not a DNS reply, on failure
 };
 
-// Parses a reply. Never throws and never reads outside `wire`; any input is accepted.
+// Parses a reply (resolver/reply.cpp). Never throws and never reads outside `wire`; any input
+// is accepted.
 ParseOutcome parse_reply(std::span<const uint8_t> wire);
+// The options of an EDNS OPT record's data: the client-subnet option (RFC 7871) sets
+// `ecs_source` and `ecs_scope`; malformed options are skipped.
+void parse_edns_options(std::span<const uint8_t> data, ParsedReply& out);
+// The same with ldns: the reference parse_reply is held to (tests and fuzz_reply_diff), no
+// longer on the resolver's path.
+ParseOutcome parse_reply_ldns(std::span<const uint8_t> wire);
 
 }  // namespace iotmap::resolver
