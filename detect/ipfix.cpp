@@ -125,9 +125,19 @@ class Decoder {
     return false;
   }
 
-  // Reads records until libfixbuf stops; returns why (end of message, end of file, an error).
+  // Reads the records of one message (the buffer is in manual mode) until libfixbuf stops;
+  // returns why (end of message, end of file, an error). A message holds at most 65,535 bytes,
+  // so more records than that come from a template of zero-length fields, on which libfixbuf
+  // would hand out empty records for ever (found by fuzz_ipfix): such a message is an error.
   ErrorPtr drain(fBuf_t* buf, const std::function<void(const Flow&)>& emit) {
-    for (;;) {
+    for (uint32_t in_message = 0;; ++in_message) {
+      if (in_message > 65535) {
+        GError* raw = nullptr;
+        g_set_error(&raw, FB_ERROR_DOMAIN, FB_ERROR_IPFIX,
+                    "a message with more records than 65,535 bytes can hold (a template of "
+                    "zero-length fields)");
+        return ErrorPtr(raw);
+      }
       GError* raw = nullptr;
       fbTemplate_t* ext = fBufNextCollectionTemplate(buf, nullptr, &raw);
       if (ext == nullptr) return ErrorPtr(raw);
@@ -283,7 +293,9 @@ ReadStats read_ipfix(std::FILE* in, const std::string& name,
   // The buffer owns the session and the collector from here; the file stays the caller's.
   BufPtr buf(fBufAllocForCollection(session.release(), fbCollectorAllocFP(nullptr, in)));
   if (!d.use_template(buf.get())) return d.stats();
+  fBufSetAutomaticMode(buf.get(), FALSE);  // one message per drain, so that drain can count
   ErrorPtr e = d.drain(buf.get(), emit);
+  while (is(e.get(), FB_ERROR_EOM)) e = d.drain(buf.get(), emit);
   if (!is(e.get(), FB_ERROR_EOF))
     d.problem("after record " + std::to_string(d.stats().lines) + ": " + e->message +
               " (the rest of the input is not read)");
