@@ -3,6 +3,7 @@
 // the store with the configured prefix-to-AS, as2org, geolocation, published-range and
 // blocklist files, rendered as Markdown, JSON or one self-contained HTML page.
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <optional>
 #include <thread>
@@ -48,27 +49,33 @@ std::optional<detect::DaySummary> detection_summary(db::Store& store, const std:
   return out;
 }
 
-// Appends the detection section to the report: a section in Markdown and HTML, the key
-// "detections" in JSON.
+// Appends one section to the report: at the end in Markdown, before </body> in HTML, as the
+// top-level `key` in JSON (the footprint's own JSON text, parsed again).
+void append_section(std::string& text, const std::string& format, const char* key,
+                    const std::function<std::string()>& markdown,
+                    const std::function<std::string()>& html,
+                    const std::function<nlohmann::ordered_json()>& json) {
+  if (format == "md") {
+    text += markdown();
+  } else if (format == "html") {
+    auto end = text.rfind("</body>");
+    text.insert(end == std::string::npos ? text.size() : end, html());
+  } else {
+    auto doc = nlohmann::ordered_json::parse(text);
+    doc[key] = json();
+    text = json_text(doc, 2) + '\n';
+  }
+}
+
 void add_detections(std::string& text, const std::string& format,
                     const std::optional<detect::DaySummary>& day) {
   if (!day) return;
-  if (format == "json") {
-    auto doc = nlohmann::ordered_json::parse(text);  // the footprint's own JSON text
-    doc["detections"] = detect::detections_json(*day);
-    text = json_text(doc, 2) + '\n';
-    return;
-  }
-  if (format == "md") {
-    text += detect::detections_markdown(*day);
-    return;
-  }
-  auto end = text.rfind("</body>");
-  text.insert(end == std::string::npos ? text.size() : end, detect::detections_html(*day));
+  append_section(
+      text, format, "detections", [&] { return detect::detections_markdown(*day); },
+      [&] { return detect::detections_html(*day); }, [&] { return detect::detections_json(*day); });
 }
 
-// The day's device certificates as the report's section (docs/backend-map.md), placed like the
-// detections: appended to Markdown, before </body> in HTML, as "devices" in JSON.
+// The day's device certificates (docs/backend-map.md).
 void add_devices(std::string& text, const std::string& format, db::Store& store,
                  const std::string& date, const FootprintSources& sources) {
   std::vector<bm::DeviceSighting> rows;
@@ -76,16 +83,9 @@ void add_devices(std::string& text, const std::string& format, db::Store& store,
     if (auto ip = IpAddress::parse(r.ip)) rows.push_back({*ip, r.manufacturer, r.signer});
   auto s = bm::summarize_devices(date, rows, sources.inputs.pfx2as, sources.inputs.as2org,
                                  sources.inputs.geo);
-  if (format == "md") {
-    text += bm::devices_markdown(s);
-  } else if (format == "html") {
-    auto end = text.rfind("</body>");
-    text.insert(end == std::string::npos ? text.size() : end, bm::devices_html(s));
-  } else {
-    auto j = nlohmann::ordered_json::parse(text);
-    j["devices"] = bm::devices_json(s);
-    text = json_text(j, 2) + "\n";
-  }
+  append_section(
+      text, format, "devices", [&] { return bm::devices_markdown(s); },
+      [&] { return bm::devices_html(s); }, [&] { return bm::devices_json(s); });
 }
 
 }  // namespace

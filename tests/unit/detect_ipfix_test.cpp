@@ -223,3 +223,13 @@ TEST_CASE("looks_like_ipfix: version 10 in the first two bytes", "[detect][ipfix
   CHECK_FALSE(looks_like_ipfix(csv, 4));
   CHECK_FALSE(looks_like_ipfix(ipfix, 2));
 }
+
+TEST_CASE("IPFIX: a template of zero-length fields ends the reading instead of spinning",
+          "[detect][ipfix]") {
+  // Found by fuzz_ipfix: libfixbuf hands out empty records of such a template for ever, so a
+  // 506-byte file kept `iotmap detect` at full CPU until killed.
+  const Fields empty_fields = {{8, 0}, {12, 0}, {7, 0}, {11, 0}};
+  Read r = read(message(1772359300, templ(1024, empty_fields) + set(1024, std::string(16, '\0'))));
+  CHECK(r.flows.empty());
+  CHECK(r.stats.malformed >= 1);
+}
