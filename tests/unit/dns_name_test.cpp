@@ -61,7 +61,7 @@ TEST_CASE("dns_name: empty names and the placeholder \"-\" are no names", "[lib]
   CHECK(normalise_dns_name("_dmarc.example") == "_dmarc.example.");
 }
 
-TEST_CASE("dns_name: host names hold letters, digits, '-' and '_'; DNS data any printable",
+TEST_CASE("dns_name: host names hold letters, digits, '-' and '_', DNS data any printable",
           "[lib][dns_name]") {
   // db/store and backend_map/dataset took any byte ("a b.example" was a name); db/store
   // lower-cased with the locale's tolower. resolver/wire took printable ASCII but what zone text
