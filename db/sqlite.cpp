@@ -112,11 +112,15 @@ void Database::open(int flags, const std::string& name) {
 int Database::first_read(int& version) {
   int tables = 0;
   try {
-    Statement(*this, "PRAGMA user_version").each([&](Statement& s) {
-      version = static_cast<int>(s.int64(0));
-    });
-    Statement(*this, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
-        .each([&](Statement& s) { tables = static_cast<int>(s.int64(0)); });
+    // One statement, so one read snapshot: read apart, another process's schema step could
+    // commit in between, and its tables would show with the version from before it.
+    Statement(*this,
+              "SELECT (SELECT user_version FROM pragma_user_version),"
+              " (SELECT count(*) FROM sqlite_schema WHERE type = 'table')")
+        .each([&](Statement& s) {
+          version = static_cast<int>(s.int64(0));
+          tables = static_cast<int>(s.int64(1));
+        });
   } catch (const Error&) {
     if (sqlite3_extended_errcode(db_.get()) == SQLITE_NOTADB)
       throw Error(path_ + ": cannot open as an SQLite database: " + sqlite3_errmsg(db_.get()));
