@@ -21,43 +21,7 @@ int number(std::string_view s) {
   return v;
 }
 
-// "+hh:mm", "-hhmm" or "Z" to seconds east of UTC; nullopt when malformed.
-std::optional<int64_t> zone_offset(std::string_view z) {
-  if (z == "Z" || z == "z") return 0;
-  if (z.size() != 6 && z.size() != 5) return std::nullopt;
-  if (z[0] != '+' && z[0] != '-') return std::nullopt;
-  std::string_view hh = z.substr(1, 2), mm = z.substr(z.size() - 2);
-  if (!digits(hh) || !digits(mm) || (z.size() == 6 && z[3] != ':')) return std::nullopt;
-  int64_t off = int64_t{number(hh)} * 3600 + int64_t{number(mm)} * 60;
-  return z[0] == '-' ? -off : off;
-}
-
 }  // namespace
-
-std::optional<int64_t> parse_time(std::string_view t) {
-  if (digits(t) && t.size() <= 12) {
-    int64_t v = 0;
-    std::from_chars(t.data(), t.data() + t.size(), v);
-    return v;
-  }
-  if (t.size() < 20 || (t[10] != 'T' && t[10] != 't' && t[10] != ' ')) return std::nullopt;
-  auto day = parse_date(t.substr(0, 10));
-  std::string_view hms = t.substr(11, 8);
-  if (!day || hms[2] != ':' || hms[5] != ':') return std::nullopt;
-  std::string_view h = hms.substr(0, 2), m = hms.substr(3, 2), s = hms.substr(6, 2);
-  if (!digits(h) || !digits(m) || !digits(s) || number(h) > 23 || number(m) > 59 || number(s) > 60)
-    return std::nullopt;
-  std::string_view rest = t.substr(19);
-  if (!rest.empty() && rest[0] == '.') {
-    size_t i = 1;
-    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') ++i;
-    if (i == 1) return std::nullopt;
-    rest.remove_prefix(i);
-  }
-  auto off = zone_offset(rest);
-  if (!off) return std::nullopt;
-  return int64_t{*day} * 86400 + number(h) * 3600 + number(m) * 60 + number(s) - *off;
-}
 
 bool is_fingerprint(std::string_view text) {
   if (text.size() != 40 && text.size() != 64) return false;

@@ -55,10 +55,6 @@ struct FileHints {
 };
 FileHints sonar_file_hints(std::string_view path);
 
-// RFC 3339 date-time ("2024-05-15T00:02:49-07:00", "2024-10-27T14:44:01.81167Z") or Unix seconds
-// as digits, to Unix seconds (fractions dropped); nullopt when it is neither.
-std::optional<int64_t> parse_time(std::string_view text);
-
 // True for 40 (SHA-1) or 64 (SHA-256) hex digits.
 bool is_fingerprint(std::string_view text);
 // Lowercase copy of an ASCII hex text.

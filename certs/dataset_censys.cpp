@@ -11,6 +11,7 @@
 #include "certs/certificate.h"
 #include "certs/dataset.h"
 #include "certs/dataset_json.h"
+#include "lib/date.h"
 
 namespace iotmap::certs::dataset {
 namespace {
@@ -51,7 +52,7 @@ void host_records(const json& host, Parsed& out) {
     if (t.empty()) t = text(member(s, "scan_time"));
     if (t.empty()) t = host_time;
     if (!t.empty()) {
-      auto time = parse_time(t);
+      auto time = parse_time(t, Zone::required);
       if (!time) {
         out.error = "\"observed_at\" is not an RFC 3339 time";
         out.records.clear();

@@ -11,6 +11,7 @@
 #include "certs/certificate.h"
 #include "certs/dataset.h"
 #include "certs/dataset_json.h"
+#include "lib/date.h"
 
 namespace iotmap::certs::dataset {
 namespace {
@@ -55,7 +56,8 @@ std::optional<Record> module_record(const json& m, std::string& error) {
     if (r.port == 0) error = "\"port\" is not a port number";
   }
   if (const json* t = member(m, "timestamp")) {
-    auto time = t->is_string() ? parse_time(t->get_ref<const std::string&>()) : std::nullopt;
+    auto time = t->is_string() ? parse_time(t->get_ref<const std::string&>(), Zone::required)
+                               : std::nullopt;
     if (!time) error = "\"timestamp\" is not an RFC 3339 time";
     r.time = time.value_or(0);
   }

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "lib/clock.h"
+#include "lib/date.h"
 #include "lib/text.h"
 
 namespace iotmap::detect {
@@ -22,14 +22,7 @@ std::optional<T> number(std::string_view s) {
 
 // "2026-03-01 12:00:05.123" (nfdump) or "2026-03-01T12:00:05.123Z" (Zeek JSON): the whole second.
 std::optional<int64_t> time_text(std::string_view s) {
-  std::string t(trim(s));
-  if (t.size() > 10 && t[10] == ' ') t[10] = 'T';
-  if (auto dot = t.find('.', 10); dot != std::string::npos) {
-    bool z = t.back() == 'Z';
-    t.erase(dot);
-    if (z) t += 'Z';
-  }
-  return parse_clock_time(t);
+  return parse_time(trim(s), Zone::utc_if_absent);
 }
 
 // Unix seconds with a fraction (Zeek's ts).

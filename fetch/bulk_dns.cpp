@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "fetch/lines.h"
+#include "lib/date.h"
 #include "lib/net.h"
 #include "resolver/wire.h"
 
@@ -31,15 +32,9 @@ std::optional<std::string_view> plain_field(std::string_view line, std::string_v
   return v;
 }
 
-// "1597190444" or "2020-08-12T00:00:00Z" (zdns); default_time otherwise.
+// "1597190444" (Sonar) or "2020-08-12T00:00:00Z" (zdns); default_time otherwise.
 int64_t timestamp_of(std::string_view text, int64_t default_time) {
-  if (!text.empty() &&
-      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::stoll(std::string(text));
-  std::tm tm{};
-  std::string s(text);
-  if (s.size() >= 19 && strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return timegm(&tm);
-  return default_time;
+  return parse_time(text, Zone::utc_if_absent).value_or(default_time);
 }
 
 // One record from a name, a type and a value; false (and no record) for other types.

@@ -13,11 +13,6 @@ namespace iotmap {
 // The environment variable that sets the clock (a testing aid, never for production).
 inline constexpr const char* kClockVariable = "IOTMAP_NOW";
 
-// Unix seconds for whole Unix seconds ("1772330700"), a date ("2026-03-01", 00:00 UTC) or an
-// ISO time in UTC ("2026-03-01T02:05:00Z", "2026-03-01T02:05", seconds and Z optional);
-// nullopt for anything else, including impossible dates (2026-02-30).
-std::optional<int64_t> parse_clock_time(std::string_view text);
-
 // IOTMAP_NOW as Unix seconds, nullopt when unset or empty. Throws std::invalid_argument naming
 // the variable and its value when it cannot be read.
 std::optional<int64_t> clock_start_override();

@@ -43,7 +43,7 @@ using resolver::Result;
 constexpr size_t kBatch = 10000;
 
 // "YYYY-MM-DD" (00:00 UTC) or Unix seconds.
-int64_t parse_time(const std::string& flag, const std::string& text) {
+int64_t time_option(const std::string& flag, const std::string& text) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
     return whole_option<int64_t>(flag, text, 0, std::numeric_limits<int64_t>::max());
   return int64_t{date_option(flag, text)} * 86400;
@@ -378,8 +378,8 @@ int run_resolve(Context& ctx, Args& args) {
   }
   if (qtypes.empty()) qtypes = {resolver::kTypeA, resolver::kTypeAaaa};
   resolver::PdnsFilter window;
-  if (since) window.from = parse_time("--since", *since);
-  if (until) window.to = parse_time("--until", *until);
+  if (since) window.from = time_option("--since", *since);
+  if (until) window.to = time_option("--until", *until);
 
   // The blocklist the PTR stage honours is read before any work: a bad file is a config error.
   ethics::Blocklist blocklist;

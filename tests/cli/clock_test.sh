@@ -68,7 +68,11 @@ same "daily's default date is the set day" \
 [ -f out/hitlist-2026-03-05.csv ] && ok "daily writes the set day's hitlist (exit $rc)" ||
   bad "no out/hitlist-2026-03-05.csv (exit $rc):"$'\n'"$(tail -20 <<<"$out")"
 
-for value in yesterday 2026-02-30 "2026-03-01T25:00" "12abc" "2026-03-01T02:05:00+01:00"; do
+out=$(IOTMAP_NOW=2026-03-01T04:05:00+02:00 "$IOTMAP" --config c.toml --db a.db resolve --help 2>&1)
+has "an offset is applied: +02:00 is two hours east of UTC" \
+  "^iotmap: warning: IOTMAP_NOW is set: the clock starts at 2026-03-01 02:05:00 UTC"
+
+for value in yesterday 2026-02-30 "2026-03-01T25:00" "12abc" "2026-03-01T02:05:00+25:00"; do
   rm -f b.db
   out=$(IOTMAP_NOW=$value "$IOTMAP" --config c.toml --db b.db hourly 2>&1)
   rc=$?

@@ -208,16 +208,3 @@ TEST_CASE("sonar file names give the day and the port", "[certs][dataset]") {
   CHECK(none.port == 0);
   CHECK(sonar_file_hints("20170231_ssl_hosts.gz").time == 0);  // no such day
 }
-
-TEST_CASE("times: RFC 3339 with offsets and fractions, or Unix seconds", "[certs][dataset]") {
-  CHECK(parse_time("2024-05-15T00:02:49-07:00") == 1715756569);
-  CHECK(parse_time("2024-05-15T07:02:49Z") == 1715756569);
-  CHECK(parse_time("2024-05-15T07:02:49.123456Z") == 1715756569);
-  CHECK(parse_time("2024-05-15T09:02:49+0200") == 1715756569);
-  CHECK(parse_time("1715756569") == 1715756569);
-  CHECK_FALSE(parse_time("2024-02-30T00:00:00Z"));
-  CHECK_FALSE(parse_time("2024-05-15T25:00:00Z"));
-  CHECK_FALSE(parse_time("2024-05-15T07:02:49"));
-  CHECK_FALSE(parse_time("2024-05-15T07:02:49.Z"));
-  CHECK_FALSE(parse_time(""));
-}

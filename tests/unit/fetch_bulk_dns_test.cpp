@@ -52,6 +52,20 @@ TEST_CASE("bulk DNS: Sonar, zdns and massdns lines", "[fetch][evidence]") {
           R"({"name":"a.example.com","status":"NOERROR","timestamp":"2020-08-12T00:00:00Z","data":{"answers":[{"ttl":60,"type":"CNAME","class":"IN","name":"a.example.com","answer":"edge.cdn.example."},{"ttl":60,"type":"A","class":"IN","name":"edge.cdn.example","answer":"192.0.2.3"}]}})") ==
       std::vector<std::string>{"a.example.com CNAME edge.cdn.example 1597190400",
                                "edge.cdn.example A 192.0.2.3 1597190400"});
+  // Times through lib/date.h: an offset is applied; a time too large or a day that does not
+  // exist falls back to the default, and neither stops the import.
+  CHECK(
+      parsed(
+          R"({"timestamp":"2020-08-12T02:00:00+02:00","name":"o.example.com","type":"a","value":"192.0.2.5"})") ==
+      std::vector<std::string>{"o.example.com A 192.0.2.5 1597190400"});
+  CHECK(
+      parsed(
+          R"({"timestamp":"99999999999999999999","name":"o.example.com","type":"a","value":"192.0.2.5"})") ==
+      std::vector<std::string>{"o.example.com A 192.0.2.5 7"});
+  CHECK(
+      parsed(
+          R"({"timestamp":"2020-02-30T00:00:00Z","name":"o.example.com","type":"a","value":"192.0.2.5"})") ==
+      std::vector<std::string>{"o.example.com A 192.0.2.5 7"});
   // massdns: answers with "data", no time (the default is used); an error status has none.
   CHECK(
       parsed(

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "lib/clock.h"
+#include "lib/date.h"
 #include "lib/net.h"
 
 using iotmap::IpAddress;
@@ -105,21 +106,47 @@ TEST_CASE("trim drops only the given blanks at both ends", "[lib][text]") {
   CHECK(iotmap::trim("\ra\n", " \t") == "\ra\n");  // '\r' is data where the caller says so
 }
 
-TEST_CASE("the clock reads Unix seconds and UTC times, and nothing else", "[lib][clock]") {
-  using iotmap::parse_clock_time;
+TEST_CASE("times: Unix seconds, dates and RFC 3339, in UTC when no zone is given", "[lib][date]") {
+  using iotmap::parse_time;
+  const auto utc = iotmap::Zone::utc_if_absent;
   const int64_t t = 1772330700;  // 2026-03-01 02:05:00 UTC
-  CHECK(parse_clock_time("1772330700") == t);
-  CHECK(parse_clock_time("2026-03-01T02:05:00Z") == t);
-  CHECK(parse_clock_time("2026-03-01T02:05:00") == t);
-  CHECK(parse_clock_time("2026-03-01 02:05:00") == t);
-  CHECK(parse_clock_time("2026-03-01T02:05Z") == t);
-  CHECK(parse_clock_time("2026-03-01") == t - 2 * 3600 - 5 * 60);
-  CHECK(parse_clock_time("2024-02-29T23:59:59Z") == 1709251199);
-  for (const char* bad : {"", "now", "2026-02-30", "2026-13-01", "2026-03-01T24:00",
-                          "2026-03-01T02:60", "2026-03-01T02:05:61", "2026-03-01T02",
-                          "2026-03-01T02:05:00+01:00", "2026-3-1", " 1772330700", "17723307OO"})
-    CHECK_FALSE(parse_clock_time(bad));
+  CHECK(parse_time("1772330700", utc) == t);
+  CHECK(parse_time("2026-03-01T02:05:00Z", utc) == t);
+  CHECK(parse_time("2026-03-01T02:05:00", utc) == t);
+  CHECK(parse_time("2026-03-01 02:05:00", utc) == t);
+  CHECK(parse_time("2026-03-01 02:05:00.123", utc) == t);  // nfdump
+  CHECK(parse_time("2026-03-01T02:05Z", utc) == t);
+  CHECK(parse_time("2026-03-01T03:05:00+01:00", utc) == t);
+  CHECK(parse_time("2026-03-01", utc) == t - 2 * 3600 - 5 * 60);
+  CHECK(parse_time("2024-02-29T23:59:59Z", utc) == 1709251199);
+  CHECK(parse_time("2016-12-31T23:59:60Z", utc) == 1483228800);  // a leap second
+  for (const char* bad :
+       {"", "now", "2026-02-30", "2026-13-01", "2026-03-01T24:00", "2026-03-01T02:60",
+        "2026-03-01T02:05:61", "2026-03-01T02", "2026-03-01T02:05:00+25:00",
+        "2026-03-01T02:05:00+0100x", "2026-3-1", " 1772330700", "17723307OO", "1234567890123",
+        "2026-03-01T", "2026-03-01T02:05.5Z", "2026-03-01Z", "2026-03-01T2:05"})
+    CHECK_FALSE(parse_time(bad, utc));
   CHECK(iotmap::utc_time_text(t) == "2026-03-01 02:05:00 UTC");
+}
+
+TEST_CASE("times: where a zone is required, RFC 3339 with offsets and fractions", "[lib][date]") {
+  using iotmap::parse_time;
+  const auto required = iotmap::Zone::required;
+  CHECK(parse_time("2024-05-15T00:02:49-07:00", required) == 1715756569);
+  CHECK(parse_time("2024-05-15T07:02:49Z", required) == 1715756569);
+  CHECK(parse_time("2024-05-15t07:02:49z", required) == 1715756569);
+  CHECK(parse_time("2024-05-15T07:02:49.123456Z", required) == 1715756569);
+  CHECK(parse_time("2024-05-15T09:02:49+0200", required) == 1715756569);
+  CHECK(parse_time("1715756569", required) == 1715756569);
+  CHECK_FALSE(parse_time("2024-02-30T00:00:00Z", required));
+  CHECK_FALSE(parse_time("2024-05-15T25:00:00Z", required));
+  CHECK_FALSE(parse_time("2024-05-15T07:02:49", required));  // whose 07:02?
+  CHECK_FALSE(parse_time("2024-05-15", required));
+  CHECK_FALSE(parse_time("2024-05-15T07:02:49.Z", required));
+  CHECK_FALSE(parse_time("", required));
+  CHECK(iotmap::civil_day(1970, 1, 1) == 0);
+  CHECK(iotmap::civil_day(2024, 2, 29) == *iotmap::parse_date("2024-02-29"));
+  CHECK_FALSE(iotmap::civil_day(2023, 2, 29));
 }
 
 TEST_CASE("IOTMAP_NOW sets the clock's start and names itself when unreadable", "[lib][clock]") {
@@ -137,8 +164,6 @@ TEST_CASE("IOTMAP_NOW sets the clock's start and names itself when unreadable", 
   ::unsetenv(iotmap::kClockVariable);
   CHECK_FALSE(iotmap::clock_start_override());
 }
-
-#include "lib/date.h"
 
 TEST_CASE("dates and hours that do not exist are refused, not moved", "[lib][date]") {
   using iotmap::parse_date;
