@@ -5,7 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
+
+#include "lib/date.h"
 
 namespace iotmap::fetch {
 
@@ -70,7 +71,6 @@ std::optional<int64_t> parse_http_date(std::string_view v) {
     if (c == ',' || c == '-' || c == ':') c = ' ';
   char wd[16], mon[16], zone[16];
   int day = 0, year = 0, hh = 0, mm = 0, ss = 0;
-  std::tm tm{};
   if (std::sscanf(s.c_str(), "%15s %d %15s %d %d %d %d %15s", wd, &day, mon, &year, &hh, &mm, &ss,
                   zone) == 8) {
     // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" or RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT"
@@ -82,16 +82,11 @@ std::optional<int64_t> parse_http_date(std::string_view v) {
   } else {
     return std::nullopt;
   }
-  int m = month_index(mon);
-  if (m < 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || year < 1970)
-    return std::nullopt;
-  tm.tm_year = year - 1900;
-  tm.tm_mon = m;
-  tm.tm_mday = day;
-  tm.tm_hour = hh;
-  tm.tm_min = mm;
-  tm.tm_sec = ss;
-  return static_cast<int64_t>(timegm(&tm));
+  const int m = month_index(mon);
+  const auto days =
+      m < 0 || day < 1 ? std::nullopt : civil_day(year, unsigned(m + 1), unsigned(day));
+  if (!days || hh > 23 || mm > 59 || ss > 60 || year < 1970) return std::nullopt;
+  return int64_t{*days} * 86400 + hh * 3600 + mm * 60 + ss;
 }
 
 std::optional<int64_t> parse_retry_after(std::string_view value, int64_t now) {

@@ -90,4 +90,5 @@ TEST_CASE("fetch retry: Retry-After as seconds or an HTTP-date", "[fetch]") {
   CHECK_FALSE(parse_retry_after("Sun, 06 Nov 1994 08:49:37 CET", now));
   CHECK(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == now);
   CHECK_FALSE(parse_http_date("Sun, 32 Nov 1994 08:49:37 GMT"));
+  CHECK_FALSE(parse_http_date("Thu, 31 Nov 1994 08:49:37 GMT"));  // November has 30 days
 }
