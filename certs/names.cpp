@@ -65,6 +65,12 @@ bool valid_in_window(const Certificate& c, int64_t from, int64_t to) {
   return c.not_before <= to && c.not_after >= from && c.not_before <= c.not_after;
 }
 
+bool valid_on_day(std::optional<int64_t> not_before, std::optional<int64_t> not_after, int64_t t) {
+  constexpr int64_t kDay = 86400;
+  const int64_t first = (t >= 0 ? t : t - (kDay - 1)) / kDay * kDay, last = first + kDay - 1;
+  return (!not_before || *not_before <= last) && (!not_after || *not_after >= first);
+}
+
 bool is_domain_name(std::string_view name) {
   if (name.ends_with('.')) name.remove_suffix(1);
   if (name.empty() || name.size() > 253) return false;

@@ -24,6 +24,13 @@ std::vector<std::string> candidate_names(const Certificate& c);
 // True when the certificate is valid at some moment of [from, to] (unix seconds, inclusive).
 bool valid_in_window(const Certificate& c, int64_t from, int64_t to);
 
+// True when a certificate with these dates (nullopt: not known, no bound) was valid at some
+// moment of the UTC day that holds `t` (unix seconds). A sighting counts by its day because the
+// method counts certificates valid on the days it looks at, and some data sets (Rapid7 Sonar)
+// give a record's day only: a certificate issued at noon was served on that day's scan.
+// db/store_tls.cpp's query of imported provider addresses says the same in SQL.
+bool valid_on_day(std::optional<int64_t> not_before, std::optional<int64_t> not_after, int64_t t);
+
 std::string ascii_lower(std::string_view s);
 
 // Syntax only: 2 or more labels of 1-63 characters from [A-Za-z0-9_-], no label starting or

@@ -115,8 +115,8 @@ class Store {
                           std::span<const DeviceCertificateRow> devices);
   // Upserts on (date, ip, port, sha256), widening first/last seen; the first source and run stay.
   void add_device_certificates(std::span<const DeviceCertificateRow> rows);
-  // (ip, name) of the observations of import runs in [from, to) whose leaf was valid then and
-  // names a provider (cert_names.provider not empty), each pair once, in ip order.
+  // (ip, name) of import runs' observations in [from, to) whose leaf was valid on their UTC day
+  // (certs::valid_on_day) and names a provider (cert_names.provider set), once each, by ip.
   void for_each_imported_provider_address(
       int64_t from, int64_t to,
       const std::function<void(std::string_view ip, std::string_view name)>& fn);

@@ -180,8 +180,8 @@ void Store::for_each_imported_provider_address(
         JOIN cert_names n ON n.sha256 = o.leaf_sha256
         JOIN certificates c ON c.sha256 = o.leaf_sha256
       WHERE o.observed_at >= ?1 AND o.observed_at < ?2 AND r.kind = 'import' AND n.provider <> ''
-        AND coalesce(c.not_before, o.observed_at) <= o.observed_at
-        AND o.observed_at <= coalesce(c.not_after, o.observed_at)
+        AND coalesce(c.not_before, o.observed_at) < (o.observed_at / 86400 + 1) * 86400
+        AND coalesce(c.not_after, o.observed_at) >= o.observed_at / 86400 * 86400
       ORDER BY o.ip, n.name)")
       .bind_all(from, to)
       .each([&](Statement& s) { fn(s.text(0), s.text(1)); });

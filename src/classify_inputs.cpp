@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "backend_map/ranges.h"
+#include "certs/names.h"
 
 namespace iotmap::cli {
 
@@ -29,15 +30,13 @@ std::string protocol_of(const db::TlsObservationRow& r) {
   return r.protocol;
 }
 
-// A leaf certificate's names and validity. A certificate that was not valid when it was
+// A leaf certificate's names and validity. A certificate that was not valid on the day it was
 // observed (expired, or not yet valid) names nothing: the method counts only certificates valid
 // in the window, and an expired certificate left on a server says little about who it serves.
 struct CertNames {
   std::vector<std::string> names;
   std::optional<int64_t> not_before, not_after;
-  bool valid_at(int64_t t) const {
-    return (!not_before || *not_before <= t) && (!not_after || t <= *not_after);
-  }
+  bool valid_on_day(int64_t t) const { return certs::valid_on_day(not_before, not_after, t); }
 };
 
 bool answered(const db::TlsObservationRow& r) {
@@ -118,7 +117,7 @@ WindowData load_window(db::Store& store, bm::Day date, int window_days) {
           auto ip = IpAddress::parse(r.ip);
           auto it = cert_names.find(r.leaf_sha256);
           if (!ip || it == cert_names.end() || r.port <= 0 || r.port > 65535) return;
-          if (!it->second.valid_at(r.observed_at))
+          if (!it->second.valid_on_day(r.observed_at))
             return;  // docs/method.md: only valid certificates
           d.certificate(day, *ip, static_cast<uint16_t>(r.port), r.leaf_sha256, it->second.names);
         });

@@ -4,6 +4,7 @@
 #include <utility>
 #include <variant>
 
+#include "certs/names.h"
 #include "lib/clock.h"
 #include "lib/net.h"
 #include "scanner/record.h"
@@ -101,9 +102,7 @@ void CertImport::record(const ds::Record& r, uint64_t number) {
   o.chain = std::move(chain);
   if (k->provider) {
     ++counts_["provider_records"];
-    bool valid =
-        (!k->not_before || *k->not_before <= time) && (!k->not_after || time <= *k->not_after);
-    if (valid) ++counts_["provider_records_valid"];
+    if (certs::valid_on_day(k->not_before, k->not_after, time)) ++counts_["provider_records_valid"];
   }
   if (k->device) {
     ++counts_["device_records"];

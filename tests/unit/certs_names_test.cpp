@@ -96,3 +96,23 @@ TEST_CASE("valid_in_window: any overlap with the window, ends inclusive", "[cert
     CHECK(valid_in_window(e, 1280000000, 1280086400));
   }
 }
+
+TEST_CASE("valid_on_day: valid at some moment of the sighting's UTC day", "[certs]") {
+  const int64_t day = 1796515200;  // 2026-12-06T00:00:00Z
+  // Issued at noon: a record that says only "that day" (Sonar: 00:00) counts.
+  CHECK(valid_on_day(day + 43200, day + 400 * 86400, day));
+  CHECK(valid_on_day(day + 43200, day + 400 * 86400, day + 86399));
+  CHECK_FALSE(valid_on_day(day + 86400, day + 400 * 86400, day + 86399));  // issued next day
+  // Expired at 10:00: still that day's, not the next day's.
+  CHECK(valid_on_day(day - 86400, day + 36000, day + 54000));
+  CHECK(valid_on_day(day - 86400, day, day + 86399));
+  CHECK_FALSE(valid_on_day(day - 86400, day - 1, day));  // expired the day before
+  CHECK_FALSE(valid_on_day(day - 400 * 86400, day - 180 * 86400, day + 60));
+  // Unknown dates bound nothing.
+  CHECK(valid_on_day(std::nullopt, std::nullopt, day));
+  CHECK(valid_on_day(std::nullopt, day + 1, day + 86000));
+  CHECK_FALSE(valid_on_day(std::nullopt, day - 1, day + 10));
+  // Before 1970 the day is still the one that holds t.
+  CHECK(valid_on_day(-86400, -86400, -1));
+  CHECK_FALSE(valid_on_day(-86400, -86400, 0));
+}

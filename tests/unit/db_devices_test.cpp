@@ -102,7 +102,7 @@ TEST_CASE("certificate imports are found by digest and format, and a run's rows 
   CHECK(n == 0);
 }
 
-TEST_CASE("imported provider addresses: import runs only, leaf valid at the record's time",
+TEST_CASE("imported provider addresses: import runs only, leaf valid on the record's day",
           "[db][devices]") {
   TempDir dir;
   Store store(dir.file("targets.db"));
@@ -115,8 +115,11 @@ TEST_CASE("imported provider addresses: import runs only, leaf valid at the reco
     r.not_after = not_after;
     return r;
   };
-  std::vector<CertificateRow> certs{cert('a', kDay + 86400), cert('b', kDay - 3600),
-                                    cert('c', kDay + 86400)};
+  // kDay is 12:00 UTC: 'b' expired at 23:00 the day before, 'd' was issued at 23:00 the day of
+  // the records (12:01), which is enough (certs::valid_on_day).
+  std::vector<CertificateRow> certs{cert('a', kDay + 86400), cert('b', kDay - 13 * 3600),
+                                    cert('c', kDay + 86400), cert('d', kDay + 86400)};
+  certs.back().not_before = kDay + 11 * 3600;
   auto obs = [](int64_t run, const char* ip, char leaf) {
     TlsObservationRow o;
     o.run_id = run;
@@ -129,20 +132,23 @@ TEST_CASE("imported provider addresses: import runs only, leaf valid at the reco
   };
   store.add_import_batch(
       std::vector<TlsObservationRow>{obs(imported, "192.0.2.1", 'a'),
-                                     obs(imported, "192.0.2.2", 'b'),  // expired by then
-                                     obs(imported, "192.0.2.3", 'c'),  // no provider name
-                                     obs(scanned, "192.0.2.4", 'a')},  // a scan's: has its own
+                                     obs(imported, "192.0.2.2", 'b'),   // expired by then
+                                     obs(imported, "192.0.2.3", 'c'),   // no provider name
+                                     obs(scanned, "192.0.2.4", 'a'),    // a scan's: has its own
+                                     obs(imported, "192.0.2.5", 'd')},  // valid later that day
       certs,
       std::vector<CertNameRow>{{std::string(64, 'a'), "x.iot.eu-west-1.amazonaws.com", "aws"},
                                {std::string(64, 'b'), "y.iot.eu-west-1.amazonaws.com", "aws"},
-                               {std::string(64, 'c'), "www.example.org", ""}},
+                               {std::string(64, 'c'), "www.example.org", ""},
+                               {std::string(64, 'd'), "z.iot.eu-west-1.amazonaws.com", "aws"}},
       {});
   std::vector<std::string> got;
   store.for_each_imported_provider_address(
       kDay, kDay + 86400, [&](std::string_view ip, std::string_view name) {
         got.push_back(std::string(ip) + " " + std::string(name));
       });
-  CHECK(got == std::vector<std::string>{"192.0.2.1 x.iot.eu-west-1.amazonaws.com."});
+  CHECK(got == std::vector<std::string>{"192.0.2.1 x.iot.eu-west-1.amazonaws.com.",
+                                        "192.0.2.5 z.iot.eu-west-1.amazonaws.com."});
   got.clear();
   store.for_each_imported_provider_address(
       kDay + 86400, kDay + 2 * 86400,
