@@ -64,6 +64,9 @@ void Connection::start() {
   deadline_ev_.reset(evtimer_new(env_.base, on_deadline, this));
   if (!deadline_ev_) return finish(Status::kLocalError, "evtimer_new failed");
   timeval tv{env_.timeout_ms / 1000, (env_.timeout_ms % 1000) * 1000};
+  // libevent counts a timer from the time it cached when this turn of the loop began; a turn
+  // busy with handshakes would cut this connection's deadline short by as long as it ran.
+  event_base_update_cache_time(env_.base);
   evtimer_add(deadline_ev_.get(), &tv);
   open_socket();
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -275,6 +276,45 @@ TEST_CASE("engine: silent, trickling, garbage and flooding servers end at the de
   const auto& closed = run.at("127.0.0.1", closing.port());
   CHECK(closed.status == Status::kClosed);
   CHECK_FALSE(closed.error.empty());
+}
+
+TEST_CASE("engine: a connection started late in a busy loop turn still gets its whole deadline",
+          "[scanner][engine]") {
+  // libevent times timers from the time it cached at the start of the loop's turn; a worker
+  // that spent 300 ms in that turn (handshakes under load) gave the next connection a deadline
+  // 300 ms short, and the lab's silent server "timed out" before its time.
+  Server silent("127.0.0.1", scanner_test::silent());
+  Handle<event_base, event_base_free> base(event_base_new());
+  auto ctx = make_scan_context(1 << 16);
+  std::string scratch(4096, '\0');
+  const auto policy = loopback_policy();
+  const int timeout_ms = 600;
+  ConnectionEnv env{base.get(), ctx.get(), &policy, timeout_ms, 1 << 16, "t", &scratch};
+  GrabResult seed;
+  seed.ip = *IpAddress::parse("127.0.0.1");
+  seed.port = silent.port();
+  PortPlan grab_only{silent.port(), AppProtocol::kNone, true, {}, {}};
+  std::optional<GrabResult> result;
+  Connection c(env, seed, grab_only, "", [&](Connection& x) { result = x.result(); });
+  Clock::time_point started;
+  auto busy_then_start = [&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    started = Clock::now();
+    c.start();
+  };
+  Handle<event, event_free> turn(evtimer_new(
+      base.get(),
+      [](evutil_socket_t, short, void* f) { (*static_cast<decltype(busy_then_start)*>(f))(); },
+      &busy_then_start));
+  timeval now{0, 0};
+  evtimer_add(turn.get(), &now);
+  event_base_dispatch(base.get());
+  const auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  REQUIRE(result);
+  CHECK(result->status == Status::kTimeout);
+  CHECK(waited >= timeout_ms - 20);
+  CHECK(result->duration_ms >= timeout_ms - 20);
 }
 
 // A Connection started straight away, past the dispatcher, must still refuse a blocked target.
