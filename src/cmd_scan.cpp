@@ -140,215 +140,232 @@ void mark_resumable(db::Store& store, int64_t run_id, const char* status, const 
   }
 }
 
-}  // namespace
+// What the command line asks, read and checked before any work (a usage error exits 2).
+struct ScanRequest {
+  std::vector<std::string> files, targets;
+  std::optional<Period> period;  // --resolutions
+  std::optional<std::vector<uint16_t>> ports;
+  std::optional<uint64_t> seed;
+  std::optional<double> rate;
+  std::optional<TlsMode> tls_mode;
+  Shard shard;
+  bool jsonl = false, fresh = false, grab_only = false;
 
-int run_scan(Context& ctx, Args& args) {
-  auto ports_opt = args.option("--ports");
-  auto shard_opt = args.option("--shard");
-  auto seed_opt = args.option("--seed");
+  // Neither files nor --target: the resolver's addresses and the configured hitlists.
+  bool default_targets() const { return files.empty() && targets.empty(); }
+};
+
+ScanRequest read_request(Args& args) {
+  ScanRequest r;
+  auto ports = args.option("--ports");
+  auto shard = args.option("--shard");
+  auto seed = args.option("--seed");
   auto output = args.option("--output");
   auto resolutions = args.option("--resolutions");
-  auto target_args = args.options("--target");
-  auto rate_opt = args.option("--rate");
-  bool fresh = args.flag("--fresh");
-  bool grab_only = args.flag("--grab-only");
-  auto tls_mode_opt = args.option("--tls-mode");
-  auto files = args.positionals();
-  if (std::count(files.begin(), files.end(), "-") > 1)
+  r.targets = args.options("--target");
+  auto rate = args.option("--rate");
+  r.fresh = args.flag("--fresh");
+  r.grab_only = args.flag("--grab-only");
+  auto tls_mode = args.option("--tls-mode");
+  r.files = args.positionals();
+  if (std::count(r.files.begin(), r.files.end(), "-") > 1)
     throw UsageError("- (the targets on standard input) can be given once");
-
   if (output && *output != "jsonl" && *output != "none")
     throw UsageError("--output takes jsonl or none, not '" + *output + "'");
-  const bool jsonl = output && *output == "jsonl";
-  std::string shard_error;
-  Shard shard;
-  if (shard_opt) {
-    auto s = Shard::parse(*shard_opt, &shard_error);
-    if (!s) throw UsageError(shard_error);
-    shard = *s;
+  r.jsonl = output && *output == "jsonl";
+  if (shard) {
+    std::string error;
+    auto s = Shard::parse(*shard, &error);
+    if (!s) throw UsageError(error);
+    r.shard = *s;
   }
-  std::optional<std::vector<uint16_t>> ports;
-  if (ports_opt) ports = parse_ports(*ports_opt);
-  std::optional<uint64_t> seed_arg;
-  if (seed_opt)
-    seed_arg = whole_option<uint64_t>("--seed", *seed_opt, 0, std::numeric_limits<uint64_t>::max());
-  std::optional<double> rate_arg;
-  if (rate_opt) rate_arg = real_option("--rate", *rate_opt, 0.001, 1e9);
-  std::optional<TlsMode> tls_mode;
-  if (tls_mode_opt) {
-    tls_mode = parse_tls_mode(*tls_mode_opt);
-    if (!tls_mode) throw UsageError("--tls-mode takes full or cert, not '" + *tls_mode_opt + "'");
+  if (ports) r.ports = parse_ports(*ports);
+  if (seed)
+    r.seed = whole_option<uint64_t>("--seed", *seed, 0, std::numeric_limits<uint64_t>::max());
+  if (rate) r.rate = real_option("--rate", *rate, 0.001, 1e9);
+  if (tls_mode) {
+    r.tls_mode = parse_tls_mode(*tls_mode);
+    if (!r.tls_mode) throw UsageError("--tls-mode takes full or cert, not '" + *tls_mode + "'");
   }
-  std::optional<Period> asked_period;
-  if (resolutions) asked_period = parse_period(*resolutions);
+  if (resolutions) r.period = parse_period(*resolutions);
+  return r;
+}
 
-  const config::Config& cfg = ctx.config();
-  // Ethics before anything else: no blocklist file or no contact, no scan.
+// Ethics before anything else: no blocklist file or no contact, no scan. nullopt when refused,
+// after saying why.
+std::optional<ethics::Policy> policy_or_refusal(const config::Config& cfg) {
   auto problems = ethics::scan_preconditions(cfg);
   if (!problems.empty()) {
     std::fprintf(stderr, "iotmap scan: refused; nothing was sent:\n");
     for (const auto& p : problems) std::fprintf(stderr, "  - %s\n", p.c_str());
-    return kRefused;
+    return std::nullopt;
   }
-  ethics::Policy policy;
   try {
-    policy = ethics::scan_policy(cfg);
+    return ethics::scan_policy(cfg);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "iotmap scan: refused; nothing was sent: %s\n", e.what());
-    return kRefused;
+    return std::nullopt;
   }
+}
 
+EngineOptions engine_options(const config::Config& cfg, const ScanRequest& req,
+                             const ethics::Policy& policy) {
   EngineOptions options = EngineOptions::from(cfg.scan);
-  if (rate_arg) {
-    options.rate = *rate_arg;
+  if (req.rate) {
+    options.rate = *req.rate;
     if (options.rate > policy.rate)
       std::fprintf(stderr, "iotmap scan: --rate %g is above the configured cap; scanning at %g/s\n",
                    options.rate, policy.rate);
   }
   // Certificates only: stopping each handshake after the certificates costs a third of a full
   // one (bench/README.md), unless --tls-mode full asks for complete handshakes.
-  if (tls_mode) {
-    options.tls_mode = *tls_mode;
-  } else if (grab_only) {
+  if (req.tls_mode) {
+    options.tls_mode = *req.tls_mode;
+  } else if (req.grab_only) {
     options.tls_mode = TlsMode::kCertificate;
   }
   options.stop = &StopOnSignal::flag();
   options.user_agent = "iotmap/0.1 (+" + policy.contact + ")";
+  return options;
+}
 
-  const std::string db_path = ctx.db_path();
-  const std::string lock_file = lock_path(db_path, ".scan-" + std::to_string(shard.index) + "of" +
-                                                       std::to_string(shard.count) + ".lock");
-  auto lock = LockFile::try_acquire(lock_file);
-  if (!lock) {
-    std::fprintf(stderr, "iotmap scan: another scan of shard %s holds %s; nothing done\n",
-                 shard.str().c_str(), lock_file.c_str());
-    return kLocked;
-  }
-  auto catalogue = config::Catalogue::load(cfg);
-  db::Store store(db_path);
-  const int64_t now = clock_now();
-
-  // Targets: files, --target, and the resolver's IPs. With neither files nor --target: today's
-  // resolutions and the configured IPv6 hitlists (docs/method.md section 2).
-  TargetList list;
+// Targets: files, --target, and the resolver's IPs. With neither files nor --target: the day's
+// resolutions, the addresses certificate data sets attribute, and the configured IPv6 hitlists
+// (docs/method.md section 2). Returns the period whose resolutions were asked.
+Period gather_targets(db::Store& store, const config::Config& cfg, const ScanRequest& req,
+                      int64_t now, TargetList& list) {
   list.max_targets = cfg.scan.max_targets;
-  const bool default_targets = files.empty() && target_args.empty();
-  for (const auto& f : files) list.add_file(f, cfg.scan.cidr_cap);
-  for (const auto& t : target_args) list.add_line(t, "--target", cfg.scan.cidr_cap);
-  if (default_targets)
+  for (const auto& f : req.files) list.add_file(f, cfg.scan.cidr_cap);
+  for (const auto& t : req.targets) list.add_line(t, "--target", cfg.scan.cidr_cap);
+  if (req.default_targets())
     for (const auto& f : cfg.sources.ipv6_hitlists) list.add_file(f, cfg.scan.cidr_cap);
   Period period{0, 0, db::utc_date(now)};
-  if (resolutions || default_targets) {
-    period = asked_period ? *asked_period : parse_period(db::utc_date(now));
+  if (req.period || req.default_targets()) {
+    period = req.period ? *req.period : parse_period(db::utc_date(now));
     targets_from_resolutions(store, period, list);
-    if (default_targets) targets_from_certificates(store, period, cfg.classify.window_days, list);
+    if (req.default_targets())
+      targets_from_certificates(store, period, cfg.classify.window_days, list);
   }
+  return period;
+}
+
+// False, after saying so, when the targets are over scan.max_targets; otherwise the list is
+// normalised and its bad lines named.
+bool targets_ready(TargetList& list, uint64_t max_targets) {
   if (list.full) {
     std::fprintf(stderr,
                  "iotmap scan: refused: %s: more than %llu targets in all (scan.max_targets); "
                  "nothing was sent. Scan fewer at a time, or raise scan.max_targets (each target "
                  "takes some 700 bytes)\n",
-                 list.errors.back().where.c_str(),
-                 static_cast<unsigned long long>(cfg.scan.max_targets));
-    return kUsage;
+                 list.errors.back().where.c_str(), static_cast<unsigned long long>(max_targets));
+    return false;
   }
   list.normalize();
   for (const auto& e : list.errors)
     std::fprintf(stderr, "iotmap scan: %s: %s; skipped\n", e.where.c_str(), e.message.c_str());
-  const bool bad_input = !list.errors.empty();
+  return true;
+}
 
-  // Hitlist addresses (the only targets without a name in the default set) on the ports the
-  // method scans hitlists on; everything else on its providers' ports.
-  PortPlanner planner(catalogue, ports);
-  PortPlanner hitlist_planner(catalogue, ports ? *ports : kHitlistPorts);
+// Hitlist addresses (the only targets without a name in the default set) on the ports the
+// method scans hitlists on; everything else on its providers' ports.
+TaskSet plan_tasks(const config::Catalogue& catalogue, const config::Config& cfg,
+                   const ScanRequest& req, std::vector<Target> targets) {
+  PortPlanner planner(catalogue, req.ports);
+  PortPlanner hitlist_planner(catalogue, req.ports ? *req.ports : kHitlistPorts);
   auto ports_for = [&](const Target& t) {
-    return default_targets && t.names.empty() ? hitlist_planner(t) : planner(t);
+    return req.default_targets() && t.names.empty() ? hitlist_planner(t) : planner(t);
   };
-  TaskSet tasks = build_tasks(std::move(list.targets), ports_for,
+  TaskSet tasks = build_tasks(std::move(targets), ports_for,
                               TaskOptions{cfg.scan.probe_without_sni, cfg.scan.probe_with_names,
                                           static_cast<size_t>(cfg.scan.max_names_per_address)});
-  if (grab_only) {  // certificates only: no application probe on any port
+  if (req.grab_only) {  // certificates only: no application probe on any port
     for (auto& plan : tasks.plans) {
       plan.protocol = AppProtocol::kNone;
       plan.alpn_protocols.assign(plan.alpn.size(), AppProtocol::kNone);
     }
   }
-  const std::string digest = tasks.digest();
+  return tasks;
+}
 
-  // A killed scan over the same targets and shard resumes with its run, seed and checkpoint.
-  db::ScanCheckpoint cp{};
-  bool resuming = false;
-  if (!fresh) {
-    if (auto found = store.resumable_scan(shard.str(), digest)) {
-      cp = *found;
-      resuming = true;
-    }
-  }
-  if (resuming && seed_arg && static_cast<uint64_t>(cp.seed) != *seed_arg) {
+// A killed scan over the same targets and shard, which this one resumes; not with --fresh, nor
+// when --seed asks for another order.
+std::optional<db::ScanCheckpoint> resumable(db::Store& store, const ScanRequest& req,
+                                            const std::string& digest) {
+  if (req.fresh) return std::nullopt;
+  auto found = store.resumable_scan(req.shard.str(), digest);
+  if (found && req.seed && static_cast<uint64_t>(found->seed) != *req.seed) {
     std::fprintf(stderr, "iotmap scan: not resuming run #%lld: it used another seed\n",
-                 static_cast<long long>(cp.run_id));
-    resuming = false;
+                 static_cast<long long>(found->run_id));
+    return std::nullopt;
   }
-  uint64_t seed = resuming ? static_cast<uint64_t>(cp.seed)
-                           : seed_arg.value_or(cfg.scan.seed != 0 ? cfg.scan.seed : random_seed());
-  ScanOrder order(tasks.tasks.size(), seed, shard);
-  ResumePoint resume;
-  int64_t run_id = 0;
-  uint64_t done = 0;
-  if (resuming) {
-    run_id = cp.run_id;
-    // It may say failed or interrupted from the attempt before.
-    store.set_run_status(run_id, "running", "resumed");
-    resume.next_step = static_cast<uint64_t>(cp.next_index);
-    resume.done_above = stored_steps(store, run_id, tasks, order, resume.next_step);
-    done = static_cast<uint64_t>(cp.done_count);
-    std::fprintf(
-        stderr,
-        "iotmap scan: resuming run #%lld at step %llu of %llu (%zu later steps already stored)\n",
-        static_cast<long long>(run_id), static_cast<unsigned long long>(resume.next_step),
-        static_cast<unsigned long long>(order.steps()), resume.done_above.size());
-  } else {
-    db::RunInfo info;
-    info.kind = "scan";
-    info.covers = period.label;
-    info.shard = shard.str();
-    info.seed = static_cast<int64_t>(seed);
-    info.target_count = static_cast<int64_t>(tasks.targets.size());
-    info.rate = std::min(options.rate, policy.rate);
-    info.config = settings_summary(options, cfg.scan, ports, grab_only);
-    run_id = store.begin_run(info);
-  }
-  ctx.track_run(db_path, run_id);
-  auto checkpoint = [&](uint64_t next) {
-    return db::ScanCheckpoint{run_id,
-                              shard.str(),
-                              static_cast<int64_t>(seed),
-                              digest,
-                              static_cast<int64_t>(order.steps()),
-                              static_cast<int64_t>(next),
-                              static_cast<int64_t>(done),
-                              0};
-  };
-  if (!resuming) store.save_checkpoint(checkpoint(0));
-  if (tasks.names_left_out > 0)
-    std::fprintf(stderr,
-                 "iotmap scan: %llu names not sent as SNI: over scan.max_names_per_address = %d "
-                 "per address\n",
-                 static_cast<unsigned long long>(tasks.names_left_out),
-                 cfg.scan.max_names_per_address);
-  std::fprintf(stderr,
-               "iotmap scan: run #%lld: %zu targets, %zu connections (shard %s: %llu), seed %llu, "
-               "%g/s\n",
-               static_cast<long long>(run_id), tasks.targets.size(), tasks.tasks.size(),
-               shard.str().c_str(), static_cast<unsigned long long>(order.steps()),
-               static_cast<unsigned long long>(seed), std::min(options.rate, policy.rate));
+  return found;
+}
 
-  CertificateBook book(certs::catalogue_matcher(catalogue));
-  std::map<std::string, int64_t> counts;
-  uint64_t observations = 0, blocked = 0, optout = 0, device_count = 0;
-  const std::string& optout_file = cfg.ethics.optout_file;
-  Progress progress("scan", order.steps() - resume.next_step - resume.done_above.size());
-  auto sink = [&](std::vector<GrabResult>& batch, uint64_t watermark) {
+// The run a scan writes to, and where in its order it stands.
+struct ScanRun {
+  int64_t id = 0;
+  uint64_t seed = 0;
+  std::string shard, digest;
+  uint64_t steps = 0;
+  ResumePoint resume;
+  uint64_t done = 0;  // results stored, over every attempt of the run
+
+  db::ScanCheckpoint checkpoint(uint64_t next) const {
+    return {id,
+            shard,
+            static_cast<int64_t>(seed),
+            digest,
+            static_cast<int64_t>(steps),
+            static_cast<int64_t>(next),
+            static_cast<int64_t>(done),
+            0};
+  }
+};
+
+void resume_run(db::Store& store, const db::ScanCheckpoint& cp, const TaskSet& tasks,
+                const ScanOrder& order, ScanRun& run) {
+  run.id = cp.run_id;
+  // It may say failed or interrupted from the attempt before.
+  store.set_run_status(run.id, "running", "resumed");
+  run.resume.next_step = static_cast<uint64_t>(cp.next_index);
+  run.resume.done_above = stored_steps(store, run.id, tasks, order, run.resume.next_step);
+  run.done = static_cast<uint64_t>(cp.done_count);
+  std::fprintf(
+      stderr,
+      "iotmap scan: resuming run #%lld at step %llu of %llu (%zu later steps already stored)\n",
+      static_cast<long long>(run.id), static_cast<unsigned long long>(run.resume.next_step),
+      static_cast<unsigned long long>(order.steps()), run.resume.done_above.size());
+}
+
+db::RunInfo new_run_info(const config::Config& cfg, const ScanRequest& req, const ScanRun& run,
+                         const std::string& covers, size_t targets, const EngineOptions& options,
+                         const ethics::Policy& policy) {
+  db::RunInfo info;
+  info.kind = "scan";
+  info.covers = covers;
+  info.shard = run.shard;
+  info.seed = static_cast<int64_t>(run.seed);
+  info.target_count = static_cast<int64_t>(targets);
+  info.rate = std::min(options.rate, policy.rate);
+  info.config = settings_summary(options, cfg.scan, req.ports, req.grab_only);
+  return info;
+}
+
+// Stores each batch of results with its certificates, device certificates and the checkpoint
+// in one transaction, and prints it with --output jsonl.
+class BatchWriter {
+ public:
+  BatchWriter(db::Store& store, ScanRun& run, const ethics::Policy& policy,
+              const std::string& optout_file, const config::Catalogue& catalogue, bool jsonl)
+      : store_(store),
+        run_(run),
+        policy_(policy),
+        optout_file_(optout_file),
+        book_(certs::catalogue_matcher(catalogue)),
+        jsonl_(jsonl),
+        progress_("scan", run.steps - run.resume.next_step - run.resume.done_above.size()) {}
+
+  void add(std::vector<GrabResult>& batch, uint64_t watermark) {
     const int64_t t = clock_now();
     std::vector<db::TlsObservationRow> rows;
     std::vector<db::DeviceCertificateRow> devices;
@@ -356,76 +373,172 @@ int run_scan(Context& ctx, Args& args) {
     for (const auto& r : batch) {
       std::vector<std::string> shas;
       if (r.status == Status::kBlocked) {
-        ++blocked;
-        if (!optout_file.empty() && policy.blocklist.why(r.ip).rfind(optout_file + ":", 0) == 0)
-          ++optout;
+        count_blocked(r.ip);
       } else {
-        shas = book.add_chain(r.chain, t);
-        rows.push_back(observation_row(r, run_id, shas));
-        if (auto d = device_row(rows.back(), book, "scan")) devices.push_back(std::move(*d));
+        shas = book_.add_chain(r.chain, t);
+        rows.push_back(observation_row(r, run_.id, shas));
+        if (auto d = device_row(rows.back(), book_, "scan")) devices.push_back(std::move(*d));
       }
-      if (jsonl) {
-        std::string line = json_text(grab_json(r, run_id, shas, book));
-        std::fwrite(line.data(), 1, line.size(), stdout);
-        std::fputc('\n', stdout);
-      }
+      if (jsonl_) print(r, shas);
     }
-    done += batch.size();
-    observations += store.add_scan_batch(rows, book.take_certificates(), book.take_names(),
-                                         checkpoint(watermark), devices);
-    device_count += devices.size();
-    if (jsonl) std::fflush(stdout);
-    progress.add(batch.size());
-  };
+    run_.done += batch.size();
+    observations += store_.add_scan_batch(rows, book_.take_certificates(), book_.take_names(),
+                                          run_.checkpoint(watermark), devices);
+    device_certificates += devices.size();
+    if (jsonl_) std::fflush(stdout);
+    progress_.add(batch.size());
+  }
 
+  void finish() { progress_.finish(); }
+  uint64_t certificates() const { return book_.parsed(); }
+
+  uint64_t observations = 0, blocked = 0, optout = 0, device_certificates = 0;
+
+ private:
+  void count_blocked(const IpAddress& ip) {
+    ++blocked;
+    if (!optout_file_.empty() && policy_.blocklist.why(ip).rfind(optout_file_ + ":", 0) == 0)
+      ++optout;
+  }
+
+  void print(const GrabResult& r, const std::vector<std::string>& shas) {
+    std::string line = json_text(grab_json(r, run_.id, shas, book_));
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+  }
+
+  db::Store& store_;
+  ScanRun& run_;
+  const ethics::Policy& policy_;
+  const std::string& optout_file_;
+  CertificateBook book_;
+  bool jsonl_;
+  Progress progress_;
+};
+
+std::map<std::string, int64_t> run_counts(const TaskSet& tasks, const ScanSummary& summary,
+                                          const ScanRun& run, const BatchWriter& writer,
+                                          size_t bad_lines) {
+  std::map<std::string, int64_t> counts;
+  counts["targets"] = static_cast<int64_t>(tasks.targets.size());
+  counts["connections"] = static_cast<int64_t>(summary.delivered);
+  counts["steps"] = static_cast<int64_t>(run.steps);
+  counts["observations"] = static_cast<int64_t>(writer.observations);
+  counts["certificates"] = static_cast<int64_t>(writer.certificates());
+  counts["device_certificates"] = static_cast<int64_t>(writer.device_certificates);
+  counts["blocked"] = static_cast<int64_t>(writer.blocked);
+  counts["optout"] = static_cast<int64_t>(writer.optout);
+  counts["bad_lines"] = static_cast<int64_t>(bad_lines);
+  counts["names_left_out"] = static_cast<int64_t>(tasks.names_left_out);
+  for (const auto& [s, n] : summary.by_status) counts["status_" + s] = static_cast<int64_t>(n);
+  return counts;
+}
+
+void print_start(const ScanRun& run, const TaskSet& tasks, const config::ScanSettings& scan,
+                 double rate) {
+  if (tasks.names_left_out > 0)
+    std::fprintf(stderr,
+                 "iotmap scan: %llu names not sent as SNI: over scan.max_names_per_address = %d "
+                 "per address\n",
+                 static_cast<unsigned long long>(tasks.names_left_out), scan.max_names_per_address);
+  std::fprintf(stderr,
+               "iotmap scan: run #%lld: %zu targets, %zu connections (shard %s: %llu), seed %llu, "
+               "%g/s\n",
+               static_cast<long long>(run.id), tasks.targets.size(), tasks.tasks.size(),
+               run.shard.c_str(), static_cast<unsigned long long>(run.steps),
+               static_cast<unsigned long long>(run.seed), rate);
+}
+
+void print_end(const ScanRun& run, const ScanSummary& summary) {
+  std::string by_status;
+  for (const auto& [s, n] : summary.by_status)
+    by_status += (by_status.empty() ? "" : ", ") + s + " " + std::to_string(n);
+  std::fprintf(stderr, "iotmap scan: run #%lld: %llu connections in %.1f s (%.0f/s)%s%s\n",
+               static_cast<long long>(run.id), static_cast<unsigned long long>(summary.delivered),
+               summary.seconds,
+               summary.seconds > 0 ? static_cast<double>(summary.delivered) / summary.seconds : 0.0,
+               by_status.empty() ? "" : ": ", by_status.c_str());
+}
+
+}  // namespace
+
+int run_scan(Context& ctx, Args& args) {
+  const ScanRequest req = read_request(args);
+  const config::Config& cfg = ctx.config();
+  const auto policy = policy_or_refusal(cfg);
+  if (!policy) return kRefused;
+  const EngineOptions options = engine_options(cfg, req, *policy);
+
+  const std::string db_path = ctx.db_path();
+  const std::string lock_file =
+      lock_path(db_path, ".scan-" + std::to_string(req.shard.index) + "of" +
+                             std::to_string(req.shard.count) + ".lock");
+  auto lock = LockFile::try_acquire(lock_file);
+  if (!lock) {
+    std::fprintf(stderr, "iotmap scan: another scan of shard %s holds %s; nothing done\n",
+                 req.shard.str().c_str(), lock_file.c_str());
+    return kLocked;
+  }
+  auto catalogue = config::Catalogue::load(cfg);
+  db::Store store(db_path);
+
+  TargetList list;
+  const Period period = gather_targets(store, cfg, req, clock_now(), list);
+  if (!targets_ready(list, cfg.scan.max_targets)) return kUsage;
+  const size_t bad_lines = list.errors.size();
+  const TaskSet tasks = plan_tasks(catalogue, cfg, req, std::move(list.targets));
+
+  ScanRun run;
+  run.shard = req.shard.str();
+  run.digest = tasks.digest();
+  const auto cp = resumable(store, req, run.digest);
+  run.seed = cp ? static_cast<uint64_t>(cp->seed)
+                : req.seed.value_or(cfg.scan.seed != 0 ? cfg.scan.seed : random_seed());
+  const ScanOrder order(tasks.tasks.size(), run.seed, req.shard);
+  run.steps = order.steps();
+  if (cp) {
+    resume_run(store, *cp, tasks, order, run);
+  } else {
+    run.id = store.begin_run(
+        new_run_info(cfg, req, run, period.label, tasks.targets.size(), options, *policy));
+    store.save_checkpoint(run.checkpoint(0));
+  }
+  ctx.track_run(db_path, run.id);
+  print_start(run, tasks, cfg.scan, std::min(options.rate, policy->rate));
+
+  BatchWriter writer(store, run, *policy, cfg.ethics.optout_file, catalogue, req.jsonl);
   ScanSummary summary;
   {
     // SIGINT/SIGTERM stop the scan cleanly: connections in flight end, the checkpoint is saved.
     StopOnSignal signals;
     try {
-      summary = run_scan(tasks, order, resume, policy, options, sink);
+      summary = run_scan(tasks, order, run.resume, *policy, options,
+                         [&](std::vector<GrabResult>& batch, uint64_t watermark) {
+                           writer.add(batch, watermark);
+                         });
     } catch (const std::exception& e) {
       // The checkpoint stays: the same command resumes this run, which stays unfinished.
       std::fprintf(stderr, "\niotmap scan: %s\n", e.what());
-      mark_resumable(store, run_id, "failed", e.what());
+      mark_resumable(store, run.id, "failed", e.what());
       return kFailure;
     }
   }
-  progress.finish();
-
-  counts["targets"] = static_cast<int64_t>(tasks.targets.size());
-  counts["connections"] = static_cast<int64_t>(summary.delivered);
-  counts["steps"] = static_cast<int64_t>(order.steps());
-  counts["observations"] = static_cast<int64_t>(observations);
-  counts["certificates"] = static_cast<int64_t>(book.parsed());
-  counts["device_certificates"] = static_cast<int64_t>(device_count);
-  counts["blocked"] = static_cast<int64_t>(blocked);
-  counts["optout"] = static_cast<int64_t>(optout);
-  counts["bad_lines"] = static_cast<int64_t>(list.errors.size());
-  counts["names_left_out"] = static_cast<int64_t>(tasks.names_left_out);
-  std::string by_status;
-  for (const auto& [s, n] : summary.by_status) {
-    counts["status_" + s] = static_cast<int64_t>(n);
-    by_status += (by_status.empty() ? "" : ", ") + s + " " + std::to_string(n);
-  }
-  std::fprintf(stderr, "iotmap scan: run #%lld: %llu connections in %.1f s (%.0f/s)%s%s\n",
-               static_cast<long long>(run_id), static_cast<unsigned long long>(summary.delivered),
-               summary.seconds,
-               summary.seconds > 0 ? static_cast<double>(summary.delivered) / summary.seconds : 0.0,
-               by_status.empty() ? "" : ": ", by_status.c_str());
+  writer.finish();
+  print_end(run, summary);
   if (summary.stopped) {
     // Left unfinished on purpose: running the same command again resumes it.
-    mark_resumable(store, run_id, "interrupted",
+    mark_resumable(store, run.id, "interrupted",
                    "stopped at step " + std::to_string(summary.watermark));
     std::fprintf(stderr,
                  "iotmap scan: stopped at step %llu of %llu; run the same command to resume\n",
                  static_cast<unsigned long long>(summary.watermark),
-                 static_cast<unsigned long long>(order.steps()));
+                 static_cast<unsigned long long>(run.steps));
     return kFailure;
   }
-  store.finish_run(
-      run_id, bad_input ? "partial" : "ok", counts,
-      bad_input ? std::to_string(list.errors.size()) + " bad target lines skipped" : "");
+  const bool bad_input = bad_lines > 0;
+  store.finish_run(run.id, bad_input ? "partial" : "ok",
+                   run_counts(tasks, summary, run, writer, bad_lines),
+                   bad_input ? std::to_string(bad_lines) + " bad target lines skipped" : "");
   return bad_input ? kPartial : kOk;
 }
 
