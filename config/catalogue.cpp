@@ -344,10 +344,12 @@ class Loader {
     std::vector<const toml::node*> domain_nodes;
     t.on("id", t.str(s.id))
         .on("name", t.str(s.name))
+        .on("brand", t.str(s.brand))
         .on("level", t.str(s.level))
         .on("parent", t.str(s.parent))
         .on("digit_wildcard", t.boolean(digit_wildcard))
         .on("ports", ports(path, s.ports))
+        .on("docs", t.strings(s.docs))
         .on("domains", table_array(path + ".domains", [&](Table& dt, const toml::node& e) {
               DeviceService::Domain d;
               bool subdomains = false;
@@ -369,6 +371,7 @@ class Loader {
     for (const char* k : {"id", "name", "level", "domains"}) t.require(k);
     t.apply();
     check_id(tab, path, s.id);
+    if (s.brand.empty()) s.brand = s.name;
     if (std::find(kLevels.begin(), kLevels.end(), s.level) == kLevels.end())
       fail(origin_, *tab.get("level"), path + ".level",
            "'" + s.level + "' is not platform, manufacturer or product");

@@ -63,6 +63,9 @@ struct Provider {
 
 struct DeviceService {
   std::string id, name;
+  // The company or product family; services of one brand (its regions, its product lines)
+  // share it. Defaults to `name`.
+  std::string brand;
   std::string level;  // "platform", "manufacturer" or "product"
   // The service this one is detected under (docs/detect.md, the level hierarchy): "" for none.
   std::string parent;
@@ -73,6 +76,7 @@ struct DeviceService {
   };
   std::vector<Domain> domains;
   std::vector<PortSpec> ports;
+  std::vector<std::string> docs;  // where the domains and ports are documented
 };
 
 struct Match {

@@ -71,9 +71,11 @@ nlohmann::json to_json(const config::Catalogue& c) {
       domains.push_back({{"name", d.name}, {"pattern", d.pattern}, {"primary", d.primary}});
     out["services"].push_back({{"id", s.id},
                                {"name", s.name},
+                               {"brand", s.brand},
                                {"level", s.level},
                                {"domains", domains},
-                               {"ports", ports_json(s.ports)}});
+                               {"ports", ports_json(s.ports)},
+                               {"docs", s.docs}});
   }
   return out;
 }
