@@ -74,7 +74,8 @@ expect "match (empty stdin): no output" "" "$out"
 out=$("$IOTMAP" providers 2>&1)
 rc=$?
 expect "providers: exit code" 0 "$rc"
-contains "providers: summary" "16 providers, 7 device services" "$out"
+contains "providers: summary" "16 providers, 49 device services" "$out"
+contains "providers: a dictionary brand" "ecobee" "$(printf '%s\n' "$out" | grep '^ecobee ')"
 for id in alibaba aws baidu bosch cisco fujitsu google huawei ibm microsoft oracle ptc sap siemens sierra tencent; do
   n=$(printf '%s\n' "$out" | grep -c "^$id ")
   expect "providers: one row for $id" 1 "$n"
@@ -85,8 +86,8 @@ contains "providers: AWS MQTT on 443 with ALPN" "mqtts/443[x-amzn-mqtt-ca]" "$(p
 "$IOTMAP" providers --json >"$TMP/providers.json"
 expect "providers --json: exit code" 0 "$?"
 if command -v python3 >/dev/null; then
-  n=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["providers"]), len(d["services"]))' "$TMP/providers.json")
-  expect "providers --json: 16 providers, 7 services" "16 7" "$n"
+  n=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["providers"]), len(d["services"]), all(s["docs"] and s["brand"] for s in d["services"]))' "$TMP/providers.json")
+  expect "providers --json: 16 providers, 49 services, each with docs and a brand" "16 49 True" "$n"
 else
   n=$(grep -c '"historical"' "$TMP/providers.json")
   expect "providers --json: 16 providers" 16 "$n"
