@@ -115,11 +115,16 @@ TEST_CASE("dictionary: the literal names are candidate names to resolve",
     INFO(n);
     CHECK(set.count(n) == 1);
   }
-  // Tuya's numbered names: a1 is asked, a2... come from passive DNS or certificates and match.
-  auto m = cat.match("a7.tuyaeu.com");
-  REQUIRE(m);
-  CHECK(m->id == "tuya-eu");
-  CHECK(set.count("a7.tuyaeu.com.") == 0);
+  // Patterned names are never asked; the names they stand for come from passive DNS or
+  // certificates and match: Alexa's avs-alexa-*, Amcrest's numbered command servers.
+  CHECK(set.count("command-2.amcrestcloud.com.") == 1);
+  for (const char* n : {"avs-alexa-fe.amazon.com", "command-7.amcrestcloud.com"}) {
+    INFO(n);
+    CHECK(set.count(std::string(n) + ".") == 0);
+    CHECK(cat.match(n));
+  }
+  // Tuya's numbered siblings are left out so that N stays 3 per data centre.
+  CHECK_FALSE(cat.match("a2.tuyaeu.com"));
 }
 
 namespace {
