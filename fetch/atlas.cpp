@@ -184,27 +184,34 @@ std::optional<db::ResolutionRow> atlas_row(const json& results, const AtlasQuery
   return resolver::to_row(r, resolver::hour_start(first), run_id);
 }
 
-SourceResult run_atlas(const Source& s, Context& ctx) {
-  using St = SourceResult::Status;
-  SourceResult r;
-  r.path = ctx.data_dir + "/" + s.file;
-  auto key = api_key(s, ctx, r);
-  if (!key) return r;
-  const std::string base = api_base(s);
-  auto request = [&](std::string url) {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One run of an Atlas source: its key, its API base and the result it fills.
+struct AtlasRun {
+  const Source& s;
+  Context& ctx;
+  SourceResult& r;
+  const Secret& key;
+  std::string base;
+
+  Request request(std::string url) const {
     Request q;
     q.url = std::move(url);
     q.headers = {"Accept: application/json"};
-    q.secret = &*key;
+    q.secret = &key;
     q.secret_header = "Authorization";
     q.secret_prefix = "Key ";
     q.label = s.name;
     q.max_bytes = 1u << 20;
     return q;
-  };
-  auto fail = [&](const std::string& msg) { return fail_source(r, s, ctx, base, msg); };
+  }
+  SourceResult fail(const std::string& msg) const { return fail_source(r, s, ctx, base, msg); }
+};
 
-  // The names: as configured, else the candidate names in the database.
+// The names: as configured, else the candidate names in the database; at most max_names.
+std::vector<std::string> names_to_measure(const Source& s, Context& ctx) {
   std::vector<std::string> names;
   for (const auto& n : s.names)
     if (auto nn = normalise_dns_name(n); nn && (*nn)[0] != '*') names.push_back(*nn);
@@ -215,123 +222,141 @@ SourceResult run_atlas(const Source& s, Context& ctx) {
             std::to_string(names.size()) + " names (max_names)");
     names.resize(static_cast<size_t>(s.max_names));
   }
-  if (names.empty()) return fail("no names to measure (none configured, none in the database)");
+  return names;
+}
+
+// One POST of a batch of definitions for a probe group; the error, or empty when created.
+std::string create_batch(const AtlasRun& run, const ProbeGroup& g,
+                         const std::vector<std::pair<std::string, std::string>>& batch,
+                         std::vector<AtlasQuery>& created) {
+  Request q = run.request(run.base + "/measurements/");
+  q.method = "POST";
+  q.body = json_text(atlas_request(run.s, g, batch));
+  q.idempotent = false;  // a repeated POST would create (and pay for) the measurements twice
+  StringSink answer;
+  Response resp = run.ctx.http.perform(q, answer);
+  if (!resp.ok()) return "creating measurements for " + g.name + ": " + resp.error;
+  json doc = json::parse(answer.text, nullptr, false);
+  auto ids = doc.is_object() ? doc.find("measurements") : doc.end();
+  if (ids == doc.end() || !ids->is_array() || ids->size() != batch.size())
+    return "creating measurements for " + g.name +
+           ": the answer does not list one id per definition";
+  for (size_t k = 0; k < batch.size(); ++k) {
+    if (!(*ids)[k].is_number_integer()) return "creating measurements: an id is not a number";
+    created.push_back({(*ids)[k].get<int64_t>(), batch[k].first, batch[k].second, g.name});
+  }
+  return {};
+}
+
+// 1. The measurements, a batch of definitions per request and probe group.
+std::string create_measurements(const AtlasRun& run, const std::vector<std::string>& names,
+                                std::vector<AtlasQuery>& created) {
+  const Source& s = run.s;
   std::vector<std::pair<std::string, std::string>> queries;
   for (const auto& n : names)
     for (const auto& t : s.rrtypes) queries.emplace_back(n, t);
-
-  // 1. Create the measurements, a batch of definitions per request and probe group.
-  std::vector<AtlasQuery> created;
+  const auto per_request = static_cast<size_t>(s.definitions_per_request);
   for (const auto& g : s.probe_groups) {
-    ctx.store.upsert_vantage_point(
+    run.ctx.store.upsert_vantage_point(
         {g.name,
          "RIPE Atlas: " + std::to_string(g.requested) + " probes, " + g.type + " " + g.value,
          "",
          {"atlas:" + g.type + "=" + g.value}});
-    for (size_t i = 0; i < queries.size(); i += static_cast<size_t>(s.definitions_per_request)) {
-      std::vector<std::pair<std::string, std::string>> batch(
-          queries.begin() + static_cast<std::ptrdiff_t>(i),
-          queries.begin() +
-              static_cast<std::ptrdiff_t>(
-                  std::min(queries.size(), i + static_cast<size_t>(s.definitions_per_request))));
-      Request q = request(base + "/measurements/");
-      q.method = "POST";
-      q.body = json_text(atlas_request(s, g, batch));
-      q.idempotent = false;  // a repeated POST would create (and pay for) the measurements twice
-      StringSink answer;
-      Response resp = ctx.http.perform(q, answer);
-      if (!resp.ok()) return fail("creating measurements for " + g.name + ": " + resp.error);
-      json doc = json::parse(answer.text, nullptr, false);
-      auto ids = doc.is_object() ? doc.find("measurements") : doc.end();
-      if (ids == doc.end() || !ids->is_array() || ids->size() != batch.size())
-        return fail("creating measurements for " + g.name +
-                    ": the answer does not list one id per definition");
-      for (size_t k = 0; k < batch.size(); ++k) {
-        if (!(*ids)[k].is_number_integer())
-          return fail("creating measurements: an id is not a number");
-        created.push_back({(*ids)[k].get<int64_t>(), batch[k].first, batch[k].second, g.name});
-      }
+    for (size_t i = 0; i < queries.size(); i += per_request) {
+      const auto from = queries.begin() + static_cast<std::ptrdiff_t>(i);
+      const auto to =
+          queries.begin() + static_cast<std::ptrdiff_t>(std::min(queries.size(), i + per_request));
+      if (auto error = create_batch(run, g, {from, to}, created); !error.empty()) return error;
     }
   }
-  ctx.log(s.name + ": created " + std::to_string(created.size()) + " measurements");
+  return {};
+}
 
-  // 2. Poll until every measurement has stopped (or the poll timeout passes).
-  using Clock = std::chrono::steady_clock;
-  auto deadline =
+// 2. Polls until every measurement has stopped or the poll timeout passed; the error, or empty.
+std::string wait_for(const AtlasRun& run, const std::vector<AtlasQuery>& created, int64_t& polls) {
+  const Source& s = run.s;
+  const auto deadline =
       Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(s.poll_timeout_s * 1000));
   std::set<int64_t> pending;
   for (const auto& c : created) pending.insert(c.msm_id);
-  int64_t polls = 0;
   while (!pending.empty()) {
     for (auto it = pending.begin(); it != pending.end();) {
       StringSink answer;
+      const std::string id = std::to_string(*it);
       Response resp =
-          ctx.http.perform(request(base + "/measurements/" + std::to_string(*it) + "/"), answer);
+          run.ctx.http.perform(run.request(run.base + "/measurements/" + id + "/"), answer);
       ++polls;
-      if (!resp.ok())
-        return fail("status of measurement " + std::to_string(*it) + ": " + resp.error);
+      if (!resp.ok()) return "status of measurement " + id + ": " + resp.error;
       json doc = json::parse(answer.text, nullptr, false);
       std::string name;
-      if (doc.is_object() && atlas_final(doc, &name)) {
-        if (name != "Stopped")
-          ctx.log(s.name + ": measurement " + std::to_string(*it) + ": " + name);
-        it = pending.erase(it);
-      } else {
+      if (!doc.is_object() || !atlas_final(doc, &name)) {
         ++it;
+        continue;
       }
+      if (name != "Stopped") run.ctx.log(s.name + ": measurement " + id + ": " + name);
+      it = pending.erase(it);
     }
     if (pending.empty()) break;
     if (Clock::now() >= deadline) {
-      ctx.log(s.name + ": " + std::to_string(pending.size()) +
-              " measurements still running after poll_timeout_s; taking their results so far");
+      run.ctx.log(s.name + ": " + std::to_string(pending.size()) +
+                  " measurements still running after poll_timeout_s; taking their results so far");
       break;
     }
     std::this_thread::sleep_for(
         std::chrono::milliseconds(static_cast<int64_t>(s.poll_interval_s * 1000)));
   }
+  return {};
+}
 
-  // 3. Results: each measurement's answer kept as a file, then merged into resolutions.
+// The download of one measurement's results, kept as a file and parsed into `results`.
+Download results_download(const AtlasRun& run, const std::string& id, json& results) {
+  Download d;
+  d.source = run.s.name + "/" + id;
+  d.request = run.request(run.base + "/measurements/" + id + "/results/?format=json");
+  d.request.max_bytes = 0;
+  d.max_bytes = 64u << 20;
+  d.target = run.r.path + "/" + id + ".json";
+  d.unit = "probe results";
+  d.compression = Compression::none;
+  d.conditional = false;
+  d.check = [&results](const std::string& path, const std::string& origin) {
+    FormatCheck fc;
+    std::ifstream in(path, std::ios::binary);
+    results = json::parse(in, nullptr, false);
+    if (results.is_discarded() || !results.is_array())
+      fc.error = origin + ": not a JSON array of results";
+    else
+      fc.records = results.size();
+    return fc;
+  };
+  return d;
+}
+
+// 3. Results: each measurement's answer kept as a file, then merged into resolutions.
+void collect_results(const AtlasRun& run, const std::vector<AtlasQuery>& created, int64_t polls) {
   std::vector<db::ResolutionRow> rows;
   int64_t failures = 0, empty = 0;
   std::string first_error;
   for (const auto& c : created) {
-    std::string id = std::to_string(c.msm_id);
+    const std::string id = std::to_string(c.msm_id);
     json results;
-    Download d;
-    d.source = s.name + "/" + id;
-    d.request = request(base + "/measurements/" + id + "/results/?format=json");
-    d.request.max_bytes = 0;
-    d.max_bytes = 64u << 20;
-    d.target = r.path + "/" + id + ".json";
-    d.unit = "probe results";
-    d.compression = Compression::none;
-    d.conditional = false;
-    d.check = [&](const std::string& path, const std::string& origin) {
-      FormatCheck fc;
-      std::ifstream in(path, std::ios::binary);
-      results = json::parse(in, nullptr, false);
-      if (results.is_discarded() || !results.is_array())
-        fc.error = origin + ": not a JSON array of results";
-      else
-        fc.records = results.size();
-      return fc;
-    };
-    Downloaded got = download(ctx, d);
-    if (got.status == St::failed) {
-      ++failures;
-      if (first_error.empty()) first_error = got.message;
+    Downloaded got = download(run.ctx, results_download(run, id, results));
+    if (got.status == SourceResult::Status::failed) {
+      if (failures++ == 0) first_error = got.message;
       continue;
     }
     std::string note;
-    auto row = atlas_row(results, c, ctx.run_id, &note);
+    auto row = atlas_row(results, c, run.ctx.run_id, &note);
     if (!row) {
       ++empty;
-      ctx.log(s.name + ": measurement " + id + " (" + c.name + " " + c.qtype + "): " + note);
+      run.ctx.log(run.s.name + ": measurement " + id + " (" + c.name + " " + c.qtype +
+                  "): " + note);
       continue;
     }
     rows.push_back(std::move(*row));
   }
-  size_t added = ctx.store.add_resolutions(rows);
+  const size_t added = run.ctx.store.add_resolutions(rows);
+  SourceResult& r = run.r;
   r.counts = {{"measurements", static_cast<int64_t>(created.size())},
               {"polls", polls},
               {"resolutions", static_cast<int64_t>(rows.size())},
@@ -339,13 +364,31 @@ SourceResult run_atlas(const Source& s, Context& ctx) {
               {"no_results", empty},
               {"failed", failures}};
   r.message = std::to_string(created.size()) + " measurements from " +
-              std::to_string(s.probe_groups.size()) + " probe groups, " +
+              std::to_string(run.s.probe_groups.size()) + " probe groups, " +
               std::to_string(rows.size()) + " resolutions (" + std::to_string(added) + " new)";
   if (failures > 0) {
-    r.status = St::failed;
+    r.status = SourceResult::Status::failed;
     r.message = std::to_string(failures) + " results could not be fetched (first: " + first_error +
                 "); " + r.message;
   }
+}
+
+}  // namespace
+
+SourceResult run_atlas(const Source& s, Context& ctx) {
+  SourceResult r;
+  r.path = ctx.data_dir + "/" + s.file;
+  auto key = api_key(s, ctx, r);
+  if (!key) return r;
+  const AtlasRun run{s, ctx, r, *key, api_base(s)};
+  const auto names = names_to_measure(s, ctx);
+  if (names.empty()) return run.fail("no names to measure (none configured, none in the database)");
+  std::vector<AtlasQuery> created;
+  if (auto error = create_measurements(run, names, created); !error.empty()) return run.fail(error);
+  ctx.log(s.name + ": created " + std::to_string(created.size()) + " measurements");
+  int64_t polls = 0;
+  if (auto error = wait_for(run, created, polls); !error.empty()) return run.fail(error);
+  collect_results(run, created, polls);
   return r;
 }
 
