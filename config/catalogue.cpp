@@ -533,18 +533,21 @@ const DeviceService* Catalogue::service(std::string_view id) const {
 }
 
 std::optional<Match> Catalogue::match(std::string_view name) const {
-  auto norm = normalise_dns_name(name);
-  if (!norm) return std::nullopt;
-  if ((*norm)[0] == '*') norm->replace(0, 1, kWildcardStandIn);
-  thread_local std::vector<int> hits;  // reused: no allocation per name
+  thread_local std::string norm;  // reused, as `hits`: no allocation per name
+  if (!normalise_dns_name_into(name, norm)) return std::nullopt;
+  if (norm[0] == '*') norm.replace(0, 1, kWildcardStandIn);
+  thread_local std::vector<int> hits;
   RE2::Set::ErrorInfo info{RE2::Set::kNoError};
-  if (!d_->set->Match(*norm, &hits, &info)) {
+  // Most names match nothing: asking only whether any pattern matches spares RE2 the set of
+  // hits it allocates per call, and lets its DFA stop at the first match.
+  if (!d_->set->Match(norm, nullptr, &info) && info.kind == RE2::Set::kNoError) return std::nullopt;
+  if (!d_->set->Match(norm, &hits, &info)) {
     if (info.kind == RE2::Set::kNoError) return std::nullopt;
-    return d_->match_slow(*norm);
+    return d_->match_slow(norm);
   }
   std::sort(hits.begin(), hits.end());  // catalogue order: providers, then device services
   for (int h : hits)
-    if (auto m = d_->confirm(d_->rules[static_cast<size_t>(h)], *norm)) return m;
+    if (auto m = d_->confirm(d_->rules[static_cast<size_t>(h)], norm)) return m;
   return std::nullopt;
 }
 

@@ -1,17 +1,41 @@
 #include "lib/dns_name.h"
 
+#include <array>
+#include <cstdint>
+
 namespace iotmap {
 namespace {
 
 constexpr size_t kMaxName = 253, kMaxLabel = 63;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+constexpr bool host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '_';
+}
 
 // Printable, and not what zone text must escape.
-bool is_data_char(char c) {
+constexpr bool is_data_char(char c) {
   const auto u = static_cast<unsigned char>(c);
   return u > 0x20 && u < 0x7f && c != '"' && c != '(' && c != ')' && c != ';' && c != '@' &&
          c != '$' && c != '\\';
+}
+
+// The two character sets as bits of one table: bulk data sets normalise every owner name, so
+// a label character costs a lookup instead of a chain of comparisons.
+constexpr uint8_t kHostBit = 1, kDataBit = 2;
+constexpr std::array<uint8_t, 256> kCharSets = [] {
+  std::array<uint8_t, 256> t{};
+  for (size_t u = 0; u < t.size(); ++u) {
+    const auto c = static_cast<char>(u);
+    if (c != '.')  // the label separator is no label character in either set
+      t[u] = static_cast<uint8_t>((host_char(c) ? kHostBit : 0) | (is_data_char(c) ? kDataBit : 0));
+  }
+  return t;
+}();
+
+uint8_t char_bits(DnsNameChars chars) {
+  return chars == DnsNameChars::data ? kHostBit | kDataBit : kHostBit;
 }
 
 // A character in a message: 'c' when printable, else \xNN.
@@ -43,7 +67,8 @@ std::string problem(std::string_view name, DnsNameChars chars) {
   if (name == "*") return "a wildcard alone is not a name";
   // The whole length first: a name too long says so, whatever else is wrong with it.
   size_t total = name.size();
-  for (size_t i = 0; chars == DnsNameChars::data && i < name.size(); ++i) {
+  const bool escapes = chars == DnsNameChars::data && name.find('\\') != std::string_view::npos;
+  for (size_t i = 0; escapes && i < name.size(); ++i) {
     const size_t n = name[i] == '\\' ? escape_length(name, i) : 0;
     if (n > 0) {
       total -= n - 1;
@@ -51,9 +76,14 @@ std::string problem(std::string_view name, DnsNameChars chars) {
     }
   }
   if (total > kMaxName) return "longer than 253 characters";
+  const uint8_t allowed = char_bits(chars);
   size_t label = 0;
   for (size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
+    if ((kCharSets[static_cast<unsigned char>(c)] & allowed) != 0) {  // the common case first
+      if (++label > kMaxLabel) return "label longer than 63 characters";
+      continue;
+    }
     if (c == '.') {
       if (label == 0) return "empty label";
       label = 0;
@@ -65,8 +95,7 @@ std::string problem(std::string_view name, DnsNameChars chars) {
       const size_t n = escape_length(name, i);
       if (n == 0) return "bad escape at " + show_char(c);
       i += n - 1;
-    } else if (!wildcard && !is_host_label_char(c) &&
-               !(chars == DnsNameChars::data && is_data_char(c))) {
+    } else if (!wildcard) {
       return "bad character " + show_char(c);
     }
     if (++label > kMaxLabel) return "label longer than 63 characters";
@@ -86,21 +115,27 @@ bool ends_in_root_dot(std::string_view text) {
 
 }  // namespace
 
-bool is_host_label_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '_';
+bool is_host_label_char(char c) { return host_char(c); }
+
+bool normalise_dns_name_into(std::string_view text, std::string& out, std::string* why,
+                             DnsNameChars chars, RootDot dot) {
+  if (ends_in_root_dot(text)) text.remove_suffix(1);
+  if (std::string p = problem(text, chars); !p.empty()) {
+    if (why != nullptr) *why = std::move(p);
+    return false;
+  }
+  out.reserve(text.size() + 1);
+  out.assign(text);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  if (dot == RootDot::with) out += '.';
+  return true;
 }
 
 std::optional<std::string> normalise_dns_name(std::string_view text, std::string* why,
                                               DnsNameChars chars, RootDot dot) {
-  if (ends_in_root_dot(text)) text.remove_suffix(1);
-  if (std::string p = problem(text, chars); !p.empty()) {
-    if (why != nullptr) *why = std::move(p);
-    return std::nullopt;
-  }
   std::string out;
-  out.reserve(text.size() + 1);
-  for (char c : text) out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  if (dot == RootDot::with) out += '.';
+  if (!normalise_dns_name_into(text, out, why, chars, dot)) return std::nullopt;
   return out;
 }
 

@@ -36,6 +36,11 @@ std::optional<std::string> normalise_dns_name(std::string_view text, std::string
                                               DnsNameChars chars = DnsNameChars::host,
                                               RootDot dot = RootDot::with);
 
+// The same into `out`, whose storage is reused (no allocation once it is large enough, for
+// callers that normalise a name per record); false, `out` unspecified, for no name.
+bool normalise_dns_name_into(std::string_view text, std::string& out, std::string* why = nullptr,
+                             DnsNameChars chars = DnsNameChars::host, RootDot dot = RootDot::with);
+
 // Whether normalise_dns_name(text, chars, dot) would return `text` unchanged: the check that
 // spares a copy for names that are already in shape.
 bool is_normal_dns_name(std::string_view text, DnsNameChars chars = DnsNameChars::host,

@@ -118,3 +118,40 @@ TEST_CASE("dns_name: DNS data may hold the escapes DNS replies are shown with", 
   CHECK(data(label + ".example"));
   CHECK_FALSE(data(label + "a.example"));
 }
+
+TEST_CASE("dns_name: every byte in a label, in both character sets", "[lib][dns_name]") {
+  // The sets are one lookup table (bulk data sets normalise every owner name); each byte is
+  // checked here against the rule as the header states it.
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const bool host = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_';
+    const bool data = host || (b > 0x20 && b < 0x7f &&
+                               std::string_view("\"();@$\\").find(c) == std::string_view::npos);
+    const std::string name = std::string("a") + c + "b.example";
+    INFO("byte " << b);
+    if (c == '.') {
+      CHECK(normalise_dns_name(name) == "a.b.example.");
+      continue;
+    }
+    if (c == '\\') {  // in DNS data an escape ("\b" is b)
+      CHECK_FALSE(normalise_dns_name(name));
+      CHECK(normalise_dns_name(name, nullptr, DnsNameChars::data) == "a\\b.example.");
+      continue;
+    }
+    CHECK(normalise_dns_name(name).has_value() == host);
+    CHECK(normalise_dns_name(name, nullptr, DnsNameChars::data).has_value() == data);
+  }
+}
+
+TEST_CASE("dns_name: normalise_dns_name_into replaces what the buffer held", "[lib][dns_name]") {
+  std::string out = "a-much-longer-name-from-the-record-before.example.";
+  REQUIRE(iotmap::normalise_dns_name_into("WWW.Example.com", out));
+  CHECK(out == "www.example.com.");
+  REQUIRE(iotmap::normalise_dns_name_into("b.example.", out, nullptr, DnsNameChars::host,
+                                          RootDot::without));
+  CHECK(out == "b.example");
+  std::string why;
+  CHECK_FALSE(iotmap::normalise_dns_name_into("a..b", out, &why));
+  CHECK(why == "empty label");
+}

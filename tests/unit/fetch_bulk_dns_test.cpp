@@ -81,6 +81,31 @@ TEST_CASE("bulk DNS: Sonar, zdns and massdns lines", "[fetch][evidence]") {
   CHECK(parsed(R"({"foo":1})")[0].rfind("error: neither Sonar", 0) == 0);
 }
 
+TEST_CASE("bulk DNS: Sonar fields are the first of each key, in any order", "[fetch][evidence]") {
+  // The fields are found in one pass over the line's quotes; what counts is still the value
+  // after each key's first "key":" anywhere in the line.
+  CHECK(parsed(R"({"value":"192.0.2.9","type":"a","name":"Order.example","timestamp":"3"})") ==
+        std::vector<std::string>{"order.example A 192.0.2.9 3"});
+  CHECK(
+      parsed(
+          R"({"timestamp":"4","name":"first.example","name":"second.example","type":"a","value":"192.0.2.1"})") ==
+      std::vector<std::string>{"first.example A 192.0.2.1 4"});
+  // A value that reads like a key is a value.
+  CHECK(parsed(R"({"timestamp":"name","name":"v.example","type":"a","value":"192.0.2.2"})") ==
+        std::vector<std::string>{"v.example A 192.0.2.2 7"});
+  // No timestamp: the default time.
+  CHECK(parsed(R"({"name":"t.example","type":"a","value":"192.0.2.3"})", 11) ==
+        std::vector<std::string>{"t.example A 192.0.2.3 11"});
+  // The first "name" escaped: the JSON parser reads the line (which keeps the first "name"
+  // too), not a later plain "name".
+  CHECK(
+      parsed(
+          R"({"timestamp":"5","name":"ex.example","type":"a","value":"192.0.2.4","name":"plain.example"})") ==
+      std::vector<std::string>{"ex.example A 192.0.2.4 5"});
+  CHECK(parsed(R"({"timestamp":"5","name":"cut.example)") ==
+        std::vector<std::string>{"error: not a JSON object"});
+}
+
 TEST_CASE("bulk DNS: a gzip file streams into address evidence", "[fetch][evidence]") {
   test::TempDir dir;
   const std::string path = dir.file("fdns.json.gz");
