@@ -20,6 +20,7 @@
 #include "ethics/policy.h"
 #include "fetch/bulk_dns.h"
 #include "fetch/sha256.h"
+#include "lib/batch_pipe.h"
 #include "lib/clock.h"
 #include "lib/dns_name.h"
 #include "lib/lockfile.h"
@@ -40,7 +41,10 @@ namespace {
 
 using resolver::Result;
 
-constexpr size_t kBatch = 10000;
+constexpr size_t kBatch = 10000;  // rows per store transaction
+// Batches in the pipe to the store's thread: one being filled, one being written, one waiting,
+// so that a slow commit does not stop the engine at once.
+constexpr size_t kStoreBuffers = 3;
 
 // "YYYY-MM-DD" (00:00 UTC) or Unix seconds.
 int64_t time_option(const std::string& flag, const std::string& text) {
@@ -448,22 +452,21 @@ int run_resolve(Context& ctx, Args& args) {
   const uint64_t total = jobs.missing(names);
   const uint64_t answered_before = names.size() * qtypes.size() * vps.size() - total;
   Progress progress("resolve " + info.covers, total);
-  // The rows are reused from batch to batch (fill_row keeps their buffers): no allocation per
-  // result once the first batch is built.
-  std::vector<db::ResolutionRow> batch(kBatch);
-  size_t used = 0, added = 0, stored = 0;
-  auto flush = [&] {
-    added += store.add_resolutions(std::span(batch.data(), used));
-    stored += used;
-    used = 0;
-  };
+  // The store writes on a thread of its own while the engine resolves on this one: the store
+  // is used by that thread alone until finish() or close() returns. The rows are reused from
+  // batch to batch (fill_row keeps their buffers): no allocation per result after the first
+  // round.
+  size_t added = 0, stored = 0;
+  BatchPipe<db::ResolutionRow> writer(kBatch, kStoreBuffers, [&](std::span<db::ResolutionRow> b) {
+    added += store.add_resolutions(b);
+    stored += b.size();
+  });
   resolver::EngineOptions opts;
   opts.qtypes = qtypes;
   opts.on_result = [&](const Result& r) {
-    db::ResolutionRow& row = batch[used++];
+    db::ResolutionRow& row = writer.next();
     resolver::fill_row(r, hour, run_id, row);
     row.name_id = g.ids.empty() ? 0 : g.ids[r.name_index];
-    if (used == batch.size()) flush();
     progress.add();
   };
   opts.on_notice = [](const std::string& m) {
@@ -477,8 +480,9 @@ int run_resolve(Context& ctx, Args& args) {
     resolver::Engine engine(vps, cfg.resolver, opts);
     // A signal during the import: nothing is sent, the run ends as interrupted below.
     if (!StopOnSignal::raised()) stats = engine.run(names);
-    flush();
+    writer.finish();
   } catch (const std::exception& e) {
+    writer.close();
     store.finish_run(run_id, "failed", g.counts, e.what());
     throw;
   }

@@ -4,7 +4,8 @@
   ratios.py FIGURES
 
 FIGURES has one line per measured run: "TAG NAMES_PER_S CPU_US_PER_NAME [ANSWERED_FRACTION]",
-tags engine, iotmap (the first run), hourly, massdns-200, massdns-2000. massdns's best run
+tags engine, iotmap (the first run), hourly, massdns-200, massdns-2000, and without goals
+hourly-2cores and baseline-* (BENCH_BASELINE). massdns's best run
 (highest names/s, lowest CPU per name, among runs that answered at least 99%) is the reference.
 The goals are issue #18's.
 """
@@ -34,6 +35,10 @@ def main(path):
     if "hourly" in rows:
         r = rows["hourly"][0] / rate
         print(f"  hourly names/s: {r:.2f}x (goal >= 0.8x): {'met' if r >= 0.8 else 'NOT met'}")
+    # No goal: the hourly run with a second core, and a baseline binary's runs (BENCH_BASELINE).
+    for tag, (names_s, cpu_us, *_) in rows.items():
+        if tag.startswith("hourly-") or tag.startswith("baseline-"):
+            print(f"  {tag}: names/s {names_s / rate:.2f}x, CPU/name {cpu_us / cpu:.2f}x")
 
 
 if __name__ == "__main__":

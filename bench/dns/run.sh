@@ -17,7 +17,8 @@
 # Environment: BENCH_DIR (default /tmp/iotmap-bench-dns), BENCH_ADNS_N (names for adnshost,
 # default min(N, 200000): it runs at a few thousand names/s), BENCH_IOTMAP_CORE /
 # BENCH_KNOT_CORE (defaults 0 and 1), BENCH_IN_FLIGHT (iotmap max_in_flight, default 200),
-# BENCH_TIMEOUT_MS (default 500).
+# BENCH_TIMEOUT_MS (default 500), BENCH_BASELINE (another iotmap binary whose hourly runs are
+# measured in the same run, to compare a change with the build before it).
 set -euo pipefail
 IOTMAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 N=${2:-1000000}
@@ -34,54 +35,9 @@ BUILD=$(cd "$(dirname "$IOTMAP")/.." && pwd)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$DIR"
 cd "$DIR"
-knot_pid=""
-cleanup() { [ -n "$knot_pid" ] && kill "$knot_pid" 2>/dev/null || true; }
-trap cleanup EXIT
-
-# --- the zone: n<i>.bench. A 10.<i>, one name per address ---
-if [ ! -f "zone.$N.done" ]; then
-  python3 - "$N" <<'EOF'
-import sys
-n = int(sys.argv[1])
-with open("bench.zone", "w") as z, open("names.txt", "w") as names, open("dnsperf.txt", "w") as q:
-    z.write("$ORIGIN bench.\n$TTL 3600\n@ SOA ns.bench. host.bench. 1 3600 600 86400 60\n"
-            "@ NS ns.bench.\nns A 127.0.1.53\n")
-    for i in range(n):
-        z.write(f"n{i} A 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}\n")
-        names.write(f"n{i}.bench\n")
-        q.write(f"n{i}.bench A\n")
-EOF
-  touch "zone.$N.done"
-fi
-
-# --- knot on loopback, on its own core ---
-cat >knot.conf <<EOF
-server:
-    listen: $ADDR@53
-    rundir: $DIR
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-log:
-  - target: $DIR/knot.log
-    any: warning
-database:
-    storage: $DIR/knotdb
-zone:
-  - domain: bench.
-    file: $DIR/bench.zone
-    zonefile-sync: -1
-    journal-content: none
-EOF
-rm -rf knotdb
-taskset -c "$CORE_KNOT" knotd -c knot.conf >knot.out 2>&1 &
-knot_pid=$!
-for _ in $(seq 600); do
-  kdig +short +timeout=1 +retry=0 @"$ADDR" "n$((N - 1)).bench" A 2>/dev/null | grep -q . && break
-  sleep 0.5
-done
-kdig +short @"$ADDR" "n$((N - 1)).bench" A | grep -q . || { echo "knot did not load the zone" >&2; exit 1; }
-echo "knot up (pid $knot_pid), $N names"
+# shellcheck source=bench/dns/knot.bash
+. "$SRC/bench/dns/knot.bash"
+bench_server "$N"
 
 # --- dnsperf: what the server can answer ---
 # On iotmap's core and timed like it: its CPU per query is what sending one datagram and
@@ -105,17 +61,6 @@ read -r ewall euser esys < <(tail -n 1 engine.time)
 echo "$(cat engine.out); CPU $(python3 -c "print(f'{($euser + $esys) / $N * 1e6:.1f}')") us/name"
 echo "engine $(python3 -c "print($N / $ewall, ($euser + $esys) / $N * 1e6)")" >figures.txt
 
-cat >iotmap.toml <<EOF
-[[vantage_point]]
-name = "bench"
-location = "loopback"
-resolvers = ["$ADDR:53"]
-[resolver]
-max_in_flight = $IN_FLIGHT
-qps = 10000000
-timeout_ms = $TIMEOUT_MS
-retries = 3
-EOF
 good_sql="SELECT count(*) FROM resolutions r JOIN names n ON n.id = r.name_id
   JOIN resolution_answers a ON a.resolution_id = r.id
   WHERE r.status = 'NOERROR' AND
@@ -123,12 +68,13 @@ good_sql="SELECT count(*) FROM resolutions r JOIN names n ON n.id = r.name_id
          ((CAST(substr(n.name, 2, instr(n.name, '.') - 2) AS INTEGER) >> 8) & 255) || '.' ||
          (CAST(substr(n.name, 2, instr(n.name, '.') - 2) AS INTEGER) & 255)"
 # run_iotmap LABEL TAG ARGS...: one timed `iotmap resolve` on iotmap's core (stdin passed on),
-# then its rates, CPU per name and completeness, checked in SQL.
+# then its rates, CPU per name and completeness, checked in SQL. RUN_CORES and RUN_IOTMAP, when
+# set, give other cores and another binary.
 run_iotmap() {
   local label=$1 tag=$2
   shift 2
-  /usr/bin/time -f "%e %U %S" -o "$tag.time" taskset -c "$CORE_IOTMAP" \
-    "$IOTMAP" --config iotmap.toml --db bench.db resolve --once --types A "$@" \
+  /usr/bin/time -f "%e %U %S" -o "$tag.time" taskset -c "${RUN_CORES:-$CORE_IOTMAP}" \
+    "${RUN_IOTMAP:-$IOTMAP}" --config iotmap.toml --db bench.db resolve --once --types A "$@" \
     2>"$tag.err" || true
   local wall user sys summary engine_s rows good
   read -r wall user sys < <(tail -n 1 "$tag.time")
@@ -162,6 +108,18 @@ run_iotmap "iotmap first run (names imported)" iotmap - <names.txt
 # moving on: that run would find no row for its new hour either.
 sqlite3 bench.db "DELETE FROM resolution_answers; DELETE FROM resolutions;"
 run_iotmap "iotmap hourly (names known)" hourly --no-catalogue
+# The same with the second core allowed too (knot's): the store writes on a thread of its own.
+sqlite3 bench.db "DELETE FROM resolution_answers; DELETE FROM resolutions;"
+RUN_CORES="$CORE_IOTMAP,$CORE_KNOT" run_iotmap "iotmap hourly, two cores" hourly-2cores \
+  --no-catalogue
+# BENCH_BASELINE: another iotmap binary (the build before a change) on the same hourly runs.
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  for cores in "$CORE_IOTMAP" "$CORE_IOTMAP,$CORE_KNOT"; do
+    sqlite3 bench.db "DELETE FROM resolution_answers; DELETE FROM resolutions;"
+    RUN_CORES=$cores RUN_IOTMAP=$BENCH_BASELINE run_iotmap "baseline hourly, cores $cores" \
+      "baseline-hourly-${cores/,/-}" --no-catalogue
+  done
+fi
 
 # peer_report LABEL N TIMEFILE OUTFILE PATTERN [TAG]: a peer's names/s, CPU per name and the
 # names answered with their address (output lines matching PATTERN); TAG also files the figures
