@@ -295,4 +295,13 @@ void Transaction::commit() {
   done_ = true;
 }
 
+ForeignKeysOff::ForeignKeysOff(Database& db) : db_(db) {
+  db_.cached("PRAGMA foreign_keys = OFF").run();
+}
+
+ForeignKeysOff::~ForeignKeysOff() {
+  // Outside any transaction (the Transaction went first), so this cannot be ignored by SQLite.
+  sqlite3_exec(db_.handle(), "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
+}
+
 }  // namespace iotmap::db

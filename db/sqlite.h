@@ -193,4 +193,18 @@ class Transaction {
   bool done_ = false;
 };
 
+// Foreign keys off while it lives, for a write path that checks its references itself (once a
+// batch instead of once a row). Made before the Transaction and gone after it: SQLite ignores
+// the pragma inside a transaction.
+class ForeignKeysOff {
+ public:
+  explicit ForeignKeysOff(Database& db);
+  ~ForeignKeysOff();
+  ForeignKeysOff(const ForeignKeysOff&) = delete;
+  ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+
+ private:
+  Database& db_;
+};
+
 }  // namespace iotmap::db

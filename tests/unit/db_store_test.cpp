@@ -21,6 +21,12 @@ int64_t count(Store& store, const std::string& table) {
   return n;
 }
 
+std::string foreign_keys(Store& store) {
+  std::string on;
+  Statement(store.database(), "PRAGMA foreign_keys").each([&](Statement& s) { on = s.text(0); });
+  return on;
+}
+
 RunInfo run_of(const std::string& kind, const std::string& shard = "") {
   RunInfo info;
   info.kind = kind;
@@ -278,8 +284,48 @@ TEST_CASE("a failing row rolls back its whole batch", "[db]") {
   CHECK(count(store, "resolutions") == 0);
   CHECK(count(store, "resolution_answers") == 0);
   CHECK(count(store, "names") == 0);  // names created for the batch went with it
+  CHECK(foreign_keys(store) == "1");
   rows[3].answers.clear();
   CHECK(store.add_resolutions(rows) == 4);  // the store is usable afterwards
+}
+
+// add_resolutions turns SQLite's foreign keys off for its batch and checks the references itself.
+TEST_CASE("add_resolutions rejects a name id or run that does not exist, foreign keys back on",
+          "[db]") {
+  TempDir dir;
+  Store store(dir.file("refs.db"));
+  const int64_t run = store.begin_run(run_of("resolve"));
+  auto rows = sample_hour(run);
+  CHECK(store.add_resolutions(rows) == 4);
+  int64_t known = 0;  // a name id read from the store, as resolve gives them
+  Statement(store.database(), "SELECT id FROM names WHERE name = 'gone.example.com.'")
+      .each([&](Statement& s) { known = s.int64(0); });
+  REQUIRE(known > 0);
+  auto next = sample_hour(run);
+  for (auto& r : next) r.hour += 3600;
+  next[2].name = "not.this.name.";  // the id decides, as the store is told
+  next[2].name_id = known;
+  next[3].name_id = 12345;  // no names row has it
+  CHECK_THROWS_WITH(
+      store.add_resolutions(next),
+      Catch::Contains("FOREIGN KEY constraint failed: name id 12345 is not in names"));
+  CHECK(count(store, "resolutions") == 4);
+  CHECK(foreign_keys(store) == "1");
+  next[3].name_id = 0;
+  CHECK(store.add_resolutions(next) == 4);
+  CHECK(count(store, "names") == 2);  // next[2] went to the name of its id, not a new name
+  CHECK(foreign_keys(store) == "1");
+  int64_t violations = 0;
+  Statement(store.database(), "PRAGMA foreign_key_check").each([&](Statement&) { ++violations; });
+  CHECK(violations == 0);
+  // A run that is not in runs, given on a later row of the batch.
+  auto third = sample_hour(run);
+  for (auto& r : third) r.hour += 7200;
+  third[3].run_id = run + 1;
+  CHECK_THROWS_WITH(store.add_resolutions(third),
+                    Catch::Contains("FOREIGN KEY constraint failed: run " +
+                                    std::to_string(run + 1) + " is not in runs"));
+  CHECK(count(store, "resolutions") == 8);
 }
 
 TEST_CASE("foreign keys are enforced", "[db]") {
