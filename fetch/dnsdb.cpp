@@ -196,141 +196,190 @@ std::string dnsdb_regex(std::string_view p) {
   return out + "$";
 }
 
-SourceResult run_dnsdb(const Source& s, Context& ctx) {
-  SourceResult r;
-  r.path = ctx.data_dir + "/" + s.file;
-  auto key = api_key(s, ctx, r);
-  if (!key) return r;
-  const std::string base = api_base(s);
-  const int64_t since = ctx.now - int64_t{s.window_days} * 86400;
-  const std::string fence = "time_last_after=" + std::to_string(since) +
-                            "&limit=" + std::to_string(s.limit) + "&swclient=iotmap&version=0.1";
-  auto failed = [&](const std::string& msg) { return fail_source(r, s, ctx, base, msg); };
+namespace {
 
-  // 1. Names: a flexible search per provider pattern.
+// One run of a DNSDB source: its key, API base and window, what it found so far, and the
+// result it fills.
+struct DnsdbRun {
+  DnsdbRun(const Source& source, Context& context, SourceResult& result, const Secret& api_key)
+      : s(source),
+        ctx(context),
+        r(result),
+        key(api_key),
+        base(api_base(source)),
+        since(context.now - int64_t{source.window_days} * 86400),
+        fence("time_last_after=" + std::to_string(since) +
+              "&limit=" + std::to_string(source.limit) + "&swclient=iotmap&version=0.1") {}
+
+  const Source& s;
+  Context& ctx;
+  SourceResult& r;
+  const Secret& key;
+  const std::string base;
+  const int64_t since;
+  const std::string fence;  // the query string every request carries: window, limit, client
+
+  // Filled by the stages below.
   std::set<std::string> names;
-  int64_t limited = 0, queries = 0;
-  for (const auto& p : ctx.catalogue.providers()) {
+  int64_t searches = 0, lookups = 0, limited = 0;
+  std::string sha;
+  uint64_t bytes = 0;
+
+  Request request(const std::string& url) const { return api_request(s, key, url); }
+  SourceResult fail(const std::string& msg) const { return fail_source(r, s, ctx, base, msg); }
+};
+
+// 1. Names: a flexible search per provider pattern; the error, or empty.
+std::string search_names(DnsdbRun& run) {
+  for (const auto& p : run.ctx.catalogue.providers()) {
     for (const auto& pattern : p.patterns) {
-      std::string url = base + "/regex/rrnames/" + url_escape(dnsdb_regex(pattern)) + "?" + fence;
+      const std::string url =
+          run.base + "/regex/rrnames/" + url_escape(dnsdb_regex(pattern)) + "?" + run.fence;
       SafEnd end;
       LineSink lines([&](std::string_view l) {
         saf_line(l, end, [&](const json& obj) {
           auto n = obj.find("rrname");
           if (n == obj.end() || !n->is_string()) return;
           auto norm = normalise_dns_name(n->get<std::string>());
-          if (norm && (*norm)[0] != '*' && ctx.catalogue.match(*norm)) names.insert(*norm);
+          if (norm && (*norm)[0] != '*' && run.ctx.catalogue.match(*norm)) run.names.insert(*norm);
         });
       });
-      Request req = api_request(s, *key, url);
-      Response resp = ctx.http.perform(req, lines);
-      ++queries;
-      if (!resp.ok()) return failed("flexible search for " + p.id + ": " + resp.error);
+      Response resp = run.ctx.http.perform(run.request(url), lines);
+      ++run.searches;
+      if (!resp.ok()) return "flexible search for " + p.id + ": " + resp.error;
       lines.finish();
       if (std::string problem = saf_problem(end); !problem.empty())
-        return failed("flexible search for " + p.id + ": " + problem);
-      if (end.cond == "limited") ++limited;
+        return "flexible search for " + p.id + ": " + problem;
+      if (end.cond == "limited") ++run.limited;
     }
   }
-  ctx.log(s.name + ": " + std::to_string(names.size()) + " names from " + std::to_string(queries) +
-          " flexible searches" +
-          (limited ? " (" + std::to_string(limited) + " hit the result limit)" : ""));
+  run.ctx.log(run.s.name + ": " + std::to_string(run.names.size()) + " names from " +
+              std::to_string(run.searches) + " flexible searches" +
+              (run.limited ? " (" + std::to_string(run.limited) + " hit the result limit)" : ""));
+  return {};
+}
 
-  // 2. Record sets: one look-up per name, appended to the file as the API streams them.
-  std::optional<TempFile> tmp;
-  try {
-    tmp.emplace(r.path);
-  } catch (const std::exception& e) {
-    return failed(e.what());
-  }
-  int64_t lookups = 0;
-  for (const auto& name : names) {
-    if (lookups >= s.max_lookups) {
-      ctx.log(s.name + ": max_lookups (" + std::to_string(s.max_lookups) + ") reached; " +
-              std::to_string(names.size() - static_cast<size_t>(lookups)) + " names not looked up");
+// The rrset look-up of one name, appended to the file; the error, or empty.
+std::string lookup_rrset(DnsdbRun& run, TempFile& tmp, const std::string& name) {
+  const std::string bare = name.substr(0, name.size() - 1);
+  SafEnd end;
+  AppendSink sink(tmp, end);
+  Response resp = run.ctx.http.perform(
+      run.request(run.base + "/lookup/rrset/name/" + url_escape(bare) + "?" + run.fence), sink);
+  ++run.lookups;
+  if (resp.status == 404) return {};  // "no results" in DNSDB v1; v2 answers with an empty stream
+  if (!resp.ok()) return "rrset look-up of " + bare + ": " + resp.error;
+  sink.finish();
+  if (std::string problem = saf_problem(end); !problem.empty())
+    return "rrset look-up of " + bare + ": " + problem;
+  if (end.cond == "limited") ++run.limited;
+  return {};
+}
+
+// 2. Record sets: one look-up per name, appended to the file as the API streams them; the file
+// replaces the last one only when every answer parses. Throws on a file error.
+std::string lookup_rrsets(DnsdbRun& run) {
+  const Source& s = run.s;
+  TempFile tmp(run.r.path);
+  for (const auto& name : run.names) {
+    if (run.lookups >= s.max_lookups) {
+      run.ctx.log(s.name + ": max_lookups (" + std::to_string(s.max_lookups) + ") reached; " +
+                  std::to_string(run.names.size() - static_cast<size_t>(run.lookups)) +
+                  " names not looked up");
       break;
     }
-    std::string bare = name.substr(0, name.size() - 1);
-    SafEnd end;
-    AppendSink sink(*tmp, end);
-    Response resp = ctx.http.perform(
-        api_request(s, *key, base + "/lookup/rrset/name/" + url_escape(bare) + "?" + fence), sink);
-    ++lookups;
-    if (!resp.ok() && resp.status != 404)
-      return failed("rrset look-up of " + bare + ": " + resp.error);
-    if (resp.status == 404) continue;  // "no results" in DNSDB v1; v2 answers with an empty stream
-    try {
-      sink.finish();
-    } catch (const std::exception& e) {
-      return failed(e.what());
-    }
-    if (std::string problem = saf_problem(end); !problem.empty())
-      return failed("rrset look-up of " + bare + ": " + problem);
-    if (end.cond == "limited") ++limited;
+    if (auto error = lookup_rrset(run, tmp, name); !error.empty()) return error;
   }
-  try {
-    tmp->flush();
-  } catch (const std::exception& e) {
-    return failed(e.what());
-  }
-  FormatCheck check = check_file(Format::dnsdb, tmp->path(), base + " (rrset look-ups)");
-  if (!check.ok()) return failed("the answers do not parse: " + check.error);
-  std::string sha = sha256_file(tmp->path());
-  uint64_t bytes = tmp->size();
-  try {
-    tmp->commit();
-  } catch (const std::exception& e) {
-    return failed(e.what());
-  }
-  ctx.store.add_fetch(
-      {s.name, base, ctx.now, "ok", "", "", sha, static_cast<int64_t>(bytes), r.path});
+  tmp.flush();
+  FormatCheck check = check_file(Format::dnsdb, tmp.path(), run.base + " (rrset look-ups)");
+  if (!check.ok()) return "the answers do not parse: " + check.error;
+  run.sha = sha256_file(tmp.path());
+  run.bytes = tmp.size();
+  tmp.commit();
+  run.ctx.store.add_fetch({s.name, run.base, run.ctx.now, "ok", "", "", run.sha,
+                           static_cast<int64_t>(run.bytes), run.r.path});
+  return {};
+}
 
-  // 3. Into the database, as `iotmap resolve --pdns` would read the file.
-  resolver::PdnsFilter filter;
-  filter.from = since;
-  filter.rrtypes = s.rrtypes;
-  std::ifstream in(r.path);
+// 3. Into the database, as `iotmap resolve --pdns` would read the file.
+void import_answers(DnsdbRun& run, const resolver::PdnsFilter& filter) {
+  Context& ctx = run.ctx;
+  const std::string& path = run.r.path;
+  std::ifstream in(path);
   const resolver::PdnsStats st =
-      resolver::import_pdns(in, r.path, filter, "dnsdb", ctx.catalogue, ctx.store).stats;
+      resolver::import_pdns(in, path, filter, "dnsdb", ctx.catalogue, ctx.store).stats;
   const auto evidence =
-      resolver::import_address_evidence(resolver::dnsdb_reader(in, r.path, filter), filter.from,
+      resolver::import_address_evidence(resolver::dnsdb_reader(in, path, filter), filter.from,
                                         filter.to, "pdns", "dnsdb", ctx.catalogue, ctx.store);
-  // 4. Reverse look-ups: what else DNSDB saw on the candidate addresses (docs/fetch.md).
-  RdataOutcome rdata;
-  if (s.max_rdata_lookups > 0) {
-    const std::string rdata_path = ctx.data_dir + "/dnsdb-rdata.jsonl";
-    try {
-      rdata = rdata_lookups(s, ctx, *key, base, fence, since, rdata_path);
-    } catch (const std::exception& e) {
-      rdata.error = e.what();
-    }
-    if (rdata.lookups > 0 && file_exists(rdata_path)) {
-      std::ifstream rin(rdata_path);
-      const auto rev = resolver::import_address_evidence(
-          resolver::dnsdb_reader(rin, rdata_path, filter), filter.from, filter.to, "pdns",
-          "dnsdb-rdata", ctx.catalogue, ctx.store);
-      r.counts["rdata_address_records"] = static_cast<int64_t>(rev.records);
-    }
-    if (!rdata.error.empty()) return failed(rdata.error);
-    if (!rdata.quota_stop.empty() || rdata.left > 0)
-      ctx.log(s.name + ": reverse look-ups: " +
-              (rdata.quota_stop.empty() ? "max_rdata_lookups reached" : rdata.quota_stop) + "; " +
-              std::to_string(rdata.left) + " look-up" + (rdata.left == 1 ? "" : "s") +
-              " left for the next run");
+  run.r.counts["pdns_records"] = static_cast<int64_t>(st.kept);
+  run.r.counts["pdns_address_records"] = static_cast<int64_t>(evidence.records);
+}
+
+// 4. Reverse look-ups: what else DNSDB saw on the candidate addresses (docs/fetch.md); the
+// error, or empty.
+std::string reverse_lookups(DnsdbRun& run, const resolver::PdnsFilter& filter,
+                            RdataOutcome& rdata) {
+  const Source& s = run.s;
+  Context& ctx = run.ctx;
+  if (s.max_rdata_lookups <= 0) return {};
+  const std::string rdata_path = ctx.data_dir + "/dnsdb-rdata.jsonl";
+  try {
+    rdata = rdata_lookups(s, ctx, run.key, run.base, run.fence, run.since, rdata_path);
+  } catch (const std::exception& e) {
+    rdata.error = e.what();
   }
+  if (rdata.lookups > 0 && file_exists(rdata_path)) {
+    std::ifstream rin(rdata_path);
+    const auto rev = resolver::import_address_evidence(
+        resolver::dnsdb_reader(rin, rdata_path, filter), filter.from, filter.to, "pdns",
+        "dnsdb-rdata", ctx.catalogue, ctx.store);
+    run.r.counts["rdata_address_records"] = static_cast<int64_t>(rev.records);
+  }
+  if (!rdata.error.empty()) return rdata.error;
+  if (!rdata.quota_stop.empty() || rdata.left > 0)
+    ctx.log(s.name + ": reverse look-ups: " +
+            (rdata.quota_stop.empty() ? "max_rdata_lookups reached" : rdata.quota_stop) + "; " +
+            std::to_string(rdata.left) + " look-up" + (rdata.left == 1 ? "" : "s") +
+            " left for the next run");
+  return {};
+}
+
+void summarise(const DnsdbRun& run, const RdataOutcome& rdata) {
+  SourceResult& r = run.r;
   r.counts["rdata_lookups"] = rdata.lookups;
   r.counts["rdata_left"] = rdata.left;
-  r.counts["queries"] = queries + lookups + rdata.lookups;
-  r.counts.insert({{"queries", queries + lookups},
-                   {"names", static_cast<int64_t>(names.size())},
-                   {"lookups", lookups},
-                   {"pdns_records", static_cast<int64_t>(st.kept)},
-                   {"pdns_address_records", static_cast<int64_t>(evidence.records)},
-                   {"limited", limited + rdata.limited}});
-  r.message = std::to_string(names.size()) + " names, " + std::to_string(lookups) + " look-ups, " +
-              std::to_string(rdata.lookups) + " reverse look-ups, " + std::to_string(st.kept) +
-              " records imported, " + std::to_string(bytes) + " bytes, sha256 " +
-              sha.substr(0, 16) + "... -> " + r.path;
+  r.counts["queries"] = run.searches + run.lookups + rdata.lookups;
+  r.counts["names"] = static_cast<int64_t>(run.names.size());
+  r.counts["lookups"] = run.lookups;
+  r.counts["limited"] = run.limited + rdata.limited;
+  r.message = std::to_string(run.names.size()) + " names, " + std::to_string(run.lookups) +
+              " look-ups, " + std::to_string(rdata.lookups) + " reverse look-ups, " +
+              std::to_string(r.counts["pdns_records"]) + " records imported, " +
+              std::to_string(run.bytes) + " bytes, sha256 " + run.sha.substr(0, 16) + "... -> " +
+              r.path;
+}
+
+}  // namespace
+
+SourceResult run_dnsdb(const Source& s, Context& ctx) {
+  SourceResult r;
+  r.path = ctx.data_dir + "/" + s.file;
+  auto key = api_key(s, ctx, r);
+  if (!key) return r;
+  DnsdbRun run(s, ctx, r, *key);
+  if (auto error = search_names(run); !error.empty()) return run.fail(error);
+  try {
+    if (auto error = lookup_rrsets(run); !error.empty()) return run.fail(error);
+  } catch (const std::exception& e) {
+    return run.fail(e.what());
+  }
+  resolver::PdnsFilter filter;
+  filter.from = run.since;
+  filter.rrtypes = s.rrtypes;
+  import_answers(run, filter);
+  RdataOutcome rdata;
+  if (auto error = reverse_lookups(run, filter, rdata); !error.empty()) return run.fail(error);
+  summarise(run, rdata);
   return r;
 }
 
