@@ -106,6 +106,28 @@ TEST_CASE("bulk DNS: Sonar fields are the first of each key, in any order", "[fe
         std::vector<std::string>{"error: not a JSON object"});
 }
 
+TEST_CASE("bulk DNS: Sonar's own layout is read in one go, with the same fields",
+          "[fetch][evidence]") {
+  // Lines in Sonar's layout take the short path; each case below is one where it must give
+  // what the search for each key's first occurrence gives.
+  // Values that read like keys.
+  CHECK(parsed(R"({"timestamp":"name","name":"type.example","type":"a","value":"192.0.2.5"})") ==
+        std::vector<std::string>{"type.example A 192.0.2.5 7"});
+  // Anything after the four fields: a repeated key there does not count.
+  CHECK(
+      parsed(
+          R"({"timestamp":"6","name":"n.example","type":"a","value":"192.0.2.6","name":"x.example","extra":1})") ==
+      std::vector<std::string>{"n.example A 192.0.2.6 6"});
+  // An escaped value leaves the layout: the JSON parser reads the line.
+  CHECK(parsed(R"({"timestamp":"6","name":"n.example","type":"a","value":"192.0.2.\u0037"})") ==
+        std::vector<std::string>{"n.example A 192.0.2.7 6"});
+  // Cut inside the layout: no short path, and no record.
+  CHECK(parsed(R"({"timestamp":"6","name":"n.example","type":"a","value":"192.0.2.6)") ==
+        std::vector<std::string>{"error: not a JSON object"});
+  CHECK(parsed(R"({"timestamp":"6",)") == std::vector<std::string>{"error: not a JSON object"});
+  CHECK(parsed("{") == std::vector<std::string>{"error: not a JSON object"});
+}
+
 TEST_CASE("bulk DNS: a gzip file streams into address evidence", "[fetch][evidence]") {
   test::TempDir dir;
   const std::string path = dir.file("fdns.json.gz");
