@@ -12,6 +12,7 @@
 #include <cctype>
 #include <unordered_set>
 
+#include "config/name_suffixes.h"
 #include "config/toml_walk.h"
 #include "lib/dns_name.h"
 
@@ -36,6 +37,7 @@ struct Catalogue::Data {
   };
   std::vector<Rule> rules;
   std::unique_ptr<RE2::Set> set;
+  SuffixFilter suffixes;  // the patterns' literal ends, asked before the set
 
   std::optional<Match> confirm(const Rule& rule, std::string_view name) const;
   std::optional<Match> match_slow(std::string_view name) const;
@@ -431,8 +433,10 @@ class Loader {
       std::string error;
       if (d_->set->Add(*regex, &error) < 0)
         fail(origin_, *src.node, "patterns", src.owner_name + ": '" + *regex + "': " + error);
+      d_->suffixes.add(*regex);
       d_->rules.push_back(std::move(rule));
     }
+    d_->suffixes.finish();
     if (!d_->set->Compile())
       fail(origin_, root, "provider", "the patterns together exceed RE2's memory budget");
   }
@@ -533,6 +537,7 @@ const DeviceService* Catalogue::service(std::string_view id) const {
 }
 
 std::optional<Match> Catalogue::match(std::string_view name) const {
+  if (!d_->suffixes.may_match(name)) return std::nullopt;
   thread_local std::string norm;  // reused, as `hits`: no allocation per name
   if (!normalise_dns_name_into(name, norm)) return std::nullopt;
   if (norm[0] == '*') norm.replace(0, 1, kWildcardStandIn);
