@@ -113,12 +113,21 @@ std::map<std::string, int> observations(const TempDir& d, int64_t run_id = 0) {
   return out;
 }
 
-// Waits (at most 20 s) until a running scan has stored `n` observations.
+// Waits (at most 60 s) until a running scan has stored `n` observations.
 void wait_for_observations(const TempDir& d, size_t n) {
-  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  size_t seen = 0;
   while (std::chrono::steady_clock::now() < give_up &&
-         (!fs::exists(d.file("iotmap.db")) || observations(d).size() < n))
+         (seen = fs::exists(d.file("iotmap.db")) ? observations(d).size() : 0) < n)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  INFO("observations stored by the running scan: " << seen);
+  REQUIRE(seen >= n);
+}
+
+// The arguments of a scan of `targets` on `port` at `rate` connections a second.
+std::vector<std::string> scan_args(const std::string& targets, uint16_t port, int rate) {
+  return {"scan",   "--target",          targets, "--ports", std::to_string(port),
+          "--rate", std::to_string(rate)};
 }
 
 }  // namespace
@@ -270,19 +279,18 @@ TEST_CASE("scan cli: SIGTERM stops cleanly and the same command resumes", "[scan
   auto cert = scanner_test::make_cert("term.test");
   TlsServer server("127.0.0.1", TlsOptions{&cert});
   config(d);
-  std::vector<std::string> args = {"scan",
-                                   "--target",
-                                   names_target("127.0.0.1", 199),
-                                   "--ports",
-                                   std::to_string(server.port()),
-                                   "--rate",
-                                   "100"};
-  auto first = spawn(d, args, d.file("out1.txt"), d.file("err1.txt"));
+  const auto targets = names_target("127.0.0.1", 199);
+  // The first attempt must still run when the signal comes: at 20/s it has some 9 s left after
+  // its first 20 observations (at 100/s, 1.8 s: a test process descheduled that long on a
+  // loaded CI machine signalled a finished scan). The rate is not part of what a resume matches
+  // (targets, ports, shard), so the second attempt, the same command otherwise, runs at 100/s.
+  auto first =
+      spawn(d, scan_args(targets, server.port(), 20), d.file("out1.txt"), d.file("err1.txt"));
   wait_for_observations(d, 20);
   ::kill(first.pid, SIGTERM);
   CHECK(first.wait() == 1);
   CHECK(read(d.file("err1.txt")).find("run the same command to resume") != std::string::npos);
-  CHECK(run(d, args) == 0);
+  CHECK(run(d, scan_args(targets, server.port(), 100)) == 0);
   CHECK(read(d.file("err.txt")).find("resuming run #1") != std::string::npos);
   auto all = observations(d, 1);
   CHECK(all.size() == 200);
@@ -296,14 +304,13 @@ TEST_CASE("scan cli: a scan killed with SIGKILL resumes and covers every target 
   TlsServer server("127.0.0.1", TlsOptions{&cert});
   config(d, "max_in_flight = 8\n");
   const int n = 300;
-  std::vector<std::string> args = {"scan",
-                                   "--target",
-                                   names_target("127.0.0.1", n - 1),
-                                   "--ports",
-                                   std::to_string(server.port()),
-                                   "--rate",
-                                   "150"};
-  auto first = spawn(d, args, d.file("out1.txt"), d.file("err1.txt"));
+  const auto targets = names_target("127.0.0.1", n - 1);
+  const auto args = scan_args(targets, server.port(), 150);
+  // The first attempt at 30/s: some 8 s left after 40 observations, so a test process
+  // descheduled for a second or two on a loaded machine still kills a running scan (at 150/s it
+  // had 1.7 s; killed too late, it had stored all 300 and the second run did not resume).
+  auto first =
+      spawn(d, scan_args(targets, server.port(), 30), d.file("out1.txt"), d.file("err1.txt"));
   // Let it store a few dozen observations, then kill it without warning.
   wait_for_observations(d, 40);
   ::kill(first.pid, SIGKILL);
