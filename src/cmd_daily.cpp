@@ -607,6 +607,76 @@ std::vector<Stage> daily_stages(const config::Config& cfg, const std::string& da
   return s;
 }
 
+// The stages --skip names, each a stage daily knows; a usage error otherwise.
+std::set<std::string> skipped_stages(const std::vector<std::string>& lists) {
+  std::set<std::string> skip;
+  for (const auto& list : lists) {
+    std::stringstream ss(list);
+    for (std::string w; std::getline(ss, w, ',');) {
+      if (std::find(kStageNames.begin(), kStageNames.end(), w) == kStageNames.end())
+        throw UsageError(
+            "--skip takes fetch, resolve, scan, classify, export, detect or report, not '" + w +
+            "'");
+      skip.insert(w);
+    }
+  }
+  return skip;
+}
+
+// The output directory, created, as an absolute path; nullopt (after saying why) when it cannot
+// be created.
+std::optional<std::string> output_directory(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "iotmap daily: cannot create the output directory %s: %s\n", dir.c_str(),
+                 ec.message().c_str());
+    return std::nullopt;
+  }
+  return fs::absolute(dir, ec).string();
+}
+
+// A stage a daily run or the stage's own run completed for the date: not run again.
+StageResult done_before_result(const Earlier& e, const std::string& stage, const std::string& date,
+                               std::map<std::string, int64_t>& counts) {
+  StageResult r;
+  r.state = State::done_before;
+  if (e.daily > 0) {
+    r.note = "completed by daily run #" + std::to_string(e.daily) + " for " + date;
+    counts[stage + ".done_by"] = e.daily;
+  } else {
+    r.note = stage + " run #" + std::to_string(e.stage_run) + " completed " + date;
+    counts[stage + ".done_by_run"] = e.stage_run;
+  }
+  r.note += " (--redo runs it again)";
+  return r;
+}
+
+// Runs the stage as its own command; an output it wrote is named with its size.
+StageResult run_daily_stage(Context& ctx, db::Store& store, const Stage& st, int lock_wait) {
+  StageResult r = run_stage(ctx, store, st, lock_wait, "daily");
+  if (st.name == "scan" && r.state == State::refused) r.note = refused_note(ctx.config());
+  if (st.output.empty() || r.state != State::ok) return r;
+  std::error_code ec;
+  auto size = fs::file_size(st.output, ec);
+  if (!ec) {
+    r.note = "wrote " + st.output + " (" + std::to_string(size) + " bytes)";
+    r.counts["bytes"] = static_cast<int64_t>(size);
+  }
+  return r;
+}
+
+// 1 beats 7 beats 0.
+int exit_code(const std::vector<std::pair<std::string, StageResult>>& results) {
+  int code = kOk;
+  for (const auto& [name, r] : results) {
+    int s = severity(r.state);
+    if (s == kFailure || (s == kPartial && code == kOk)) code = s;
+  }
+  return code;
+}
+
 }  // namespace
 
 int run_daily(Context& ctx, Args& args) {
@@ -622,43 +692,22 @@ int run_daily(Context& ctx, Args& args) {
   date_option("--date", date);
   if (date > today)
     throw UsageError("--date " + date + " is in the future (today is " + today + " UTC)");
-  std::set<std::string> skip;
-  for (const auto& list : skips) {
-    std::stringstream ss(list);
-    for (std::string w; std::getline(ss, w, ',');) {
-      if (std::find(kStageNames.begin(), kStageNames.end(), w) == kStageNames.end())
-        throw UsageError(
-            "--skip takes fetch, resolve, scan, classify, export, detect or report, not '" + w +
-            "'");
-      skip.insert(w);
-    }
-  }
+  const std::set<std::string> skip = skipped_stages(skips);
   const auto& cfg = ctx.config();  // a bad configuration stops here, with exit 3
   const std::string db_path = ctx.db_path();
   auto lock = take_lock(lock_path(db_path, ".lock"), "daily");
   if (!lock) return kLocked;
-
-  std::string out_dir = out_opt.value_or("iotmap-out/" + date);
-  while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();
-  {
-    std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    if (ec) {
-      std::fprintf(stderr, "iotmap daily: cannot create the output directory %s: %s\n",
-                   out_dir.c_str(), ec.message().c_str());
-      return kFailure;
-    }
-    out_dir = fs::absolute(out_dir, ec).string();
-  }
+  const auto out_dir = output_directory(out_opt.value_or("iotmap-out/" + date));
+  if (!out_dir) return kFailure;
 
   db::Store store(db_path);
-  const auto stages = daily_stages(cfg, date, date < today, out_dir, skip);
+  const auto stages = daily_stages(cfg, date, date < today, *out_dir, skip);
   std::string names;
   for (const auto& s : stages) names += (names.empty() ? "" : ",") + s.name;
   db::RunInfo info;
   info.kind = "daily";
   info.covers = date;
-  info.config = "stages=" + names + " out=" + out_dir + (redo ? " redo" : "");
+  info.config = "stages=" + names + " out=" + *out_dir + (redo ? " redo" : "");
   const int64_t run_id = store.begin_run(info);
   ctx.track_run(db_path, run_id);
   close_stale_runs(store, "daily", run_id);
@@ -667,41 +716,24 @@ int run_daily(Context& ctx, Args& args) {
   std::fprintf(stderr, "iotmap daily %s: run #%lld; configuration from", date.c_str(),
                static_cast<long long>(run_id));
   for (const auto& f : cfg.loaded_from) std::fprintf(stderr, " %s", f.c_str());
-  std::fprintf(stderr, "; database %s; outputs in %s\n", db_path.c_str(), out_dir.c_str());
+  std::fprintf(stderr, "; database %s; outputs in %s\n", db_path.c_str(), out_dir->c_str());
 
   std::map<std::string, int64_t> counts;
   std::vector<std::pair<std::string, StageResult>> results;
   for (const auto& st : stages) {
     StageResult r;
+    const Earlier e =
+        st.measurement && !redo ? done_before(store, date, st.name, run_id) : Earlier{};
     if (g_interrupted) {
       r.state = State::interrupted;
       r.note = "not started: daily was interrupted";
     } else if (!st.off_reason.empty()) {
       r.state = State::off;
       r.note = st.off_reason;
-    } else if (Earlier e =
-                   st.measurement && !redo ? done_before(store, date, st.name, run_id) : Earlier{};
-               e.daily > 0 || e.stage_run > 0) {
-      r.state = State::done_before;
-      if (e.daily > 0) {
-        r.note = "completed by daily run #" + std::to_string(e.daily) + " for " + date;
-        counts[st.name + ".done_by"] = e.daily;
-      } else {
-        r.note = st.name + " run #" + std::to_string(e.stage_run) + " completed " + date;
-        counts[st.name + ".done_by_run"] = e.stage_run;
-      }
-      r.note += " (--redo runs it again)";
+    } else if (e.daily > 0 || e.stage_run > 0) {
+      r = done_before_result(e, st.name, date, counts);
     } else {
-      r = run_stage(ctx, store, st, lock_wait, "daily");
-      if (st.name == "scan" && r.state == State::refused) r.note = refused_note(ctx.config());
-      if (!st.output.empty() && r.state == State::ok) {
-        std::error_code ec;
-        auto size = fs::file_size(st.output, ec);
-        if (!ec) {
-          r.note = "wrote " + st.output + " (" + std::to_string(size) + " bytes)";
-          r.counts["bytes"] = static_cast<int64_t>(size);
-        }
-      }
+      r = run_daily_stage(ctx, store, st, lock_wait);
     }
     record(counts, st.name, r);
     results.emplace_back(st.name, std::move(r));
@@ -709,14 +741,10 @@ int run_daily(Context& ctx, Args& args) {
     store.finish_run(run_id, "running", counts, "in progress: " + one_line(results));
   }
 
-  int code = kOk;  // 1 beats 7 beats 0
-  for (const auto& [name, r] : results) {
-    int s = severity(r.state);
-    if (s == kFailure || (s == kPartial && code == kOk)) code = s;
-  }
+  const int code = exit_code(results);
   const char* status = code == kOk ? "ok" : code == kPartial ? "partial" : "failed";
   store.finish_run(run_id, status, counts, one_line(results));
-  print_summary("daily", date, run_id, db_path, out_dir, results, code);
+  print_summary("daily", date, run_id, db_path, *out_dir, results, code);
   return code;
 }
 
