@@ -94,7 +94,7 @@ printf '%s\n' 20.0.0.1 20.0.0.2 20.0.0.3 ::ffff:20.0.0.2 2a00::3 >"$work/targets
 : >"$work/accepted.log"
 out=$(scan a.toml a.db "$work/targets-a.txt" --target ::ffff:20.0.0.1 --target ::ffff:20.0.0.3); rc=$?
 check "scan A runs (14 connections planned)" 0 "run #1: 7 targets, 14 connections"
-sleep 0.5
+sync_listeners
 same "A: blocklist file: 20.0.0.1 accepted nothing (direct and ::ffff:20.0.0.1)" "$(accepted 20.0.0.1)" 0
 same "A: opt-out list: 20.0.0.2 accepted nothing (direct and ::ffff:20.0.0.2)" "$(accepted 20.0.0.2)" 0
 same "A: control 20.0.0.3 accepted 4 (2 ports x direct and mapped)" "$(accepted 20.0.0.3)" 4
@@ -110,7 +110,7 @@ reserved=(10.9.9.9 198.18.0.1 127.0.0.1 fec0::1 4000::1 fd00::1 ::127.0.0.1 2001
 printf '%s\n' "${reserved[@]}" ::ffff:20.0.0.3 20.0.0.3 2a00::3 >"$work/targets-b.txt"
 out=$(scan b.toml b.db "$work/targets-b.txt"); rc=$?
 check "scan B runs" 0 "run #1: 11 targets, 22 connections"
-sleep 0.5
+sync_listeners
 for a in 10.9.9.9 198.18.0.1 127.0.0.1 fec0::1 4000::1 fd00::1 ::7f00:1 2001:db8::1; do
   same "B: default ranges: $a accepted nothing" "$(accepted "$a")" 0
 done
@@ -124,7 +124,7 @@ config "$work/etc/c.toml" false 500
 : >"$work/accepted.log"
 out=$(scan c.toml c.db --target "20.0.0.3,a.example,b.example,c.example,d.example,e.example,f.example,g.example"); rc=$?
 check "scan C: 7 names, 3 left out and said so" 0 "3 names not sent as SNI: over scan.max_names_per_address = 4"
-sleep 0.5
+sync_listeners
 max=$(awk '{n[$1" "$2]++} END {m = 0; for (k in n) if (n[k] > m) m = n[k]; print m}' "$work/accepted.log")
 [ "${max:-0}" -le 5 ] && ok "C: no address and port accepted more than 1 + 4 connections (max $max)" ||
   bad "C: an address and port accepted $max connections, more than 1 + 4"
@@ -144,7 +144,7 @@ for form in default csv; do
   : >"$work/accepted.log"
   out=$(scan a.toml "d-$form.db" - <<<"${zmap_output[$form]}"); rc=$?
   check "D: scan - of zmap's $form output: 3 targets" 0 "run #1: 3 targets, 6 connections"
-  sleep 0.5
+  sync_listeners
   same "D ($form): blocklist file: 20.0.0.1 accepted nothing" "$(accepted 20.0.0.1)" 0
   same "D ($form): opt-out list: 20.0.0.2 accepted nothing" "$(accepted 20.0.0.2)" 0
   same "D ($form): control 20.0.0.3 accepted 2 (2 ports)" "$(accepted 20.0.0.3)" 2
@@ -160,7 +160,7 @@ for c in no-blocklist no-contact; do
   out=$(cd "$work/cron" && "$IOTMAP" --config "$work/etc/$c.toml" export blocklist --output "$work/d-$c.zmap" 2>&1); rc=$?
   check "D ($c): export blocklist refused too" 6 "blocklist refused; nothing written"
   [ -e "$work/d-$c.zmap" ] && bad "D ($c): export blocklist wrote a file" || ok "D ($c): no zmap blocklist written"
-  sleep 0.5
+  sync_listeners
   same "D ($c): no address accepted a connection" "$(wc -l <"$work/accepted.log")" 0
 done
 sed 's/^rate = 1000$/rate = 4/' "$work/etc/a.toml" >"$work/etc/rate.toml"
@@ -168,7 +168,7 @@ echo "max_rate = 4" >>"$work/etc/rate.toml" # [ethics] is the file's last table
 : >"$work/accepted.log"
 out=$(SCAN_PORTS=443 scan rate.toml d-rate.db - --rate 1000 < <(printf '%s\n' "${rate_v4[@]}")); rc=$?
 check "D (rate): --rate 1000 over ethics.max_rate 4 scans at 4/s" 0 "above the configured cap; scanning at 4/s"
-sleep 0.5
+sync_listeners
 same "D (rate): 8 connections accepted" "$(wc -l <"$work/accepted.log")" 8
 span=$(awk '{print $4}' "$work/accepted.log" | sort -n | awk 'NR == 1 {f = $1} {l = $1} END {print l - f}')
 gap=$(awk '{print $4}' "$work/accepted.log" | sort -n |

@@ -6,10 +6,18 @@
 start_counting_listeners() {
   local ns=$1 py=$2 log=$3 ports=$4
   shift 4
+  counting_py=$py counting_log=$log
   ip netns exec "$ns" "$py" "$SRC/tests/lab/count_connections.py" "$log" "$ports" "$@" \
     >"$log.out" 2>&1 &
   listener=$!
   wait_for "$log.out" ready && return 0
   bad "listeners did not start: $(cat "$log.out")"
   return 1
+}
+# sync_listeners: returns once the listener has logged every connection made so far (a scan's
+# connections are in the kernel's queue when it exits, not yet in the log; a fixed sleep was
+# too short when the listener was descheduled on a loaded machine).
+sync_listeners() {
+  "$counting_py" "$SRC/tests/lab/count_connections.py" --sync "$counting_log" ||
+    bad "the listener did not sync"
 }

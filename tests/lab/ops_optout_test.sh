@@ -38,6 +38,7 @@ accepted() { grep -c "^$1 " "$work/accepted.log" 2>/dev/null || true; }
 
 out=$(lab_iotmap scan --ports 443,1883,8883 "$work/targets.txt" 2>&1); rc=$?
 check "a scan before the opt-out" 0 "iotmap scan: run #[0-9]+: 6 connections"
+sync_listeners
 same "... reaches the IPv4 address on its 3 ports" "$(accepted "$v4")" 3
 same "... and the IPv6 address on its 3 ports" "$(accepted "$v6")" 3
 
@@ -51,7 +52,7 @@ check "optout list shows it with the reason" 0 "^$v4/32	lab operator asked"
 : >"$work/accepted.log"
 out=$(lab_iotmap scan --ports 443,1883,8883 "$work/targets.txt" 2>&1); rc=$?
 check "the next scan runs" 0 "iotmap scan: run #[0-9]+:"
-sleep 0.5
+sync_listeners
 same "the opted-out address accepted no connection" "$(accepted "$v4")" 0
 same "the other address still got its 3 connections" "$(accepted "$v6")" 3
 run2=$(q "$db" "SELECT max(id) FROM runs WHERE kind = 'scan'")
