@@ -124,7 +124,7 @@ ln -s "$tmp/s.db" "$tmp/link.db"
 # the subshell becomes sleep, which holds the lock: killing $holder releases it
 (exec 9>"$tmp/s.db.scan-0of1.lock" && flock 9 && exec sleep 30) &
 holder=$!
-for _ in $(seq 1 50); do flock -n "$tmp/s.db.scan-0of1.lock" true || break; sleep 0.1; done
+for _ in $(seq 1 300); do flock -n "$tmp/s.db.scan-0of1.lock" true || break; sleep 0.1; done
 run --config "$cfg" --db "$tmp/link.db" scan --target 127.0.0.1 --ports 443
 check "a scan through a symlink sees the lock of the real database" 5 "holds $tmp/s.db.scan-0of1.lock"
 run --config "$cfg" --db "$tmp/etc/../s.db" scan --target 127.0.0.1 --ports 443
@@ -133,7 +133,7 @@ kill "$holder" && wait "$holder" 2>/dev/null
 holder=
 (exec 9>"$tmp/s.db.resolve.lock" && flock 9 && exec sleep 30) &
 holder=$!
-for _ in $(seq 1 50); do flock -n "$tmp/s.db.resolve.lock" true || break; sleep 0.1; done
+for _ in $(seq 1 300); do flock -n "$tmp/s.db.resolve.lock" true || break; sleep 0.1; done
 out=$(echo a.example.com | "$IOTMAP" --config "$cfg" --db "$tmp/link.db" resolve --once - 2>&1); rc=$?
 check "a resolve through a symlink sees the lock of the real database" 5 "holds $tmp/s.db.resolve.lock"
 

@@ -18,20 +18,20 @@ has() {
 }
 # same DESCRIPTION ACTUAL EXPECTED
 same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi; }
-# wait_for FILE PATTERN: waits up to 5 s for a line matching PATTERN in FILE (a server's log
+# wait_for FILE PATTERN: waits up to 30 s for a line matching PATTERN in FILE (a server's log
 # saying it listens); returns 1 when none came.
 wait_for() {
-  for _ in $(seq 1 50); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  for _ in $(seq 1 300); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   return 1
 }
 # serve_info_page CONFIG DIR: starts `iotmap --config CONFIG info-page --serve 127.0.0.1:0` in
-# the background, its stderr in DIR/serve.log, and waits up to 10 s for the address it prints:
+# the background, its stderr in DIR/serve.log, and waits up to 30 s for the address it prints:
 # $server is its pid, $url its address ("" when it printed none).
 serve_info_page() {
   "$IOTMAP" --config "$1" info-page --serve 127.0.0.1:0 2>"$2/serve.log" &
   server=$!
   url=
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$2/serve.log" | head -1)
     [ -n "$url" ] && break
     sleep 0.1

@@ -118,7 +118,7 @@ has "the loser names the lock file and the holder's pid" "another iotmap run hol
 db2="$tmp/kill/iotmap.db"
 "$IOTMAP" --config "$tmp/silent.toml" --db "$db2" daily --out "$tmp/o2" >"$tmp/c.log" 2>&1 &
 c=$!
-for _ in $(seq 1 100); do [ "$(cat "$db2.lock" 2>/dev/null)" = "$c" ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ "$(cat "$db2.lock" 2>/dev/null)" = "$c" ] && break; sleep 0.1; done
 t0=$(date +%s%N)
 out=$("$IOTMAP" --config "$tmp/silent.toml" --db "$db2" daily 2>&1); rc=$?
 t1=$(date +%s%N)
@@ -129,12 +129,12 @@ check "another spelling of the same path meets the same lock" 5 "another iotmap 
 
 # --- 3. SIGKILL in the middle: no stage left behind, the next run completes -------------------
 child=
-for _ in $(seq 1 100); do child=$(pgrep -P $c | head -1); [ -n "$child" ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do child=$(pgrep -P $c | head -1); [ -n "$child" ] && break; sleep 0.1; done
 [ -n "$child" ] && ok "the daily runs its stage as child $child" || bad "no stage child of $c"
 kill -KILL $c
 wait $c 2>/dev/null
 gone=no
-for _ in $(seq 1 50); do kill -0 "$child" 2>/dev/null || { gone=yes; break; }; sleep 0.1; done
+for _ in $(seq 1 300); do kill -0 "$child" 2>/dev/null || { gone=yes; break; }; sleep 0.1; done
 [ $gone = yes ] && ok "the stage died with the killed daily" || bad "stage $child survived its daily"
 flock -n "$db2.resolve.lock" true && ok "the resolve lock is free again" || bad "resolve lock still held"
 killed=$(q "$db2" "SELECT max(id) FROM runs WHERE kind = 'daily'")
@@ -175,7 +175,7 @@ same "no line of hourly's own says 'iotmap daily'" "$(grep -c '^iotmap daily' <<
   ok "hourly recorded for the hour" || bad "hourly run: $(q "$db4" "SELECT * FROM runs WHERE kind = 'hourly'")"
 "$IOTMAP" --config "$tmp/silent.toml" --db "$db4" hourly >"$tmp/h1.log" 2>&1 &
 h1=$!
-for _ in $(seq 1 100); do [ "$(cat "$db4.hourly.lock" 2>/dev/null)" = "$h1" ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ "$(cat "$db4.hourly.lock" 2>/dev/null)" = "$h1" ] && break; sleep 0.1; done
 out=$("$IOTMAP" --config "$tmp/silent.toml" --db "$db4" hourly 2>&1); rc=$?
 check "a second hourly exits 5" 5 "another iotmap run holds .*hourly.lock \(pid $h1\)"
 out=$("$IOTMAP" --config "$tmp/nx.toml" --db "$db4" daily --skip scan --lock-wait 0 --out "$tmp/o4" 2>&1); rc=$?
@@ -203,7 +203,7 @@ db6="$tmp/term/iotmap.db"
 "$IOTMAP" --config "$tmp/silent.toml" --db "$db6" daily --out "$tmp/o6" >"$tmp/term.log" 2>&1 &
 d=$!
 child=
-for _ in $(seq 1 100); do child=$(pgrep -P $d | head -1); [ -n "$child" ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do child=$(pgrep -P $d | head -1); [ -n "$child" ] && break; sleep 0.1; done
 kill -TERM $d
 wait $d
 same "SIGTERM: exit 1" "$?" 1

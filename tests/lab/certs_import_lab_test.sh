@@ -65,7 +65,7 @@ serve() { # ADDRESS NAME [CHAIN-PEM]; not through in_lab: $! must be the server
   ip netns exec "$LAB_NS" openssl s_server -accept "$1:443" -cert "$work/$2.pem" \
     -key "$work/$2.key" ${3:+-cert_chain "$3"} -quiet >>"$work/servers.log" 2>&1 &
   servers+=($!)
-  for _ in $(seq 1 50); do in_lab bash -c "exec 3<>/dev/tcp/$1/443" 2>/dev/null && return; sleep 0.1; done
+  for _ in $(seq 1 300); do in_lab bash -c "exec 3<>/dev/tcp/$1/443" 2>/dev/null && return; sleep 0.1; done
   bad "server $2 on $1:443 does not answer"
 }
 serve $CAM cam

@@ -205,7 +205,7 @@ with open(sys.argv[2], "wb") as out:
         pass
 PY
 saver=$!
-for _ in $(seq 1 50); do [ -f "$work/ipfix.ready" ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ -f "$work/ipfix.ready" ] && break; sleep 0.1; done
 [ -f "$work/ipfix.ready" ] || bad "the IPFIX saver did not start"
 in_lab softflowd -d -a -r "$work/capture.pcap" -v 10 -n "127.0.0.1:$listen_port" >"$work/softflowd-file.log" 2>&1
 wait "$saver"

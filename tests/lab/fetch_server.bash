@@ -28,7 +28,7 @@ fetch_server_start() {
     >"$dir/server.log" 2>&1 &
   fetch_server_pid=$! fetch_server_port=$port
   [ -d "$LAB_DIR/run" ] && echo "$fetch_server_pid" >"$LAB_DIR/run/fetch-server-$port.pid"
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     [ -f "$root/ready" ] && return 0
     kill -0 "$fetch_server_pid" 2>/dev/null || break
     sleep 0.1

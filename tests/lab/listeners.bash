@@ -2,7 +2,7 @@
 # ops_optout_test.sh); needs ok/bad from tests/cli/ops_common.bash.
 # start_counting_listeners NS PYTHON LOG PORTS ADDRESS...: starts tests/lab/count_connections.py
 # in namespace NS and waits for it to listen. Sets $listener to its pid (the caller kills it);
-# returns 1, with the listener's own message, when it did not start within 5 seconds.
+# returns 1, with the listener's own message, when it did not start within 30 seconds.
 start_counting_listeners() {
   local ns=$1 py=$2 log=$3 ports=$4
   shift 4

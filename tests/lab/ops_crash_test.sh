@@ -66,7 +66,7 @@ while [ $killed -lt "$KILLS" ] && [ $attempts -lt $((KILLS * 3)) ]; do
   fi
   pid=
   # the killed daily's stage dies with it (PR_SET_PDEATHSIG); wait for that before the restart
-  for _ in $(seq 1 50); do pgrep -f -- "--db $db " >/dev/null || break; sleep 0.1; done
+  for _ in $(seq 1 300); do pgrep -f -- "--db $db " >/dev/null || break; sleep 0.1; done
 done
 echo "    kills (delay:stage):$hits"
 same "the daily was killed $KILLS times while running ($attempts attempts)" "$killed" "$KILLS"

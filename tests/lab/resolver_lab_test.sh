@@ -213,7 +213,7 @@ ip netns exec "$LAB_NS" "$LAB_PYTHON" "$work/servers.py" "$drop_ip" "$bad_ip" \
   >"$work/servers.out" 2>&1 &
 pids+=($!)
 echo "$!" >"$LAB_DIR/run/resolver_lab_test.pid" 2>/dev/null || true
-for _ in $(seq 50); do grep -q ready "$work/servers.out" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q ready "$work/servers.out" && break; sleep 0.1; done
 
 run resolve --once --vantage vp-drop - <"$work/names.txt"
 check "vp-drop (silent resolver + unbound-a) exits 0 (rc $rc)" "$([ "$rc" -eq 0 ]; echo $?)"
@@ -292,7 +292,7 @@ ip netns exec "$LAB_NS" "$IOTMAP" --config "$work/slow.toml" --db "$sigdb" resol
 sig_pid=$!
 # Rows are stored in batches (at the end of so short a run): wait for the run to begin, then
 # let a second of queries go out.
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   [ "$(sqlite3 "$sigdb" "SELECT count(*) FROM runs" 2>/dev/null || echo 0)" -gt 0 ] && break
   sleep 0.1
 done
