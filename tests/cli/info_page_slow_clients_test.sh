@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The info page's server on 127.0.0.1 cannot be stalled by slow clients: with 64 connections
 # open that never send a request (every slot the server has), a normal client still gets the
-# page within 2 s (it waited for a slot to time out, 10 s). Usage: info_page_slow_clients_test.sh
-# IOTMAP_BINARY SOURCE_DIR
+# page within 8 s (it waited for a slot to time out, 10 s; it takes milliseconds, the bound is
+# wide for a loaded CI machine where either process can be descheduled for a second or two).
+# Usage: info_page_slow_clients_test.sh IOTMAP_BINARY SOURCE_DIR
 set -uo pipefail
 export LC_ALL=C
 IOTMAP=${1:?usage: info_page_slow_clients_test.sh IOTMAP_BINARY SOURCE_DIR}
@@ -37,7 +38,7 @@ for _ in range(64):
     slow.append(s)
 time.sleep(0.5)
 start = time.monotonic()
-c = socket.create_connection(("127.0.0.1", port), timeout=5)
+c = socket.create_connection(("127.0.0.1", port), timeout=20)
 c.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
 reply = b""
 try:
@@ -55,7 +56,7 @@ echo "normal client: $out"
 seconds=${out%% *}
 status=${out#* }
 same "the normal client got the page" "$status" "HTTP/1.1 200 OK"
-awk -v s="$seconds" 'BEGIN { exit !(s != "" && s < 2) }' && ok "within 2 s ($seconds s)" ||
+awk -v s="$seconds" 'BEGIN { exit !(s != "" && s < 8) }' && ok "within 8 s ($seconds s)" ||
   bad "the normal client waited $seconds s"
 kill -0 "$server" 2>/dev/null && ok "the server still runs" || bad "the server died"
 
