@@ -56,6 +56,7 @@ CatalogueView view_of(const config::Catalogue& catalogue) {
     NameMatch out;
     out.provider = it->second;
     out.primary = m->primary;
+    out.entry = m->entry;
     if (m->kind != config::Match::Kind::device)
       out.cert_attributes = config::passes_cert_filters(m->id, name);
     if (!m->region.empty()) {
@@ -66,6 +67,13 @@ CatalogueView view_of(const config::Catalogue& catalogue) {
     return out;
   };
   return v;
+}
+
+std::string catalogue_entry(const CatalogueView& view, std::string_view provider,
+                            const std::string& name) {
+  NameMatch m = view.lookup ? view.lookup(name) : NameMatch{};
+  if (m.entry.empty() || view.index(provider) != m.provider) return name;
+  return m.entry;
 }
 
 }  // namespace iotmap::backend_map

@@ -21,4 +21,11 @@ struct CatalogueView {
 
 CatalogueView view_of(const config::Catalogue& catalogue);
 
+// What a hitlist name of `provider` counts as among the service's N domains (docs/detect.md):
+// the catalogue entry of the device-service domain it matches, so that every name one pattern
+// matches ("command-#.amcrestcloud.com.") is one domain; else the name itself (backend names,
+// a name the catalogue no longer gives to that service).
+std::string catalogue_entry(const CatalogueView& view, std::string_view provider,
+                            const std::string& name);
+
 }  // namespace iotmap::backend_map

@@ -153,7 +153,8 @@ std::string hitlist_rules(const Dataset& data, const std::vector<Provider>& prov
                           const DetectionRule& detection) {
   // provider id -> domain -> "ip:port" set
   std::map<std::string, std::map<std::string, std::set<std::string>>> by_provider;
-  std::map<std::string, std::string> names, levels;
+  std::map<std::string, std::set<std::string>> entries;  // provider id -> its N entries
+  std::map<std::string, std::string> names, levels, entry_of;
   std::set<std::string> support;
   for (const auto& r : rows) {
     if (r.infrastructure != Verdict::kDedicated) continue;  // rules use dedicated services only
@@ -161,21 +162,26 @@ std::string hitlist_rules(const Dataset& data, const std::vector<Provider>& prov
     names[id] = size_t(r.provider) < providers.size() ? providers[size_t(r.provider)].name : "";
     if (size_t(r.provider) < providers.size()) levels[id] = providers[size_t(r.provider)].level;
     if (!r.primary) support.insert(std::string(data.names[r.domain]));
-    auto& endpoints = by_provider[id][std::string(data.names[r.domain])];
+    const std::string domain(data.names[r.domain]);
+    entry_of[domain] = r.entry.empty() ? domain : r.entry;
+    entries[id].insert(entry_of[domain]);
+    auto& endpoints = by_provider[id][domain];
     std::string ip = data.ips[r.ip].str();
     if (data.ips[r.ip].v6) ip = "[" + ip + "]";
     if (r.port) endpoints.insert(ip + ":" + std::to_string(r.port));
   }
   nlohmann::ordered_json doc;
+  doc["version"] = 2;
   doc["date"] = day_str(date);
   doc["infrastructure_rule"] = rule_str(rule);
   doc["detection"] = {{"D", detection.d},
                       {"flag_when",
                        "contacts IP/port pairs of at least max(1, floor(D*N)) of the "
-                       "N domains, at least one of them primary"}};
+                       "N domains, at least one of them primary; a domain is a catalogue "
+                       "entry: the names that share an entry count as one domain"}};
   doc["providers"] = nlohmann::ordered_json::array();
   for (const auto& [id, domains] : by_provider) {
-    auto n = static_cast<uint32_t>(domains.size());
+    auto n = static_cast<uint32_t>(entries[id].size());
     nlohmann::ordered_json p;
     p["provider"] = id;
     p["name"] = names[id];
@@ -187,6 +193,7 @@ std::string hitlist_rules(const Dataset& data, const std::vector<Provider>& prov
     std::set<std::string> all;
     for (const auto& [dname, endpoints] : domains) {
       p["domains"].push_back({{"domain", dname},
+                              {"entry", entry_of[dname]},
                               {"class", support.count(dname) ? "support" : "primary"},
                               {"ip_ports", endpoints}});
       all.insert(endpoints.begin(), endpoints.end());

@@ -28,6 +28,8 @@ struct HitlistRow {
   uint8_t sources = 0;
   Day first_seen = 0, last_seen = 0;  // within the window
   bool primary = true;                // domain class: primary or support
+  // The catalogue entry the domain counts under in N (catalogue_entry); "" for the domain itself.
+  std::string entry;
 };
 
 // One row per provider, domain, IP and port. Ports are those that answered a scan in the window;
@@ -57,7 +59,8 @@ std::string hitlist_csv(const Dataset& data, const std::vector<Provider>& provid
 std::string hitlist_jsonl(const Dataset& data, const std::vector<Provider>& providers,
                           const std::vector<HitlistRow>& rows);
 // Per provider: the domain set and the IP/port set for the detection rule, with D, N and the
-// threshold. One JSON document.
+// threshold. N counts catalogue entries, not names: each domain names its entry. One JSON
+// document, "version": 2 (version 1, without the key, counted names).
 std::string hitlist_rules(const Dataset& data, const std::vector<Provider>& providers,
                           const std::vector<HitlistRow>& rows, Day date, Rule rule,
                           const DetectionRule& detection = {});

@@ -38,7 +38,8 @@ struct Provider {
 struct NameMatch {
   int32_t provider = -1;
   int32_t region = -1;
-  bool primary = true;  // device services: a primary domain (false: a support domain)
+  bool primary = true;     // device services: a primary domain (false: a support domain)
+  std::string entry = {};  // device services: the catalogue entry matched (config::Match::entry)
   // False when the authors' certificate post-filters (config/cert_filters.h) reject the name:
   // then a certificate naming it does not attribute an address to the provider (the name
   // still belongs to the provider when DNS links it to the address).

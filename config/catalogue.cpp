@@ -76,15 +76,20 @@ std::vector<std::string_view> split_labels(std::string_view fqdn) {
   return out;
 }
 
+std::string lowered_without_dot(const std::string& name) {
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!lower.empty() && lower.back() == '.') lower.pop_back();
+  return lower;
+}
+
 // A device domain as written in the catalogue ("command-2.amcrestcloud.com",
 // "samsung-*.whisk.com") turned into an RE2 pattern over normalised names. `*` stands for one or
 // more characters inside one label; with digit_wildcard, each run of digits in the labels left
 // of the registrable domain (taken as the last two labels) matches any run of digits.
 std::string device_pattern(const std::string& name, bool subdomains, bool digit_wildcard) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (!lower.empty() && lower.back() == '.') lower.pop_back();
+  const std::string lower = lowered_without_dot(name);
   auto labels = split_labels(lower);
   std::string out = subdomains ? "(?:[a-z0-9_-]+\\.)*" : "";
   for (size_t i = 0; i < labels.size(); ++i) {
@@ -102,6 +107,29 @@ std::string device_pattern(const std::string& name, bool subdomains, bool digit_
       }
     }
     out += "\\.";
+  }
+  return out;
+}
+
+// The entry of a device domain (DeviceService::Domain::entry). A pattern written by hand is
+// the name's entry as written: the names it matches count once all the same.
+std::string device_entry(const std::string& name, bool digit_wildcard) {
+  const std::string lower = lowered_without_dot(name);
+  auto labels = split_labels(lower);
+  std::string out;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    bool wild_digits = digit_wildcard && i + 2 < labels.size();
+    std::string_view l = labels[i];
+    for (size_t j = 0; j < l.size(); ++j) {
+      bool digit = l[j] >= '0' && l[j] <= '9';
+      if (wild_digits && digit) {
+        while (j + 1 < l.size() && l[j + 1] >= '0' && l[j + 1] <= '9') ++j;
+        out += '#';
+      } else {
+        out += l[j];
+      }
+    }
+    out += '.';
   }
   return out;
 }
@@ -365,7 +393,9 @@ class Loader {
               dt.apply();
               if (!valid_glob_name(d.name))
                 fail(origin_, e, dt.path() + ".name", "'" + d.name + "' is not a domain name");
-              if (d.pattern.empty()) d.pattern = device_pattern(d.name, subdomains, digits);
+              const bool derived = d.pattern.empty();
+              if (derived) d.pattern = device_pattern(d.name, subdomains, digits);
+              d.entry = device_entry(d.name, derived && digits);
               check_regex(e, dt.path() + ".pattern", "service " + s.id, d.pattern);
               s.domains.push_back(std::move(d));
               domain_nodes.push_back(&e);
@@ -470,6 +500,7 @@ std::optional<Match> Catalogue::Data::confirm(const Rule& rule, std::string_view
     m.name = s.name;
     m.primary = s.domains[rule.domain].primary;
     m.domain = s.domains[rule.domain].name;
+    m.entry = s.domains[rule.domain].entry;
     return m;
   }
   const auto& p = providers[rule.owner];

@@ -73,6 +73,10 @@ struct DeviceService {
     std::string name;     // as written in the catalogue: "command-2.amcrestcloud.com"
     std::string pattern;  // RE2, derived from name unless given explicitly
     bool primary = true;  // registered to the manufacturer/operator; false: a support service
+    // The domain as one of the service's N domains (docs/detect.md): every name the pattern
+    // matches counts as this one entry. The name, lowercase with a trailing dot, with each run
+    // of digits that digit_wildcard leaves open shown as '#' ("command-#.amcrestcloud.com.").
+    std::string entry;
   };
   std::vector<Domain> domains;
   std::vector<PortSpec> ports;
@@ -87,6 +91,7 @@ struct Match {
   const Region* region_info = nullptr;  // null when the region is unknown or absent
   bool primary = true;  // devices: primary or support domain; always true for providers
   std::string domain;   // devices: the catalogue domain that matched
+  std::string entry;    // devices: that domain's entry (DeviceService::Domain::entry)
 };
 
 class Catalogue {

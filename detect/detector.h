@@ -44,7 +44,7 @@ struct Detection {
   std::string rule;  // haystack | guo-heidemann | backend
   double d = 0;      // D for haystack, 0 otherwise
   uint32_t matched = 0, primary_matched = 0, n = 0, threshold = 0;
-  std::vector<std::string> domains;  // the domains reached, sorted
+  std::vector<std::string> domains;  // the catalogue entries reached (Service::domains), sorted
 };
 
 // Traffic between the (non-scanner) sources and one service's endpoints in one day.

@@ -39,6 +39,9 @@ struct Service {
   std::string id;
   std::string level;   // backend | platform | manufacturer | product
   std::string parent;  // id of the service this one is reported under; "" for none
+  // The N domains: catalogue entries, not resolved names. Every name one catalogue pattern
+  // matches (command-2 and command-9.amcrestcloud.com) is one domain, as Guo & Heidemann and
+  // Haystack count them; else the threshold would grow with the servers DNS happens to find.
   std::vector<std::string> domains;
   std::vector<bool> primary;  // per domain
 };
@@ -50,7 +53,8 @@ class Hitlist {
     uint32_t service = 0;
     uint32_t domain = 0;  // index into Service::domains
   };
-  // Rows with port 0 (no port known) cannot be matched and are not added: returns false.
+  // `domain`: the name's catalogue entry (backend_map::catalogue_entry). Rows with port 0 (no
+  // port known) cannot be matched and are not added: returns false.
   bool add(const std::string& service, const std::string& level, const std::string& domain,
            bool primary, const IpAddress& ip, uint16_t port, uint8_t transport);
   // Sets the parent of every service named in `parents` (service id -> parent id).

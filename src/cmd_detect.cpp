@@ -16,6 +16,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "backend_map/catalogue_view.h"
 #include "config/catalogue.h"
 #include "db/store.h"
 #include "detect/detector.h"
@@ -134,15 +135,23 @@ detect::Pseudonymizer pseudonymizer(const config::DetectSettings& s) {
   }
 }
 
-// The day's hitlist from the store: dedicated rows only, as `export hitlist --format rules`.
+// The day's hitlist from the store: dedicated rows only, as `export hitlist --format rules`,
+// each name under its catalogue entry, so that a pattern counts as one of the N domains.
 std::unique_ptr<detect::Hitlist> load_hitlist(db::Store& store, const std::string& day,
+                                              const backend_map::CatalogueView& view,
                                               const std::map<std::string, std::string>& parents) {
   auto rows = store.hitlist(day);
   auto h = std::make_unique<detect::Hitlist>();
+  std::string provider, domain, entry;  // rows come by provider and domain: one look-up each
   for (const auto& r : rows) {
     auto ip = IpAddress::parse(r.ip);
     if (r.infrastructure != "dedicated" || !ip || r.port <= 0 || r.port > 65535) continue;
-    h->add(r.provider, r.level.empty() ? "backend" : r.level, r.domain, r.domain_class != "support",
+    if (r.provider != provider || r.domain != domain) {
+      provider = r.provider;
+      domain = r.domain;
+      entry = backend_map::catalogue_entry(view, provider, domain);
+    }
+    h->add(r.provider, r.level.empty() ? "backend" : r.level, entry, r.domain_class != "support",
            *ip, static_cast<uint16_t>(r.port), detect::transport_of(r.protocol));
   }
   if (h->endpoints() == 0) return nullptr;
@@ -288,8 +297,10 @@ int run_detect(Context& ctx, Args& args) {
   options.device_rule = a.rule.value_or(
       detect::parse_device_rule(cfg.device_rule).value_or(detect::DeviceRule::kHaystack));
   const detect::Pseudonymizer name = pseudonymizer(cfg);
+  const config::Catalogue catalogue = config::Catalogue::load(ctx.config());
+  const backend_map::CatalogueView view = backend_map::view_of(catalogue);
   std::map<std::string, std::string> parents;
-  for (const auto& s : config::Catalogue::load(ctx.config()).services())
+  for (const auto& s : catalogue.services())
     if (!s.parent.empty()) parents[s.id] = s.parent;
 
   db::Store store(ctx.db_path(), {.create = false});
@@ -297,7 +308,7 @@ int run_detect(Context& ctx, Args& args) {
   detect::Detector detector(
       [&](int32_t day) {
         auto& h = hitlists[day];
-        h = load_hitlist(store, db::utc_date(int64_t{day} * 86400), parents);
+        h = load_hitlist(store, db::utc_date(int64_t{day} * 86400), view, parents);
         return h.get();
       },
       static_cast<uint32_t>(cfg.scanner_threshold));

@@ -74,6 +74,7 @@ int export_hitlist(Context& ctx, Args& args) {
       r.first_seen = bm::day_of(s.first_seen.value_or(day_seconds(date)));
       r.last_seen = bm::day_of(s.last_seen.value_or(day_seconds(date)));
       r.primary = s.domain_class != "support";
+      r.entry = bm::catalogue_entry(view, s.provider, s.domain);
       rows.push_back(std::move(r));
     }
     // The store returns IPs in text order ("2001:db8::1" before "203.0.113.5", "10.0.0.10"

@@ -274,4 +274,52 @@ same "no subscriber address in the database (and its WAL), its dump, stdout, std
 same "the database holds detections to search in" \
   "$(sqlite3 "$db" "SELECT count(*) > 0 FROM detections WHERE subscriber LIKE 'h:%'")" 1
 
+# --- a catalogue pattern is one of the N domains (docs/detect.md) ---
+# `a1.numbered.example` with digit_wildcard stands for a<n>: passive DNS found six of them.
+# With openapi the service has N = 2 domains, not 7 names: threshold max(1, floor(0.8)) = 1.
+db2=$work/pattern.db
+cat >"$work/numbered.toml" <<'TOML'
+[[service]]
+id = "numbered"
+name = "Numbered"
+level = "manufacturer"
+digit_wildcard = true
+docs = ["https://numbered.example/"]
+domains = [{ name = "a1.numbered.example" }, { name = "openapi.numbered.example" }]
+TOML
+printf '[catalogue]\nfile = "%s"\n' "$work/numbered.toml" >"$work/numbered-config.toml"
+"$IOTMAP" --db "$db2" db migrate >/dev/null 2>&1
+rows_sql=""
+for i in 1 2 3 4 5 6; do
+  rows_sql+="('2026-03-01','numbered','a$i.numbered.example.','198.51.100.7$i',443,'https','dedicated','manufacturer','primary','pdns'),"
+done
+sqlite3 "$db2" "INSERT INTO hitlist (date, provider, domain, ip, port, protocol, infrastructure,
+  level, domain_class, sources) VALUES $rows_sql
+  ('2026-03-01','numbered','openapi.numbered.example.','198.51.100.80',443,'https','dedicated','manufacturer','primary','active_dns')"
+# F 10.0.3.2: a2, a3 and openapi; G 10.0.3.3: a4 alone.
+cat >"$work/numbered.csv" <<CSV
+$hdr
+2026-03-01 10:00:01,2026-03-01 10:00:02,1.0,10.0.3.2,198.51.100.72,40001,443,TCP,.AP.SF,0,0,10,1500,0,0
+2026-03-01 10:01:01,2026-03-01 10:01:02,1.0,10.0.3.2,198.51.100.73,40002,443,TCP,.AP.SF,0,0,10,1500,0,0
+2026-03-01 10:02:01,2026-03-01 10:02:02,1.0,10.0.3.2,198.51.100.80,40003,443,TCP,.AP.SF,0,0,10,1500,0,0
+2026-03-01 10:03:01,2026-03-01 10:03:02,1.0,10.0.3.3,198.51.100.74,40004,443,TCP,.AP.SF,0,0,10,1500,0,0
+CSV
+run --config "$work/numbered-config.toml" --db "$db2" detect "$work/numbered.csv"
+check "a pattern's servers: detect exits 0" 0 "numbered"
+same "both lines have the service (G's one server meets threshold 1)" \
+  "$(printf '%s\n' "$out" | grep '^2026-03-01,numbered')" "2026-03-01,numbered,manufacturer,haystack,2"
+same "N counts the pattern once: N|matched|threshold per line" \
+  "$(sqlite3 "$db2" "SELECT n || '|' || matched || '|' || threshold || '|' || domains FROM detections
+     WHERE period = 'day' ORDER BY matched DESC")" \
+  '2|2|1|["a#.numbered.example.","openapi.numbered.example."]
+2|1|1|["a#.numbered.example."]'
+rules=$("$IOTMAP" --config "$work/numbered-config.toml" --db "$db2" export hitlist --date 2026-03-01 \
+  --format rules 2>/dev/null)
+same "export hitlist --format rules: version 2, N = 2, threshold 1, each name with its entry" \
+  "$(printf '%s' "$rules" | python3 -c 'import json, sys
+d = json.load(sys.stdin); p = d["providers"][0]
+print(d.get("version"), p["N"], p["threshold"], len(p["domains"]),
+      sorted({x["entry"] for x in p["domains"]}))')" \
+  "2 2 1 7 ['a#.numbered.example.', 'openapi.numbered.example.']"
+
 ops_summary detect_test

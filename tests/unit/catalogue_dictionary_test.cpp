@@ -123,8 +123,17 @@ TEST_CASE("dictionary: the literal names are candidate names to resolve",
     CHECK(set.count(std::string(n) + ".") == 0);
     CHECK(cat.match(n));
   }
-  // Tuya's numbered siblings are left out so that N stays 3 per data centre.
-  CHECK_FALSE(cat.match("a2.tuyaeu.com"));
+  // Tuya's numbered names: a1 is asked, a2... come from passive DNS or certificates and match,
+  // each as the one domain a#.tuyaeu.com. (so N stays 3 per data centre).
+  for (const char* n : {"a2.tuyaeu.com", "a17.tuyaeu.com", "m3.tuyaeu.com"}) {
+    INFO(n);
+    auto m = cat.match(n);
+    REQUIRE(m);
+    CHECK(m->id == "tuya-eu");
+    CHECK(m->entry == std::string(1, n[0]) + "#.tuyaeu.com.");
+    CHECK(set.count(std::string(n) + ".") == 0);
+  }
+  CHECK(cat.match("openapi.tuyaeu.com")->entry == "openapi.tuyaeu.com.");
 }
 
 namespace {
@@ -144,7 +153,7 @@ void add_rows(detect::Hitlist& h, const Catalogue& cat, const std::string& id, i
     REQUIRE(m);
     auto ip = *IpAddress::parse("198.51.100." + std::to_string(base + i++));
     for (const auto& p : s->ports)
-      h.add(m->id, s->level, name + ".", m->primary, ip, p.port, detect::transport_of(p.protocol));
+      h.add(m->id, s->level, m->entry, m->primary, ip, p.port, detect::transport_of(p.protocol));
   }
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "backend_map/catalogue_view.h"
+#include "config/catalogue.h"
 #include "detect/detector.h"
 #include "detect/privacy.h"
 #include "lib/date.h"
@@ -99,6 +101,49 @@ TEST_CASE("Haystack needs a primary domain among those reached", "[detect][rules
   CHECK(all[0].matched == 2);
   CHECK(all[0].primary_matched == 1);
   CHECK(all[0].domains == std::vector<std::string>{"samsung-d0.example.", "samsung-d1.example."});
+}
+
+TEST_CASE("a catalogue pattern is one domain of N, however many servers DNS finds for it",
+          "[detect][rules]") {
+  // Seed 000's digit rule: command-2 and command-9 are one server name. Here a1 stands for
+  // a<n>, which passive DNS filled with six servers; with openapi the service has N = 2
+  // domains, not 7 names.
+  auto cat = config::Catalogue::from_text(R"(
+[[service]]
+id = "numbered"
+name = "Numbered"
+level = "manufacturer"
+digit_wildcard = true
+domains = [{ name = "a1.numbered.example" }, { name = "openapi.numbered.example" }]
+)",
+                                          "numbered.toml");
+  const auto view = backend_map::view_of(cat);
+  Hitlist h;
+  auto add = [&](const std::string& name, int last_octet) {
+    h.add("numbered", "manufacturer", backend_map::catalogue_entry(view, "numbered", name), true,
+          ip("198.51.100." + std::to_string(last_octet)), 443, kTcp);
+  };
+  for (int i = 1; i <= 6; ++i) add("a" + std::to_string(i) + ".numbered.example.", 10 + i);
+  add("openapi.numbered.example.", 20);
+  auto det = one_day(h);
+  reach(det, "192.0.2.1", 10, {2, 3, 10});  // a2, a3 and openapi
+  reach(det, "192.0.2.2", 10, {4});         // a4 alone
+  std::vector<std::string> both{"192.0.2.1 numbered", "192.0.2.2 numbered"};
+  CHECK(daily(det, {.d = 0.4}) == both);  // threshold max(1, floor(0.8)) = 1, not floor(2.8) = 2
+  CHECK(daily(det, {.d = 1.0}) == std::vector<std::string>{"192.0.2.1 numbered"});
+  // Guo & Heidemann: 2 of 2 domains (the 7 names would ask for 5).
+  CHECK(daily(det, {.device_rule = DeviceRule::kGuoHeidemann}) ==
+        std::vector<std::string>{"192.0.2.1 numbered"});
+  auto all = det.detections({});
+  REQUIRE(!all.empty());
+  CHECK(all[0].n == 2);
+  CHECK(all[0].threshold == 1);
+  CHECK(all[0].matched == 2);  // a2 and a3 are one domain
+  CHECK(all[0].domains ==
+        std::vector<std::string>{"a#.numbered.example.", "openapi.numbered.example."});
+  // A name the catalogue does not give to the service counts as itself.
+  CHECK(backend_map::catalogue_entry(view, "other", "a1.numbered.example.") ==
+        "a1.numbered.example.");
 }
 
 TEST_CASE("D is configurable: the same flows pass at 0.4 and fail at 0.6", "[detect][rules]") {
