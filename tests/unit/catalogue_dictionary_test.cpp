@@ -203,7 +203,7 @@ TEST_CASE("dictionary: a flow to a newly listed brand's primary name is detected
         std::vector<std::string>{"10.0.0.2 ecobee", "10.0.0.5 alexa", "10.0.0.5 amazon-echo"});
 }
 
-TEST_CASE("dictionary: brand defaults to the name; docs are read", "[catalogue][dictionary]") {
+TEST_CASE("dictionary: brand defaults to the name and docs are read", "[catalogue][dictionary]") {
   const std::string base =
       "[[service]]\nid = \"a\"\nname = \"Acme Hub\"\nlevel = \"manufacturer\"\n"
       "domains = [{ name = \"api.acme.example\" }]\n";
