@@ -97,9 +97,23 @@ std::vector<int64_t> Store::close_stale_runs(const std::string& kind, int64_t cu
   db_.cached("SELECT id FROM runs WHERE kind = ? AND status = 'running' AND id <> ?")
       .bind_all(kind, current)
       .each([&](Statement& s) { ids.push_back(s.int64(0)); });
+  close_runs(ids, message);
+  return ids;
+}
+
+std::vector<int64_t> Store::close_stale_runs_between(const std::string& kind, int64_t after,
+                                                     int64_t before, std::string_view message) {
+  std::vector<int64_t> ids;
+  db_.cached("SELECT id FROM runs WHERE kind = ? AND status = 'running' AND id > ? AND id < ?")
+      .bind_all(kind, after, before)
+      .each([&](Statement& s) { ids.push_back(s.int64(0)); });
+  close_runs(ids, message);
+  return ids;
+}
+
+void Store::close_runs(const std::vector<int64_t>& ids, std::string_view message) {
   for (auto id : ids)
     if (auto rec = run(id)) finish_run(id, "failed", rec->counts, message);
-  return ids;
 }
 
 std::optional<RunRecord> Store::run(int64_t id) {

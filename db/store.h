@@ -50,6 +50,10 @@ class Store {
   // at a time: such runs belong to a process that died (SIGKILL, power loss, OOM).
   std::vector<int64_t> close_stale_runs(const std::string& kind, int64_t current,
                                         std::string_view message);
+  // The same for the runs of `kind` still 'running' with an id in (after, before): the stage
+  // runs of a job that died, which no lock of their own protects.
+  std::vector<int64_t> close_stale_runs_between(const std::string& kind, int64_t after,
+                                                int64_t before, std::string_view message);
   // Sets the status and message of a run and leaves it unfinished (finished_at NULL): a scan
   // that failed or was stopped stays resumable. Throws if no run has this id.
   void set_run_status(int64_t id, std::string_view status, std::string_view message);
@@ -174,6 +178,7 @@ class Store {
                                       const std::function<void(const ObservedCertName&)>& fn);
 
  private:
+  void close_runs(const std::vector<int64_t>& ids, std::string_view message);
   // The id of a name, inserting it if new. `fresh` collects the names this transaction
   // inserted; they join name_ids_ only once it commits, so a rollback leaves no stale id.
   int64_t name_id(const std::string& normalized_name,

@@ -308,7 +308,11 @@ std::map<std::string, int64_t> stage_counts(db::Store& store, const std::string&
 }
 
 // Marks runs of `kind` left 'running' by a job that died (we hold the job's lock, so no live
-// job of this kind owns them).
+// job of this kind owns them), and the stage runs each died job left 'running' with it. The
+// resolve stage closes its own (under the resolve lock) and a killed scan stays unfinished on
+// purpose (the next scan over the same targets resumes it); fetch and classify take no lock of
+// their own, so a daily's runs of them between the dead daily's and ours are the dead one's.
+// (Not so for hourly: a daily beside it may be classifying now.)
 void close_stale_runs(db::Store& store, const std::string& kind, int64_t current) {
   const std::string why =
       "interrupted: the job died before finishing (found by run #" + std::to_string(current) + ")";
@@ -317,6 +321,11 @@ void close_stale_runs(db::Store& store, const std::string& kind, int64_t current
                  "iotmap %s: run #%lld was interrupted before it finished; its "
                  "unfinished stages run again now\n",
                  kind.c_str(), static_cast<long long>(id));
+    if (kind != "daily") continue;
+    for (const char* stage : {"fetch", "classify"})
+      for (auto sid : store.close_stale_runs_between(stage, id, current, why))
+        std::fprintf(stderr, "iotmap %s: its %s run #%lld was left unfinished; marked failed\n",
+                     kind.c_str(), stage, static_cast<long long>(sid));
   }
 }
 
