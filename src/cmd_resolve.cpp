@@ -345,21 +345,20 @@ std::string settings_summary(const config::ResolverSettings& s) {
   return buf;
 }
 
-}  // namespace
+// What one `iotmap resolve` invocation asks for, read from its options before any work.
+struct Request {
+  std::vector<config::VantagePoint> vps;
+  std::vector<uint16_t> qtypes;
+  resolver::PdnsFilter window;
+  std::vector<std::string> pdns_files, bulk_files, positional;
+  bool use_catalogue = true;
+  bool ptr = false;
+  ethics::Blocklist blocklist;  // the PTR stage's; empty without --ptr
+};
 
-int run_resolve(Context& ctx, Args& args) {
-  args.flag("--once");  // the default: resolve once, file under the current hour
-  auto wanted = args.options("--vantage");
-  auto pdns_files = args.options("--pdns");
-  auto bulk_files = args.options("--bulk");
-  auto since = args.option("--since");
-  auto until = args.option("--until");
-  auto types_opt = args.option("--types");
-  bool use_catalogue = !args.flag("--no-catalogue");
-  const bool ptr = args.flag("--ptr");
-  auto positional = args.positionals();
-
-  const config::Config& cfg = ctx.config();
+std::vector<config::VantagePoint> chosen_vantage_points(const config::Config& cfg,
+                                                        const std::vector<std::string>& wanted) {
+  if (wanted.empty()) return cfg.vantage_points;
   std::vector<config::VantagePoint> vps;
   for (const auto& w : wanted) {
     auto it = std::find_if(cfg.vantage_points.begin(), cfg.vantage_points.end(),
@@ -367,47 +366,55 @@ int run_resolve(Context& ctx, Args& args) {
     if (it == cfg.vantage_points.end()) throw UsageError("no vantage point named " + w);
     vps.push_back(*it);
   }
-  if (wanted.empty()) vps = cfg.vantage_points;
-  std::vector<uint16_t> qtypes;
-  for (size_t pos = 0; types_opt && pos <= types_opt->size();) {
-    size_t comma = types_opt->find(',', pos);
-    std::string t =
-        types_opt->substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    auto qt = resolver::type_from_name(t);
-    if (!qt || (*qt != resolver::kTypeA && *qt != resolver::kTypeAaaa))
-      throw UsageError("--types takes A and/or AAAA, not '" + t + "'");
-    qtypes.push_back(*qt);
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  if (qtypes.empty()) qtypes = {resolver::kTypeA, resolver::kTypeAaaa};
-  resolver::PdnsFilter window;
-  if (since) window.from = time_option("--since", *since);
-  if (until) window.to = time_option("--until", *until);
+  return vps;
+}
 
+std::vector<uint16_t> query_types(const std::optional<std::string>& opt) {
+  if (!opt) return {resolver::kTypeA, resolver::kTypeAaaa};
+  std::vector<uint16_t> qtypes;
+  for (auto t : split(*opt, ',')) {
+    auto qt = resolver::type_from_name(std::string(t));
+    if (!qt || (*qt != resolver::kTypeA && *qt != resolver::kTypeAaaa))
+      throw UsageError("--types takes A and/or AAAA, not '" + std::string(t) + "'");
+    qtypes.push_back(*qt);
+  }
+  return qtypes;
+}
+
+Request read_request(Context& ctx, Args& args) {
+  Request req;
+  args.flag("--once");  // the default: resolve once, file under the current hour
+  auto wanted = args.options("--vantage");
+  req.pdns_files = args.options("--pdns");
+  req.bulk_files = args.options("--bulk");
+  auto since = args.option("--since");
+  auto until = args.option("--until");
+  auto types = args.option("--types");
+  req.use_catalogue = !args.flag("--no-catalogue");
+  req.ptr = args.flag("--ptr");
+  req.positional = args.positionals();
+
+  const config::Config& cfg = ctx.config();
+  req.vps = chosen_vantage_points(cfg, wanted);
+  req.qtypes = query_types(types);
+  if (since) req.window.from = time_option("--since", *since);
+  if (until) req.window.to = time_option("--until", *until);
   // The blocklist the PTR stage honours is read before any work: a bad file is a config error.
-  ethics::Blocklist blocklist;
-  if (ptr) {
+  if (req.ptr) {
     try {
-      blocklist = ethics::configured_blocklist(cfg);
+      req.blocklist = ethics::configured_blocklist(cfg);
     } catch (const std::runtime_error& e) {
       throw config::ConfigError(e.what());
     }
   }
+  return req;
+}
 
-  const std::string db_path = ctx.db_path();
-  const std::string lock_file = lock_path(db_path, ".resolve.lock");
-  auto lock = LockFile::try_acquire(lock_file);
-  if (!lock) {
-    std::fprintf(stderr, "iotmap resolve: another resolve holds %s; nothing done\n",
-                 lock_file.c_str());
-    return kLocked;
-  }
-  auto cat = config::Catalogue::load(cfg);
-  db::Store store(db_path);
-  const int64_t now = clock_now();
-  const int64_t hour = resolver::hour_start(now);
-
+// Records the vantage points and begins the run. We hold the resolve lock: a resolve run still
+// 'running' belongs to a process that was killed (a killed hourly or daily takes its resolve
+// stage with it), so it is closed here.
+int64_t begin_resolve_run(const config::Config& cfg, const std::vector<config::VantagePoint>& vps,
+                          int64_t hour, db::Store& store) {
   std::string vantage_list;
   for (const auto& vp : vps) {
     for (const auto& note : vp.notes)
@@ -424,45 +431,36 @@ int run_resolve(Context& ctx, Args& args) {
   info.vantage = vantage_list;
   info.config = settings_summary(cfg.resolver);
   const int64_t run_id = store.begin_run(info);
-  // We hold the resolve lock: a resolve run still 'running' belongs to a process that was
-  // killed (a killed hourly or daily takes its resolve stage with it).
   for (int64_t id : store.close_stale_runs("resolve", run_id,
                                            "interrupted: the process died before finishing "
                                            "(found by run #" +
                                                std::to_string(run_id) + ")"))
     std::fprintf(stderr, "iotmap resolve: run #%lld was killed before it finished; marked failed\n",
                  static_cast<long long>(id));
-  ctx.track_run(db_path, run_id);
-  // From here SIGTERM/SIGINT end the run cleanly: what was resolved is stored, the run is
-  // marked interrupted, and the next run of the same hour asks only for what is missing.
-  StopOnSignal signals;
+  return run_id;
+}
 
-  Gathered g = positional.empty()
-                   ? from_sources(cfg, cat, store, now, run_id, use_catalogue, pdns_files, window)
-                   : from_arguments(positional, cat, store, now);
-  const size_t candidates = g.names.size();
-  const resolver::HourJobs jobs = hour_jobs(store, hour, vps, qtypes);
-  const size_t done = resolver::keep_unfinished(jobs, g.names, g.ids);
-  const std::vector<std::string>& names = g.names;
-  if (done > 0)
-    std::fprintf(stderr,
-                 "iotmap resolve: %zu of %zu names already resolved for %s; not asked again\n",
-                 done, candidates, info.covers.c_str());
+struct Resolved {
+  resolver::RunStats stats;
+  size_t stored = 0;  // rows handed to the store
+  size_t added = 0;   // of which new
+};
 
-  const uint64_t total = jobs.missing(names);
-  const uint64_t answered_before = names.size() * qtypes.size() * vps.size() - total;
-  Progress progress("resolve " + info.covers, total);
-  // The store writes on a thread of its own while the engine resolves on this one: the store
-  // is used by that thread alone until finish() or close() returns. The rows are reused from
-  // batch to batch (fill_row keeps their buffers): no allocation per result after the first
-  // round.
-  size_t added = 0, stored = 0;
+// Asks every missing (name, type, vantage point) of the hour and stores the answers. The store
+// writes on a thread of its own while the engine resolves on this one: the store is used by
+// that thread alone until finish() or close() returns. The rows are reused from batch to batch
+// (fill_row keeps their buffers): no allocation per result after the first round.
+Resolved resolve_names(const config::Config& cfg, const Request& req, const Gathered& g,
+                       const resolver::HourJobs& jobs, int64_t hour, int64_t run_id,
+                       Progress& progress, db::Store& store) {
+  Resolved out;
   BatchPipe<db::ResolutionRow> writer(kBatch, kStoreBuffers, [&](std::span<db::ResolutionRow> b) {
-    added += store.add_resolutions(b);
-    stored += b.size();
+    out.added += store.add_resolutions(b);
+    out.stored += b.size();
   });
+  const std::vector<std::string>& names = g.names;
   resolver::EngineOptions opts;
-  opts.qtypes = qtypes;
+  opts.qtypes = req.qtypes;
   opts.on_result = [&](const Result& r) {
     db::ResolutionRow& row = writer.next();
     resolver::fill_row(r, hour, run_id, row);
@@ -475,50 +473,39 @@ int run_resolve(Context& ctx, Args& args) {
   opts.stop = &StopOnSignal::flag();
   // A name kept because one of its jobs is missing is not asked again where it has its answer.
   opts.skip = [&](size_t v, uint32_t i, size_t t) { return jobs.done(names[i], t, v); };
-  resolver::RunStats stats;
   try {
-    resolver::Engine engine(vps, cfg.resolver, opts);
+    resolver::Engine engine(req.vps, cfg.resolver, opts);
     // A signal during the import: nothing is sent, the run ends as interrupted below.
-    if (!StopOnSignal::raised()) stats = engine.run(names);
+    if (!StopOnSignal::raised()) out.stats = engine.run(names);
     writer.finish();
-  } catch (const std::exception& e) {
+  } catch (...) {
     writer.close();
-    store.finish_run(run_id, "failed", g.counts, e.what());
     throw;
   }
-  progress.finish();
-  const bool interrupted = StopOnSignal::raised() || stats.stopped;
-  if (!interrupted) {
-    import_address_evidence(cat, window, store, g);
-    import_bulk_files(bulk_files, cat, window, store, g);
-    if (ptr && !StopOnSignal::raised()) resolve_ptr(cfg, vps, blocklist, window, now, store, g);
-  }
+  return out;
+}
 
+// The run's counters, and the one-line "status n, ..." text of its statuses.
+std::map<std::string, int64_t> run_counts(const Gathered& g, const Resolved& r,
+                                          std::string* by_status) {
   auto counts = g.counts;
-  counts["names"] = static_cast<int64_t>(names.size());
-  counts["rows"] = static_cast<int64_t>(stored);
-  counts["rows_added"] = static_cast<int64_t>(added);
-  counts["queries"] = static_cast<int64_t>(stats.queries);
-  std::string by_status;
+  counts["names"] = static_cast<int64_t>(g.names.size());
+  counts["rows"] = static_cast<int64_t>(r.stored);
+  counts["rows_added"] = static_cast<int64_t>(r.added);
+  counts["queries"] = static_cast<int64_t>(r.stats.queries);
   for (int s = 0; s < resolver::kStatusCount; ++s) {
-    if (stats.by_status[s] == 0) continue;
+    if (r.stats.by_status[s] == 0) continue;
     const char* n = resolver::status_name(static_cast<resolver::Status>(s));
-    counts[std::string("status_") + n] = static_cast<int64_t>(stats.by_status[s]);
-    by_status +=
-        std::string(by_status.empty() ? "" : ", ") + n + " " + std::to_string(stats.by_status[s]);
+    counts[std::string("status_") + n] = static_cast<int64_t>(r.stats.by_status[s]);
+    *by_status += std::string(by_status->empty() ? "" : ", ") + n + " " +
+                  std::to_string(r.stats.by_status[s]);
   }
-  std::fprintf(stderr,
-               "iotmap resolve: %s: %zu names x %zu types x %zu vantage points%s = %zu rows "
-               "(%zu new) from %llu queries in %.1f s (%.0f rows/s)%s%s\n",
-               info.covers.c_str(), names.size(), qtypes.size(), vps.size(),
-               answered_before == 0
-                   ? ""
-                   : (" less " + std::to_string(answered_before) + " answered earlier").c_str(),
-               stored, added, static_cast<unsigned long long>(stats.queries), stats.seconds,
-               stats.seconds > 0 ? static_cast<double>(stored) / stats.seconds : 0.0,
-               by_status.empty() ? "" : "; ", by_status.c_str());
-  // Every resolver of a vantage point down at the end, or silent all along: its names could
-  // not be measured.
+  return counts;
+}
+
+// Prints the resolvers that were down; true when every resolver of a vantage point was down at
+// the end, or silent all along: its names could not be measured.
+bool report_resolvers(const resolver::RunStats& stats) {
   std::map<std::string, std::pair<int, int>> down;  // vantage -> (dead, all)
   for (const auto& r : stats.resolvers) {
     auto& d = down[r.vantage];
@@ -534,18 +521,93 @@ int run_resolve(Context& ctx, Args& args) {
           static_cast<unsigned long long>(r.sent), static_cast<unsigned long long>(r.replies),
           static_cast<unsigned long long>(r.timeouts), static_cast<unsigned long long>(r.errors));
   }
+  bool dead_vantage = false;
+  for (const auto& [vp, d] : down) dead_vantage = dead_vantage || (d.first == d.second);
+  return dead_vantage;
+}
+
+// The evidence stages that follow the hour's resolution: passive-DNS addresses, bulk DNS files
+// and PTR names.
+void import_evidence(const config::Config& cfg, const config::Catalogue& cat, const Request& req,
+                     int64_t now, db::Store& store, Gathered& g) {
+  import_address_evidence(cat, req.window, store, g);
+  import_bulk_files(req.bulk_files, cat, req.window, store, g);
+  if (req.ptr && !StopOnSignal::raised())
+    resolve_ptr(cfg, req.vps, req.blocklist, req.window, now, store, g);
+}
+
+}  // namespace
+
+int run_resolve(Context& ctx, Args& args) {
+  const Request req = read_request(ctx, args);
+  const config::Config& cfg = ctx.config();
+  const std::string db_path = ctx.db_path();
+  const std::string lock_file = lock_path(db_path, ".resolve.lock");
+  auto lock = LockFile::try_acquire(lock_file);
+  if (!lock) {
+    std::fprintf(stderr, "iotmap resolve: another resolve holds %s; nothing done\n",
+                 lock_file.c_str());
+    return kLocked;
+  }
+  auto cat = config::Catalogue::load(cfg);
+  db::Store store(db_path);
+  const int64_t now = clock_now();
+  const int64_t hour = resolver::hour_start(now);
+  const std::string covers = resolver::hour_label(hour);
+  const int64_t run_id = begin_resolve_run(cfg, req.vps, hour, store);
+  ctx.track_run(db_path, run_id);
+  // From here SIGTERM/SIGINT end the run cleanly: what was resolved is stored, the run is
+  // marked interrupted, and the next run of the same hour asks only for what is missing.
+  StopOnSignal signals;
+
+  Gathered g = req.positional.empty() ? from_sources(cfg, cat, store, now, run_id,
+                                                     req.use_catalogue, req.pdns_files, req.window)
+                                      : from_arguments(req.positional, cat, store, now);
+  const size_t candidates = g.names.size();
+  const resolver::HourJobs jobs = hour_jobs(store, hour, req.vps, req.qtypes);
+  const size_t done = resolver::keep_unfinished(jobs, g.names, g.ids);
+  if (done > 0)
+    std::fprintf(stderr,
+                 "iotmap resolve: %zu of %zu names already resolved for %s; not asked again\n",
+                 done, candidates, covers.c_str());
+
+  const uint64_t total = jobs.missing(g.names);
+  const uint64_t answered_before = g.names.size() * req.qtypes.size() * req.vps.size() - total;
+  Progress progress("resolve " + covers, total);
+  Resolved r;
+  try {
+    r = resolve_names(cfg, req, g, jobs, hour, run_id, progress, store);
+  } catch (const std::exception& e) {
+    store.finish_run(run_id, "failed", g.counts, e.what());
+    throw;
+  }
+  progress.finish();
+  const bool interrupted = StopOnSignal::raised() || r.stats.stopped;
+  if (!interrupted) import_evidence(cfg, cat, req, now, store, g);
+
+  std::string by_status;
+  const auto counts = run_counts(g, r, &by_status);
+  std::fprintf(stderr,
+               "iotmap resolve: %s: %zu names x %zu types x %zu vantage points%s = %zu rows "
+               "(%zu new) from %llu queries in %.1f s (%.0f rows/s)%s%s\n",
+               covers.c_str(), g.names.size(), req.qtypes.size(), req.vps.size(),
+               answered_before == 0
+                   ? ""
+                   : (" less " + std::to_string(answered_before) + " answered earlier").c_str(),
+               r.stored, r.added, static_cast<unsigned long long>(r.stats.queries), r.stats.seconds,
+               r.stats.seconds > 0 ? static_cast<double>(r.stored) / r.stats.seconds : 0.0,
+               by_status.empty() ? "" : "; ", by_status.c_str());
+  const bool dead_vantage = report_resolvers(r.stats);
   if (interrupted) {
     std::fprintf(stderr,
                  "iotmap resolve: stopped by a signal: %zu of %llu rows stored; the next run "
                  "for %s asks only for the rest\n",
-                 stored, static_cast<unsigned long long>(total), info.covers.c_str());
+                 r.stored, static_cast<unsigned long long>(total), covers.c_str());
     store.finish_run(run_id, "interrupted", counts,
-                     "stopped by a signal after " + std::to_string(stored) + " of " +
+                     "stopped by a signal after " + std::to_string(r.stored) + " of " +
                          std::to_string(total) + " rows");
     return kFailure;
   }
-  bool dead_vantage = false;
-  for (const auto& [vp, d] : down) dead_vantage = dead_vantage || (d.first == d.second);
   const char* status = dead_vantage ? "failed" : g.bad_input ? "partial" : "ok";
   store.finish_run(run_id, status, counts,
                    dead_vantage ? "every resolver of a vantage point stopped answering" : "");
