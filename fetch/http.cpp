@@ -87,6 +87,38 @@ bool transient(CURLcode c) {
   }
 }
 
+// The first 200 bytes of an error body, control bytes as spaces, trimmed: enough of a server's
+// own words to say why it refused, on one line.
+std::string printable_head(std::string_view body_head) {
+  std::string head;
+  for (char ch : body_head.substr(0, 200)) head.push_back(ch >= 0x20 && ch < 0x7f ? ch : ' ');
+  auto b = head.find_first_not_of(' ');
+  if (b == std::string::npos) return "";
+  return head.substr(b, head.find_last_not_of(' ') - b + 1);
+}
+
+// The request's header lines; the key's line is wiped when the list is freed (free_slist).
+Slist request_headers(const Request& r) {
+  Slist headers;
+  auto add_header = [&](const std::string& h) {
+    curl_slist* l = curl_slist_append(headers.get(), h.c_str());
+    if (l == nullptr) throw std::bad_alloc();
+    (void)headers.release();
+    headers.reset(l);
+  };
+  for (const auto& h : r.headers) add_header(h);
+  if (!r.etag.empty()) add_header("If-None-Match: " + r.etag);
+  if (!r.last_modified.empty()) add_header("If-Modified-Since: " + r.last_modified);
+  if (r.secret != nullptr) {
+    std::string h = r.secret_header + ": " + r.secret_prefix + r.secret->reveal();
+    add_header(h);
+    OPENSSL_cleanse(h.data(), h.size());
+  }
+  if (r.method == "POST") add_header("Content-Type: application/json");
+  add_header("Expect:");  // no 100-continue round trip for small POST bodies
+  return headers;
+}
+
 }  // namespace
 
 void LineSink::reset() { partial_.clear(); }
@@ -219,6 +251,85 @@ struct HttpClient::Attempt {
     }
     return ::socket(addr->family, addr->socktype, addr->protocol);
   }
+
+  // Every option of one transfer, on a handle just reset.
+  void configure(curl_slist* headers, char* errbuf) {
+    CURL* c = curl;
+    const Request& r = *req;
+    curl_easy_setopt(c, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    bool follow = r.secret == nullptr && !s->loopback_only;
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+    if (!s->ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file.c_str());
+    if (s->loopback_only) curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, s->user_agent.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate on the wire, decoded by curl
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, s->connect_timeout_s);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, s->timeout_s);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(cap));
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Attempt::on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Attempt::on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &Attempt::on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, this);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, &Attempt::on_open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, this);
+    if (r.method == "POST") {
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, r.body.data());
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    }
+  }
+
+  // What the finished transfer means for the retry policy; sets the response's error line.
+  // `what` is libcurl's own word on rc.
+  AttemptOutcome::Kind judge(CURLcode rc, const std::string& what) {
+    using K = AttemptOutcome::Kind;
+    std::string& error = resp->error;
+    if (rc == CURLE_OK) {
+      if (resp->status / 100 == 2) return K::ok;
+      if (resp->status == 304) return K::not_modified;
+      error = "HTTP " + std::to_string(resp->status);
+      if (auto head = printable_head(resp->body_head); !head.empty()) error += " (" + head + ")";
+      return K::http_error;
+    }
+    if (guard_refused) {
+      error = "refused to connect: IOTMAP_FETCH_LOOPBACK_ONLY allows loopback addresses only";
+      return K::fatal;
+    }
+    if (too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+      error = "the body is larger than the size cap of " + std::to_string(cap) + " bytes";
+      return K::fatal;
+    }
+    if (!sink_error.empty()) {
+      error = sink_error;
+      return K::fatal;
+    }
+    if (stalled) {
+      error =
+          "timed out: no data for " + std::to_string(s->stall_timeout_s) + " s (stall_timeout_s)";
+      return K::transient;
+    }
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+      error = "timed out (" + what + ")";
+      return K::transient;
+    }
+    if (rc == CURLE_PARTIAL_FILE) {
+      error = "the body was cut short (" + what + ")";
+      return K::transient;
+    }
+    error = what;
+    return transient(rc) ? K::transient : K::fatal;
+  }
 };
 
 HttpClient::HttpClient(HttpSettings settings, const Redactor& redact, Log log)
@@ -248,7 +359,6 @@ std::string HttpClient::refuse_reason(const std::string& url) const {
 }
 
 Response HttpClient::attempt_once(const Request& r, Sink& sink, AttemptOutcome& outcome) {
-  using K = AttemptOutcome::Kind;
   Response resp;
   outcome = AttemptOutcome{};
   outcome.idempotent = r.idempotent;
@@ -263,58 +373,9 @@ Response HttpClient::attempt_once(const Request& r, Sink& sink, AttemptOutcome& 
   a.curl = c;
   a.cap = r.max_bytes != 0 ? r.max_bytes : s_.max_bytes;
 
-  Slist headers;
-  auto add_header = [&](const std::string& h) {
-    curl_slist* l = curl_slist_append(headers.get(), h.c_str());
-    if (l == nullptr) throw std::bad_alloc();
-    (void)headers.release();
-    headers.reset(l);
-  };
-  for (const auto& h : r.headers) add_header(h);
-  if (!r.etag.empty()) add_header("If-None-Match: " + r.etag);
-  if (!r.last_modified.empty()) add_header("If-Modified-Since: " + r.last_modified);
-  if (r.secret != nullptr) {
-    std::string h = r.secret_header + ": " + r.secret_prefix + r.secret->reveal();
-    add_header(h);
-    OPENSSL_cleanse(h.data(), h.size());
-  }
-  if (r.method == "POST") add_header("Content-Type: application/json");
-  add_header("Expect:");  // no 100-continue round trip for small POST bodies
-
+  Slist headers = request_headers(r);
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(c, CURLOPT_URL, r.url.c_str());
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-  bool follow = r.secret == nullptr && !s_.loopback_only;
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(c, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
-  if (!s_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, s_.ca_file.c_str());
-  if (s_.loopback_only) curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(c, CURLOPT_USERAGENT, s_.user_agent.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate on the wire, decoded by curl
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, s_.connect_timeout_s);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, s_.timeout_s);
-  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(a.cap));
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Attempt::on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &a);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Attempt::on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &Attempt::on_progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &a);
-  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, &Attempt::on_open_socket);
-  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &a);
-  if (r.method == "POST") {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, r.body.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-  }
-
+  a.configure(headers.get(), errbuf);
   sink.reset();
   CURLcode rc = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
@@ -326,45 +387,7 @@ Response HttpClient::attempt_once(const Request& r, Sink& sink, AttemptOutcome& 
 
   outcome.status = resp.status;
   outcome.retry_after_s = resp.retry_after_s;
-  std::string what = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
-  if (rc == CURLE_OK) {
-    if (resp.status / 100 == 2) {
-      outcome.kind = K::ok;
-    } else if (resp.status == 304) {
-      outcome.kind = K::not_modified;
-    } else {
-      outcome.kind = K::http_error;
-      resp.error = "HTTP " + std::to_string(resp.status);
-      std::string head;
-      for (char ch : resp.body_head.substr(0, 200))
-        head.push_back(ch >= 0x20 && ch < 0x7f ? ch : ' ');
-      auto b = head.find_first_not_of(' ');
-      if (b != std::string::npos)
-        resp.error += " (" + head.substr(b, head.find_last_not_of(' ') - b + 1) + ")";
-    }
-  } else if (a.guard_refused) {
-    outcome.kind = K::fatal;
-    resp.error = "refused to connect: IOTMAP_FETCH_LOOPBACK_ONLY allows loopback addresses only";
-  } else if (a.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-    outcome.kind = K::fatal;
-    resp.error = "the body is larger than the size cap of " + std::to_string(a.cap) + " bytes";
-  } else if (!a.sink_error.empty()) {
-    outcome.kind = K::fatal;
-    resp.error = a.sink_error;
-  } else if (a.stalled) {
-    outcome.kind = K::transient;
-    resp.error =
-        "timed out: no data for " + std::to_string(s_.stall_timeout_s) + " s (stall_timeout_s)";
-  } else if (rc == CURLE_OPERATION_TIMEDOUT) {
-    outcome.kind = K::transient;
-    resp.error = "timed out (" + what + ")";
-  } else if (rc == CURLE_PARTIAL_FILE) {
-    outcome.kind = K::transient;
-    resp.error = "the body was cut short (" + what + ")";
-  } else {
-    outcome.kind = transient(rc) ? K::transient : K::fatal;
-    resp.error = what;
-  }
+  outcome.kind = a.judge(rc, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
   return resp;
 }
 
