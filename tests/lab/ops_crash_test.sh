@@ -52,8 +52,7 @@ while [ $killed -lt "$KILLS" ] && [ $attempts -lt $((KILLS * 3)) ]; do
   ip netns exec "$LAB_NS" "$IOTMAP" --config "$work/lab.toml" --db "$db" daily \
     --out "$work/crash-out" --lock-wait 60 >"$log" 2>&1 &
   pid=$!
-  sleep "$(printf '0.%03d' "$delay")"
-  [ "$delay" -ge 1000 ] && sleep $((delay / 1000))
+  sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
   if kill -KILL "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null
     killed=$((killed + 1))
