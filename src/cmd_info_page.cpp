@@ -23,6 +23,7 @@
 #include "config/catalogue.h"
 #include "ethics/info_page.h"
 #include "lib/clock.h"
+#include "lib/fd.h"
 #include "scanner/ports.h"
 #include "src/commands.h"
 
@@ -131,7 +132,7 @@ std::string answer(const std::string& request, const std::string& page) {
 }
 
 struct Client {
-  int fd;
+  Fd fd;
   std::string in, out;
   size_t sent = 0;
   std::chrono::steady_clock::time_point deadline;
@@ -156,109 +157,133 @@ bool room_for_one(std::vector<Client>& clients) {
   return clients.size() < kMaxClients || slowest_reader(clients) != clients.end();
 }
 
-int serve(const std::string& where, const std::string& page) {
+// A non-blocking socket listening on `where`, or an empty Fd after saying why.
+Fd listen_on(const std::string& where) {
   Listen l = parse_listen(where);
-  int fd = ::socket(l.v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) {
+  Fd fd(::socket(l.v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) {
     std::fprintf(stderr, "iotmap info-page: socket: %s\n", std::strerror(errno));
-    return kFailure;
+    return fd;
   }
   int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (l.v6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&l.addr), l.len) != 0 || ::listen(fd, 64) != 0) {
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (l.v6) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&l.addr), l.len) != 0 ||
+      ::listen(fd.get(), 64) != 0) {
     std::fprintf(stderr, "iotmap info-page: cannot listen on %s: %s\n", where.c_str(),
                  std::strerror(errno));
-    ::close(fd);
-    return kFailure;
+    fd.reset();
   }
-  sockaddr_storage bound{};
-  socklen_t blen = sizeof bound;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &blen);
+  return fd;
+}
+
+void stop_on_signals() {
   struct sigaction sa {};
   sa.sa_handler = on_stop;
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGINT, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  std::fprintf(stderr, "iotmap info-page: serving http://%s/ (SIGTERM or Ctrl-C stops)\n",
-               describe(bound).c_str());
-  std::fflush(stderr);
+}
 
-  std::vector<Client> clients;
-  uint64_t served = 0;
-  while (!g_stop) {
+// One connection at a time per client, one request per connection; the state of every client
+// between two polls.
+class PageServer {
+ public:
+  PageServer(Fd listener, const std::string& page) : listener_(std::move(listener)), page_(page) {}
+
+  // Waits up to a second and serves what is ready; false when poll itself failed.
+  bool turn() {
     std::vector<pollfd> fds;
-    fds.push_back({fd, static_cast<short>(room_for_one(clients) ? POLLIN : 0), 0});
-    for (const auto& c : clients)
-      fds.push_back({c.fd, static_cast<short>(c.out.empty() ? POLLIN : POLLOUT), 0});
+    fds.push_back({listener_.get(), static_cast<short>(room_for_one(clients_) ? POLLIN : 0), 0});
+    for (const auto& c : clients_)
+      fds.push_back({c.fd.get(), static_cast<short>(c.out.empty() ? POLLIN : POLLOUT), 0});
     int n = ::poll(fds.data(), fds.size(), 1000);
     if (n < 0 && errno != EINTR) {
       std::fprintf(stderr, "iotmap info-page: poll: %s\n", std::strerror(errno));
-      break;
+      return false;
     }
-    auto now = std::chrono::steady_clock::now();
-    std::vector<bool> done(clients.size(), false);
-    for (size_t i = 0; n > 0 && i < clients.size(); ++i) {
-      auto& c = clients[i];
-      short re = fds[i + 1].revents;
-      if (re == 0) continue;
-      if (c.out.empty()) {
-        char buf[2048];
-        ssize_t r = ::recv(c.fd, buf, sizeof buf, 0);
-        if (r <= 0) {
-          if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-          done[i] = true;
-          continue;
-        }
-        c.in.append(buf, static_cast<size_t>(r));
-        if (c.in.find("\r\n\r\n") != std::string::npos || c.in.find("\n\n") != std::string::npos) {
-          c.out = answer(c.in, page);
-          ++served;
-        } else if (c.in.size() > kMaxRequest) {
-          c.out =
-              response(431, "Request Header Fields Too Large", "text/plain", "too large\n", false);
-        }
-      } else {
-        ssize_t w = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-        if (w < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-        if (w <= 0) {
-          done[i] = true;
-          continue;
-        }
-        c.sent += static_cast<size_t>(w);
-        if (c.sent == c.out.size()) done[i] = true;
-      }
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<bool> done(clients_.size(), false);
+    for (size_t i = 0; n > 0 && i < clients_.size(); ++i)
+      if (fds[i + 1].revents != 0)
+        done[i] = clients_[i].out.empty() ? read_from(clients_[i]) : write_to(clients_[i]);
+    for (size_t i = 0; i < clients_.size(); ++i)
+      if (now > clients_[i].deadline) done[i] = true;
+    drop(done);
+    if (n > 0 && (fds[0].revents & POLLIN)) accept_new();
+    return true;
+  }
+
+  uint64_t served() const { return served_; }
+
+ private:
+  // Reads what the client sent and prepares the answer once the request head is whole; true
+  // when the connection is over.
+  bool read_from(Client& c) {
+    char buf[2048];
+    ssize_t r = ::recv(c.fd.get(), buf, sizeof buf, 0);
+    if (r <= 0) return !(r < 0 && (errno == EAGAIN || errno == EINTR));
+    c.in.append(buf, static_cast<size_t>(r));
+    if (c.in.find("\r\n\r\n") != std::string::npos || c.in.find("\n\n") != std::string::npos) {
+      c.out = answer(c.in, page_);
+      ++served_;
+    } else if (c.in.size() > kMaxRequest) {
+      c.out = response(431, "Request Header Fields Too Large", "text/plain", "too large\n", false);
     }
-    for (size_t i = 0; i < clients.size(); ++i)
-      if (now > clients[i].deadline) done[i] = true;
+    return false;
+  }
+
+  // Sends more of the answer; true when it is all sent or the client is gone.
+  static bool write_to(Client& c) {
+    ssize_t w = ::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+    if (w < 0 && (errno == EAGAIN || errno == EINTR)) return false;
+    if (w <= 0) return true;
+    c.sent += static_cast<size_t>(w);
+    return c.sent == c.out.size();
+  }
+
+  void drop(const std::vector<bool>& done) {
     std::vector<Client> keep;
-    for (size_t i = 0; i < clients.size(); ++i) {
-      if (done[i]) {
-        ::shutdown(clients[i].fd, SHUT_WR);
-        ::close(clients[i].fd);
-      } else {
-        keep.push_back(std::move(clients[i]));
-      }
+    for (size_t i = 0; i < clients_.size(); ++i) {
+      if (done[i])
+        ::shutdown(clients_[i].fd.get(), SHUT_WR);
+      else
+        keep.push_back(std::move(clients_[i]));
     }
-    clients = std::move(keep);
-    if (n > 0 && (fds[0].revents & POLLIN)) {
-      while (room_for_one(clients)) {
-        int c = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (c < 0) break;
-        if (clients.size() >= kMaxClients) {
-          auto slowest = slowest_reader(clients);
-          ::close(slowest->fd);
-          clients.erase(slowest);
-        }
-        clients.push_back({c, {}, {}, 0, std::chrono::steady_clock::now() + kClientTime});
-      }
+    clients_ = std::move(keep);  // the dropped clients' sockets close here
+  }
+
+  void accept_new() {
+    while (room_for_one(clients_)) {
+      Fd c(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+      if (!c) break;
+      if (clients_.size() >= kMaxClients) clients_.erase(slowest_reader(clients_));
+      clients_.push_back({std::move(c), {}, {}, 0, std::chrono::steady_clock::now() + kClientTime});
     }
   }
-  for (const auto& c : clients) ::close(c.fd);
-  ::close(fd);
+
+  Fd listener_;
+  const std::string& page_;
+  std::vector<Client> clients_;
+  uint64_t served_ = 0;
+};
+
+int serve(const std::string& where, const std::string& page) {
+  Fd listener = listen_on(where);
+  if (!listener) return kFailure;
+  sockaddr_storage bound{};
+  socklen_t blen = sizeof bound;
+  ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&bound), &blen);
+  stop_on_signals();
+  std::fprintf(stderr, "iotmap info-page: serving http://%s/ (SIGTERM or Ctrl-C stops)\n",
+               describe(bound).c_str());
+  std::fflush(stderr);
+  PageServer server(std::move(listener), page);
+  while (!g_stop && server.turn()) {
+  }
   std::fprintf(stderr, "iotmap info-page: stopped after %llu requests\n",
-               static_cast<unsigned long long>(served));
+               static_cast<unsigned long long>(server.served()));
   return kOk;
 }
 

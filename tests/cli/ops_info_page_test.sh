@@ -71,6 +71,33 @@ else
   wait $(jobs -p | grep -vx "$server") 2>/dev/null
   n=$(grep -l 'iot-scan@example.org' "$tmp"/par.* | wc -l)
   [ "$n" = 10 ] && ok "ten parallel requests answered" || bad "only $n of 10 parallel requests answered"
+  # Clients that connect and send nothing (more than the 64 slots) do not keep the page from a
+  # new one: the server drops the longest-waiting silent client to make room. A request head
+  # that never ends is refused at 8 KiB with 431.
+  idle=$(python3 - "$port" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+silent = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(80)]
+time.sleep(0.3)
+def ask(data):  # within 5 s: a silent client's own time limit is 10 s
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(data)
+    out = b""
+    while True:
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            return "no answer within 5 s"
+        if not b:
+            return out.split(b"\r\n", 1)[0].decode()
+        out += b
+print(ask(b"GET / HTTP/1.0\r\n\r\n") + "|" + ask(b"GET / HTTP/1.0\r\nX: " + b"a" * 9000))
+PY
+)
+  [ "${idle%%|*}" = "HTTP/1.1 200 OK" ] && ok "80 silent clients do not keep the page from another" ||
+    bad "with 80 silent clients connected a request got: ${idle%%|*}"
+  [ "${idle#*|}" = "HTTP/1.1 431 Request Header Fields Too Large" ] &&
+    ok "a request head over 8 KiB is refused with 431" || bad "an endless request head got: ${idle#*|}"
   # It listens on the address given and nowhere else.
   listen=$(ss -Hltn "sport = :$port" | awk '{print $4}')
   [ "$listen" = "127.0.0.1:$port" ] && ok "listens on 127.0.0.1:$port only" ||
