@@ -23,13 +23,23 @@ db=$work/lab.db
 collector_port=19995
 listen_port=19996
 households=(10.77.1.1 10.77.2.1 10.77.3.1 10.77.4.1 10.77.9.9)
+marker=10.77.250.250 # sends one datagram after all traffic: when tcpdump wrote it, it wrote all
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  for a in "${households[@]}"; do in_lab ip addr del "$a/32" dev lo 2>/dev/null; done
+  for a in "${households[@]}" $marker; do in_lab ip addr del "$a/32" dev lo 2>/dev/null; done
   [ -n "${IOTMAP_DETECT_LAB_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
+# udp_queue PORT: the receive queue (bytes) of the namespace's UDP socket on PORT; empty when no
+# socket is bound there.
+udp_queue() { in_lab ss -Huan "sport = :$1" | awk '{print $2; exit}'; }
+# udp_read_all PORT: waits up to 30 s until the socket on PORT has read all that was sent to it
+# (the senders have exited; on lo a datagram is in the receiver's queue when sendto returns).
+udp_read_all() {
+  for _ in $(seq 300); do [ "$(udp_queue "$1")" = 0 ] && return 0; sleep 0.1; done
+  return 1
+}
 for tool in nfcapd nfdump softflowd tcpdump mosquitto_pub curl; do
   command -v "$tool" >/dev/null || { bad "$tool is not installed (scripts/install-deps.sh test)"; ops_summary detect_lab_test; exit 1; }
 done
@@ -57,10 +67,10 @@ same "the scanner has at least 6 dedicated IPv4 addresses to reach" \
   "$([ "$(cut -d' ' -f1 <<<"$scan_targets" | sort -u | wc -l)" -ge 6 ] && echo yes)" yes
 
 # --- 2. the capture: tcpdump on the namespace's lo while the households run ---
-for a in "${households[@]}"; do in_lab ip addr add "$a/32" dev lo; done
+for a in "${households[@]}" $marker; do in_lab ip addr add "$a/32" dev lo; done
 mkdir -p "$work/nf"
 # `ip netns exec` execs the program: $! is tcpdump itself, so it can be stopped by pid.
-ip netns exec "$LAB_NS" tcpdump -i lo -U -n -w "$work/capture.pcap" 'net 10.77.0.0/16' \
+ip netns exec "$LAB_NS" tcpdump -i lo -U -n -w "$work/raw.pcap" 'net 10.77.0.0/16' \
   >"$work/tcpdump.log" 2>&1 &
 pids+=($!)
 wait_for "$work/tcpdump.log" listening && ok "tcpdump captures lo" || bad "tcpdump: $(cat "$work/tcpdump.log")"
@@ -102,22 +112,28 @@ for line in open(sys.argv[2]):
 PY
 ok "scanner source: one connection to every dedicated IPv4 endpoint"
 
+# tcpdump is stopped once it wrote the marker's datagram, sent after all the traffic.
+in_lab "$LAB_PYTHON" -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+s.sendto(b"end of the households traffic", (sys.argv[1], 9))' $marker
+pcap_stop "${pids[0]}" "$work/raw.pcap" "$work/capture.pcap" $marker &&
+  ok "tcpdump wrote all the traffic (the marker after it)" || bad "tcpdump did not write the marker"
+packets=$(tcpdump -r "$work/capture.pcap" -n 2>/dev/null | wc -l)
+[ "$packets" -ge 20 ] && ok "$packets packets captured" || bad "only $packets packets captured"
+
 # --- 3. the capture through an exporter into a collector ---
 # softflowd reads the capture and exports NetFlow v5 to nfcapd inside the namespace. Not v9 or
 # IPFIX: softflowd 1.1.0 stamps flows read from a file with wrong times in those (a year
 # ahead, measured), and each flow must fall on the day of its hitlist.
-sleep 1
-kill "${pids[0]}" 2>/dev/null
-wait "${pids[0]}" 2>/dev/null
-packets=$(tcpdump -r "$work/capture.pcap" -n 2>/dev/null | wc -l)
-[ "$packets" -ge 20 ] && ok "$packets packets captured" || bad "only $packets packets captured"
 ip netns exec "$LAB_NS" nfcapd -w "$work/nf" -b 127.0.0.1 -p $collector_port -t 3600 \
   >"$work/nfcapd.log" 2>&1 &
 pids+=($!)
-sleep 1
+for _ in $(seq 300); do [ -n "$(udp_queue $collector_port)" ] && break; sleep 0.1; done
+[ -n "$(udp_queue $collector_port)" ] && ok "nfcapd listens" || bad "nfcapd: $(cat "$work/nfcapd.log")"
 in_lab softflowd -d -r "$work/capture.pcap" -v 5 -n 127.0.0.1:$collector_port >"$work/softflowd.log" 2>&1
 same "softflowd exported the capture" "$?" 0
-sleep 1
+udp_read_all $collector_port && ok "nfcapd read every datagram" || bad "nfcapd left datagrams unread"
 kill "${pids[1]}" 2>/dev/null
 wait "${pids[1]}" 2>/dev/null
 TZ=UTC nfdump -R "$work/nf" -o csv >"$work/flows.csv" 2>"$work/nfdump.err"
@@ -173,7 +189,7 @@ collect() {
   in_lab softflowd -d -a -r "$work/capture.pcap" -v "$2" -n "127.0.0.1:$listen_port" \
     >"$work/softflowd-$1.log" 2>&1
   same "$1: softflowd -v $2 exported the capture" "$?" 0
-  sleep 1
+  udp_read_all $listen_port || bad "$1: the collector left datagrams unread"
   kill -TERM "$pid" 2>/dev/null
   wait "$pid"
   rc=$?
@@ -189,26 +205,27 @@ for run in "ipfix 10" "netflow9 9"; do
   same "$protocol: the nfdump CSV path's stored detections, day and hours" "$(rows)" "$csv_rows"
 done
 
-# The IPFIX file: softflowd's datagrams, each a whole IPFIX message, saved one after another.
+# The IPFIX file: softflowd's datagrams, each a whole IPFIX message, saved one after another,
+# until the test's own datagram after softflowd's last (60 s without a datagram: the saver fails).
 rm -f "$work/ipfix.ready"
 in_lab "$LAB_PYTHON" - "$listen_port" "$work/capture.ipfix" "$work/ipfix.ready" <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", int(sys.argv[1])))
-s.settimeout(3)
+s.settimeout(60)
 open(sys.argv[3], "w").close()
 with open(sys.argv[2], "wb") as out:
-    try:
-        while True:
-            out.write(s.recv(65535))
-    except socket.timeout:
-        pass
+    while (d := s.recv(65535)) != b"end of export":
+        out.write(d)
 PY
 saver=$!
 for _ in $(seq 1 300); do [ -f "$work/ipfix.ready" ] && break; sleep 0.1; done
 [ -f "$work/ipfix.ready" ] || bad "the IPFIX saver did not start"
 in_lab softflowd -d -a -r "$work/capture.pcap" -v 10 -n "127.0.0.1:$listen_port" >"$work/softflowd-file.log" 2>&1
+in_lab "$LAB_PYTHON" -c 'import socket, sys
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"end of export", ("127.0.0.1", int(sys.argv[1])))' $listen_port
 wait "$saver"
+same "the IPFIX saver got softflowd's messages and the end" "$?" 0
 out=$(IOTMAP_DETECT_KEY= lab_iotmap detect --date "$today" "$work/capture.ipfix" 2>&1); rc=$?
 check "an IPFIX file of softflowd's messages" 0 "scanner source-days left out"
 same "IPFIX file: the nfdump CSV path's lines per service" "$(grep -E "^$today," <<<"$out")" "$csv_lines"

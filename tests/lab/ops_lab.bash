@@ -73,3 +73,21 @@ lab_iotmap() { in_lab "$IOTMAP" --config "$work/lab.toml" --db "$db" "$@"; }
 hitlist_of() {
   "$IOTMAP" --config "$work/lab.toml" --db "$1" export hitlist --date "$(date -u +%F)" --format csv 2>/dev/null
 }
+
+# pcap_stop PID RAW OUT MARKER: stops tcpdump PID, which writes RAW, once RAW holds a packet of
+# host MARKER, then writes RAW without MARKER's packets to OUT. The caller sends MARKER's packet
+# (matching tcpdump's filter) after all the traffic it captures: tcpdump writes late on a loaded
+# machine (up to 1 s late, in blocks, without --immediate-mode) and what it has not written when
+# stopped is lost, so no fixed sleep before the kill is long enough. Returns 1 when the marker
+# did not show within 30 s (tcpdump is stopped all the same).
+pcap_stop() {
+  local pid=$1 raw=$2 out=$3 marker=$4 seen=1
+  for _ in $(seq 300); do
+    [ -n "$(tcpdump -r "$raw" -n "host $marker" 2>/dev/null)" ] && { seen=0; break; }
+    sleep 0.1
+  done
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  tcpdump -r "$raw" -w "$out" "not host $marker" 2>/dev/null
+  return $seen
+}
