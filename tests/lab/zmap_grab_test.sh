@@ -71,12 +71,26 @@ zmap_lab() {
 # `ip netns exec` execs it, so $! is tcpdump (in_lab, a function, would put a subshell between);
 # --immediate-mode writes each packet at once, not when the capture block times out.
 start_capture() {
-  ip netns exec "$LAB_NS" tcpdump -i lo --immediate-mode -U -n -w "$1" 'tcp dst port 8883 and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' \
+  capture_file=$1
+  ip netns exec "$LAB_NS" tcpdump -i lo --immediate-mode -s 128 -U -n -w "$1.raw" 'tcp dst port 8883 and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' \
     >"$1.log" 2>&1 &
   capture=$!
   wait_for "$1.log" listening || bad "tcpdump did not start: $(cat "$1.log")"
 }
-stop_capture() { sleep 0.5; kill "$capture" && wait "$capture" 2>/dev/null; capture=; }
+# stop_capture: a SYN to $capture_marker (no scan's target) after all the traffic; once tcpdump
+# wrote it, tcpdump is stopped and FILE is the capture without it (pcap_stop: tcpdump can write
+# late on a loaded machine, and what it has not written when stopped is lost).
+capture_marker=127.0.0.9
+stop_capture() {
+  in_lab "$LAB_PYTHON" -c 'import socket, sys
+try:
+    socket.create_connection((sys.argv[1], 8883), timeout=2).close()
+except OSError:
+    pass' $capture_marker
+  pcap_stop "$capture" "$capture_file.raw" "$capture_file" $capture_marker ||
+    bad "tcpdump did not write the capture's last SYN (to $capture_marker)"
+  capture=
+}
 # syn_targets FILE MAC: the destination of each SYN in the capture from that source MAC, a line each
 syn_targets() {
   tcpdump -r "$1" -n -e 2>/dev/null |
