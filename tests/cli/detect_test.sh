@@ -223,7 +223,7 @@ check "a port that cannot be bound: exit 1, named" 1 "cannot listen on 127.0.0.1
 kill "$holder"
 wait "$holder" 2>/dev/null
 # listen PROTOCOL SENDER-KIND [--duration S]: collects in the background, sends flows.csv's
-# records, waits for the end (the duration, or SIGTERM when none is given).
+# records, waits for the end (the duration, or SIGTERM, once it read them all, when none is given).
 listen() {
   local protocol=$1 kind=$2
   shift 2
@@ -232,7 +232,10 @@ listen() {
   local pid=$!
   wait_for "$work/listen.err" "listening on UDP" || bad "$protocol: the collector did not start: $(cat "$work/listen.err")"
   python3 "$SRC/tests/cli/flows_to_ipfix.py" "$work/flows.csv" "$kind" "127.0.0.1:$port"
-  if [ $# -eq 0 ]; then sleep 1; kill -TERM "$pid"; fi
+  if [ $# -eq 0 ]; then
+    udp_read_all "$port" || bad "$protocol: the collector left datagrams unread"
+    kill -TERM "$pid"
+  fi
   wait "$pid"
   rc=$?
 }

@@ -24,6 +24,16 @@ wait_for() {
   for _ in $(seq 1 300); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   return 1
 }
+# udp_queue PORT [NETNS]: the receive queue (bytes) of the UDP socket on PORT (in network
+# namespace NETNS); empty when no socket is bound there.
+udp_queue() { ss ${2:+-N "$2"} -Huan "sport = :$1" | awk '{print $2; exit}'; }
+# udp_read_all PORT [NETNS]: waits up to 30 s until the socket on PORT has read all that was sent
+# to it, for a collector about to be stopped (the senders have exited; on lo a datagram is in the
+# receiver's queue when sendto returns). Returns 1 when datagrams stayed unread.
+udp_read_all() {
+  for _ in $(seq 300); do [ "$(udp_queue "$@")" = 0 ] && return 0; sleep 0.1; done
+  return 1
+}
 # serve_info_page CONFIG DIR: starts `iotmap --config CONFIG info-page --serve 127.0.0.1:0` in
 # the background, its stderr in DIR/serve.log, and waits up to 30 s for the address it prints:
 # $server is its pid, $url its address ("" when it printed none).

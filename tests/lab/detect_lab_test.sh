@@ -31,15 +31,6 @@ cleanup() {
   [ -n "${IOTMAP_DETECT_LAB_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
-# udp_queue PORT: the receive queue (bytes) of the namespace's UDP socket on PORT; empty when no
-# socket is bound there.
-udp_queue() { in_lab ss -Huan "sport = :$1" | awk '{print $2; exit}'; }
-# udp_read_all PORT: waits up to 30 s until the socket on PORT has read all that was sent to it
-# (the senders have exited; on lo a datagram is in the receiver's queue when sendto returns).
-udp_read_all() {
-  for _ in $(seq 300); do [ "$(udp_queue "$1")" = 0 ] && return 0; sleep 0.1; done
-  return 1
-}
 for tool in nfcapd nfdump softflowd tcpdump mosquitto_pub curl; do
   command -v "$tool" >/dev/null || { bad "$tool is not installed (scripts/install-deps.sh test)"; ops_summary detect_lab_test; exit 1; }
 done
@@ -129,11 +120,11 @@ packets=$(tcpdump -r "$work/capture.pcap" -n 2>/dev/null | wc -l)
 ip netns exec "$LAB_NS" nfcapd -w "$work/nf" -b 127.0.0.1 -p $collector_port -t 3600 \
   >"$work/nfcapd.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 300); do [ -n "$(udp_queue $collector_port)" ] && break; sleep 0.1; done
-[ -n "$(udp_queue $collector_port)" ] && ok "nfcapd listens" || bad "nfcapd: $(cat "$work/nfcapd.log")"
+for _ in $(seq 300); do [ -n "$(udp_queue $collector_port "$LAB_NS")" ] && break; sleep 0.1; done
+[ -n "$(udp_queue $collector_port "$LAB_NS")" ] && ok "nfcapd listens" || bad "nfcapd: $(cat "$work/nfcapd.log")"
 in_lab softflowd -d -r "$work/capture.pcap" -v 5 -n 127.0.0.1:$collector_port >"$work/softflowd.log" 2>&1
 same "softflowd exported the capture" "$?" 0
-udp_read_all $collector_port && ok "nfcapd read every datagram" || bad "nfcapd left datagrams unread"
+udp_read_all $collector_port "$LAB_NS" && ok "nfcapd read every datagram" || bad "nfcapd left datagrams unread"
 kill "${pids[1]}" 2>/dev/null
 wait "${pids[1]}" 2>/dev/null
 TZ=UTC nfdump -R "$work/nf" -o csv >"$work/flows.csv" 2>"$work/nfdump.err"
@@ -189,7 +180,7 @@ collect() {
   in_lab softflowd -d -a -r "$work/capture.pcap" -v "$2" -n "127.0.0.1:$listen_port" \
     >"$work/softflowd-$1.log" 2>&1
   same "$1: softflowd -v $2 exported the capture" "$?" 0
-  udp_read_all $listen_port || bad "$1: the collector left datagrams unread"
+  udp_read_all $listen_port "$LAB_NS" || bad "$1: the collector left datagrams unread"
   kill -TERM "$pid" 2>/dev/null
   wait "$pid"
   rc=$?
