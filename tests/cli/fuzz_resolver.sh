@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Fuzzes the DNS reply parser (resolver/fuzz_reply.cpp) for a bounded time: configures a clang
-# build with libFuzzer, ASan and UBSan in its own directory (cmake/Fuzz.cmake), builds only the
-# fuzz target and what it links, writes a few seed replies and runs the fuzzer. Exits non-zero
-# on a finding; the input is left in the findings folder.
+# Fuzzes the DNS reply parser (resolver/fuzz_reply.cpp) and then the passive-DNS line reader
+# (resolver/fuzz_pdns.cpp) for a bounded time each: configures a clang build with libFuzzer,
+# ASan and UBSan in its own directory (cmake/Fuzz.cmake), builds only the fuzz targets and what
+# they link, writes a few seeds and runs the fuzzers. Exits non-zero on a finding; the input is
+# left in the findings folder.
 #   bash tests/cli/fuzz_resolver.sh IOTMAP_BINARY SOURCE_DIR
-# IOTMAP_FUZZ_SECONDS (default 60) bounds the run; IOTMAP_FUZZ_BUILD_DIR (default: fuzz-resolver
+# IOTMAP_FUZZ_SECONDS (default 60) bounds the reply run and half of it the line reader's; IOTMAP_FUZZ_BUILD_DIR (default: fuzz-resolver
 # beside the build that holds IOTMAP_BINARY) keeps the build and the grown corpus between runs.
 set -euo pipefail
 binary=$1
@@ -20,7 +21,7 @@ cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DIOTMAP_FUZZ=ON \
   -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" >"$build/configure.log" 2>&1 ||
   { cat "$build/configure.log" >&2; exit 1; }
-cmake --build "$build" --target fuzz_reply
+cmake --build "$build" --target fuzz_reply fuzz_pdns
 
 # Seeds: replies with CNAME chains and compression, A/AAAA answers, NXDOMAIN with an SOA, an
 # OPT record carrying a client-subnet option, and a truncated one.
@@ -32,18 +33,31 @@ printf "\x00\x01\x81\x80\x00\x01\x00\x01\x00\x00\x00\x01${q}\x00\x1c\x00\x01\xc0
 printf "\x00\x02\x81\x83\x00\x01\x00\x00\x00\x01\x00\x00${q}\x00\x01\x00\x01\xc0\x0e\x00\x06\x00\x01\x00\x00\x00\x3c\x00\x16\x02ns\xc0\x0e\x04host\xc0\x0e\x00\x00\x00\x01\x00\x00\x00\x3c" >"$seeds/nxdomain"
 printf "\x00\x03\x83\x80\x00\x01\x00\x00\x00\x00\x00\x00${q}\x00\x01\x00\x01" >"$seeds/truncated"
 
-corpus="$build/reply-corpus"
-findings="$build/reply-findings"
-mkdir -p "$corpus" "$findings"
-echo "fuzz_resolver: fuzzing for ${seconds}s (corpus $corpus)"
-status=0
-"$build/resolver/fuzz_reply" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-  -max_len=4096 -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" "$seeds" \
-  2>"$build/fuzz.log" || status=$?
-grep -E '^(stat::|#[0-9]+ *DONE|Done )' "$build/fuzz.log" || true
-if [ "$status" -ne 0 ]; then
-  tail -n 60 "$build/fuzz.log" >&2
-  echo "fuzz_resolver: FINDING (exit $status); inputs in $findings" >&2
-  exit 1
-fi
-echo "fuzz_resolver: no finding in ${seconds}s"
+# The passive-DNS line reader: seeds are a DNSDB record set, a SAF-wrapped one, a control line
+# and lines a careless or hostile source sends (zone times, a time past 2099, an AAAA value
+# that is IPv4).
+pdns_seeds="$build/pdns-seeds"
+mkdir -p "$pdns_seeds"
+printf '%s\n' '{"rrname":"a.example.","rrtype":"A","rdata":["192.0.2.1","192.0.2.2"],"time_first":1700000000,"time_last":1700003600}' \
+  '{"obj":{"rrname":"b.example","rrtype":"CNAME","rdata":"c.example.","zone_time_first":1,"zone_time_last":2}}' \
+  '{"cond":"begin"}' >"$pdns_seeds/dnsdb"
+printf '%s\n' '{"rrname":"x.","rrtype":"AAAA","rdata":"192.0.2.1","time_first":1,"time_last":4102444800}' \
+  '{"rrname":"\\000.","rrtype":"aaaa","rdata":["2001:DB8::1",7],"time_first":5,"time_last":4}' >"$pdns_seeds/bad"
+# fuzz TARGET SECONDS SEEDS MAX_LEN: runs one target; on a finding prints its log's end and
+# where the input is, and exits 1.
+fuzz() {
+  local corpus="$build/$1-corpus" findings="$build/$1-findings" log="$build/$1.log" s=0
+  mkdir -p "$corpus" "$findings"
+  echo "fuzz_resolver: $1 for ${2}s (corpus $corpus)"
+  "$build/resolver/$1" -max_total_time="$2" -timeout=10 -rss_limit_mb=2048 -max_len="$4" \
+    -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" "$3" 2>"$log" || s=$?
+  grep -E '^(stat::|#[0-9]+ *DONE|Done )' "$log" || true
+  if [ "$s" -ne 0 ]; then
+    tail -n 60 "$log" >&2
+    echo "fuzz_resolver: $1 FINDING (exit $s); inputs in $findings" >&2
+    exit 1
+  fi
+}
+fuzz fuzz_reply "$seconds" "$seeds" 4096
+fuzz fuzz_pdns $(((seconds + 1) / 2)) "$pdns_seeds" 8192
+echo "fuzz_resolver: no finding in ${seconds}s (replies) and $(((seconds + 1) / 2))s (passive-DNS lines)"
