@@ -86,8 +86,53 @@ const char* status_name(SourceResult::Status s) {
   return "?";
 }
 
+namespace {
+
+// The last fetch of the same source, URL and file, when the file is still there: its
+// validators make the request conditional.
+std::optional<db::FetchRow> conditional_on(Context& ctx, const Download& d, Request& req) {
+  if (!d.conditional) return std::nullopt;
+  auto prev = ctx.store.latest_fetch(d.source);
+  if (prev && prev->path == d.target && prev->url == d.request.url && file_exists(d.target)) {
+    req.etag = prev->etag;
+    req.last_modified = prev->last_modified;
+  }
+  return prev;
+}
+
+// A 304: the previous copy stands, recorded as fetched again now.
+Downloaded not_modified(Context& ctx, const Download& d, db::FetchRow prev) {
+  Downloaded out;
+  out.status = SourceResult::Status::not_modified;
+  out.bytes = static_cast<uint64_t>(prev.bytes);
+  out.sha256 = prev.sha256;
+  out.message = "not modified since the last fetch";
+  prev.url = d.request.url;
+  prev.fetched_at = ctx.now;
+  prev.status = "not_modified";
+  ctx.store.add_fetch(prev);
+  return out;
+}
+
+// The body, finished and checked; "" when it parses, else why not.
+std::string finish_body(const Download& d, FileSink& sink, TempFile& tmp, FormatCheck& check) {
+  try {
+    sink.finish();
+    tmp.flush();
+  } catch (const std::exception& e) {
+    return d.request.url + ": " + e.what();
+  }
+  check = d.check ? d.check(tmp.path(), d.request.url)
+                  : check_file(d.format, tmp.path(), d.request.url);
+  if (check.ok()) return "";
+  return "the body does not parse" +
+         (d.check ? std::string() : " as " + std::string(format_name(d.format))) + ": " +
+         check.error;
+}
+
+}  // namespace
+
 Downloaded download(Context& ctx, const Download& d) {
-  using St = SourceResult::Status;
   Downloaded out;
   db::FetchRow row;
   row.source = d.source;
@@ -95,7 +140,7 @@ Downloaded download(Context& ctx, const Download& d) {
   row.fetched_at = ctx.now;
   row.path = d.target;
   auto fail = [&](const std::string& why) {
-    out.status = St::failed;
+    out.status = SourceResult::Status::failed;
     out.message = ctx.redact(why + (file_exists(d.target) ? "; kept the previous copy" : ""));
     row.status = "failed";
     ctx.store.add_fetch(row);
@@ -103,14 +148,8 @@ Downloaded download(Context& ctx, const Download& d) {
   };
 
   Request req = d.request;
-  std::optional<db::FetchRow> prev;
-  if (d.conditional) prev = ctx.store.latest_fetch(d.source);
-  if (prev && prev->path == d.target && prev->url == d.request.url && file_exists(d.target)) {
-    req.etag = prev->etag;
-    req.last_modified = prev->last_modified;
-  }
+  const std::optional<db::FetchRow> prev = conditional_on(ctx, d, req);
   if (req.label.empty()) req.label = d.source;
-
   uint64_t cap = d.max_bytes != 0 ? d.max_bytes : ctx.http.settings().max_bytes;
   std::optional<TempFile> tmp;
   try {
@@ -121,34 +160,13 @@ Downloaded download(Context& ctx, const Download& d) {
   FileSink sink(*tmp, d.compression, cap);
   req.max_bytes = req.max_bytes != 0 ? req.max_bytes : cap;
   Response resp = ctx.http.perform(req, sink);
-  if (resp.not_modified() && prev) {
-    out.status = St::not_modified;
-    out.bytes = static_cast<uint64_t>(prev->bytes);
-    out.sha256 = prev->sha256;
-    out.message = "not modified since the last fetch";
-    db::FetchRow nm = *prev;
-    nm.url = d.request.url;
-    nm.fetched_at = ctx.now;
-    nm.status = "not_modified";
-    ctx.store.add_fetch(nm);
-    return out;
-  }
+  if (resp.not_modified() && prev) return not_modified(ctx, d, *prev);
   if (!resp.ok()) {
     if (resp.error.empty()) resp.error = "unexpected HTTP " + std::to_string(resp.status);
     return fail(d.request.url + ": " + resp.error);
   }
-  try {
-    sink.finish();
-    tmp->flush();
-  } catch (const std::exception& e) {
-    return fail(d.request.url + ": " + e.what());
-  }
-  FormatCheck check = d.check ? d.check(tmp->path(), d.request.url)
-                              : check_file(d.format, tmp->path(), d.request.url);
-  if (!check.ok())
-    return fail("the body does not parse" +
-                (d.check ? std::string() : " as " + std::string(format_name(d.format))) + ": " +
-                check.error);
+  FormatCheck check;
+  if (std::string why = finish_body(d, sink, *tmp, check); !why.empty()) return fail(why);
   out.sha256 = sink.sha256();
   out.bytes = tmp->size();
   out.records = check.records;
