@@ -390,22 +390,27 @@ std::string stability_chart_svg(const std::vector<Provider>& providers, const Fo
   return s + "</svg>\n";
 }
 
-std::string footprint_html(const std::vector<Provider>& providers, const Footprint& fp, Day date) {
-  std::string h =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>IoT backend footprint " +
-      day_str(date) +
-      "</title>\n<style>\n"
-      "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem "
-      "auto;max-width:1100px;padding:0 1rem;color:#222}\n"
-      "table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}\n"
-      "th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:right;vertical-align:top}\n"
-      "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\n"
-      "td.l{text-align:left}svg.chart{max-width:100%;height:auto;font-family:inherit}\n"
-      "figure{margin:1.5rem 0}figcaption{font-size:.85rem;color:#555}\n"
-      "</style>\n</head>\n<body>\n";
-  h += "<h1>IoT backend footprint, " + day_str(date) + "</h1>\n";
+namespace {
+
+std::string html_head(Day date) {
+  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+         "<title>IoT backend footprint " +
+         day_str(date) +
+         "</title>\n<style>\n"
+         "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem "
+         "auto;max-width:1100px;padding:0 1rem;color:#222}\n"
+         "table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}\n"
+         "th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:right;vertical-align:top}\n"
+         "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\n"
+         "td.l{text-align:left}svg.chart{max-width:100%;height:auto;font-family:inherit}\n"
+         "figure{margin:1.5rem 0}figcaption{font-size:.85rem;color:#555}\n"
+         "</style>\n</head>\n<body>\n";
+}
+
+// The title, the window and coverage, the summary table and the two charts.
+std::string summary_section(const std::vector<Provider>& providers, const Footprint& fp, Day date) {
+  std::string h = "<h1>IoT backend footprint, " + day_str(date) + "</h1>\n";
   h += "<p>Window " + day_str(fp.first_day) + " to " + day_str(fp.last_day) +
        ". Strategy: DI = IPs announced by an AS the provider runs, PR = by a public cloud or CDN "
        "AS, other = by neither (transit, hosting); joined with + when several.</p>\n";
@@ -425,29 +430,36 @@ std::string footprint_html(const std::vector<Provider>& providers, const Footpri
   h += "<figure>\n" + stability_chart_svg(providers, fp) +
        "<figcaption>Each day's IP set against the first day of the window, as in Fig. "
        "7.4.</figcaption>\n</figure>\n";
+  return h;
+}
 
-  h +=
-      "<h2>Networks and locations</h2>\n<table id=\"networks\">\n<tr><th>Provider</th><th>ASes</th>"
-      "<th>Announced prefixes</th><th>Not announced</th><th>Locations</th><th>Located by name / "
-      "database / not</th></tr>\n";
-  for (const auto& f : fp.providers) {
-    std::string ases, locs;
-    for (const auto& a : f.ases)
-      ases += (ases.empty() ? "" : "<br>") + std::string("AS") + std::to_string(a.asn) +
-              (a.name.empty() ? "" : " " + html_escape(a.name)) + (a.own ? " (own)" : "") + ": " +
-              std::to_string(a.ips);
-    for (const auto& l : f.locations)
-      locs += (locs.empty() ? "" : "<br>") + html_escape(location_str(l.location)) + ": " +
-              std::to_string(l.ips);
-    h += "<tr><td>" + html_escape(provider_name(providers, f.provider)) + "</td><td class=\"l\">" +
+std::string networks_row(const std::vector<Provider>& providers, const ProviderFootprint& f) {
+  std::string ases, locs;
+  for (const auto& a : f.ases)
+    ases += (ases.empty() ? "" : "<br>") + std::string("AS") + std::to_string(a.asn) +
+            (a.name.empty() ? "" : " " + html_escape(a.name)) + (a.own ? " (own)" : "") + ": " +
+            std::to_string(a.ips);
+  for (const auto& l : f.locations)
+    locs += (locs.empty() ? "" : "<br>") + html_escape(location_str(l.location)) + ": " +
+            std::to_string(l.ips);
+  return "<tr><td>" + html_escape(provider_name(providers, f.provider)) + "</td><td class=\"l\">" +
          (ases.empty() ? "-" : ases) + "</td><td>" + std::to_string(f.announced_prefixes) +
          "</td><td>" + std::to_string(f.unrouted) + "</td><td class=\"l\">" +
          (locs.empty() ? "-" : locs) + "</td><td>" + std::to_string(f.located_by_name) + " / " +
          std::to_string(f.located_by_geo) + " / " + std::to_string(f.unlocated) + "</td></tr>\n";
-  }
-  h += "</table>\n";
+}
 
-  h += "<h2>Validation against published ranges</h2>\n";
+std::string networks_section(const std::vector<Provider>& providers, const Footprint& fp) {
+  std::string h =
+      "<h2>Networks and locations</h2>\n<table id=\"networks\">\n<tr><th>Provider</th><th>ASes</th>"
+      "<th>Announced prefixes</th><th>Not announced</th><th>Locations</th><th>Located by name / "
+      "database / not</th></tr>\n";
+  for (const auto& f : fp.providers) h += networks_row(providers, f);
+  return h + "</table>\n";
+}
+
+std::string validation_section(const std::vector<Provider>& providers, const Footprint& fp) {
+  std::string h = "<h2>Validation against published ranges</h2>\n";
   std::string vrows;
   for (const auto& f : fp.providers)
     for (const auto& v : f.validation)
@@ -458,30 +470,35 @@ std::string footprint_html(const std::vector<Provider>& providers, const Footpri
                std::to_string(v.published_prefixes) + "</td><td>" +
                std::to_string(v.published_v4_not_found) + " of " +
                std::to_string(v.published_v4_addresses) + "</td></tr>\n";
-  if (vrows.empty())
-    h += "<p>No published ranges configured.</p>\n";
-  else
-    h += "<table id=\"validation\">\n<tr><th>Provider</th><th>Format</th><th>Found "
+  if (vrows.empty()) return h + "<p>No published ranges configured.</p>\n";
+  return h +
+         "<table id=\"validation\">\n<tr><th>Provider</th><th>Format</th><th>Found "
          "inside</th><th>Found outside</th>"
          "<th>Prefixes without a found IP</th><th>Published IPv4 addresses not found</th></tr>\n" +
          vrows + "</table>\n";
+}
 
-  h += "<h2>Blocklist overlap</h2>\n";
-  if (fp.blocklist_name.empty()) {
-    h += "<p>No blocklist configured.</p>\n";
-  } else {
-    h += "<table id=\"blocklist\">\n<tr><th>Provider</th><th>IPs on " +
-         html_escape(fp.blocklist_name) + "</th><th>Examples</th></tr>\n";
-    for (const auto& f : fp.providers) {
-      std::string ex;
-      for (size_t i = 0; i < f.blocklisted_ips.size() && i < 5; ++i)
-        ex += (i ? ", " : "") + f.blocklisted_ips[i].str();
-      h += "<tr><td>" + html_escape(provider_name(providers, f.provider)) + "</td><td>" +
-           std::to_string(f.blocklisted) + "</td><td class=\"l\">" + ex + "</td></tr>\n";
-    }
-    h += "</table>\n";
+std::string blocklist_section(const std::vector<Provider>& providers, const Footprint& fp) {
+  std::string h = "<h2>Blocklist overlap</h2>\n";
+  if (fp.blocklist_name.empty()) return h + "<p>No blocklist configured.</p>\n";
+  h += "<table id=\"blocklist\">\n<tr><th>Provider</th><th>IPs on " +
+       html_escape(fp.blocklist_name) + "</th><th>Examples</th></tr>\n";
+  for (const auto& f : fp.providers) {
+    std::string ex;
+    for (size_t i = 0; i < f.blocklisted_ips.size() && i < 5; ++i)
+      ex += (i ? ", " : "") + f.blocklisted_ips[i].str();
+    h += "<tr><td>" + html_escape(provider_name(providers, f.provider)) + "</td><td>" +
+         std::to_string(f.blocklisted) + "</td><td class=\"l\">" + ex + "</td></tr>\n";
   }
-  return h + "</body>\n</html>\n";
+  return h + "</table>\n";
+}
+
+}  // namespace
+
+std::string footprint_html(const std::vector<Provider>& providers, const Footprint& fp, Day date) {
+  return html_head(date) + summary_section(providers, fp, date) + networks_section(providers, fp) +
+         validation_section(providers, fp) + blocklist_section(providers, fp) +
+         "</body>\n</html>\n";
 }
 
 }  // namespace iotmap::backend_map
