@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "ethics/blocklist.h"
+#include "lib/fd.h"
 
 namespace iotmap::ethics {
 namespace {
@@ -27,14 +28,13 @@ void add_optout(const std::string& path, const Prefix& prefix, const std::string
   for (char& ch : clean)
     if (ch == '\n' || ch == '\r') ch = ' ';
   std::string line = prefix.str() + "  # " + clean + "; added " + date + "\n";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error(path + ": cannot open opt-out list for writing");
+  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd) throw std::runtime_error(path + ": cannot open opt-out list for writing");
   // A file edited by hand may end without a newline: the entry would then land inside its
   // last comment, or fuse with its last prefix, and be lost to the next scan.
-  if (!ends_with_newline(fd)) line.insert(0, "\n");
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
+  if (!ends_with_newline(fd.get())) line.insert(0, "\n");
+  bool ok = ::write(fd.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            ::fsync(fd.get()) == 0;
   if (!ok) throw std::runtime_error(path + ": writing the opt-out entry failed (disk full?)");
 }
 

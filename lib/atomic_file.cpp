@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "lib/fd.h"
+
 namespace iotmap {
 namespace {
 
@@ -34,19 +36,19 @@ TempFile::TempFile(std::string target, bool make_dir) : target_(std::move(target
   std::string templ = dir + "/." + name + ".part-XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
-  int fd = ::mkstemp(buf.data());
-  if (fd < 0) throw sys_error("cannot write " + target_ + ": no temporary file in " + dir);
+  Fd fd(::mkstemp(buf.data()));
+  if (!fd) throw sys_error("cannot write " + target_ + ": no temporary file in " + dir);
   tmp_ = buf.data();
   // mkstemp makes 0600; a data file is as readable as any other file the user writes.
   mode_t mask = ::umask(0);
   ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
-  file_.reset(::fdopen(fd, "w+b"));
+  ::fchmod(fd.get(), 0666 & ~mask);
+  file_.reset(::fdopen(fd.get(), "w+b"));
   if (!file_) {
-    ::close(fd);
     ::unlink(tmp_.c_str());
     throw sys_error("cannot open " + tmp_);
   }
+  fd.release();  // the FILE closes it
 }
 
 TempFile::~TempFile() {
@@ -80,11 +82,7 @@ void TempFile::commit() {
   if (std::fclose(file_.release()) != 0) throw sys_error("cannot close " + target_);
   if (::rename(tmp_.c_str(), target_.c_str()) != 0) throw sys_error("cannot replace " + target_);
   committed_ = true;
-  int dfd = ::open(dir_of(target_).c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  if (Fd dir(::open(dir_of(target_).c_str(), O_RDONLY | O_DIRECTORY)); dir) ::fsync(dir.get());
 }
 
 void write_file_atomically(const std::string& path, std::string_view text) {

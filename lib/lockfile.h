@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "lib/fd.h"
+
 namespace iotmap {
 
 // The lock file for a job on `file`: the file's real path (symlinks and relative spellings
@@ -17,14 +19,12 @@ class LockFile {
  public:
   // Returns nullopt when another process holds the lock; throws when the file cannot be opened.
   static std::optional<LockFile> try_acquire(const std::string& path);
-  LockFile(LockFile&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  LockFile(LockFile&&) noexcept = default;
   LockFile& operator=(LockFile&&) = delete;
-  LockFile(const LockFile&) = delete;
-  ~LockFile();
 
  private:
-  explicit LockFile(int fd) : fd_(fd) {}
-  int fd_;
+  explicit LockFile(Fd fd) : fd_(std::move(fd)) {}
+  Fd fd_;  // closing it releases the flock
 };
 
 }  // namespace iotmap

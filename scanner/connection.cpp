@@ -55,7 +55,6 @@ Connection::~Connection() {
   write_ev_.reset();
   deadline_ev_.reset();
   ssl_.reset();
-  if (fd_ >= 0) ::close(fd_);
 }
 
 void Connection::start() {
@@ -93,17 +92,17 @@ void Connection::open_socket() {
     std::memcpy(&a->sin_addr, result_.ip.bytes.data(), 4);
     addr_len = sizeof *a;
   }
-  fd_ = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) return finish(Status::kLocalError, std::string("socket: ") + std::strerror(errno));
+  fd_.reset(::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd_) return finish(Status::kLocalError, std::string("socket: ") + std::strerror(errno));
   int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
-  read_ev_.reset(event_new(env_.base, fd_, EV_READ, on_io, this));
-  write_ev_.reset(event_new(env_.base, fd_, EV_WRITE, on_io, this));
+  read_ev_.reset(event_new(env_.base, fd_.get(), EV_READ, on_io, this));
+  write_ev_.reset(event_new(env_.base, fd_.get(), EV_WRITE, on_io, this));
   if (!read_ev_ || !write_ev_) return finish(Status::kLocalError, "event_new failed");
 
   state_ = State::kConnecting;
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), addr_len) == 0) {
+  if (::connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), addr_len) == 0) {
     advance();
   } else if (errno == EINPROGRESS) {
     want(EV_WRITE);
@@ -129,7 +128,7 @@ bool Connection::retry_without_alpn() {
 }
 
 void Connection::close_socket(bool polite) {
-  if (fd_ < 0) return;
+  if (!fd_) return;
   if (polite && !peer_closed_ && ssl_ && SSL_is_init_finished(ssl_.get())) {
     ERR_clear_error();
     SSL_shutdown(ssl_.get());  // close_notify, not waiting for the peer's
@@ -138,13 +137,12 @@ void Connection::close_socket(bool polite) {
   // server would otherwise leave as many sockets in TIME_WAIT and run out of ports.
   if (!peer_closed_) {
     linger hard{1, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    setsockopt(fd_.get(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
   }
   ssl_.reset();
   read_ev_.reset();
   write_ev_.reset();
-  ::close(fd_);
-  fd_ = -1;
+  fd_.reset();
   plain_bytes_ = 0;
 }
 
@@ -209,7 +207,7 @@ void Connection::connect_failed(int err) {
 bool Connection::step_connect() {
   int err = 0;
   socklen_t len = sizeof err;
-  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
   if (err == EINPROGRESS || err == EALREADY) {
     want(EV_WRITE);
     return false;
@@ -220,7 +218,7 @@ bool Connection::step_connect() {
   }
   if (result_.tls) {
     SSL_CTX* ctx = env_.cert_ctx != nullptr && !plan_.may_probe() ? env_.cert_ctx : env_.ssl_ctx;
-    ssl_ = new_scan_session(ctx, fd_, result_.sni, alpn_, &result_);
+    ssl_ = new_scan_session(ctx, fd_.get(), result_.sni, alpn_, &result_);
     if (!ssl_) {
       finish(Status::kLocalError, "SSL_new failed");
       return false;
@@ -280,7 +278,7 @@ bool Connection::step_send() {
       finish(Status::kClosed, tls_error_text(ssl_.get(), rc));
       return false;
     }
-    ssize_t n = ::send(fd_, data, left, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd_.get(), data, left, MSG_NOSIGNAL);
     if (n > 0) {
       sent_ += static_cast<size_t>(n);
       continue;
@@ -313,7 +311,7 @@ bool Connection::step_receive() {
       }
       n = rc;
     } else {
-      ssize_t rc = ::recv(fd_, buf.data(), buf.size(), 0);
+      ssize_t rc = ::recv(fd_.get(), buf.data(), buf.size(), 0);
       if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return want(EV_READ), false;
       if (rc < 0) {
         finish(Status::kClosed, std::string("recv: ") + std::strerror(errno));

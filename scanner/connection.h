@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ethics/policy.h"
+#include "lib/fd.h"
 #include "lib/handle.h"
 #include "scanner/grab.h"
 #include "scanner/targets.h"
@@ -79,7 +80,7 @@ class Connection {
   Done done_;
   State state_ = State::kIdle;
   Clock::time_point started_;
-  int fd_ = -1;
+  Fd fd_;  // closed last, after the events and the TLS session that refer to it
   bool peer_closed_ = false;
   bool retried_ = false;
   uint64_t earlier_bytes_ = 0;  // read by an attempt given up for a retry

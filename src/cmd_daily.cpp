@@ -38,6 +38,7 @@
 #include "db/store.h"
 #include "ethics/policy.h"
 #include "lib/clock.h"
+#include "lib/fd.h"
 #include "lib/lockfile.h"
 #include "lib/progress.h"
 #include "resolver/rows.h"
@@ -198,6 +199,8 @@ ChildResult run_child(const std::vector<std::string>& args, const char* job) {
     r.error = std::string("pipe: ") + std::strerror(errno);
     return r;
   }
+  Fd read_end(fds[0]);
+  Fd write_end(fds[1]);
   std::vector<char*> argv;
   std::string self = "iotmap";
   argv.push_back(self.data());
@@ -212,8 +215,6 @@ ChildResult run_child(const std::vector<std::string>& args, const char* job) {
   pid_t pid = ::fork();
   if (pid < 0) {
     r.error = std::string("fork: ") + std::strerror(errno);
-    ::close(fds[0]);
-    ::close(fds[1]);
     return r;
   }
   if (pid == 0) {
@@ -221,19 +222,21 @@ ChildResult run_child(const std::vector<std::string>& args, const char* job) {
     if (::getppid() != parent) ::_exit(127);
     ::signal(SIGTERM, SIG_DFL);
     ::signal(SIGINT, SIG_DFL);
-    ::dup2(fds[1], STDOUT_FILENO);
-    ::dup2(fds[1], STDERR_FILENO);
+    ::dup2(write_end.get(), STDOUT_FILENO);
+    ::dup2(write_end.get(), STDERR_FILENO);
     ::execv("/proc/self/exe", argv.data());
     (void)!::write(STDERR_FILENO, exec_failed.data(), exec_failed.size());
     ::_exit(127);
   }
   g_child = pid;
-  ::close(fds[1]);
+  // Our copy of the write end goes first: the read below ends at EOF, which comes only once
+  // every writer is gone.
+  write_end.reset();
   std::string pending;
   std::vector<std::string> lines;
   char buf[4096];
   for (;;) {
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     std::fwrite(buf, 1, static_cast<size_t>(n), stderr);
@@ -253,7 +256,7 @@ ChildResult run_child(const std::vector<std::string>& args, const char* job) {
   }
   if (auto last = visible(pending); !last.empty() && last.find(" ETA ") == std::string::npos)
     lines.push_back(last);
-  ::close(fds[0]);
+  read_end.reset();
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
