@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -25,6 +26,36 @@ std::string dir_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+// An unnamed file in `dir` (O_TMPFILE): the kernel frees it when the process dies, so a writer
+// killed with SIGKILL (a daily's export, a fetch of a large file) leaves nothing behind. It gets
+// a name only in commit(). None where the file system cannot do it, or /proc is not there to
+// reopen it by path (the format checks of fetch read the file back by path()).
+Fd unnamed_file(const std::string& dir) {
+#ifdef O_TMPFILE
+  Fd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0666));  // 0666 & ~umask
+  if (fd && ::access(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), R_OK) == 0) return fd;
+#else
+  (void)dir;
+#endif
+  return Fd();
+}
+
+// A free name "<dir>/.<name>.part-XXXXXX" for the finished file, made with linkat(2) (which
+// never replaces an existing file) from the unnamed file's /proc path.
+std::string link_unnamed(const std::string& proc_path, const std::string& dir,
+                         const std::string& name) {
+  static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::random_device rd;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::string link = dir + "/." + name + ".part-";
+    for (int i = 0; i < 6; ++i) link += kChars[rd() % (sizeof kChars - 1)];
+    if (::linkat(AT_FDCWD, proc_path.c_str(), AT_FDCWD, link.c_str(), AT_SYMLINK_FOLLOW) == 0)
+      return link;
+    if (errno != EEXIST) break;
+  }
+  throw sys_error("cannot name the new " + dir + "/" + name);
+}
+
 }  // namespace
 
 TempFile::TempFile(std::string target, bool make_dir) : target_(std::move(target)) {
@@ -32,20 +63,26 @@ TempFile::TempFile(std::string target, bool make_dir) : target_(std::move(target
   std::error_code ec;
   if (make_dir) std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create directory " + dir + ": " + ec.message());
-  std::string name = target_.substr(target_.find_last_of('/') + 1);
-  std::string templ = dir + "/." + name + ".part-XXXXXX";
-  std::vector<char> buf(templ.begin(), templ.end());
-  buf.push_back('\0');
-  Fd fd(::mkstemp(buf.data()));
-  if (!fd) throw sys_error("cannot write " + target_ + ": no temporary file in " + dir);
-  tmp_ = buf.data();
-  // mkstemp makes 0600; a data file is as readable as any other file the user writes.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd.get(), 0666 & ~mask);
+  Fd fd = unnamed_file(dir);
+  if (fd) {
+    unnamed_ = true;
+    tmp_ = "/proc/self/fd/" + std::to_string(fd.get());
+  } else {
+    std::string name = target_.substr(target_.find_last_of('/') + 1);
+    std::string templ = dir + "/." + name + ".part-XXXXXX";
+    std::vector<char> buf(templ.begin(), templ.end());
+    buf.push_back('\0');
+    fd.reset(::mkstemp(buf.data()));
+    if (!fd) throw sys_error("cannot write " + target_ + ": no temporary file in " + dir);
+    tmp_ = buf.data();
+    // mkstemp makes 0600; a data file is as readable as any other file the user writes.
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::fchmod(fd.get(), 0666 & ~mask);
+  }
   file_.reset(::fdopen(fd.get(), "w+b"));
   if (!file_) {
-    ::unlink(tmp_.c_str());
+    if (!unnamed_) ::unlink(tmp_.c_str());
     throw sys_error("cannot open " + tmp_);
   }
   fd.release();  // the FILE closes it
@@ -53,7 +90,7 @@ TempFile::TempFile(std::string target, bool make_dir) : target_(std::move(target
 
 TempFile::~TempFile() {
   file_.reset();
-  if (!committed_ && !tmp_.empty()) ::unlink(tmp_.c_str());
+  if (!committed_ && !unnamed_ && !tmp_.empty()) ::unlink(tmp_.c_str());
 }
 
 void TempFile::write(const void* data, size_t n) {
@@ -79,8 +116,23 @@ void TempFile::flush() {
 void TempFile::commit() {
   flush();
   if (::fsync(::fileno(file_.get())) != 0) throw sys_error("cannot sync " + target_);
-  if (std::fclose(file_.release()) != 0) throw sys_error("cannot close " + target_);
-  if (::rename(tmp_.c_str(), target_.c_str()) != 0) throw sys_error("cannot replace " + target_);
+  std::string from = tmp_;
+  if (unnamed_) {
+    // Named only now, just before the rename: a kill between the two is the one moment that
+    // leaves a temporary file.
+    const std::string name = target_.substr(target_.find_last_of('/') + 1);
+    from = link_unnamed(tmp_, dir_of(target_), name);
+  }
+  if (std::fclose(file_.release()) != 0) {
+    if (unnamed_) ::unlink(from.c_str());
+    throw sys_error("cannot close " + target_);
+  }
+  if (::rename(from.c_str(), target_.c_str()) != 0) {
+    const int err = errno;
+    if (unnamed_) ::unlink(from.c_str());
+    errno = err;
+    throw sys_error("cannot replace " + target_);
+  }
   committed_ = true;
   if (Fd dir(::open(dir_of(target_).c_str(), O_RDONLY | O_DIRECTORY)); dir) ::fsync(dir.get());
 }
