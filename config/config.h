@@ -58,7 +58,7 @@ struct ScanSettings {
   int timeout_ms = 8000;  // deadline for one whole exchange
   int per_ip_spacing_ms = 1000;
   int per_prefix_spacing_ms = 100;  // per IPv4 /24 or IPv6 /48
-  uint64_t max_bytes = 256 * 1024;
+  uint64_t max_bytes = uint64_t{256} * 1024;
   uint64_t cidr_cap = 65536;  // largest prefix expansion accepted
   // most targets (addresses) of one scan; each costs some 700 bytes with its connections
   uint64_t max_targets = 1000000;

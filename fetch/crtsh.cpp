@@ -91,6 +91,7 @@ void fetch_domain(const Source& s, Context& ctx, const std::string& dir, const Q
   }
   t.certs += static_cast<int64_t>(got.records);
   std::vector<db::NameRow> rows;
+  rows.reserve(names.size());
   for (const auto& n : names)
     rows.push_back(resolver::catalogue_name_row(ctx.catalogue, n, "ct", ctx.now));
   ctx.store.upsert_names(rows);

@@ -276,8 +276,8 @@ std::vector<std::string> child_prefix(Context& ctx) {
     a.insert(a.end(), {"--config", ec ? *ctx.config_file : abs.string()});
   }
   a.insert(a.end(), {"--db", ctx.db_path()});
-  if (Progress::verbosity() == Verbosity::kQuiet) a.push_back("-q");
-  if (Progress::verbosity() == Verbosity::kVerbose) a.push_back("-v");
+  if (Progress::verbosity() == Verbosity::kQuiet) a.emplace_back("-q");
+  if (Progress::verbosity() == Verbosity::kVerbose) a.emplace_back("-v");
   return a;
 }
 
@@ -391,7 +391,7 @@ std::string count_summary(const std::string& stage, const std::map<std::string, 
     std::snprintf(buf, sizeof buf, "evidence coverage %lld/%lld (%.1f%%)",
                   static_cast<long long>(with), static_cast<long long>(v->second),
                   100.0 * double(with) / double(v->second));
-    parts.push_back(buf);
+    parts.emplace_back(buf);
     used.insert({"verdict_ips", "evidence_ips"});
   }
   auto add = [&](const std::string& k) {

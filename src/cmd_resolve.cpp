@@ -269,7 +269,7 @@ void import_bulk_files(const std::vector<std::string>& files, const config::Cata
 void resolve_ptr(const config::Config& cfg, const std::vector<config::VantagePoint>& vps,
                  const ethics::Blocklist& blocklist, const resolver::PdnsFilter& window,
                  int64_t now, db::Store& store, Gathered& g) {
-  const int64_t from = window.from == INT64_MIN ? now - 7 * 86400 : window.from;
+  const int64_t from = window.from == INT64_MIN ? now - int64_t{7} * 86400 : window.from;
   const int64_t to = window.to == INT64_MAX ? now + 1 : window.to;
   auto targets = resolver::ptr_targets(store.candidate_addresses(from, to),
                                        [&](const IpAddress& ip) { return blocklist.contains(ip); });
