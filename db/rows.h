@@ -199,6 +199,9 @@ struct HitlistRow {
   std::string sources;
   std::optional<int64_t> first_seen;
   std::optional<int64_t> last_seen;
+  // The catalogue entry the name counts under in the rule's N (backend_map::catalogue_entry) when
+  // classify ran; "" on days classified before schema version 8.
+  std::string entry;
 };
 
 // What `iotmap detect` found (docs/detect.md): subscriber is a pseudonym, never an address.

@@ -378,6 +378,13 @@ CREATE TABLE cert_imports (
   PRIMARY KEY (sha256, format)
 ) WITHOUT ROWID;
 )sql",
+    // Version 8: the hitlist keeps each name's catalogue entry, the unit of the detection rule's
+    // N, as classify saw it, so that detect and `export hitlist --format rules` on an old day
+    // count that day's N whatever the catalogue says now. '' on the rows of days classified
+    // before: readers fall back to the current catalogue and say so.
+    R"sql(
+ALTER TABLE hitlist ADD COLUMN entry TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

@@ -62,13 +62,14 @@ void Store::replace_domain_verdicts(std::string_view date, std::span<const Domai
 void Store::replace_hitlist(std::string_view date, std::span<const HitlistRow> rows) {
   replace_day(db_, "hitlist", date, rows, R"(
       INSERT INTO hitlist(date, provider, domain, ip, port, protocol, infrastructure, level,
-                          domain_class, sources, first_seen, last_seen)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))",
+                          domain_class, sources, first_seen, last_seen, entry)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))",
               [](Statement& s, const HitlistRow& r) {
                 s.bind(2, r.provider).bind(3, normalize_name(r.domain));
                 s.bind(4, canonical_ip(r.ip)).bind(5, r.port).bind(6, r.protocol);
                 s.bind(7, r.infrastructure).bind(8, r.level).bind(9, r.domain_class);
                 s.bind(10, r.sources).bind(11, r.first_seen).bind(12, r.last_seen);
+                s.bind(13, r.entry);
               });
 }
 
@@ -88,13 +89,13 @@ std::vector<HitlistRow> Store::hitlist(std::string_view date) {
   std::vector<HitlistRow> out;
   db_.cached(R"(
       SELECT provider, domain, ip, port, protocol, infrastructure, level, domain_class, sources,
-             first_seen, last_seen
+             first_seen, last_seen, entry
       FROM hitlist WHERE date = ? ORDER BY provider, domain, ip, port, protocol)")
       .bind(1, date)
       .each([&](Statement& s) {
         out.push_back(HitlistRow{s.text(0), s.text(1), s.text(2), static_cast<int>(s.int64(3)),
                                  s.text(4), s.text(5), s.text(6), s.text(7), s.text(8),
-                                 s.optional_int64(9), s.optional_int64(10)});
+                                 s.optional_int64(9), s.optional_int64(10), s.text(11)});
       });
   return out;
 }

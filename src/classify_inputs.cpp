@@ -1,5 +1,6 @@
 #include "src/classify_inputs.h"
 
+#include <cstdio>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -19,6 +20,27 @@ std::string store_name(std::string_view name) {
 }
 
 int64_t day_seconds(bm::Day day) { return int64_t(day) * 86400; }
+
+size_t fill_entries(std::vector<db::HitlistRow>& rows, const bm::CatalogueView& view) {
+  size_t filled = 0;
+  const db::HitlistRow* last = nullptr;  // rows come by provider and domain: one look-up each
+  for (auto& r : rows) {
+    if (!r.entry.empty()) continue;
+    const bool same = last && last->provider == r.provider && last->domain == r.domain;
+    r.entry = same ? last->entry : bm::catalogue_entry(view, r.provider, r.domain);
+    last = &r;
+    ++filled;
+  }
+  return filled;
+}
+
+void note_current_catalogue(std::string_view command, std::string_view day, size_t filled) {
+  if (filled == 0) return;
+  std::fprintf(stderr,
+               "iotmap %.*s: the hitlist of %.*s was classified before catalogue entries were "
+               "stored: its %zu rows are grouped, and N counted, by the current catalogue\n",
+               int(command.size()), command.data(), int(day.size()), day.data(), filled);
+}
 
 namespace {
 

@@ -61,4 +61,12 @@ int classify_window_option(Args& args, int fallback);
 std::string store_name(std::string_view name);
 int64_t day_seconds(backend_map::Day day);
 
+// Gives every hitlist row without a stored catalogue entry the current catalogue's
+// (backend_map::catalogue_entry); returns how many it gave. classify fills the rows it stores;
+// detect and `export hitlist` read a day's stored entries, so that the rule's N is the day's, and
+// fill only the rows of days classified before entries were stored (schema version 8).
+size_t fill_entries(std::vector<db::HitlistRow>& rows, const backend_map::CatalogueView& view);
+// The one stderr line of `command` when fill_entries had to fill a stored day's rows.
+void note_current_catalogue(std::string_view command, std::string_view day, size_t filled);
+
 }  // namespace iotmap::cli

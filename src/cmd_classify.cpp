@@ -119,6 +119,7 @@ int classify_day(const config::Config& cfg, const bm::CatalogueView& view, db::S
     row.last_seen = day_seconds(h.last_seen);
     hit_rows.push_back(std::move(row));
   }
+  fill_entries(hit_rows, view);  // the day's N, whatever the catalogue says later
 
   auto sources = load_footprint_sources(cfg, view);
   auto fp = bm::compute_footprint(d, cls, sources->inputs);

@@ -29,6 +29,7 @@
 #include "lib/net.h"
 #include "lib/stop_signal.h"
 #include "lib/text.h"
+#include "src/classify_inputs.h"
 #include "src/commands.h"
 
 namespace iotmap::cli {
@@ -136,22 +137,18 @@ detect::Pseudonymizer pseudonymizer(const config::DetectSettings& s) {
 }
 
 // The day's hitlist from the store: dedicated rows only, as `export hitlist --format rules`,
-// each name under its catalogue entry, so that a pattern counts as one of the N domains.
+// each name under the catalogue entry classify stored with it, so that a pattern counts as one of
+// the N domains and N is the day's, not the current catalogue's.
 std::unique_ptr<detect::Hitlist> load_hitlist(db::Store& store, const std::string& day,
                                               const backend_map::CatalogueView& view,
                                               const std::map<std::string, std::string>& parents) {
   auto rows = store.hitlist(day);
+  note_current_catalogue("detect", day, fill_entries(rows, view));
   auto h = std::make_unique<detect::Hitlist>();
-  std::string provider, domain, entry;  // rows come by provider and domain: one look-up each
   for (const auto& r : rows) {
     auto ip = IpAddress::parse(r.ip);
     if (r.infrastructure != "dedicated" || !ip || r.port <= 0 || r.port > 65535) continue;
-    if (r.provider != provider || r.domain != domain) {
-      provider = r.provider;
-      domain = r.domain;
-      entry = backend_map::catalogue_entry(view, provider, domain);
-    }
-    h->add(r.provider, r.level.empty() ? "backend" : r.level, entry, r.domain_class != "support",
+    h->add(r.provider, r.level.empty() ? "backend" : r.level, r.entry, r.domain_class != "support",
            *ip, static_cast<uint16_t>(r.port), detect::transport_of(r.protocol));
   }
   if (h->endpoints() == 0) return nullptr;

@@ -48,6 +48,7 @@ int export_hitlist(Context& ctx, Args& args) {
     auto view = bm::view_of(config::Catalogue::load(cfg));
     db::Store store(ctx.db_path(), {.create = false});
     auto stored = store.hitlist(bm::day_str(date));
+    note_current_catalogue("export hitlist", bm::day_str(date), fill_entries(stored, view));
     // The renderers work on interned rows: rebuild them from the stored text.
     bm::Dataset d;
     std::vector<bm::HitlistRow> rows;
@@ -74,7 +75,7 @@ int export_hitlist(Context& ctx, Args& args) {
       r.first_seen = bm::day_of(s.first_seen.value_or(day_seconds(date)));
       r.last_seen = bm::day_of(s.last_seen.value_or(day_seconds(date)));
       r.primary = s.domain_class != "support";
-      r.entry = bm::catalogue_entry(view, s.provider, s.domain);
+      r.entry = s.entry;
       rows.push_back(std::move(r));
     }
     // The store returns IPs in text order ("2001:db8::1" before "203.0.113.5", "10.0.0.10"

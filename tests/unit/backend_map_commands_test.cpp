@@ -8,35 +8,12 @@
 
 #include "db/store.h"
 #include "lib/date.h"
+#include "tests/unit/db_test_support.h"
 
 using namespace iotmap;
 
-namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-db::ResolutionRow resolution(int64_t hour, const char* name, std::vector<std::string> chain,
-                             const char* ip) {
-  db::ResolutionRow r;
-  r.hour = hour;
-  r.name = name;
-  r.qtype = "A";
-  r.vantage = "vp-a";
-  r.status = "NOERROR";
-  r.rcode = 0;
-  r.cname_chain = std::move(chain);
-  r.answers = {{ip, 60}};
-  r.resolver = "192.0.2.11:53";
-  r.resolved_at = hour + 5;
-  return r;
-}
-
-}  // namespace
+using iotmap::test::a_resolution;
+using iotmap::test::read_text;
 
 TEST_CASE("classify and report footprint from a store", "[backend_map]") {
   auto dir = std::filesystem::temp_directory_path() / ("iotmap-bm-" + std::to_string(::getpid()));
@@ -46,11 +23,11 @@ TEST_CASE("classify and report footprint from a store", "[backend_map]") {
   {
     db::Store store(db_path);
     std::vector<db::ResolutionRow> rows = {
-        resolution(day, "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com.", {}, "198.51.100.10"),
-        resolution(day + 3600, "d3cdnabc-ats.iot.eu-west-1.amazonaws.com.", {"edge.cdn.example."},
-                   "203.0.113.200"),
-        resolution(day + 86400, "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com.", {},
-                   "198.51.100.10"),
+        a_resolution(day, "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com.", "198.51.100.10"),
+        a_resolution(day + 3600, "d3cdnabc-ats.iot.eu-west-1.amazonaws.com.", "203.0.113.200",
+                     {"edge.cdn.example."}),
+        a_resolution(day + 86400, "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com.",
+                     "198.51.100.10"),
     };
     store.add_resolutions(rows);
     std::vector<db::PdnsRow> pdns = {
@@ -88,7 +65,7 @@ TEST_CASE("classify and report footprint from a store", "[backend_map]") {
   REQUIRE(
       std::system((base + "classify --date 2022-03-01 --window 2 > " + (dir / "out.txt").string())
                       .c_str()) == 0);
-  INFO(read_file((dir / "out.txt").string()));
+  INFO(read_text((dir / "out.txt").string()));
 
   db::Store store(db_path);
   auto hitlist = store.hitlist("2022-03-01");
@@ -127,7 +104,7 @@ TEST_CASE("classify and report footprint from a store", "[backend_map]") {
       std::system(
           (base + "report footprint --date 2022-03-01 --window 2 --format html --output " + html)
               .c_str()) == 0);
-  std::string page = read_file(html);
+  std::string page = read_text(html);
   CHECK(page.find("<svg") != std::string::npos);
   CHECK(page.find("Amazon") != std::string::npos);
   CHECK(std::system((base + "classify --date 2022-13-01 2>/dev/null").c_str()) != 0);

@@ -423,15 +423,16 @@ TEST_CASE("daily results replace the day, other days stay", "[db]") {
   TempDir dir;
   Store store(dir.file("daily.db"));
   std::vector<HitlistRow> hits{{"aws", "a.iot.example.com", "192.0.2.1", 8883, "mqtt", "dedicated",
-                                "backend", "primary", "dns", 1, 2},
+                                "backend", "primary", "dns", 1, 2, ""},
                                {"aws", "a.iot.example.com", "192.0.2.1", 443, "https", "dedicated",
-                                "backend", "primary", "dns", 1, 2}};
+                                "backend", "primary", "dns", 1, 2, "*.iot.example.com."}};
   store.replace_hitlist("2024-05-01", hits);
   store.replace_hitlist("2024-05-02", hits);
   store.replace_hitlist("2024-05-01", std::span(hits).first(1));
   CHECK(store.hitlist("2024-05-01").size() == 1);
   CHECK(store.hitlist("2024-05-02").size() == 2);
   CHECK(store.hitlist("2024-05-02")[0].domain == "a.iot.example.com.");
+  CHECK(store.hitlist("2024-05-02")[0].entry == "*.iot.example.com.");  // ordered by port
   // A duplicate key inside one day is the caller's bug, and the day keeps its old rows.
   std::vector<HitlistRow> twice{hits[0], hits[0]};
   CHECK_THROWS_WITH(store.replace_hitlist("2024-05-02", twice),

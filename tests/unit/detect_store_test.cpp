@@ -49,6 +49,8 @@ TEST_CASE("a version 1 database migrates and stores detections", "[detect][db]")
   CHECK(stored_version(store.database()) == latest_version());
   CHECK(check(store.database()).ok());
   CHECK(store.hitlist("2026-03-01").size() == 1);  // the old day's hitlist is still there
+  // Version 8's column: no catalogue entry stored for it, so readers fall back and say so.
+  CHECK(store.hitlist("2026-03-01").at(0).entry.empty());
   CHECK(store.detections("2026-03-01").empty());
   CHECK_FALSE(store.detection_day("2026-03-01"));
 

@@ -93,7 +93,8 @@ void fill(Store& store) {
                                   "primary",
                                   "",
                                   {},
-                                  {}}};
+                                  {},
+                                  "example.com."}};
     store.replace_hitlist(date, h);
     std::vector<FootprintRow> f = {{"aws", 1, 0, 1, 1, 0, "PR", "{}"}};
     store.replace_footprint(date, f);
