@@ -233,6 +233,14 @@ std::vector<NameRow> Store::candidate_names() {
 
 // --- scan checkpoints ---
 
+int64_t Store::begin_scan_run(const RunInfo& run, ScanCheckpoint cp) {
+  Transaction t(db_, "begin scan run");
+  cp.run_id = begin_run(run);
+  save_checkpoint(cp);
+  t.commit();
+  return cp.run_id;
+}
+
 void Store::save_checkpoint(const ScanCheckpoint& cp) {
   db_.cached(R"(INSERT INTO scan_checkpoints(run_id, shard, seed, targets_digest, target_count,
                                              next_index, done_count, updated_at)

@@ -104,6 +104,9 @@ class Store {
                                 const std::function<void(const TlsObservationRow&)>& fn);
   // Upserts the checkpoint of a scan run.
   void save_checkpoint(const ScanCheckpoint& cp);
+  // Begins a scan run and saves its first checkpoint (cp.run_id is set here) in one
+  // transaction: a scan killed at any moment leaves no run, or one the same command resumes.
+  int64_t begin_scan_run(const RunInfo& run, ScanCheckpoint cp);
   // One batch of a scan in one transaction: certificates, observations, certificate names and
   // the checkpoint covering them, so that a scan killed at any moment never leaves observations
   // without their checkpoint or a checkpoint ahead of observations. Returns how many

@@ -499,9 +499,9 @@ int run_scan(Context& ctx, Args& args) {
   if (cp) {
     resume_run(store, *cp, tasks, order, run);
   } else {
-    run.id = store.begin_run(
-        new_run_info(cfg, req, run, period.label, tasks.targets.size(), options, *policy));
-    store.save_checkpoint(run.checkpoint(0));
+    run.id = store.begin_scan_run(
+        new_run_info(cfg, req, run, period.label, tasks.targets.size(), options, *policy),
+        run.checkpoint(0));
   }
   ctx.track_run(db_path, run.id);
   print_start(run, tasks, cfg.scan, std::min(options.rate, policy->rate));

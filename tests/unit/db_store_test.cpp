@@ -477,6 +477,24 @@ TEST_CASE("a killed scan is found again through its checkpoint", "[db]") {
   CHECK(count(store, "scan_checkpoints") == 2);
 }
 
+TEST_CASE("a scan run begins with its checkpoint or not at all", "[db]") {
+  // A scan killed after its run row was stored but before its first checkpoint would stay
+  // 'running' for ever and never be resumed. Stand-in for the kill: the checkpoint's insert
+  // fails, and nothing of the run may remain.
+  TempDir dir;
+  Store store(dir.file("begin.db"));
+  store.database().exec(
+      "CREATE TEMP TRIGGER no_checkpoint BEFORE INSERT ON scan_checkpoints "
+      "BEGIN SELECT RAISE(ABORT, 'killed'); END");
+  CHECK_THROWS(store.begin_scan_run(run_of("scan", "0/1"), {0, "0/1", 7, "d", 10, 0, 0, 0}));
+  CHECK(count(store, "runs") == 0);
+  store.database().exec("DROP TRIGGER no_checkpoint");
+  const int64_t id = store.begin_scan_run(run_of("scan", "0/1"), {0, "0/1", 7, "d", 10, 0, 0, 0});
+  auto cp = store.resumable_scan("0/1", "d");
+  REQUIRE(cp);
+  CHECK(cp->run_id == id);
+}
+
 TEST_CASE("fetches, opt-outs and vantage points", "[db]") {
   TempDir dir;
   Store store(dir.file("misc.db"));
