@@ -7,6 +7,7 @@
 #include "tests/unit/db_test_support.h"
 
 using namespace iotmap::db;
+using iotmap::test::a_resolution;
 using iotmap::test::TempDir;
 
 namespace {
@@ -27,19 +28,6 @@ CertificateRow cert(char c, int64_t first_seen) {
   r.sha256 = hex64(c);
   r.common_name = std::string("cert-") + c;
   r.first_seen = first_seen;
-  return r;
-}
-
-ResolutionRow resolution(int64_t hour, const std::string& name, const std::string& ip) {
-  ResolutionRow r;
-  r.hour = hour;
-  r.name = name;
-  r.qtype = "A";
-  r.vantage = "local";
-  r.status = "NOERROR";
-  r.rcode = 0;
-  r.answers = {{ip, 60}};
-  r.resolved_at = hour + 10;
   return r;
 }
 
@@ -65,8 +53,8 @@ void fill(Store& store) {
   int64_t new_run = store.begin_run(info);
   store.finish_run(new_run, "ok");
   const int64_t old_t = kToday - 9 * kDay + 3600, new_t = kToday + 3600;
-  std::vector<ResolutionRow> res = {resolution(old_t, "a.example.com", "192.0.2.1"),
-                                    resolution(new_t, "a.example.com", "192.0.2.2")};
+  std::vector<ResolutionRow> res = {a_resolution(old_t, "a.example.com", "192.0.2.1"),
+                                    a_resolution(new_t, "a.example.com", "192.0.2.2")};
   store.add_resolutions(res);
   // a: leaf only of an old observation; b: leaf of a new one; c: in the chain of a new one;
   // d: first seen today, never observed (kept: too recent); e: old, never observed.
